@@ -1,0 +1,150 @@
+"""Per-axis views of a tile: which elements of an operand a tile needs, one loop dimension (or one
+coupled pair of dimensions) at a time.
+
+A tile fixes some digits of every dimension (the loops above it, and the spatial loops its instance
+does not serve) and leaves the others free. Its needed set is a product over axes:
+- an uncoupled dimension (B, G, K, C) relevant to the operand contributes the indices whose fixed digits
+  equal the tile's key; different keys give disjoint sets;
+- a dimension irrelevant to the operand contributes nothing (but can still empty the tile when its
+  loops overshoot the dimension's size);
+- a spatial axis couples the position dimension (IY/IX or OY/OX) with the tap dimension (FY/FX): the
+  boundary filter decides which pairs are MACs, and the operand's index along the axis is a function of
+  the pair. Its set is held as a boolean mask per key.
+So |tile| and |tile ∩ other tile| are products of per-axis numbers, which is what keeps the engine exact
+without touching individual MACs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from zz_event.nest import LoopNest
+
+__all__ = ["Digit", "dim_digits", "UncoupledAxis", "CoupledAxis", "RELEVANT_UNCOUPLED", "axis_pairs"]
+
+# Uncoupled dimensions each operand is indexed by.
+RELEVANT_UNCOUPLED = {"W": ("G", "K", "C"), "I": ("B", "G", "C"), "O": ("B", "G", "K")}
+
+
+@dataclass(frozen=True)
+class Digit:
+    """One loop of a dimension: its radix weight inside the dimension's index and where it sits."""
+
+    size: int
+    weight: int  # multiplier of this digit in the dimension's index
+    temporal: int | None  # index in nest.temporal, or None for a spatial loop
+    array_dim: str | None  # for a spatial loop
+
+
+def dim_digits(nest: LoopNest, dim: str) -> list[Digit]:
+    """The digits of a dimension, least significant first (spatial loops, then temporal inner to outer)."""
+    digits: list[Digit] = []
+    weight = 1
+    for sl in nest.spatial:
+        if sl.dim == dim and sl.size > 1:
+            digits.append(Digit(sl.size, weight, None, sl.array_dim))
+            weight *= sl.size
+    for t, loop in enumerate(nest.temporal):
+        if loop.dim == dim and loop.size > 1:
+            digits.append(Digit(loop.size, weight, t, None))
+            weight *= loop.size
+    return digits
+
+
+def _extent(digits: list[Digit]) -> int:
+    return int(np.prod([d.size for d in digits], dtype=np.int64)) if digits else 1
+
+
+def _key_of(index: np.ndarray, digits: list[Digit], fixed: list[bool]) -> tuple[np.ndarray, int]:
+    """Mixed-radix key of the fixed digits of each index, and the number of keys."""
+    key = np.zeros_like(index)
+    radix = 1
+    for d, is_fixed in zip(digits, fixed):
+        if is_fixed:
+            key = key + ((index // d.weight) % d.size) * radix
+            radix *= d.size
+    return key, radix
+
+
+class UncoupledAxis:
+    """A dimension without a partner: tile sets along it are disjoint blocks."""
+
+    def __init__(self, nest: LoopNest, dim: str, is_fixed) -> None:
+        self.dim = dim
+        self.digits = dim_digits(nest, dim)
+        fixed = [is_fixed(d) for d in self.digits]
+        index = np.arange(_extent(self.digits), dtype=np.int64)
+        key, self.nkeys = _key_of(index, self.digits, fixed)
+        in_range = index < nest.dim_size(dim)
+        self.size = np.bincount(key[in_range], minlength=self.nkeys).astype(np.int64)
+        self.fixed_digits = [d for d, f in zip(self.digits, fixed) if f]
+
+
+class CoupledAxis:
+    """A position dimension and its tap dimension, coupled by the boundary filter."""
+
+    def __init__(self, nest: LoopNest, axis: str, operand: str, is_fixed, filtered: bool) -> None:
+        pos_dim = nest.position_dims[0 if axis == "Y" else 1]
+        tap_dim = "F" + axis
+        geo = nest.geometry.y if axis == "Y" else nest.geometry.x
+        self.pos_digits = dim_digits(nest, pos_dim)
+        self.tap_digits = dim_digits(nest, tap_dim)
+        pos_fixed = [is_fixed(d) for d in self.pos_digits]
+        tap_fixed = [is_fixed(d) for d in self.tap_digits]
+        pos, tap = np.meshgrid(
+            np.arange(_extent(self.pos_digits), dtype=np.int64),
+            np.arange(_extent(self.tap_digits), dtype=np.int64),
+            indexing="ij",
+        )
+        pos, tap = pos.ravel(), tap.ravel()
+        pos_key, npos = _key_of(pos, self.pos_digits, pos_fixed)
+        tap_key, ntap = _key_of(tap, self.tap_digits, tap_fixed)
+        self.nkeys = npos * ntap
+        self.npos_keys = npos
+        key = pos_key + tap_key * npos
+        in_range = (pos < nest.dim_size(pos_dim)) & (tap < geo.kernel)
+        elem, valid = _element_index(nest, geo, axis, operand, pos, tap, filtered)
+        valid &= in_range
+        self.pair_valid = valid
+        self.pair_key = key
+        self.pos, self.tap = pos, tap
+        self.fixed_pos_digits = [d for d, f in zip(self.pos_digits, pos_fixed) if f]
+        self.fixed_tap_digits = [d for d, f in zip(self.tap_digits, tap_fixed) if f]
+        self.nonempty = np.bincount(key[valid], minlength=self.nkeys) > 0
+        self.relevant = True
+        lo = int(elem[valid].min()) if valid.any() else 0
+        hi = int(elem[valid].max()) + 1 if valid.any() else 1
+        self.elem_offset, self.elem_extent = lo, hi - lo
+        self.elem = elem - lo
+        mask = np.zeros((self.nkeys, self.elem_extent), dtype=bool)
+        mask[key[valid], self.elem[valid]] = True
+        self.mask = mask
+        self.size = mask.sum(axis=1).astype(np.int64)
+        small = self.nkeys <= 2048
+        self._table = (mask.astype(np.int32) @ mask.T.astype(np.int32)).astype(np.int64) if small else None
+
+    def intersection(self, k1: np.ndarray, k2: np.ndarray) -> np.ndarray:
+        if self._table is not None:
+            return self._table[k1, k2]
+        return (self.mask[k1] & self.mask[k2]).sum(axis=-1).astype(np.int64)
+
+
+def _element_index(nest: LoopNest, geo, axis: str, operand: str, pos, tap, filtered: bool):
+    """The operand's index along the axis for each (position, tap) pair, and whether the pair is a MAC."""
+    if nest.centric == "input":
+        out, valid = geo.output_of(pos, tap)
+        if not filtered:
+            alpha, beta = nest.dense_relation[axis]
+            out, valid = alpha * pos + beta * tap, np.ones_like(pos, dtype=bool)
+        return {"I": pos, "W": tap, "O": out}[operand], valid
+    inp, valid = geo.input_of(pos, tap)
+    if not filtered:
+        # ZigZag's own relation iy = s*oy + d*fy: padding positions are elements like any other.
+        inp, valid = geo.stride * pos + geo.dilation * tap, np.ones_like(pos, dtype=bool)
+    return {"I": inp, "W": tap, "O": pos}[operand], valid
+
+
+def axis_pairs() -> tuple[str, str]:
+    return ("Y", "X")

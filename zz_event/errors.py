@@ -1,0 +1,33 @@
+"""The one exception family zz-event raises for bad input (files, workloads, mappings, options).
+
+Every message says what was found, what was expected and, where it helps, what to do. The CLI prints
+`str(error)` as a single line and exits with status 2; library users catch `ZzEventError`.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ZzEventError", "InputFileError", "GeometryError", "MappingError", "UnsupportedLayerError"]
+
+
+class ZzEventError(Exception):
+    """Base class: a problem with what the user gave zz-event, reported in one line."""
+
+    def __init__(self, message: str, path: str | None = None):
+        self.path = path
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+class InputFileError(ZzEventError):
+    """A file is missing, unreadable or not valid YAML/ONNX."""
+
+
+class GeometryError(ZzEventError):
+    """A layer's sizes, stride, padding or dilation are inconsistent or out of range."""
+
+
+class MappingError(ZzEventError):
+    """A mapping names an unknown loop dimension or cannot be applied to the layer."""
+
+
+class UnsupportedLayerError(ZzEventError):
+    """The layer is not a convolution or matrix product; zz-event keeps ZigZag's own cost for it."""

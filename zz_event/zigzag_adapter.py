@@ -1,0 +1,140 @@
+"""Read a ZigZag CostModelEvaluation into a `LoopNest` (the engine's ZigZag-free input)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zz_event.errors import UnsupportedLayerError
+from zz_event.geometry import AxisGeometry, ConvGeometry
+from zz_event.nest import DIRECTIONS, OPERANDS, Loop, LoopNest, MemLevel, Port, SpatialLoop
+
+__all__ = ["nest_from_cme", "geometry_from_layer", "layer_is_correctable"]
+
+_KNOWN_DIMS = {"B", "G", "K", "C", "IY", "IX", "OY", "OX", "FY", "FX"}
+
+
+def _dims(layer: Any) -> dict[str, int]:
+    return {str(d): int(s) for d, s in layer.layer_dim_sizes.items()}
+
+
+def layer_is_correctable(layer: Any) -> str | None:
+    """None if zz-event can correct this ZigZag layer, else the reason it keeps ZigZag's own cost."""
+    ops = {str(op) for op in layer.layer_operands}
+    if ops != set(OPERANDS):
+        return f"operands {sorted(ops)} are not the W, I, O of a convolution or matrix product"
+    dims = set(_dims(layer))
+    unknown = dims - _KNOWN_DIMS
+    if unknown:
+        return f"loop dimensions {sorted(unknown)} are not those of a convolution"
+    if {"IY", "OY"} <= dims or {"IX", "OX"} <= dims:
+        return "the layer has both input and output position loops"
+    return None
+
+
+def geometry_from_layer(layer: Any) -> tuple[ConvGeometry, str]:
+    """Geometry implied by a ZigZag layer alone: input-centric layers get stride 1, no padding, valid output."""
+    reason = layer_is_correctable(layer)
+    if reason:
+        raise UnsupportedLayerError(f"layer {layer.name}: {reason}")
+    d = _dims(layer)
+    get = lambda k: d.get(k, 1)  # noqa: E731
+    if "IY" in d or "IX" in d:
+        y = AxisGeometry(get("IY"), get("FY"))
+        x = AxisGeometry(get("IX"), get("FX"))
+        centric = "input"
+    else:
+        pad = layer.padding
+        (pt, pb), (pl, pr) = pad[_layer_dim("IY")], pad[_layer_dim("IX")]
+        sy, sx = _relation_coefficients(layer, "IY"), _relation_coefficients(layer, "IX")
+        y = AxisGeometry((get("OY") - 1) * sy[0] + (get("FY") - 1) * sy[1] + 1 - pt - pb, get("FY"), sy[0], sy[1], pt, pb)
+        x = AxisGeometry((get("OX") - 1) * sx[0] + (get("FX") - 1) * sx[1] + 1 - pl - pr, get("FX"), sx[0], sx[1], pl, pr)
+        centric = "output"
+    return ConvGeometry(get("B"), get("K"), get("C"), y, x, get("G")), centric
+
+
+def _layer_dim(name: str):
+    from zigzag.datatypes import LayerDim
+
+    return LayerDim(name)
+
+
+def _relation_coefficients(layer: Any, dim: str) -> tuple[int, int]:
+    """(coefficient of the position dim, coefficient of the tap dim) in ZigZag's relation for `dim`."""
+    for rel in layer.dimension_relations:
+        if str(rel.dim_1) == dim:
+            coefs = {str(rel.dim_2): int(rel.coef_2), str(rel.dim_3): int(rel.coef_3)}
+            tap = "F" + dim[-1]
+            pos = next(k for k in coefs if k != tap)
+            return coefs[pos], coefs.get(tap, 1)
+    return (1, 1)
+
+
+def nest_from_cme(cme: Any, geometry: ConvGeometry | None = None, centric: str | None = None) -> LoopNest:
+    """The LoopNest of one evaluated mapping. `geometry` overrides what the layer alone implies."""
+    layer = cme.layer
+    if geometry is None or centric is None:
+        geometry, centric = geometry_from_layer(layer)
+    tm = {str(op): levels for op, levels in cme.temporal_mapping.mapping_dic_origin.items()}
+    temporal = tuple(Loop(str(d), int(round(s))) for level in tm["O"] for d, s in level)
+    spatial = tuple(
+        SpatialLoop(str(oa_dim), str(dim), int(round(size)))
+        for oa_dim, single in layer.spatial_mapping.items()
+        for dim, size in single.items()
+        if int(round(size)) > 1
+    )
+    links = layer.memory_operand_links
+    hierarchy = cme.accelerator.memory_hierarchy
+    levels: dict[str, tuple[MemLevel, ...]] = {}
+    psum = list(cme.mapping.psum_flag)
+    for op in OPERANDS:
+        layer_op = next(o for o in layer.layer_operands if str(o) == op)
+        mem_op = links.layer_to_mem_op(layer_op)
+        mem_levels = hierarchy.get_memory_levels(mem_op)
+        top = 0
+        out = []
+        for j, (ml, loops) in enumerate(zip(mem_levels, tm[op])):
+            top += len(loops)
+            ports = {}
+            for direction in DIRECTIONS:
+                data_dir = next(dd for dd in ml.bandwidths_max[mem_op] if str(dd) == direction)
+                bw_max, bw_min = ml.bandwidths_max[mem_op][data_dir], ml.bandwidths_min[mem_op][data_dir]
+                if bw_max:
+                    ports[direction] = Port(_port_name(ml, mem_op, data_dir), int(bw_min), int(bw_max))
+            out.append(
+                MemLevel(
+                    name=ml.name,
+                    top=top,
+                    served=frozenset(str(d) for d in ml.served_dimensions),
+                    read_cost=float(ml.read_energy),
+                    write_cost=float(ml.write_energy),
+                    ports=ports,
+                    psum=bool(psum[j]) if op == "O" else False,
+                )
+            )
+        levels[op] = tuple(out)
+    precision = {str(k): int(v) for k, v in layer.operand_precision.data.items()}
+    precision.setdefault("O_final", precision["O"])
+    dense = {"Y": (1, 1), "X": (1, 1)}
+    if centric == "input":
+        for axis in ("Y", "X"):
+            for rel in layer.dimension_relations:
+                if str(rel.dim_1) == "O" + axis:
+                    coefs = {str(rel.dim_2): int(rel.coef_2), str(rel.dim_3): int(rel.coef_3)}
+                    dense[axis] = (coefs.get("I" + axis, 1), coefs.get("F" + axis, 1))
+    return LoopNest(
+        geometry=geometry,
+        centric=centric,  # type: ignore[arg-type]
+        temporal=temporal,
+        spatial=spatial,
+        levels=levels,
+        precision=precision,
+        mac_energy=float(cme.accelerator.operational_array.unit.energy_cost),
+        dense_relation=dense,
+    )
+
+
+def _port_name(ml: Any, mem_op: Any, data_dir: Any) -> str:
+    for port in ml.ports:
+        if (mem_op, ml.mem_level_of_operands[mem_op], data_dir) in port.served_op_lv_dir:
+            return f"{ml.name}.{port.name}"
+    return f"{ml.name}.{data_dir}"
