@@ -32,6 +32,7 @@ RELEVANT_UNCOUPLED = {"W": ("G", "K", "C"), "I": ("B", "G", "C"), "O": ("B", "G"
 class Digit:
     """One loop of a dimension: its radix weight inside the dimension's index and where it sits."""
 
+    dim: str
     size: int
     weight: int  # multiplier of this digit in the dimension's index
     temporal: int | None  # index in nest.temporal, or None for a spatial loop
@@ -44,11 +45,11 @@ def dim_digits(nest: LoopNest, dim: str) -> list[Digit]:
     weight = 1
     for sl in nest.spatial:
         if sl.dim == dim and sl.size > 1:
-            digits.append(Digit(sl.size, weight, None, sl.array_dim))
+            digits.append(Digit(dim, sl.size, weight, None, sl.array_dim))
             weight *= sl.size
     for t, loop in enumerate(nest.temporal):
         if loop.dim == dim and loop.size > 1:
-            digits.append(Digit(loop.size, weight, t, None))
+            digits.append(Digit(dim, loop.size, weight, t, None))
             weight *= loop.size
     return digits
 

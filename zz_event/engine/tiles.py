@@ -51,6 +51,7 @@ class TileSequence:
     inner_steps: int  # temporal steps inside one tile
     outer: tuple[int, ...]  # temporal loop indices above the tile, inner to outer
     instance_digits: tuple[Digit, ...]  # enumerated spatial digits, least significant first
+    replicated_digits: tuple[Digit, ...]  # spatial digits whose instances are counted once and multiplied
 
     @property
     def entries(self) -> np.ndarray:
@@ -97,11 +98,11 @@ def tile_sequence(nest: LoopNest, operand: str, n_inner: int, served: frozenset[
         if d.temporal is not None:
             stride = prod(nest.temporal[u].size for u in range(n_inner, d.temporal))
             return (tile_idx // stride) % d.size
-        if any(d is r for r in replicated):
+        if d in replicated:
             return np.zeros((1, 1), dtype=np.int64)
         stride = 1
         for e in enumerated:
-            if e is d:
+            if e == d:
                 return (inst_idx // stride) % d.size
             stride *= e.size
         raise AssertionError("spatial digit neither enumerated nor replicated")
@@ -157,4 +158,5 @@ def tile_sequence(nest: LoopNest, operand: str, n_inner: int, served: frozenset[
         inner_steps=inner_steps,
         outer=outer,
         instance_digits=tuple(enumerated),
+        replicated_digits=tuple(replicated),
     )

@@ -1,0 +1,31 @@
+"""Latency of a corrected mapping.
+
+Model (stated in the README too):
+- compute cycles: temporal steps in which at least one processing element executes a valid MAC
+  (without the filter: every step);
+- on-loading: before the first step, the first tile of every memory level below an operand's top level
+  is written from above; operands load in parallel, so the slowest one counts (words at the writing
+  port, one word per cycle);
+- stalls: every physical port moves its words (one per cycle at its full width) concurrently with
+  computation; the busiest port's excess over the compute cycles stretches the run;
+- off-loading: after the last step, the outputs still held below the output's top level are written
+  back up (words at the port, one per cycle).
+ZigZag's own latency does not read the access counts, which is why it is recomputed from the
+corrected transfers here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+__all__ = ["latency_parts"]
+
+
+def latency_parts(compute: int, port_words: dict[str, int], onload: dict[str, int], offload: int) -> tuple[int, int, int]:
+    """(on-loading, stall, off-loading) cycles."""
+    busiest = max(port_words.values(), default=0)
+    return max(onload.values(), default=0), max(0, busiest - compute), offload
+
+
+def add_port_words(acc: defaultdict, port: str, words: int) -> None:
+    acc[port] += words

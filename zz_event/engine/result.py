@@ -1,0 +1,62 @@
+"""Frozen results of the engine: exact integer counts, words, energy and latency of one mapping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["EngineOptions", "LevelCounts", "EngineResult"]
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """The two independent switches. Off/off is the exact dense count; on/on is event-driven."""
+
+    filter: bool = True  # boundary filter: only valid MACs execute
+    readiness: bool = True  # output-readiness tracking
+
+    @property
+    def label(self) -> str:
+        return {(False, False): "dense", (True, False): "filter", (False, True): "readiness"}.get(
+            (self.filter, self.readiness), "event_driven"
+        )
+
+
+@dataclass(frozen=True)
+class LevelCounts:
+    """One operand at one memory level: element transfers and word accesses per ZigZag direction."""
+
+    memory: str
+    elements: dict[str, int]
+    words: dict[str, int]
+    energy_pj: float
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    options: EngineOptions
+    macs: int
+    compute_cycles: int
+    levels: dict[str, tuple[LevelCounts, ...]]  # W, I, O -> innermost first
+    mac_energy_pj: float
+    onload_cycles: int
+    stall_cycles: int
+    offload_cycles: int
+    port_busy_cycles: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def memory_energy_pj(self) -> float:
+        return sum(lc.energy_pj for levels in self.levels.values() for lc in levels)
+
+    @property
+    def energy_pj(self) -> float:
+        return self.mac_energy_pj + self.memory_energy_pj
+
+    @property
+    def latency_cycles(self) -> int:
+        return self.onload_cycles + self.compute_cycles + self.stall_cycles + self.offload_cycles
+
+    def word_accesses(self) -> dict[str, list[dict]]:
+        """The `summary.json` shape: per operand, per level (innermost first), memory and four directions."""
+        return {
+            op: [{"memory": lc.memory, **lc.words} for lc in levels] for op, levels in self.levels.items()
+        }

@@ -1,0 +1,30 @@
+"""Element transfers to word accesses and energy, with ZigZag's own rules.
+
+ZigZag turns a transfer of n elements of p bits through a port of bandwidth [min, max] bits into
+ceil(n*p / min) * min/max word accesses (`CostModelEvaluation._calc_memory_access`). Applied here per
+transfer event (per instance and tile change), partial sums at the `O` precision and final outputs at
+`O_final`. Energy: reads at the level's read cost, writes at its write cost, plus the MAC energy of the
+MACs that execute.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zz_event.engine.transfers import Events
+from zz_event.nest import MemLevel
+
+__all__ = ["event_words", "READ_DIRECTIONS"]
+
+READ_DIRECTIONS = ("rd_out_to_low", "rd_out_to_high")
+
+
+def event_words(events: Events, level: MemLevel, direction: str, p_partial: int, p_final: int) -> int:
+    if events.partial.size == 0:
+        return 0
+    port = level.ports.get(direction)
+    if port is None:
+        raise ValueError(f"memory {level.name} has no port for {direction} but data must move that way")
+    bits = events.partial * p_partial + events.final * p_final
+    units = int(np.sum(-(-bits // port.bw_min))) * events.replicas
+    return units * port.bw_min // port.bw_max
