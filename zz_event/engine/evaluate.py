@@ -11,7 +11,7 @@ from zz_event.engine.axes import CoupledAxis, UncoupledAxis
 from zz_event.engine.latency import latency_parts
 from zz_event.engine.result import EngineOptions, EngineResult, LevelCounts
 from zz_event.engine.tiles import UNCOUPLED, tile_sequence
-from zz_event.engine.transfers import Events, operand_traffic
+from zz_event.engine.transfers import operand_traffic
 from zz_event.engine.words import READ_DIRECTIONS, event_words
 from zz_event.nest import DIRECTIONS, OPERANDS, LoopNest
 
@@ -27,10 +27,11 @@ def executed_macs(nest: LoopNest, filtered: bool) -> int:
     return count
 
 
-def compute_cycles(nest: LoopNest, filtered: bool) -> int:
+def compute_cycles(nest: LoopNest, filtered: bool, sequences=tile_sequence) -> int:
     """Temporal steps in which at least one processing element executes a MAC."""
     all_dims = frozenset(sl.array_dim for sl in nest.spatial)
-    return int(tile_sequence(nest, "W", 0, all_dims, filtered).executed.sum())
+    seq = sequences(nest, "W", 0, all_dims, filtered, False)
+    return int(seq.weights[seq.executed].sum())
 
 
 def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions()) -> EngineResult:
@@ -39,11 +40,13 @@ def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions()) -> Engine
     port_words: defaultdict[str, int] = defaultdict(int)
     onload: dict[str, int] = {}
     offload = 0
+    sequences = _memoised_sequences()
     for op in OPERANDS:
-        traffic = operand_traffic(nest, op, options.filter, options.readiness)
+        traffic, loads = operand_traffic(nest, op, options.filter, options.readiness, sequences)
         precision = (p_partial, p_final) if op == "O" else (nest.precision[op], nest.precision[op])
+        op_levels = nest.levels[op]
         counts = []
-        for j, (level, per_dir) in enumerate(zip(nest.levels[op], traffic)):
+        for level, per_dir in zip(op_levels, traffic):
             words = {d: event_words(per_dir[d], level, d, *precision) for d in DIRECTIONS}
             for d in DIRECTIONS:
                 if words[d]:
@@ -51,19 +54,17 @@ def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions()) -> Engine
             energy = sum(words[d] * (level.read_cost if d in READ_DIRECTIONS else level.write_cost) for d in DIRECTIONS)
             counts.append(LevelCounts(level.name, {d: per_dir[d].elements for d in DIRECTIONS}, words, energy))
         levels[op] = tuple(counts)
-        top = len(nest.levels[op]) - 1
-        if op != "O":
-            onload[op] = sum(_first_event_words(traffic[j]["wr_in_by_high"], nest.levels[op][j], *precision) for j in range(top))
-        else:
-            offload = sum(_flush_words(nest, traffic[j]["rd_out_to_high"], nest.levels[op][j], *precision) for j in range(top))
-    cycles = compute_cycles(nest, options.filter)
+        onload[op] = sum(event_words(ev, op_levels[j], "rd_out_to_low", *precision) for j, ev in loads.onload)
+        offload += sum(event_words(ev, op_levels[j], "rd_out_to_high", *precision) for j, ev in loads.offload)
+    cycles = compute_cycles(nest, options.filter, sequences)
     on, stall, off = latency_parts(cycles, dict(port_words), onload, offload)
+    macs = executed_macs(nest, options.filter)
     return EngineResult(
         options=options,
-        macs=executed_macs(nest, options.filter),
+        macs=macs,
         compute_cycles=cycles,
         levels=levels,
-        mac_energy_pj=executed_macs(nest, options.filter) * nest.mac_energy,
+        mac_energy_pj=macs * nest.mac_energy,
         onload_cycles=on,
         stall_cycles=stall,
         offload_cycles=off,
@@ -71,16 +72,14 @@ def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions()) -> Engine
     )
 
 
-def _first_event_words(events: Events, level, p_partial: int, p_final: int) -> int:
-    if events.partial.size == 0:
-        return 0
-    first = Events(events.partial[:1], events.final[:1], events.replicas)
-    return event_words(first, level, "wr_in_by_high", p_partial, p_final)
+def _memoised_sequences():
+    """`tile_sequence` remembering its results for one nest (a child and its parent often coincide)."""
+    memo: dict = {}
 
+    def sequences(nest, op, n_inner, served, filtered, keep):
+        key = (op, n_inner, served, filtered, keep)
+        if key not in memo:
+            memo[key] = tile_sequence(nest, op, n_inner, served, filtered, keep)
+        return memo[key]
 
-def _flush_words(nest: LoopNest, events: Events, level, p_partial: int, p_final: int) -> int:
-    # The final flush events are the last ones of the up-going sequence (one per instance row).
-    if events.partial.size == 0:
-        return 0
-    last = Events(events.partial[-1:], events.final[-1:], events.replicas)
-    return event_words(last, level, "rd_out_to_high", p_partial, p_final)
+    return sequences

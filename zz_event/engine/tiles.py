@@ -40,18 +40,26 @@ UNCOUPLED = ("B", "G", "K", "C")
 
 @dataclass(frozen=True)
 class TileSequence:
-    """Per (instance, tile) arrays of one level's tiles of one operand; `executed` marks tiles with a MAC."""
+    """Per (instance, tile) arrays of one level's tiles of one operand; `executed` marks tiles with a MAC.
+
+    Only the digits that can change what a tile shares with its predecessor are enumerated (`enumerated`
+    temporal loops and `instance_digits`); every other digit is symmetric and folded into `weights`.
+    Tiles are grouped in blocks of `block` consecutive tiles: a block boundary is a change of a relevant
+    uncoupled digit, across which tiles share nothing.
+    """
 
     executed: np.ndarray  # bool (n_inst, n_tiles)
     size: np.ndarray  # |T|
-    kept: np.ndarray  # |T ∩ H|, H = previous executed tile of the same instance (0 if none)
+    kept: np.ndarray  # |T ∩ H|, H = previous executed tile of the same instance and block (0 if none)
     pred: np.ndarray  # index of that previous executed tile, -1 if none
-    last: np.ndarray  # index of each instance's last executed tile, -1 if none
-    replicas: int  # identical instances each row stands for
+    block_last: np.ndarray  # bool: executed tile followed by no executed tile in its block
+    weights: np.ndarray  # identical (instance, tile) occurrences each entry stands for
+    classes: int  # 1-3 classes of irrelevant context values, the most significant tile digit
     inner_steps: int  # temporal steps inside one tile
-    outer: tuple[int, ...]  # temporal loop indices above the tile, inner to outer
+    enumerated: tuple[int, ...]  # temporal loop indices enumerated, inner to outer (tile index digits)
+    symmetric: tuple[int, ...]  # temporal loop indices above the tile folded into `weights`
     instance_digits: tuple[Digit, ...]  # enumerated spatial digits, least significant first
-    replicated_digits: tuple[Digit, ...]  # spatial digits whose instances are counted once and multiplied
+    replicated_digits: tuple[Digit, ...]  # spatial digits folded into `weights`
 
     @property
     def entries(self) -> np.ndarray:
@@ -62,46 +70,114 @@ class TileSequence:
         pred_size = np.take_along_axis(self.size, np.maximum(self.pred, 0), axis=1)
         return np.where(self.executed & (self.pred >= 0), pred_size - self.kept, 0)
 
-    def final_flush(self) -> np.ndarray:
-        """Elements each instance still holds at the end of the layer."""
-        has = self.last >= 0
-        sizes = np.take_along_axis(self.size, np.maximum(self.last, 0)[:, None], axis=1)[:, 0]
-        return np.where(has, sizes, 0)
+    @property
+    def spatial_replicas(self) -> int:
+        return prod(d.size for d in self.replicated_digits)
+
+    def first_executed(self) -> np.ndarray:
+        """Per instance row: index of the first executed tile (-1 if none)."""
+        has = self.executed.any(axis=1)
+        return np.where(has, self.executed.argmax(axis=1), -1)
+
+    def last_executed(self) -> np.ndarray:
+        """Per instance row: index of the last executed tile (-1 if none)."""
+        n = self.executed.shape[1]
+        has = self.executed.any(axis=1)
+        return np.where(has, n - 1 - self.executed[:, ::-1].argmax(axis=1), -1)
+
+    def block_flush(self) -> np.ndarray:
+        """Elements of each block's last executed tile: all leave when the block ends (or the layer)."""
+        return np.where(self.block_last, self.size, 0)
 
 
 def _exact_dim(nest: LoopNest, dim: str) -> bool:
     return prod(d.size for d in dim_digits(nest, dim)) == nest.dim_size(dim)
 
 
-def tile_sequence(nest: LoopNest, operand: str, n_inner: int, served: frozenset[str], filtered: bool) -> TileSequence:
-    """Tiles of `operand` for a level owning temporal loops [0, n_inner) whose instance serves `served`."""
+def _loop_classes(
+    nest: LoopNest, operand: str, outer: range, keep_irrelevant: bool
+) -> tuple[list[int], list[int], list[int]]:
+    """Split the loops above a tile into (enumerated, symmetric, irrelevant context).
+
+    Relevant uncoupled loops at or above the innermost one (and, unless `keep_irrelevant`, irrelevant
+    uncoupled loops there) never let a tile share data with its predecessor across their change, and
+    their values do not change the sequence: they are symmetric. Irrelevant loops below every coupled or
+    relevant loop only repeat tiles: dropped (symmetric with no effect).
+    """
+    coupled = set(nest.position_dims) | {"FY", "FX"}
+    relevant = set(RELEVANT_UNCOUPLED[operand])
+    kind = {t: ("C" if nest.temporal[t].dim in coupled else "R" if nest.temporal[t].dim in relevant else "N") for t in outer}
+    first_r = next((t for t in outer if kind[t] == "R"), None)
+    enumerated, symmetric, context_irrelevant = [], [], []
+    seen_non_n = False
+    for t in outer:
+        if nest.temporal[t].size == 1:
+            continue
+        in_block = first_r is None or t < first_r
+        if in_block:
+            if kind[t] == "N" and not seen_non_n and not keep_irrelevant:
+                symmetric.append(t)
+            else:
+                enumerated.append(t)
+                seen_non_n = seen_non_n or kind[t] != "N"
+        elif kind[t] == "C":
+            enumerated.append(t)
+        elif kind[t] == "N" and keep_irrelevant:
+            context_irrelevant.append(t)
+        else:
+            symmetric.append(t)
+    return enumerated, symmetric, context_irrelevant
+
+
+def tile_sequence(
+    nest: LoopNest, operand: str, n_inner: int, served: frozenset[str], filtered: bool, keep_irrelevant: bool = False
+) -> TileSequence:
+    """Tiles of `operand` for a level owning temporal loops [0, n_inner) whose instance serves `served`.
+
+    `keep_irrelevant` enumerates the irrelevant loops above the tile instead of folding them (needed when
+    per-element first/last touches are mapped onto tiles).
+    """
     coupled_dims = set(nest.position_dims) | {"FY", "FX"}
+    exact = all(_exact_dim(nest, dim) for dim in UNCOUPLED)
     # Spatial digits a level does not serve tell its instances apart. Those of uncoupled dimensions
     # whose loops tile the dimension exactly give identical counts per instance: count one, multiply.
     replicated: list[Digit] = []
-    enumerated: list[Digit] = []
+    enumerated_sp: list[Digit] = []
     for dim in UNCOUPLED + tuple(sorted(coupled_dims)):
         for d in dim_digits(nest, dim):
             if d.temporal is None and d.array_dim not in served:
-                (replicated if dim in UNCOUPLED and _exact_dim(nest, dim) else enumerated).append(d)
+                (replicated if dim in UNCOUPLED and exact else enumerated_sp).append(d)
+    outer = range(n_inner, len(nest.temporal))
+    if exact:
+        loops, symmetric, context_irrelevant = _loop_classes(nest, operand, outer, keep_irrelevant)
+    else:  # overshooting uncoupled loops can empty tiles: enumerate everything
+        loops, symmetric, context_irrelevant = [t for t in outer], [], []
+    # Irrelevant context loops: all at their first value, all at their last value, anything else.
+    n_ctx = prod(nest.temporal[t].size for t in context_irrelevant)
+    class_weights = [1] if n_ctx == 1 else [1, 1] if n_ctx == 2 else [1, 1, n_ctx - 2]
+    block_loops = [t for t in loops if not _above_first_relevant(nest, operand, t, outer)]
 
     def is_fixed(d: Digit) -> bool:
         return d.temporal >= n_inner if d.temporal is not None else d.array_dim not in served
 
-    outer = tuple(range(n_inner, len(nest.temporal)))
-    n_tiles = prod(nest.temporal[t].size for t in outer)
-    n_inst = prod(d.size for d in enumerated)
+    base_tiles = prod(nest.temporal[t].size for t in loops)
+    n_tiles = base_tiles * len(class_weights)
+    block = prod(nest.temporal[t].size for t in block_loops)
+    n_inst = prod(d.size for d in enumerated_sp)
     tile_idx = np.arange(n_tiles, dtype=np.int64)[None, :]
+    base_idx = tile_idx % base_tiles
     inst_idx = np.arange(n_inst, dtype=np.int64)[:, None]
+    strides = dict(zip(loops, np.cumprod([1] + [nest.temporal[t].size for t in loops])[:-1].tolist()))
 
     def value(d: Digit) -> np.ndarray:
         if d.temporal is not None:
-            stride = prod(nest.temporal[u].size for u in range(n_inner, d.temporal))
-            return (tile_idx // stride) % d.size
+            if d.temporal not in strides:  # symmetric: its first value stands for all
+                return np.zeros((1, 1), dtype=np.int64)
+            return (base_idx // strides[d.temporal]) % d.size
         if d in replicated:
             return np.zeros((1, 1), dtype=np.int64)
         stride = 1
-        for e in enumerated:
+        for e in enumerated_sp:
             if e == d:
                 return (inst_idx // stride) % d.size
             stride *= e.size
@@ -133,11 +209,13 @@ def tile_sequence(nest: LoopNest, operand: str, n_inner: int, served: frozenset[
         size = size * ax.size[k]
         keys.append((ax, k))
 
-    # Previous executed tile of the same instance.
+    # Previous executed tile of the same instance and block.
     marks = np.where(executed, tile_idx, -1)
-    running = np.maximum.accumulate(marks, axis=1)
+    blocks = marks.reshape(n_inst, n_tiles // block, block)
+    running = np.maximum.accumulate(blocks, axis=2).reshape(n_inst, n_tiles)
     pred = np.concatenate([np.full((n_inst, 1), -1, dtype=np.int64), running[:, :-1]], axis=1)
-    last = running[:, -1]
+    pred = np.where(tile_idx % block == 0, -1, pred)
+    block_last = executed & (np.repeat(running.reshape(n_inst, -1, block)[:, :, -1], block, axis=1) == tile_idx)
     has_pred = executed & (pred >= 0)
     pred_c = np.maximum(pred, 0)
     kept = np.where(has_pred, 1, 0).astype(np.int64)
@@ -147,16 +225,25 @@ def tile_sequence(nest: LoopNest, operand: str, n_inner: int, served: frozenset[
             kept = kept * np.where(k == k_pred, ax.size[k], 0)
         else:
             kept = kept * np.where(has_pred, ax.intersection(k, k_pred), 0)
-    inner_steps = prod(nest.temporal[t].size for t in range(n_inner))
+    weights = np.repeat(np.asarray(class_weights, dtype=np.int64), base_tiles)[None, :]
+    replicas = prod(d.size for d in replicated) * prod(nest.temporal[t].size for t in symmetric)
     return TileSequence(
         executed=executed,
+        weights=np.broadcast_to(weights * replicas, shape),
         size=np.where(executed, size, 0),
         kept=kept,
         pred=np.where(executed, pred, -1),
-        last=last,
-        replicas=prod(d.size for d in replicated),
-        inner_steps=inner_steps,
-        outer=outer,
-        instance_digits=tuple(enumerated),
+        block_last=block_last,
+        classes=len(class_weights),
+        inner_steps=prod(nest.temporal[t].size for t in range(n_inner)),
+        enumerated=tuple(loops),
+        symmetric=tuple(symmetric),
+        instance_digits=tuple(enumerated_sp),
         replicated_digits=tuple(replicated),
     )
+
+
+def _above_first_relevant(nest: LoopNest, operand: str, t: int, outer: range) -> bool:
+    relevant = set(RELEVANT_UNCOUPLED[operand])
+    first_r = next((u for u in outer if nest.temporal[u].dim in relevant and nest.temporal[u].size > 1), None)
+    return first_r is not None and t >= first_r

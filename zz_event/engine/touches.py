@@ -85,13 +85,28 @@ class OutputTouches:
                     row = row + digit * _instance_stride(seq, d)
                 elif d in seq.replicated_digits:  # count one representative instance
                     keep = keep & (digit == 0)
-        tiles_first = np.broadcast_to(self.first // seq.inner_steps, keep.shape)
-        tiles_last = np.broadcast_to(self.last // seq.inner_steps, keep.shape)
+        weight = np.cumprod([1] + [loop.size for loop in self.nest.temporal])[:-1]
+        first = np.broadcast_to(self.first, keep.shape)
+        last = np.broadcast_to(self.last, keep.shape)
+        tile_first = np.zeros(keep.shape, dtype=np.int64)
+        tile_last = np.zeros(keep.shape, dtype=np.int64)
+        radix = 1
+        for t in seq.enumerated:
+            size = self.nest.temporal[t].size
+            tile_first = tile_first + (first // int(weight[t])) % size * radix
+            tile_last = tile_last + (last // int(weight[t])) % size * radix
+            radix *= size
+        # Irrelevant context loops: first touches fall in the all-first class (0), last in the all-last one.
+        tile_last = tile_last + (seq.classes > 1) * radix
+        for t in seq.symmetric:  # relevant loops above the block: one representative value
+            if self.nest.temporal[t].dim not in RELEVANT_UNCOUPLED["O"]:
+                raise AssertionError("output touches need irrelevant loops enumerated")
+            keep = keep & ((first // int(weight[t])) % self.nest.temporal[t].size == 0)
         row = np.broadcast_to(row, keep.shape)
         flat = n_inst * n_tiles
-        first = np.bincount((row * n_tiles + tiles_first)[keep], minlength=flat).reshape(n_inst, n_tiles)
-        last = np.bincount((row * n_tiles + tiles_last)[keep], minlength=flat).reshape(n_inst, n_tiles)
-        return first, last
+        first_counts = np.bincount((row * n_tiles + tile_first)[keep], minlength=flat).reshape(n_inst, n_tiles)
+        last_counts = np.bincount((row * n_tiles + tile_last)[keep], minlength=flat).reshape(n_inst, n_tiles)
+        return first_counts, last_counts
 
 
 def _instance_stride(seq: TileSequence, digit) -> int:

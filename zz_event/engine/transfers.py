@@ -30,7 +30,7 @@ from zz_event.engine.tiles import TileSequence, tile_sequence
 from zz_event.engine.touches import OutputTouches
 from zz_event.nest import DIRECTIONS, LoopNest
 
-__all__ = ["Events", "OperandTraffic", "operand_traffic"]
+__all__ = ["Events", "OperandTraffic", "BoundaryLoads", "operand_traffic"]
 
 
 @dataclass(frozen=True)
@@ -39,80 +39,102 @@ class Events:
 
     partial: np.ndarray
     final: np.ndarray
-    replicas: int = 1
+    weight: np.ndarray  # identical events each entry stands for
 
     @property
     def elements(self) -> int:
-        return int((self.partial.sum() + self.final.sum()) * self.replicas)
+        return int(((self.partial + self.final) * self.weight).sum())
 
     @staticmethod
     def none() -> "Events":
-        return Events(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        zero = np.zeros(0, dtype=np.int64)
+        return Events(zero, zero, zero)
 
     @staticmethod
-    def of(counts: np.ndarray, replicas: int, final: bool = False) -> "Events":
-        counts = counts[counts > 0].astype(np.int64)
+    def of(counts: np.ndarray, weight, final: bool = False) -> "Events":
+        weight = np.broadcast_to(weight, counts.shape)
+        nonzero = counts > 0
+        counts, weight = counts[nonzero].astype(np.int64), weight[nonzero]
         zero = np.zeros_like(counts)
-        return Events(zero, counts, replicas) if final else Events(counts, zero, replicas)
+        return Events(zero, counts, weight) if final else Events(counts, zero, weight)
 
 
 OperandTraffic = list[dict[str, Events]]  # per level, per direction
 
 
-def _level_serving(nest: LoopNest, op: str, j: int) -> frozenset[str]:
-    return nest.levels[op][j].served
+@dataclass(frozen=True)
+class BoundaryLoads:
+    """Transfers at the very start (first tiles below the top) and the very end (outputs left below it)."""
+
+    onload: list[tuple[int, Events]]  # (level index whose port reads, events)
+    offload: list[tuple[int, Events]]  # (level index whose port reads up, events)
 
 
-def operand_traffic(nest: LoopNest, op: str, filtered: bool, readiness: bool) -> OperandTraffic:
+def _rows(seq: TileSequence, counts_at: np.ndarray, final: bool = False) -> Events:
+    """One event per instance row at the given tile (-1: none), standing for the spatial replicas only."""
+    rows = np.arange(seq.size.shape[0])
+    n = np.where(counts_at >= 0, seq.size[rows, np.maximum(counts_at, 0)], 0)
+    return Events.of(n, np.int64(seq.spatial_replicas), final=final)
+
+
+def operand_traffic(
+    nest: LoopNest, op: str, filtered: bool, readiness: bool, sequences=tile_sequence
+) -> tuple[OperandTraffic, BoundaryLoads]:
+    """Transfer events of one operand at every level; `sequences` may memoise `tile_sequence`."""
     levels = nest.levels[op]
     traffic: OperandTraffic = [{d: Events.none() for d in DIRECTIONS} for _ in levels]
+    loads = BoundaryLoads([], [])
     touches = OutputTouches(nest, filtered) if op == "O" and readiness else None
+    keep = touches is not None
     for j in range(-1, len(levels) - 1):
         n_inner = levels[j].top if j >= 0 else 0
         parent = levels[j + 1]
-        group = tile_sequence(nest, op, n_inner, parent.served, filtered)
-        child = tile_sequence(nest, op, n_inner, levels[j].served, filtered) if j >= 0 else None
+        group = sequences(nest, op, n_inner, parent.served, filtered, keep)
+        child = sequences(nest, op, n_inner, levels[j].served, filtered, keep) if j >= 0 else None
         if op != "O":
-            traffic[j + 1]["rd_out_to_low"] = Events.of(group.entries[group.executed], group.replicas)
+            traffic[j + 1]["rd_out_to_low"] = Events.of(group.entries[group.executed], group.weights[group.executed])
             if child is not None:
-                traffic[j]["wr_in_by_high"] = Events.of(child.entries[child.executed], child.replicas)
+                traffic[j]["wr_in_by_high"] = Events.of(child.entries[child.executed], child.weights[child.executed])
+                loads.onload.append((j + 1, _rows(group, group.first_executed())))
         elif j < 0:
-            _mac_boundary_outputs(nest, group, parent.psum, touches, traffic[0])
+            _mac_boundary_outputs(group, parent.psum, touches, traffic[0])
         else:
-            down, up = _output_boundary(nest, group, parent.psum, touches)
+            down, up = _output_boundary(group, parent.psum, touches)
             traffic[j + 1]["rd_out_to_low"], traffic[j + 1]["wr_in_by_low"] = down, up
-            down, up = _output_boundary(nest, child, parent.psum, touches)
+            down, up = _output_boundary(child, parent.psum, touches)
             traffic[j]["wr_in_by_high"], traffic[j]["rd_out_to_high"] = down, up
-    return traffic
+            loads.offload.append((j, _rows(child, child.last_executed(), final=True)))
+    return traffic, loads
 
 
-def _mac_boundary_outputs(nest, seq: TileSequence, psum: bool, touches, level0: dict[str, Events]) -> None:
+def _mac_boundary_outputs(seq: TileSequence, psum: bool, touches, level0: dict[str, Events]) -> None:
     ex = seq.executed
-    size = seq.size[ex]
+    size, weight = seq.size[ex], seq.weights[ex]
     if touches is None:
-        level0["wr_in_by_low"] = Events.of(size, seq.replicas, final=not psum)
-        level0["rd_out_to_low"] = Events.of(size, seq.replicas) if psum else Events.none()
+        level0["wr_in_by_low"] = Events.of(size, weight, final=not psum)
+        level0["rd_out_to_low"] = Events.of(size, weight) if psum else Events.none()
         return
     first, last = touches.counts(seq)
     finals = last[ex]
-    level0["wr_in_by_low"] = Events(size - finals, finals, seq.replicas)
-    level0["rd_out_to_low"] = Events.of(size - first[ex], seq.replicas)
+    level0["wr_in_by_low"] = Events(size - finals, finals, weight)
+    level0["rd_out_to_low"] = Events.of(size - first[ex], weight)
 
 
-def _output_boundary(nest, seq: TileSequence, psum: bool, touches) -> tuple[Events, Events]:
+def _output_boundary(seq: TileSequence, psum: bool, touches) -> tuple[Events, Events]:
     """(reads down into the tiles, write-backs up out of them) for one tile sequence of outputs."""
     ex = seq.executed
-    entries = seq.entries[ex]
-    evict = np.concatenate([seq.evictions()[ex], seq.final_flush()])
+    entries, weight = seq.entries[ex], seq.weights[ex]
+    evict = np.concatenate([seq.evictions()[ex], seq.block_flush()[ex]])
+    evict_weight = np.concatenate([weight, weight])
     if touches is None:
-        down = Events.of(entries, seq.replicas) if psum else Events.none()
-        return down, Events.of(evict, seq.replicas, final=not psum)
+        down = Events.of(entries, weight) if psum else Events.none()
+        return down, Events.of(evict, evict_weight, final=not psum)
     first, last = touches.counts(seq)
-    down = Events.of(entries - first[ex], seq.replicas)
-    # The finals evicted at the change into tile c are those last touched in its predecessor.
+    down = Events.of(entries - first[ex], weight)
+    # Finals leave with the eviction that ends their last residency: the change out of the tile in which
+    # they were last touched, or the end of its block.
     pred = seq.pred
     last_of_pred = np.where(pred >= 0, np.take_along_axis(last, np.maximum(pred, 0), axis=1), 0)[ex]
-    rows = np.arange(last.shape[0])
-    flush_final = np.where(seq.last >= 0, last[rows, np.maximum(seq.last, 0)], 0)
+    flush_final = np.where(seq.block_last, last, 0)[ex]
     finals = np.concatenate([last_of_pred, flush_final])
-    return down, Events(evict - finals, finals, seq.replicas)
+    return down, Events(evict - finals, finals, evict_weight)
