@@ -20,10 +20,31 @@ from zigzag.stages.results.save import CompleteSaveStage, PickleSaveStage, Simpl
 from zigzag.stages.results.visualization import VisualizationStage
 from zigzag.stages.workload_iterator import WorkloadStage
 
+from zigzag.parser.mapping_validator import MappingValidator
+from zigzag.stages.stage import Stage
+
 from zz_event.errors import ZzEventError
 from zz_event.zigzag_stages import EventDrivenCorrectionStage
 
-__all__ = ["RunSettings", "build_stages"]
+__all__ = ["RunSettings", "build_stages", "PreparedWorkloadParserStage"]
+
+
+class PreparedWorkloadParserStage(WorkloadParserStage):
+    """ZigZag's workload parser, also taking the mapping as data (zz-event translates mappings in memory)."""
+
+    def __init__(self, list_of_callables, *, workload, mapping, **kwargs):
+        Stage.__init__(self, list_of_callables, **kwargs)
+        self.workload = workload
+        self.mapping = mapping
+
+    def _parse_mapping_data(self):
+        if isinstance(self.mapping, str):
+            return self.parse_mapping_data(self.mapping)
+        validator = MappingValidator(self.mapping)
+        data = validator.normalized_data
+        if not validator.validate():
+            raise ZzEventError(f"ZigZag's mapping validator rejects the mapping: {validator.validator.errors}")
+        return data
 
 _OPT_STAGES = {"energy": MinimalEnergyStage, "latency": MinimalLatencyStage, "EDP": MinimalEDPStage}
 
@@ -52,7 +73,7 @@ def build_stages(settings: RunSettings, correction_stages: list | None = None) -
     engine = SalsaStage if settings.temporal_mapping_search_engine == "salsa" else TemporalMappingGeneratorStage
     correction = [EventDrivenCorrectionStage] if correction_stages is None else correction_stages
     stages = [
-        WorkloadParserStage,
+        PreparedWorkloadParserStage,
         AcceleratorParserStage,
         SimpleSaveStage,
         PickleSaveStage,
