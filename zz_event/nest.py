@@ -63,7 +63,7 @@ class MemLevel:
     psum: bool = False  # ZigZag's static flag: this (output) level holds partial sums
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: the engine memoises per nest
 class LoopNest:
     geometry: ConvGeometry
     centric: Centric

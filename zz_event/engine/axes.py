@@ -17,12 +17,13 @@ without touching individual MACs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from zz_event.nest import LoopNest
 
-__all__ = ["Digit", "dim_digits", "UncoupledAxis", "CoupledAxis", "RELEVANT_UNCOUPLED", "axis_pairs"]
+__all__ = ["Digit", "dim_digits", "UncoupledAxis", "CoupledAxis", "RELEVANT_UNCOUPLED", "uncoupled_axis", "coupled_axis"]
 
 # Uncoupled dimensions each operand is indexed by.
 RELEVANT_UNCOUPLED = {"W": ("G", "K", "C"), "I": ("B", "G", "C"), "O": ("B", "G", "K")}
@@ -39,7 +40,8 @@ class Digit:
     array_dim: str | None  # for a spatial loop
 
 
-def dim_digits(nest: LoopNest, dim: str) -> list[Digit]:
+@lru_cache(maxsize=4096)
+def dim_digits(nest: LoopNest, dim: str) -> tuple[Digit, ...]:
     """The digits of a dimension, least significant first (spatial loops, then temporal inner to outer)."""
     digits: list[Digit] = []
     weight = 1
@@ -51,14 +53,14 @@ def dim_digits(nest: LoopNest, dim: str) -> list[Digit]:
         if loop.dim == dim and loop.size > 1:
             digits.append(Digit(dim, loop.size, weight, t, None))
             weight *= loop.size
-    return digits
+    return tuple(digits)
 
 
-def _extent(digits: list[Digit]) -> int:
+def _extent(digits) -> int:
     return int(np.prod([d.size for d in digits], dtype=np.int64)) if digits else 1
 
 
-def _key_of(index: np.ndarray, digits: list[Digit], fixed: list[bool]) -> tuple[np.ndarray, int]:
+def _key_of(index: np.ndarray, digits, fixed) -> tuple[np.ndarray, int]:
     """Mixed-radix key of the fixed digits of each index, and the number of keys."""
     key = np.zeros_like(index)
     radix = 1
@@ -72,10 +74,9 @@ def _key_of(index: np.ndarray, digits: list[Digit], fixed: list[bool]) -> tuple[
 class UncoupledAxis:
     """A dimension without a partner: tile sets along it are disjoint blocks."""
 
-    def __init__(self, nest: LoopNest, dim: str, is_fixed) -> None:
+    def __init__(self, nest: LoopNest, dim: str, fixed: tuple[bool, ...]) -> None:
         self.dim = dim
         self.digits = dim_digits(nest, dim)
-        fixed = [is_fixed(d) for d in self.digits]
         index = np.arange(_extent(self.digits), dtype=np.int64)
         key, self.nkeys = _key_of(index, self.digits, fixed)
         in_range = index < nest.dim_size(dim)
@@ -86,14 +87,14 @@ class UncoupledAxis:
 class CoupledAxis:
     """A position dimension and its tap dimension, coupled by the boundary filter."""
 
-    def __init__(self, nest: LoopNest, axis: str, operand: str, is_fixed, filtered: bool) -> None:
+    def __init__(
+        self, nest: LoopNest, axis: str, operand: str, pos_fixed: tuple[bool, ...], tap_fixed: tuple[bool, ...], filtered: bool
+    ) -> None:
         pos_dim = nest.position_dims[0 if axis == "Y" else 1]
         tap_dim = "F" + axis
         geo = nest.geometry.y if axis == "Y" else nest.geometry.x
         self.pos_digits = dim_digits(nest, pos_dim)
         self.tap_digits = dim_digits(nest, tap_dim)
-        pos_fixed = [is_fixed(d) for d in self.pos_digits]
-        tap_fixed = [is_fixed(d) for d in self.tap_digits]
         pos, tap = np.meshgrid(
             np.arange(_extent(self.pos_digits), dtype=np.int64),
             np.arange(_extent(self.tap_digits), dtype=np.int64),
@@ -147,5 +148,15 @@ def _element_index(nest: LoopNest, geo, axis: str, operand: str, pos, tap, filte
     return {"I": inp, "W": tap, "O": pos}[operand], valid
 
 
-def axis_pairs() -> tuple[str, str]:
-    return ("Y", "X")
+@lru_cache(maxsize=1024)
+def uncoupled_axis(nest: LoopNest, dim: str, fixed: tuple[bool, ...]) -> UncoupledAxis:
+    return UncoupledAxis(nest, dim, fixed)
+
+
+@lru_cache(maxsize=1024)
+def coupled_axis(nest: LoopNest, axis: str, operand: str, pos_fixed, tap_fixed, filtered: bool) -> CoupledAxis:
+    return CoupledAxis(nest, axis, operand, pos_fixed, tap_fixed, filtered)
+
+
+def fixed_flags(digits, is_fixed) -> tuple[bool, ...]:
+    return tuple(bool(is_fixed(d)) for d in digits)

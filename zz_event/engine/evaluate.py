@@ -7,7 +7,7 @@ from math import prod
 
 import numpy as np
 
-from zz_event.engine.axes import CoupledAxis, UncoupledAxis
+from zz_event.engine.axes import coupled_axis, dim_digits, uncoupled_axis
 from zz_event.engine.latency import latency_parts
 from zz_event.engine.result import EngineOptions, EngineResult, LevelCounts
 from zz_event.engine.tiles import UNCOUPLED, tile_sequence
@@ -20,17 +20,17 @@ __all__ = ["evaluate", "executed_macs", "compute_cycles"]
 
 def executed_macs(nest: LoopNest, filtered: bool) -> int:
     """MACs that execute: every iteration of the loop nest, or only the valid ones."""
-    everything = lambda d: False  # noqa: E731  (no digit fixed: one key spans the whole dimension)
-    count = prod(int(UncoupledAxis(nest, dim, everything).size.sum()) for dim in UNCOUPLED)
-    for axis in ("Y", "X"):
-        count *= int(CoupledAxis(nest, axis, "W", everything, filtered).pair_valid.sum())
+    free = lambda dim: (False,) * len(dim_digits(nest, dim))  # noqa: E731  (one key spans the dimension)
+    count = prod(int(uncoupled_axis(nest, dim, free(dim)).size.sum()) for dim in UNCOUPLED)
+    for axis, pos_dim in zip(("Y", "X"), nest.position_dims):
+        count *= int(coupled_axis(nest, axis, "W", free(pos_dim), free("F" + axis), filtered).pair_valid.sum())
     return count
 
 
-def compute_cycles(nest: LoopNest, filtered: bool, sequences=tile_sequence) -> int:
+def compute_cycles(nest: LoopNest, filtered: bool) -> int:
     """Temporal steps in which at least one processing element executes a MAC."""
     all_dims = frozenset(sl.array_dim for sl in nest.spatial)
-    seq = sequences(nest, "W", 0, all_dims, filtered, False)
+    seq = tile_sequence(nest, "W", 0, all_dims, filtered, False)
     return int(seq.weights[seq.executed].sum())
 
 
@@ -40,23 +40,24 @@ def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions()) -> Engine
     port_words: defaultdict[str, int] = defaultdict(int)
     onload: dict[str, int] = {}
     offload = 0
-    sequences = _memoised_sequences()
     for op in OPERANDS:
-        traffic, loads = operand_traffic(nest, op, options.filter, options.readiness, sequences)
+        traffic, loads = operand_traffic(nest, op, options.filter, options.readiness)
         precision = (p_partial, p_final) if op == "O" else (nest.precision[op], nest.precision[op])
         op_levels = nest.levels[op]
         counts = []
         for level, per_dir in zip(op_levels, traffic):
             words = {d: event_words(per_dir[d], level, d, *precision) for d in DIRECTIONS}
+            # Each instance of a memory has its own ports, working in parallel.
+            instances = prod(sl.size for sl in nest.spatial if sl.array_dim not in level.served)
             for d in DIRECTIONS:
                 if words[d]:
-                    port_words[level.ports[d].name] += words[d]
+                    port_words[level.ports[d].name] += -(-words[d] // instances)
             energy = sum(words[d] * (level.read_cost if d in READ_DIRECTIONS else level.write_cost) for d in DIRECTIONS)
             counts.append(LevelCounts(level.name, {d: per_dir[d].elements for d in DIRECTIONS}, words, energy))
         levels[op] = tuple(counts)
         onload[op] = sum(event_words(ev, op_levels[j], "rd_out_to_low", *precision) for j, ev in loads.onload)
         offload += sum(event_words(ev, op_levels[j], "rd_out_to_high", *precision) for j, ev in loads.offload)
-    cycles = compute_cycles(nest, options.filter, sequences)
+    cycles = compute_cycles(nest, options.filter)
     on, stall, off = latency_parts(cycles, dict(port_words), onload, offload)
     macs = executed_macs(nest, options.filter)
     return EngineResult(
@@ -70,16 +71,3 @@ def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions()) -> Engine
         offload_cycles=off,
         port_busy_cycles=dict(port_words),
     )
-
-
-def _memoised_sequences():
-    """`tile_sequence` remembering its results for one nest (a child and its parent often coincide)."""
-    memo: dict = {}
-
-    def sequences(nest, op, n_inner, served, filtered, keep):
-        key = (op, n_inner, served, filtered, keep)
-        if key not in memo:
-            memo[key] = tile_sequence(nest, op, n_inner, served, filtered, keep)
-        return memo[key]
-
-    return sequences

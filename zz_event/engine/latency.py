@@ -7,7 +7,8 @@ Model (stated in the README too):
   is written from above; operands load in parallel, so the slowest one counts (words at the writing
   port, one word per cycle);
 - stalls: every physical port moves its words (one per cycle at its full width) concurrently with
-  computation; the busiest port's excess over the compute cycles stretches the run;
+  computation, each instance of a memory through its own ports; the busiest port's excess over the
+  compute cycles stretches the run;
 - off-loading: after the last step, the outputs still held below the output's top level are written
   back up (words at the port, one per cycle).
 ZigZag's own latency does not read the access counts, which is why it is recomputed from the
@@ -15,8 +16,6 @@ corrected transfers here.
 """
 
 from __future__ import annotations
-
-from collections import defaultdict
 
 __all__ = ["latency_parts"]
 
@@ -26,6 +25,3 @@ def latency_parts(compute: int, port_words: dict[str, int], onload: dict[str, in
     busiest = max(port_words.values(), default=0)
     return max(onload.values(), default=0), max(0, busiest - compute), offload
 
-
-def add_port_words(acc: defaultdict, port: str, words: int) -> None:
-    acc[port] += words

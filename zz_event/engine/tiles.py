@@ -26,11 +26,20 @@ Everything is computed on arrays indexed by (instance, tile); no loop runs per M
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from math import prod
 
 import numpy as np
 
-from zz_event.engine.axes import RELEVANT_UNCOUPLED, CoupledAxis, Digit, UncoupledAxis, dim_digits
+from zz_event.engine.axes import (
+    RELEVANT_UNCOUPLED,
+    Digit,
+    UncoupledAxis,
+    coupled_axis,
+    dim_digits,
+    fixed_flags,
+    uncoupled_axis,
+)
 from zz_event.nest import LoopNest
 
 __all__ = ["TileSequence", "tile_sequence"]
@@ -90,6 +99,7 @@ class TileSequence:
         return np.where(self.block_last, self.size, 0)
 
 
+@lru_cache(maxsize=1024)
 def _exact_dim(nest: LoopNest, dim: str) -> bool:
     return prod(d.size for d in dim_digits(nest, dim)) == nest.dim_size(dim)
 
@@ -129,6 +139,7 @@ def _loop_classes(
     return enumerated, symmetric, context_irrelevant
 
 
+@lru_cache(maxsize=256)
 def tile_sequence(
     nest: LoopNest, operand: str, n_inner: int, served: frozenset[str], filtered: bool, keep_irrelevant: bool = False
 ) -> TileSequence:
@@ -194,37 +205,43 @@ def tile_sequence(
     shape = (n_inst, n_tiles)
     executed = np.ones(shape, dtype=bool)
     size = np.ones(shape, dtype=np.int64)
-    keys: list[tuple[object, np.ndarray]] = []
+    varying: list[tuple[object, np.ndarray]] = []  # axes whose key changes from tile to tile
     for dim in UNCOUPLED:
-        ax = UncoupledAxis(nest, dim, is_fixed)
-        k = np.broadcast_to(key(ax.fixed_digits), shape)
+        ax = uncoupled_axis(nest, dim, fixed_flags(dim_digits(nest, dim), is_fixed))
+        k = key(ax.fixed_digits)
         executed &= ax.size[k] > 0
         if dim in RELEVANT_UNCOUPLED[operand]:
             size = size * ax.size[k]
-            keys.append((ax, k))
+            if k.shape[1] > 1:
+                varying.append((ax, k))
     for axis in ("Y", "X"):
-        ax = CoupledAxis(nest, axis, operand, is_fixed, filtered)
-        k = np.broadcast_to(key(ax.fixed_pos_digits) + key(ax.fixed_tap_digits) * ax.npos_keys, shape)
+        pos_dim = nest.position_dims[0 if axis == "Y" else 1]
+        ax = coupled_axis(
+            nest, axis, operand,
+            fixed_flags(dim_digits(nest, pos_dim), is_fixed), fixed_flags(dim_digits(nest, "F" + axis), is_fixed), filtered,
+        )
+        k = key(ax.fixed_pos_digits) + key(ax.fixed_tap_digits) * ax.npos_keys
         executed &= ax.nonempty[k]
         size = size * ax.size[k]
-        keys.append((ax, k))
+        varying.append((ax, k))
 
     # Previous executed tile of the same instance and block.
     marks = np.where(executed, tile_idx, -1)
-    blocks = marks.reshape(n_inst, n_tiles // block, block)
-    running = np.maximum.accumulate(blocks, axis=2).reshape(n_inst, n_tiles)
-    pred = np.concatenate([np.full((n_inst, 1), -1, dtype=np.int64), running[:, :-1]], axis=1)
-    pred = np.where(tile_idx % block == 0, -1, pred)
-    block_last = executed & (np.repeat(running.reshape(n_inst, -1, block)[:, :, -1], block, axis=1) == tile_idx)
+    running = np.maximum.accumulate(marks.reshape(n_inst, n_tiles // block, block), axis=2).reshape(n_inst, n_tiles)
+    pred = np.full(shape, -1, dtype=np.int64)
+    pred[:, 1:] = running[:, :-1]
+    pred[:, ::block] = -1
+    block_last = executed & (np.repeat(running[:, block - 1 :: block], block, axis=1) == tile_idx)
     has_pred = executed & (pred >= 0)
     pred_c = np.maximum(pred, 0)
-    kept = np.where(has_pred, 1, 0).astype(np.int64)
-    for ax, k in keys:
-        k_pred = np.take_along_axis(k, pred_c, axis=1)
+    # |T ∩ H| is the product over axes; axes whose key does not change within a row keep all of T.
+    kept = np.where(has_pred, size, 0)
+    for ax, k in varying:
+        k_pred = _at(k, pred_c)
         if isinstance(ax, UncoupledAxis):
-            kept = kept * np.where(k == k_pred, ax.size[k], 0)
+            kept = np.where(k == k_pred, kept, 0)
         else:
-            kept = kept * np.where(has_pred, ax.intersection(k, k_pred), 0)
+            kept = kept // np.maximum(ax.size[k], 1) * ax.intersection(k, k_pred)
     weights = np.repeat(np.asarray(class_weights, dtype=np.int64), base_tiles)[None, :]
     replicas = prod(d.size for d in replicated) * prod(nest.temporal[t].size for t in symmetric)
     return TileSequence(
@@ -241,6 +258,15 @@ def tile_sequence(
         instance_digits=tuple(enumerated_sp),
         replicated_digits=tuple(replicated),
     )
+
+
+def _at(k: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """k[row, index[row, c]] for a key array shaped (1, n), (n_inst, 1), (1, 1) or (n_inst, n)."""
+    if k.shape[1] == 1:
+        return k
+    if k.shape[0] == 1:
+        return k[0][index]
+    return np.take_along_axis(k, index, axis=1)
 
 
 def _above_first_relevant(nest: LoopNest, operand: str, t: int, outer: range) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zz_event.engine.axes import RELEVANT_UNCOUPLED, CoupledAxis, dim_digits
+from zz_event.engine.axes import RELEVANT_UNCOUPLED, coupled_axis, dim_digits
 from zz_event.engine.tiles import UNCOUPLED, TileSequence
 from zz_event.nest import LoopNest
 
@@ -50,8 +50,9 @@ class OutputTouches:
                 offset_c_first += int(t.min())
                 offset_c_last += int(t.max())
         for axis in ("Y", "X"):
-            ax = CoupledAxis(nest, axis, "O", lambda d: True, filtered)
             pos_dim = nest.position_dims[0 if axis == "Y" else 1]
+            every = lambda dim: (True,) * len(dim_digits(nest, dim))  # noqa: E731
+            ax = coupled_axis(nest, axis, "O", every(pos_dim), every("F" + axis), filtered)
             t = time_of(pos_dim, ax.pos) + time_of("F" + axis, ax.tap)
             big = np.iinfo(np.int64).max
             first = np.full(ax.elem_extent, big, dtype=np.int64)

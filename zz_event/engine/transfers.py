@@ -78,9 +78,9 @@ def _rows(seq: TileSequence, counts_at: np.ndarray, final: bool = False) -> Even
 
 
 def operand_traffic(
-    nest: LoopNest, op: str, filtered: bool, readiness: bool, sequences=tile_sequence
+    nest: LoopNest, op: str, filtered: bool, readiness: bool
 ) -> tuple[OperandTraffic, BoundaryLoads]:
-    """Transfer events of one operand at every level; `sequences` may memoise `tile_sequence`."""
+    """Transfer events of one operand at every level."""
     levels = nest.levels[op]
     traffic: OperandTraffic = [{d: Events.none() for d in DIRECTIONS} for _ in levels]
     loads = BoundaryLoads([], [])
@@ -89,8 +89,8 @@ def operand_traffic(
     for j in range(-1, len(levels) - 1):
         n_inner = levels[j].top if j >= 0 else 0
         parent = levels[j + 1]
-        group = sequences(nest, op, n_inner, parent.served, filtered, keep)
-        child = sequences(nest, op, n_inner, levels[j].served, filtered, keep) if j >= 0 else None
+        group = tile_sequence(nest, op, n_inner, parent.served, filtered, keep)
+        child = tile_sequence(nest, op, n_inner, levels[j].served, filtered, keep) if j >= 0 else None
         if op != "O":
             traffic[j + 1]["rd_out_to_low"] = Events.of(group.entries[group.executed], group.weights[group.executed])
             if child is not None:
