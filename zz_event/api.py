@@ -83,6 +83,7 @@ def run_zigzag_event_driven(
         zz_event_options=event_driven,
         zz_event_geometries=_geometries(prepared),
         zz_event_variants=variants,
+        zz_event_uncorrected=dict(prepared.uncorrected),
     )
     cmes = mainstage.run()
     energy_total: float = cmes[0][0].energy_total

@@ -133,6 +133,8 @@ def _translate(
             unroll_new[d] = unroll_new.get(d, 1) * f
     for oa_dim, hints in (entry.get("spatial_mapping_hint") or {}).items():
         new["spatial_mapping_hint"][oa_dim] = list(dict.fromkeys(renamed.get(str(d).upper(), d) for d in hints))
+        if new["spatial_mapping_hint"][oa_dim] != hints:
+            changes.append(f"spatial hint {oa_dim} {hints} -> {new['spatial_mapping_hint'][oa_dim]}")
     ordering = [list(loop) for loop in entry.get("temporal_ordering") or []]
     for old, target_dim in renamed.items():
         positions = [i for i, loop in enumerate(ordering) if str(loop[0]).upper() == old]
@@ -140,6 +142,7 @@ def _translate(
             ordering[i][0] = target_dim
         factors = [ordering[i][1] for i in positions]
         if not positions or "*" in factors or old_sizes.get(old) == sizes.get(target_dim):
+            changes += [f"temporal [{old}, {f}] -> [{target_dim}, {f}]" for f in factors]
             continue
         extent_old = math.ceil(old_sizes[old] / min(unroll_old.get(old, 1), old_sizes[old]))
         extent = math.ceil(sizes[target_dim] / min(unroll_new.get(target_dim, 1), sizes[target_dim]))
@@ -166,6 +169,6 @@ def _check_zigzag_accepts(entries: list[dict[str, Any]], source: str) -> None:
     for item in errors if isinstance(errors, list) else [errors]:
         for row, details in item.items():
             name = entries[row].get("name") if isinstance(row, int) and row < len(entries) else None
-            problems.append(f"entry {name!r}: {flatten_errors(details)}" if name else f"entry #{row}: {flatten_errors(details)}")
+            problems.append(f"entry {repr(name) if name else f'#{row}'}: {flatten_errors(details)}")
     problems += [m.split("invalid. ", 1)[-1] for m in log if "restrictions apply" not in m]
     raise MappingError(f"ZigZag's mapping validator rejects the mapping: {'; '.join(problems)}", source)

@@ -52,7 +52,7 @@ from google.protobuf.message import DecodeError
 from zz_event.errors import GeometryError, InputFileError, ZzEventError
 from zz_event.geometry import AxisGeometry, ConvGeometry
 
-__all__ = ["PreparedWorkload", "LayerOrigin", "load_workload", "CONV_EQUATION", "CONV_RELATIONS"]
+__all__ = ["PreparedWorkload", "LayerOrigin", "load_workload", "zigzag_workload_errors", "CONV_EQUATION", "CONV_RELATIONS"]
 
 CONV_EQUATION = "O[b][k][oy][ox]+=W[k][c][fy][fx]*I[b][c][iy][ix]"
 GROUPED_CONV_EQUATION = "O[b][g][k][oy][ox]+=W[g][k][c][fy][fx]*I[b][g][c][iy][ix]"
@@ -148,6 +148,9 @@ def _from_yaml(layers: list[dict[str, Any]], source: str) -> PreparedWorkload:
         name = layer["name"] = layer.get("name") or f"Layer{layer['id']}"  # ZigZag's own default name
         if name in geometry or name in uncorrected:
             raise ZzEventError(f"two layers are named {name!r}; zz-event needs unique layer names", source)
+        if len(layer["loop_dims"]) != len(layer["loop_sizes"]):
+            raise ZzEventError(f"layer {name!r}: loop_dims has {len(layer['loop_dims'])} entries but loop_sizes "
+                               f"{len(layer['loop_sizes'])}", source)  # fmt: skip
         sizes = {str(d).upper(): s for d, s in zip(layer["loop_dims"], layer["loop_sizes"])}
         bad = [f"{d}={s}" for d, s in sizes.items() if s < 1]
         if bad:
@@ -211,8 +214,8 @@ def _conv_reason(layer: dict[str, Any], sizes: dict[str, int]) -> str | None:
         rel = relations.get(other)
         if rel is not None and set(rel) - {pos, tap}:
             return f"relation for {other} uses {sorted(rel)}; expected {pos} and {tap}{kept}"
-        if pos and rel is None and sizes.get(tap, 1) > 1:
-            return f"kernel loop {tap} has no dimension relation{kept}"
+        if (not pos or rel is None) and sizes.get(tap, 1) > 1:
+            return f"kernel loop {tap} has no position loop or no dimension relation{kept}"
         if rel is not None and other not in operands[other[0]]:
             return f"operand {other[0]} is not indexed by {other}{kept}"
     for dim, size in sizes.items():
@@ -250,7 +253,8 @@ def _yaml_geometry(
                     f"{axis}: input-centric relation coefficients {coefs} cannot express stride or dilation; "
                     f"write o{axis.lower()}=1*i{axis.lower()}+1*f{axis.lower()} and state them in a zz_event block"
                 )
-            geo = AxisGeometry(sizes.get(pos, 1), kernel, stated[0] or 1, stated[1] or 1, pad[0] or 0, pad[1] or 0)
+            stride, dil, before, after = (d if v is None else v for v, d in zip((*stated, *pad), (1, 1, 0, 0)))
+            geo = AxisGeometry(sizes.get(pos, 1), kernel, stride, dil, before, after)
         geo.check(axis)
         if "output" in block and block["output"][n] != geo.out:
             raise GeometryError(f"{axis}: stated output size {block['output'][n]} but the geometry gives {geo.out}")
@@ -386,7 +390,7 @@ def _source(producer: dict[str, int], tensor: str, idx: int) -> int:
     return producer.get(tensor, idx)  # no costed producer: ZigZag treats an operand sourced by itself as constant
 
 
-def _onnx_axes(g: _Onnx, node: onnx.NodeProto, name: str, x: list[int], kernel: list[int]) -> list[AxisGeometry]:
+def _onnx_axes(g: _Onnx, node: onnx.NodeProto, x: list[int], kernel: list[int]) -> list[AxisGeometry]:
     """Y and X geometry from ONNX attributes (all NCHW: index 0 is Y), with auto_pad resolved."""
     a = g.attrs(node)
     strides, dil = a.get("strides", [1, 1]), a.get("dilations", [1, 1])
@@ -397,7 +401,8 @@ def _onnx_axes(g: _Onnx, node: onnx.NodeProto, name: str, x: list[int], kernel: 
         before, after = pads[n], pads[n + 2]
         if auto in ("SAME_UPPER", "SAME_LOWER"):
             span = dil[n] * (kernel[n] - 1) + 1
-            total = max((math.ceil(x[2 + n] / strides[n]) - 1) * strides[n] + span - x[2 + n], 0)
+            step = max(strides[n], 1)  # a stride below 1 is reported by AxisGeometry.check
+            total = max((math.ceil(x[2 + n] / step) - 1) * step + span - x[2 + n], 0)
             before = total // 2 if auto == "SAME_UPPER" else total - total // 2
             after = total - before
         elif auto == "VALID":
@@ -422,7 +427,7 @@ def _build_conv(g: _Onnx, node: onnx.NodeProto, idx: int, name: str, producer: d
     if len(x) != 4 or len(w) != 4:
         return f"only 2-D convolutions (NCHW) are supported; input shape is {x}"
     group = int(g.attrs(node).get("group", 1))
-    y_axis, x_axis = _onnx_axes(g, node, name, x, list(g.attrs(node).get("kernel_shape", w[2:])))
+    y_axis, x_axis = _onnx_axes(g, node, x, list(g.attrs(node).get("kernel_shape", w[2:])))
     geo = _checked(ConvGeometry(x[0], w[0] // group, x[1] // group, y_axis, x_axis, group), name, y, g.source)
     layer = _conv_layer(idx, name, "Conv", geo, g.precision(g.attrs(node)))
     w_src = idx if node.input[1] in g.consts else _source(producer, node.input[1], idx)
@@ -447,7 +452,7 @@ def _build_matmul(g: _Onnx, node: onnx.NodeProto, idx: int, name: str, producer:
                  "operand_precision": precision, "operand_source": sources}  # fmt: skip
         return layer, None, "batched matrix product (weights vary per batch); ZigZag's own cost is kept"
     one = AxisGeometry(1, 1)
-    geo = _checked(ConvGeometry(math.prod(a[:-1]), y[-1], a[-1], one, one), name, y, g.source)
+    geo = _checked(ConvGeometry(math.prod(a[:-1]), y[-1], a[-1], one, one), name, [], g.source)
     layer = _conv_layer(idx, name, "Gemm", geo, precision)  # ZigZag's validator knows Gemm, not MatMul
     layer["operand_source"] = sources
     return layer, geo, None
@@ -458,7 +463,7 @@ def _build_pool(g: _Onnx, node: onnx.NodeProto, idx: int, name: str, producer: d
     if len(x) != 4 or len(y) != 4:
         return f"only 2-D pooling (NCHW) is supported; input shape is {x}"
     kernel = x[2:] if node.op_type.startswith("Global") else list(g.attrs(node)["kernel_shape"])
-    ya, xa = _onnx_axes(g, node, name, x, kernel)
+    ya, xa = _onnx_axes(g, node, x, kernel)
     layer = {
         "id": idx, "name": name, "operator_type": "Pooling", "equation": POOL_EQUATION,
         "dimension_relations": [f"iy={ya.stride}*oy+{ya.dilation}*fy", f"ix={xa.stride}*ox+{xa.dilation}*fx"],
@@ -478,10 +483,10 @@ def _build_add(g: _Onnx, node: onnx.NodeProto, idx: int, name: str, producer: di
     if any(s != shapes[0] for s in shapes) or len(shapes[0]) not in (2, 4):
         return "a broadcasting Add is not a layer ZigZag costs (its ONNX front end makes it a DummyNode)"
     sizes = shapes[0] + [1] * (4 - len(shapes[0]))
+    sources = {"W": _source(producer, node.input[1], idx), "I": _source(producer, node.input[0], idx)}
     layer = {"id": idx, "name": name, "operator_type": "Add", "equation": ADD_EQUATION,
              "loop_dims": ["B", "G", "OY", "OX"], "loop_sizes": sizes,
-             "operand_precision": g.precision(g.attrs(node)),
-             "operand_source": {"W": _source(producer, node.input[1], idx), "I": _source(producer, node.input[0], idx)}}  # fmt: skip
+             "operand_precision": g.precision(g.attrs(node)), "operand_source": sources}  # fmt: skip
     return layer, None, "ONNX Add becomes ZigZag's own Add layer; ZigZag's cost is kept"
 
 
@@ -489,7 +494,7 @@ _BUILDERS = {"Conv": _build_conv, "Gemm": _build_matmul, "MatMul": _build_matmul
 _BUILDERS.update({op: _build_pool for op in _POOLS})
 
 
-# ----------------------------------------------------------------------------------------------------- ZigZag's validator
+# --------------------------------------------------------------------------------------------- ZigZag's validator
 
 
 def _check_zigzag_accepts(layers: list[dict[str, Any]], source: str, what: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from zz_event.errors import UnsupportedLayerError
@@ -28,6 +29,8 @@ def layer_is_correctable(layer: Any) -> str | None:
         return f"loop dimensions {sorted(unknown)} are not those of a convolution"
     if {"IY", "OY"} <= dims or {"IX", "OX"} <= dims:
         return "the layer has both input and output position loops"
+    if not {"K", "C"} <= dims:
+        return "it has no K and C loops, so it is not a convolution or matrix product (pooling, element-wise?)"
     return None
 
 
@@ -76,11 +79,13 @@ def nest_from_cme(cme: Any, geometry: ConvGeometry | None = None, centric: str |
         geometry, centric = geometry_from_layer(layer)
     tm = {str(op): levels for op, levels in cme.temporal_mapping.mapping_dic_origin.items()}
     temporal = tuple(Loop(str(d), int(round(s))) for level in tm["O"] for d, s in level)
+    # ZigZag stores an unrolling that does not divide the layer as a fraction (K 84 on 8 PEs: 7.64 x 11);
+    # the hardware unrolls the whole array width, and the last temporal iteration runs partly idle.
     spatial = tuple(
-        SpatialLoop(str(oa_dim), str(dim), int(round(size)))
+        SpatialLoop(str(oa_dim), str(dim), math.ceil(size - 1e-9))
         for oa_dim, single in layer.spatial_mapping.items()
         for dim, size in single.items()
-        if int(round(size)) > 1
+        if math.ceil(size - 1e-9) > 1
     )
     links = layer.memory_operand_links
     hierarchy = cme.accelerator.memory_hierarchy

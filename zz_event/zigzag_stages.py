@@ -8,6 +8,7 @@ through with ZigZag's cost and a `zz_event_uncorrected` reason attached, never s
 Stage keyword arguments (passed through MainStage like any ZigZag kwarg):
 - `zz_event_options`: EngineOptions (defaults to event-driven: filter and readiness on);
 - `zz_event_geometries`: layer name -> (ConvGeometry, centric), the true geometry of converted layers;
+- `zz_event_uncorrected`: layer name -> reason, layers the workload reader already knows to leave alone;
 - `zz_event_variants`: extra EngineOptions to evaluate and keep on each CME (e.g. the exact dense count).
 """
 
@@ -61,15 +62,21 @@ class EventDrivenCorrectionStage(Stage):
         zz_event_options: EngineOptions = EngineOptions(),
         zz_event_geometries: dict[str, tuple] | None = None,
         zz_event_variants: tuple[EngineOptions, ...] = (),
+        zz_event_uncorrected: dict[str, str] | None = None,
         **kwargs: Any,
     ):
         super().__init__(list_of_callables, **kwargs)
         self.options = zz_event_options
         self.geometries = zz_event_geometries or {}
         self.variants = zz_event_variants
+        self.uncorrected = zz_event_uncorrected or {}
 
     def run(self):
         substage = self.list_of_callables[0](self.list_of_callables[1:], **self.kwargs)
         for cme, extra_info in substage.run():
-            known = self.geometries.get(getattr(getattr(cme, "layer", None), "name", None))
-            yield correct_cme(cme, self.options, known, self.variants), extra_info
+            name = getattr(getattr(cme, "layer", None), "name", None)
+            if name in self.uncorrected:
+                cme.zz_event_uncorrected = self.uncorrected[name]
+                yield cme, extra_info
+                continue
+            yield correct_cme(cme, self.options, self.geometries.get(name), self.variants), extra_info

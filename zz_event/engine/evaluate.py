@@ -31,7 +31,7 @@ def compute_cycles(nest: LoopNest, filtered: bool) -> int:
     """Temporal steps in which at least one processing element executes a MAC."""
     all_dims = frozenset(sl.array_dim for sl in nest.spatial)
     seq = tile_sequence(nest, "W", 0, all_dims, filtered, False)
-    return int(seq.weights[seq.executed].sum())
+    return seq.executed_steps()
 
 
 def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions()) -> EngineResult:

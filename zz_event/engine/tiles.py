@@ -64,6 +64,7 @@ class TileSequence:
     block_last: np.ndarray  # bool: executed tile followed by no executed tile in its block
     weights: np.ndarray  # identical (instance, tile) occurrences each entry stands for
     classes: int  # 1-3 classes of irrelevant context values, the most significant tile digit
+    repeats: int  # times each tile repeats in place (irrelevant loops right above it): steps, not transfers
     inner_steps: int  # temporal steps inside one tile
     enumerated: tuple[int, ...]  # temporal loop indices enumerated, inner to outer (tile index digits)
     symmetric: tuple[int, ...]  # temporal loop indices above the tile folded into `weights`
@@ -78,6 +79,10 @@ class TileSequence:
         """Elements leaving at the change *into* each executed tile (those of its predecessor it drops)."""
         pred_size = np.take_along_axis(self.size, np.maximum(self.pred, 0), axis=1)
         return np.where(self.executed & (self.pred >= 0), pred_size - self.kept, 0)
+
+    def executed_steps(self) -> int:
+        """Tiles executed over the whole layer, per instance (counting the in-place repeats)."""
+        return int(self.weights[self.executed].sum()) // self.spatial_replicas * self.repeats
 
     @property
     def spatial_replicas(self) -> int:
@@ -106,8 +111,8 @@ def _exact_dim(nest: LoopNest, dim: str) -> bool:
 
 def _loop_classes(
     nest: LoopNest, operand: str, outer: range, keep_irrelevant: bool
-) -> tuple[list[int], list[int], list[int]]:
-    """Split the loops above a tile into (enumerated, symmetric, irrelevant context).
+) -> tuple[list[int], list[int], list[int], list[int]]:
+    """Split the loops above a tile into (enumerated, symmetric, irrelevant context, repeating).
 
     Relevant uncoupled loops at or above the innermost one (and, unless `keep_irrelevant`, irrelevant
     uncoupled loops there) never let a tile share data with its predecessor across their change, and
@@ -118,7 +123,7 @@ def _loop_classes(
     relevant = set(RELEVANT_UNCOUPLED[operand])
     kind = {t: ("C" if nest.temporal[t].dim in coupled else "R" if nest.temporal[t].dim in relevant else "N") for t in outer}
     first_r = next((t for t in outer if kind[t] == "R"), None)
-    enumerated, symmetric, context_irrelevant = [], [], []
+    enumerated, symmetric, context_irrelevant, repeating = [], [], [], []
     seen_non_n = False
     for t in outer:
         if nest.temporal[t].size == 1:
@@ -126,7 +131,7 @@ def _loop_classes(
         in_block = first_r is None or t < first_r
         if in_block:
             if kind[t] == "N" and not seen_non_n and not keep_irrelevant:
-                symmetric.append(t)
+                repeating.append(t)
             else:
                 enumerated.append(t)
                 seen_non_n = seen_non_n or kind[t] != "N"
@@ -136,7 +141,7 @@ def _loop_classes(
             context_irrelevant.append(t)
         else:
             symmetric.append(t)
-    return enumerated, symmetric, context_irrelevant
+    return enumerated, symmetric, context_irrelevant, repeating
 
 
 @lru_cache(maxsize=256)
@@ -160,9 +165,9 @@ def tile_sequence(
                 (replicated if dim in UNCOUPLED and exact else enumerated_sp).append(d)
     outer = range(n_inner, len(nest.temporal))
     if exact:
-        loops, symmetric, context_irrelevant = _loop_classes(nest, operand, outer, keep_irrelevant)
+        loops, symmetric, context_irrelevant, repeating = _loop_classes(nest, operand, outer, keep_irrelevant)
     else:  # overshooting uncoupled loops can empty tiles: enumerate everything
-        loops, symmetric, context_irrelevant = [t for t in outer], [], []
+        loops, symmetric, context_irrelevant, repeating = [t for t in outer], [], [], []
     # Irrelevant context loops: all at their first value, all at their last value, anything else.
     n_ctx = prod(nest.temporal[t].size for t in context_irrelevant)
     class_weights = [1] if n_ctx == 1 else [1, 1] if n_ctx == 2 else [1, 1, n_ctx - 2]
@@ -252,6 +257,7 @@ def tile_sequence(
         pred=np.where(executed, pred, -1),
         block_last=block_last,
         classes=len(class_weights),
+        repeats=prod(nest.temporal[t].size for t in repeating),
         inner_steps=prod(nest.temporal[t].size for t in range(n_inner)),
         enumerated=tuple(loops),
         symmetric=tuple(symmetric),
