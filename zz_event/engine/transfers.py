@@ -109,7 +109,8 @@ def operand_traffic(
 
 def _mac_boundary_outputs(seq: TileSequence, psum: bool, touches, level0: dict[str, Events]) -> None:
     ex = seq.executed
-    size, weight = seq.size[ex], seq.weights[ex]
+    # No accumulator in the MAC: every step reads and writes its outputs, in-place repeats included.
+    size, weight = seq.size[ex], seq.weights[ex] * seq.repeats
     if touches is None:
         level0["wr_in_by_low"] = Events.of(size, weight, final=not psum)
         level0["rd_out_to_low"] = Events.of(size, weight) if psum else Events.none()
