@@ -1,12 +1,15 @@
-"""When each output element is first and last touched, and which tile of a level that falls in.
+"""When each output element is first and last touched, per instance, and which tile that falls in.
 
 Output readiness needs per-element facts: an element's partial sum exists only after its first valid
 contribution, and it is final after its last. A MAC step's time is a weighted sum of its temporal
 digits, and the iterations touching an element form a product over axes, so the first (last) touch is
-a sum over axes of per-axis minima (maxima) — no MAC is visited.
+a sum over axes of per-axis minima (maxima) — no MAC is visited. An instance of a level sees only the
+iterations of its own spatial digits, so the minima are taken per instance of each axis.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -14,81 +17,102 @@ from zz_event.engine.axes import RELEVANT_UNCOUPLED, coupled_axis, dim_digits
 from zz_event.engine.tiles import UNCOUPLED, TileSequence
 from zz_event.nest import LoopNest
 
-__all__ = ["OutputTouches", "output_touches", "EngineLimitation"]
+__all__ = ["OutputTouches", "TouchPart"]
+
+_BIG = np.iinfo(np.int64).max
 
 
-class EngineLimitation(NotImplementedError):
-    """A mapping feature the engine does not count exactly yet; raised, never approximated silently."""
+@dataclass(frozen=True)
+class TouchPart:
+    """One factor of the (element, instance) product: entries with their first/last touch time offsets,
+    the instance-row offset they imply and whether they are counted (representative instances only)."""
+
+    first: np.ndarray
+    last: np.ndarray
+    row: np.ndarray
+    keep: np.ndarray
 
 
 class OutputTouches:
-    """First/last touch times of every output element (NaN-free: untouched elements are dropped)."""
+    """Per-axis touch data of the output operand of one nest (one switch setting)."""
 
     def __init__(self, nest: LoopNest, filtered: bool) -> None:
         self.nest = nest
-        step_weight = np.cumprod([1] + [loop.size for loop in nest.temporal])[:-1]
-
-        def time_of(dim: str, index: np.ndarray) -> np.ndarray:
-            t = np.zeros_like(index)
-            for d in dim_digits(nest, dim):
-                if d.temporal is not None:
-                    t = t + ((index // d.weight) % d.size) * int(step_weight[d.temporal])
-            return t
-
-        per_axis_first: list[np.ndarray] = []
-        per_axis_last: list[np.ndarray] = []
-        self.axis_index: list[tuple[str, np.ndarray]] = []  # (dim or axis, element index values)
-        offset_c_first, offset_c_last = 0, 0
-        for dim in UNCOUPLED:
-            idx = np.arange(nest.dim_size(dim), dtype=np.int64)
-            t = time_of(dim, idx)
-            if dim in RELEVANT_UNCOUPLED["O"]:
-                per_axis_first.append(t)
-                per_axis_last.append(t)
-                self.axis_index.append((dim, idx))
-            else:
-                offset_c_first += int(t.min())
-                offset_c_last += int(t.max())
-        for axis in ("Y", "X"):
-            pos_dim = nest.position_dims[0 if axis == "Y" else 1]
+        self.step_weight = np.cumprod([1] + [loop.size for loop in nest.temporal])[:-1]
+        self.filtered = filtered
+        self._pairs = {}
+        for axis, pos_dim in zip(("Y", "X"), nest.position_dims):
             every = lambda dim: (True,) * len(dim_digits(nest, dim))  # noqa: E731
             ax = coupled_axis(nest, axis, "O", every(pos_dim), every("F" + axis), filtered)
-            t = time_of(pos_dim, ax.pos) + time_of("F" + axis, ax.tap)
-            big = np.iinfo(np.int64).max
-            first = np.full(ax.elem_extent, big, dtype=np.int64)
-            last = np.full(ax.elem_extent, -1, dtype=np.int64)
-            np.minimum.at(first, ax.elem[ax.pair_valid], t[ax.pair_valid])
-            np.maximum.at(last, ax.elem[ax.pair_valid], t[ax.pair_valid])
-            touched = last >= 0
-            per_axis_first.append(first[touched])
-            per_axis_last.append(last[touched])
-            self.axis_index.append((axis, np.nonzero(touched)[0]))
-        self.first = _outer_sum(per_axis_first) + offset_c_first
-        self.last = _outer_sum(per_axis_last) + offset_c_last
+            valid = ax.pair_valid
+            time = self._time(pos_dim, ax.pos[valid]) + self._time("F" + axis, ax.tap[valid])
+            self._pairs[axis] = (pos_dim, ax.pos[valid], ax.tap[valid], ax.elem[valid], time)
+
+    def _time(self, dim: str, index: np.ndarray) -> np.ndarray:
+        t = np.zeros_like(index)
+        for d in dim_digits(self.nest, dim):
+            if d.temporal is not None:
+                t = t + ((index // d.weight) % d.size) * int(self.step_weight[d.temporal])
+        return t
+
+    def parts(self, seq: TileSequence) -> list[TouchPart]:
+        """The factors whose outer sum gives every (element, instance) first/last touch of `seq`."""
+        stride = {}
+        s = 1
+        for d in seq.instance_digits:
+            stride[d] = s
+            s *= d.size
+
+        def row_and_keep(dim: str, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            row = np.zeros_like(index)
+            keep = np.ones(index.shape, dtype=bool)
+            for d in dim_digits(self.nest, dim):
+                digit = (index // d.weight) % d.size
+                if d in stride:
+                    row = row + digit * stride[d]
+                elif d in seq.replicated_digits:
+                    keep &= digit == 0
+            return row, keep
+
+        parts = []
+        for dim in UNCOUPLED:
+            idx = np.arange(self.nest.dim_size(dim), dtype=np.int64)
+            t = self._time(dim, idx)
+            row, keep = row_and_keep(dim, idx)
+            if dim in RELEVANT_UNCOUPLED["O"]:
+                parts.append(TouchPart(t, t, row, keep))
+                continue
+            # An irrelevant dimension: each of its instance groups reduces over its own indices.
+            groups = int(row.max()) + 1 if row.size else 1
+            first = np.full(groups, _BIG, dtype=np.int64)
+            last = np.full(groups, -1, dtype=np.int64)
+            np.minimum.at(first, row, t)
+            np.maximum.at(last, row, t)
+            seen = last >= 0
+            parts.append(TouchPart(first[seen], last[seen], np.nonzero(seen)[0], np.ones(int(seen.sum()), bool)))
+        for axis in ("Y", "X"):
+            pos_dim, pos, tap, elem, time = self._pairs[axis]
+            row_p, _ = row_and_keep(pos_dim, pos)
+            row_t, _ = row_and_keep("F" + axis, tap)
+            row = row_p + row_t
+            n_elem = int(elem.max()) + 1 if elem.size else 1
+            key = row * n_elem + elem
+            size = (int(row.max()) + 1 if row.size else 1) * n_elem
+            first = np.full(size, _BIG, dtype=np.int64)
+            last = np.full(size, -1, dtype=np.int64)
+            np.minimum.at(first, key, time)
+            np.maximum.at(last, key, time)
+            seen = np.nonzero(last >= 0)[0]
+            parts.append(TouchPart(first[seen], last[seen], (seen // n_elem), np.ones(seen.size, bool)))
+        return parts
 
     def counts(self, seq: TileSequence) -> tuple[np.ndarray, np.ndarray]:
         """Per (instance row, tile): how many elements are first touched there, and last touched there."""
         n_inst, n_tiles = seq.executed.shape
-        for d in seq.instance_digits:
-            if d.dim not in RELEVANT_UNCOUPLED["O"]:
-                raise EngineLimitation(
-                    f"output readiness with {d.dim} unrolled on {d.array_dim} below a memory that does not serve "
-                    f"{d.array_dim} is not counted exactly yet; run with readiness off"
-                )
-        keep = np.ones(self.first.shape, dtype=bool)
-        row = np.zeros(self.first.shape, dtype=np.int64)
-        for axis_no, (name, values) in enumerate(self.axis_index):
-            shape = [1] * self.first.ndim
-            shape[axis_no] = -1
-            for d in dim_digits(self.nest, name) if name in UNCOUPLED else ():
-                digit = ((values // d.weight) % d.size).reshape(shape)
-                if d in seq.instance_digits:
-                    row = row + digit * _instance_stride(seq, d)
-                elif d in seq.replicated_digits:  # count one representative instance
-                    keep = keep & (digit == 0)
-        weight = np.cumprod([1] + [loop.size for loop in self.nest.temporal])[:-1]
-        first = np.broadcast_to(self.first, keep.shape)
-        last = np.broadcast_to(self.last, keep.shape)
+        parts = self.parts(seq)
+        first, last, row, keep = (_outer([getattr(p, f) for p in parts], op) for f, op in
+                                  (("first", np.add), ("last", np.add), ("row", np.add), ("keep", np.logical_and)))
+        weight = self.step_weight
         tile_first = np.zeros(keep.shape, dtype=np.int64)
         tile_last = np.zeros(keep.shape, dtype=np.int64)
         radix = 1
@@ -103,26 +127,17 @@ class OutputTouches:
             if self.nest.temporal[t].dim not in RELEVANT_UNCOUPLED["O"]:
                 raise AssertionError("output touches need irrelevant loops enumerated")
             keep = keep & ((first // int(weight[t])) % self.nest.temporal[t].size == 0)
-        row = np.broadcast_to(row, keep.shape)
         flat = n_inst * n_tiles
         first_counts = np.bincount((row * n_tiles + tile_first)[keep], minlength=flat).reshape(n_inst, n_tiles)
         last_counts = np.bincount((row * n_tiles + tile_last)[keep], minlength=flat).reshape(n_inst, n_tiles)
         return first_counts, last_counts
 
 
-def _instance_stride(seq: TileSequence, digit) -> int:
-    stride = 1
-    for e in seq.instance_digits:
-        if e == digit:
-            return stride
-        stride *= e.size
-    raise AssertionError("not an instance digit")
-
-
-def _outer_sum(parts: list[np.ndarray]) -> np.ndarray:
-    total = np.zeros((1,) * len(parts), dtype=np.int64)
-    for i, p in enumerate(parts):
-        shape = [1] * len(parts)
+def _outer(arrays: list[np.ndarray], op) -> np.ndarray:
+    total = None
+    for i, a in enumerate(arrays):
+        shape = [1] * len(arrays)
         shape[i] = -1
-        total = total + p.reshape(shape)
+        a = a.reshape(shape)
+        total = a if total is None else op(total, a)
     return total

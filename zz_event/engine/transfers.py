@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zz_event.engine.tiles import TileSequence, tile_sequence
+from zz_event.engine.enumerated import enumerated_events
+from zz_event.engine.events import SequenceEvents
 from zz_event.engine.touches import OutputTouches
 from zz_event.nest import DIRECTIONS, LoopNest
 
@@ -70,72 +71,58 @@ class BoundaryLoads:
     offload: list[tuple[int, Events]]  # (level index whose port reads up, events)
 
 
-def _rows(seq: TileSequence, counts_at: np.ndarray, final: bool = False) -> Events:
-    """One event per instance row at the given tile (-1: none), standing for the spatial replicas only."""
-    rows = np.arange(seq.size.shape[0])
-    n = np.where(counts_at >= 0, seq.size[rows, np.maximum(counts_at, 0)], 0)
-    return Events.of(n, np.int64(seq.spatial_replicas), final=final)
-
-
 def operand_traffic(
-    nest: LoopNest, op: str, filtered: bool, readiness: bool
+    nest: LoopNest, op: str, filtered: bool, readiness: bool, backend=None
 ) -> tuple[OperandTraffic, BoundaryLoads]:
-    """Transfer events of one operand at every level."""
+    """Transfer events of one operand at every level. `backend` computes SequenceEvents (default: the
+    fastest exact one for the nest)."""
     levels = nest.levels[op]
     traffic: OperandTraffic = [{d: Events.none() for d in DIRECTIONS} for _ in levels]
     loads = BoundaryLoads([], [])
     touches = OutputTouches(nest, filtered) if op == "O" and readiness else None
-    keep = touches is not None
+    events = backend or sequence_events
     for j in range(-1, len(levels) - 1):
         n_inner = levels[j].top if j >= 0 else 0
         parent = levels[j + 1]
-        group = tile_sequence(nest, op, n_inner, parent.served, filtered, keep)
-        child = tile_sequence(nest, op, n_inner, levels[j].served, filtered, keep) if j >= 0 else None
+        group = events(nest, op, n_inner, parent.served, filtered, touches)
+        child = events(nest, op, n_inner, levels[j].served, filtered, touches) if j >= 0 else None
         if op != "O":
-            traffic[j + 1]["rd_out_to_low"] = Events.of(group.entries[group.executed], group.weights[group.executed])
+            traffic[j + 1]["rd_out_to_low"] = Events.of(group.entry, group.entry_weight)
             if child is not None:
-                traffic[j]["wr_in_by_high"] = Events.of(child.entries[child.executed], child.weights[child.executed])
-                loads.onload.append((j + 1, _rows(group, group.first_executed())))
+                traffic[j]["wr_in_by_high"] = Events.of(child.entry, child.entry_weight)
+                loads.onload.append((j + 1, Events.of(group.onload, group.onload_weight)))
         elif j < 0:
-            _mac_boundary_outputs(group, parent.psum, touches, traffic[0])
+            _mac_boundary_outputs(group, parent.psum, touches is not None, traffic[0])
         else:
-            down, up = _output_boundary(group, parent.psum, touches)
+            down, up = _output_boundary(group, parent.psum, touches is not None)
             traffic[j + 1]["rd_out_to_low"], traffic[j + 1]["wr_in_by_low"] = down, up
-            down, up = _output_boundary(child, parent.psum, touches)
+            down, up = _output_boundary(child, parent.psum, touches is not None)
             traffic[j]["wr_in_by_high"], traffic[j]["rd_out_to_high"] = down, up
-            loads.offload.append((j, _rows(child, child.last_executed(), final=True)))
+            loads.offload.append((j, Events.of(child.offload, child.offload_weight, final=True)))
     return traffic, loads
 
 
-def _mac_boundary_outputs(seq: TileSequence, psum: bool, touches, level0: dict[str, Events]) -> None:
-    ex = seq.executed
+def _mac_boundary_outputs(ev: SequenceEvents, psum: bool, ready: bool, level0: dict[str, Events]) -> None:
     # No accumulator in the MAC: every step reads and writes its outputs, in-place repeats included.
-    size, weight = seq.size[ex], seq.weights[ex] * seq.repeats
-    if touches is None:
-        level0["wr_in_by_low"] = Events.of(size, weight, final=not psum)
-        level0["rd_out_to_low"] = Events.of(size, weight) if psum else Events.none()
+    if not ready:
+        level0["wr_in_by_low"] = Events.of(ev.tile, ev.tile_weight, final=not psum)
+        level0["rd_out_to_low"] = Events.of(ev.tile, ev.tile_weight) if psum else Events.none()
         return
-    first, last = touches.counts(seq)
-    finals = last[ex]
-    level0["wr_in_by_low"] = Events(size - finals, finals, weight)
-    level0["rd_out_to_low"] = Events.of(size - first[ex], weight)
+    level0["wr_in_by_low"] = Events(ev.tile - ev.tile_last, ev.tile_last, ev.tile_weight)
+    level0["rd_out_to_low"] = Events.of(ev.tile - ev.tile_first, ev.tile_weight)
 
 
-def _output_boundary(seq: TileSequence, psum: bool, touches) -> tuple[Events, Events]:
-    """(reads down into the tiles, write-backs up out of them) for one tile sequence of outputs."""
-    ex = seq.executed
-    entries, weight = seq.entries[ex], seq.weights[ex]
-    evict = np.concatenate([seq.evictions()[ex], seq.block_flush()[ex]])
-    evict_weight = np.concatenate([weight, weight])
-    if touches is None:
-        down = Events.of(entries, weight) if psum else Events.none()
-        return down, Events.of(evict, evict_weight, final=not psum)
-    first, last = touches.counts(seq)
-    down = Events.of(entries - first[ex], weight)
-    # Finals leave with the eviction that ends their last residency: the change out of the tile in which
-    # they were last touched, or the end of its block.
-    pred = seq.pred
-    last_of_pred = np.where(pred >= 0, np.take_along_axis(last, np.maximum(pred, 0), axis=1), 0)[ex]
-    flush_final = np.where(seq.block_last, last, 0)[ex]
-    finals = np.concatenate([last_of_pred, flush_final])
-    return down, Events(evict - finals, finals, evict_weight)
+def _output_boundary(ev: SequenceEvents, psum: bool, ready: bool) -> tuple[Events, Events]:
+    """(reads down into the tiles, write-backs up out of them) for one tile sequence of outputs.
+
+    With readiness, finals leave with the eviction that ends their last residency: the change out of
+    the tile in which they were last touched, or the end of its block."""
+    if not ready:
+        down = Events.of(ev.entry, ev.entry_weight) if psum else Events.none()
+        return down, Events.of(ev.exit, ev.exit_weight, final=not psum)
+    down = Events.of(ev.entry - ev.entry_first, ev.entry_weight)
+    return down, Events(ev.exit - ev.exit_final, ev.exit_final, ev.exit_weight)
+
+
+def sequence_events(nest, op, n_inner, served, filtered, touches) -> SequenceEvents:
+    return enumerated_events(nest, op, n_inner, served, filtered, touches)

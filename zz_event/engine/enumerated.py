@@ -1,0 +1,48 @@
+"""SequenceEvents from an explicit (compressed) tile sequence: the reference backend of the engine."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zz_event.engine.events import SequenceEvents
+from zz_event.engine.tiles import TileSequence, tile_sequence
+from zz_event.engine.touches import OutputTouches
+from zz_event.nest import LoopNest
+
+__all__ = ["enumerated_events"]
+
+
+def enumerated_events(
+    nest: LoopNest, op: str, n_inner: int, served: frozenset[str], filtered: bool, touches: OutputTouches | None
+) -> SequenceEvents:
+    seq = tile_sequence(nest, op, n_inner, served, filtered, touches is not None)
+    ex = seq.executed
+    if touches is not None:
+        first, last = touches.counts(seq)
+    else:
+        first = last = np.zeros_like(seq.size)
+    weight = seq.weights[ex]
+    pred = seq.pred
+    last_of_pred = np.where(pred >= 0, np.take_along_axis(last, np.maximum(pred, 0), axis=1), 0)
+    rows = np.arange(seq.size.shape[0])
+    return SequenceEvents(
+        entry=seq.entries[ex],
+        entry_first=first[ex],
+        entry_weight=weight,
+        exit=np.concatenate([seq.evictions()[ex], seq.block_flush()[ex]]),
+        exit_final=np.concatenate([last_of_pred[ex], np.where(seq.block_last, last, 0)[ex]]),
+        exit_weight=np.concatenate([weight, weight]),
+        tile=seq.size[ex],
+        tile_first=first[ex],
+        tile_last=last[ex],
+        tile_weight=weight * seq.repeats,
+        steps=seq.executed_steps(),
+        onload=_at_rows(seq, rows, seq.first_executed()),
+        onload_weight=np.full(len(rows), seq.spatial_replicas, dtype=np.int64),
+        offload=_at_rows(seq, rows, seq.last_executed()),
+        offload_weight=np.full(len(rows), seq.spatial_replicas, dtype=np.int64),
+    )
+
+
+def _at_rows(seq: TileSequence, rows: np.ndarray, tiles: np.ndarray) -> np.ndarray:
+    return np.where(tiles >= 0, seq.size[rows, np.maximum(tiles, 0)], 0)
