@@ -89,6 +89,13 @@ the tile's true geometry), ``search`` the ZigZag search Stream asked for; the re
 with corrected counts substituted (a ``CorrectedCME``, its ``raw`` holding ZigZag's figures), or
 ``UnsupportedLayerError`` to keep ZigZag's own cost. It costs non-MAC nodes with ZigZag as Stream does, and raises
 :class:`StreamBackendError` wherever Stream would fall back to a zero-energy estimate.
+
+What the engine must know about Stream's layers: their dims are ``D0..Dn``, not ``B, K, C, OY, ...``
+(``zz_event.zigzag_adapter.layer_is_correctable`` rejects them; :func:`conv_view` maps them); they are the
+tile one core runs after the inter-core split, costed once and copied to every interchangeable core, so a conv
+split along a padded spatial axis has edge tiles that differ from the one costed (:func:`conv_view` refuses
+it); and ZigZag's per-node search is ~90 % of a Stream run's wall time (LeNet-5 on the single-core toy
+architecture: ~6,300 cost-model evaluations), so the engine's cost per evaluation is the overhead that matters.
 """
 
 from __future__ import annotations
@@ -120,6 +127,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BACKEND_NAME",
     "EVENT_MODES",
+    "FRAME_MODE",
     "MODE_ENV",
     "ZZ_EVENT_BACKEND",
     "StreamBackendError",
@@ -158,7 +166,9 @@ def active_mode() -> str:
 
 @dataclass(frozen=True)
 class ZigZagSearch:
-    """How Stream asked ZigZag to search a node's mappings; the engine should search the same space."""
+    """How Stream asked ZigZag to search a node's mappings; the engine should search the same space. Stream also
+    retries with mixed spatial mappings when they fill more of the array, keeping the lower steady latency
+    (``ZigZagCostEstimator.run_zigzag``)."""
 
     loma_lpf_limit: int
     temporal_mapping_type: TemporalMappingType
