@@ -17,6 +17,7 @@ without touching individual MACs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import prod
 from functools import lru_cache
 
 import numpy as np
@@ -61,13 +62,15 @@ def _extent(digits) -> int:
 
 
 def _key_of(index: np.ndarray, digits, fixed) -> tuple[np.ndarray, int]:
-    """Mixed-radix key of the fixed digits of each index, and the number of keys."""
+    """Mixed-radix key of the fixed digits of each index, and the number of keys (digits: Digit or
+    (size, weight) pairs)."""
     key = np.zeros_like(index)
     radix = 1
     for d, is_fixed in zip(digits, fixed):
+        size, weight = (d.size, d.weight) if isinstance(d, Digit) else d
         if is_fixed:
-            key = key + ((index // d.weight) % d.size) * radix
-            radix *= d.size
+            key = key + ((index // weight) % size) * radix
+            radix *= size
     return key, radix
 
 
@@ -85,40 +88,41 @@ class UncoupledAxis:
 
 
 class CoupledAxis:
-    """A position dimension and its tap dimension, coupled by the boundary filter."""
+    """A position dimension and its tap dimension, coupled by the boundary filter.
 
-    def __init__(
-        self, nest: LoopNest, axis: str, operand: str, pos_fixed: tuple[bool, ...], tap_fixed: tuple[bool, ...], filtered: bool
-    ) -> None:
-        pos_dim = nest.position_dims[0 if axis == "Y" else 1]
-        tap_dim = "F" + axis
-        geo = nest.geometry.y if axis == "Y" else nest.geometry.x
-        self.pos_digits = dim_digits(nest, pos_dim)
-        self.tap_digits = dim_digits(nest, tap_dim)
+    Built from structure only (digit sizes and weights, which are fixed, the axis geometry), so one
+    instance serves every mapping with the same structure: `fixed_pos` / `fixed_tap` index the fixed
+    digits within the dimension's digit list.
+    """
+
+    def __init__(self, geo, centric: str, dense: tuple[int, int], operand: str, filtered: bool,
+                 pos_size: int, pos_sig: tuple, tap_sig: tuple) -> None:
+        pos_digits = [(size, weight) for size, weight, _f in pos_sig]
+        tap_digits = [(size, weight) for size, weight, _f in tap_sig]
+        pos_fixed = [f for *_x, f in pos_sig]
+        tap_fixed = [f for *_x, f in tap_sig]
         pos, tap = np.meshgrid(
-            np.arange(_extent(self.pos_digits), dtype=np.int64),
-            np.arange(_extent(self.tap_digits), dtype=np.int64),
+            np.arange(prod(s for s, _w in pos_digits), dtype=np.int64),
+            np.arange(prod(s for s, _w in tap_digits), dtype=np.int64),
             indexing="ij",
         )
         pos, tap = pos.ravel(), tap.ravel()
-        pos_key, npos = _key_of(pos, self.pos_digits, pos_fixed)
-        tap_key, ntap = _key_of(tap, self.tap_digits, tap_fixed)
+        pos_key, npos = _key_of(pos, pos_digits, pos_fixed)
+        tap_key, ntap = _key_of(tap, tap_digits, tap_fixed)
         self.nkeys = npos * ntap
         self.npos_keys = npos
         key = pos_key + tap_key * npos
-        in_range = (pos < nest.dim_size(pos_dim)) & (tap < geo.kernel)
-        elem, valid = _element_index(nest, geo, axis, operand, pos, tap, filtered)
+        in_range = (pos < pos_size) & (tap < geo.kernel)
+        elem, valid = _element_index(geo, centric, dense, operand, pos, tap, filtered)
         valid &= in_range
         self.pair_valid = valid
-        self.pair_key = key
         self.pos, self.tap = pos, tap
-        self.fixed_pos_digits = [d for d, f in zip(self.pos_digits, pos_fixed) if f]
-        self.fixed_tap_digits = [d for d, f in zip(self.tap_digits, tap_fixed) if f]
+        self.fixed_pos = tuple(i for i, f in enumerate(pos_fixed) if f)
+        self.fixed_tap = tuple(i for i, f in enumerate(tap_fixed) if f)
         self.nonempty = np.bincount(key[valid], minlength=self.nkeys) > 0
-        self.relevant = True
         lo = int(elem[valid].min()) if valid.any() else 0
         hi = int(elem[valid].max()) + 1 if valid.any() else 1
-        self.elem_offset, self.elem_extent = lo, hi - lo
+        self.elem_extent = hi - lo
         self.elem = elem - lo
         mask = np.zeros((self.nkeys, self.elem_extent), dtype=bool)
         mask[key[valid], self.elem[valid]] = True
@@ -133,12 +137,12 @@ class CoupledAxis:
         return (self.mask[k1] & self.mask[k2]).sum(axis=-1).astype(np.int64)
 
 
-def _element_index(nest: LoopNest, geo, axis: str, operand: str, pos, tap, filtered: bool):
+def _element_index(geo, centric: str, dense: tuple[int, int], operand: str, pos, tap, filtered: bool):
     """The operand's index along the axis for each (position, tap) pair, and whether the pair is a MAC."""
-    if nest.centric == "input":
+    if centric == "input":
         out, valid = geo.output_of(pos, tap)
         if not filtered:
-            alpha, beta = nest.dense_relation[axis]
+            alpha, beta = dense
             out, valid = alpha * pos + beta * tap, np.ones_like(pos, dtype=bool)
         return {"I": pos, "W": tap, "O": out}[operand], valid
     inp, valid = geo.input_of(pos, tap)
@@ -153,9 +157,19 @@ def uncoupled_axis(nest: LoopNest, dim: str, fixed: tuple[bool, ...]) -> Uncoupl
     return UncoupledAxis(nest, dim, fixed)
 
 
-@lru_cache(maxsize=1024)
 def coupled_axis(nest: LoopNest, axis: str, operand: str, pos_fixed, tap_fixed, filtered: bool) -> CoupledAxis:
-    return CoupledAxis(nest, axis, operand, pos_fixed, tap_fixed, filtered)
+    """The coupled axis of `nest` with the given fixed digits (shared by all nests of the same structure)."""
+    pos_dim = nest.position_dims[0 if axis == "Y" else 1]
+    sig = lambda dim, fixed: tuple((d.size, d.weight, f) for d, f in zip(dim_digits(nest, dim), fixed))  # noqa: E731
+    return _coupled_axis(
+        nest.geometry.y if axis == "Y" else nest.geometry.x, nest.centric, nest.dense_relation[axis] if nest.centric == "input" else (1, 1),
+        operand, filtered, nest.dim_size(pos_dim), sig(pos_dim, pos_fixed), sig("F" + axis, tap_fixed),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _coupled_axis(geo, centric, dense, operand, filtered, pos_size, pos_sig, tap_sig) -> CoupledAxis:
+    return CoupledAxis(geo, centric, dense, operand, filtered, pos_size, pos_sig, tap_sig)
 
 
 def fixed_flags(digits, is_fixed) -> tuple[bool, ...]:

@@ -10,8 +10,8 @@ import numpy as np
 from zz_event.engine.axes import coupled_axis, dim_digits, uncoupled_axis
 from zz_event.engine.latency import latency_parts
 from zz_event.engine.result import EngineOptions, EngineResult, LevelCounts
-from zz_event.engine.tiles import UNCOUPLED, tile_sequence
-from zz_event.engine.transfers import operand_traffic
+from zz_event.engine.tiles import UNCOUPLED
+from zz_event.engine.transfers import operand_traffic, sequence_events
 from zz_event.engine.words import READ_DIRECTIONS, event_words
 from zz_event.nest import DIRECTIONS, OPERANDS, LoopNest
 
@@ -30,8 +30,7 @@ def executed_macs(nest: LoopNest, filtered: bool) -> int:
 def compute_cycles(nest: LoopNest, filtered: bool) -> int:
     """Temporal steps in which at least one processing element executes a MAC."""
     all_dims = frozenset(sl.array_dim for sl in nest.spatial)
-    seq = tile_sequence(nest, "W", 0, all_dims, filtered, False)
-    return seq.executed_steps()
+    return sequence_events(nest, "W", 0, all_dims, filtered, None).steps
 
 
 def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions()) -> EngineResult:

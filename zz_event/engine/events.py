@@ -37,7 +37,7 @@ class SequenceEvents:
     tile_first: np.ndarray
     tile_last: np.ndarray
     tile_weight: np.ndarray
-    steps: int  # executed tiles over the layer, per instance, repeats included
+    steps: int  # executed tiles over the layer, repeats included, summed over distinct instances
     # First and last executed tile of each real instance (on/off-loading).
     onload: np.ndarray
     onload_weight: np.ndarray

@@ -81,7 +81,7 @@ class TileSequence:
         return np.where(self.executed & (self.pred >= 0), pred_size - self.kept, 0)
 
     def executed_steps(self) -> int:
-        """Tiles executed over the whole layer, per instance (counting the in-place repeats)."""
+        """Tiles executed over the whole layer (in-place repeats included), summed over distinct instances."""
         return int(self.weights[self.executed].sum()) // self.spatial_replicas * self.repeats
 
     @property
@@ -225,7 +225,8 @@ def tile_sequence(
             nest, axis, operand,
             fixed_flags(dim_digits(nest, pos_dim), is_fixed), fixed_flags(dim_digits(nest, "F" + axis), is_fixed), filtered,
         )
-        k = key(ax.fixed_pos_digits) + key(ax.fixed_tap_digits) * ax.npos_keys
+        pos_digits, tap_digits = dim_digits(nest, pos_dim), dim_digits(nest, "F" + axis)
+        k = key([pos_digits[i] for i in ax.fixed_pos]) + key([tap_digits[i] for i in ax.fixed_tap]) * ax.npos_keys
         executed &= ax.nonempty[k]
         size = size * ax.size[k]
         varying.append((ax, k))

@@ -23,9 +23,11 @@ Each transfer event keeps its own element count, because words are rounded per e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
+from zz_event.engine.analytic import analytic_applicable, analytic_events
 from zz_event.engine.enumerated import enumerated_events
 from zz_event.engine.events import SequenceEvents
 from zz_event.engine.touches import OutputTouches
@@ -124,5 +126,10 @@ def _output_boundary(ev: SequenceEvents, psum: bool, ready: bool) -> tuple[Event
     return down, Events(ev.exit - ev.exit_final, ev.exit_final, ev.exit_weight)
 
 
+@lru_cache(maxsize=64)
 def sequence_events(nest, op, n_inner, served, filtered, touches) -> SequenceEvents:
+    """The per-axis backend where it applies (uncoupled loops tile their dimensions exactly), else the
+    explicit tile walk; both give the same event multisets."""
+    if analytic_applicable(nest):
+        return analytic_events(nest, op, n_inner, served, filtered, touches)
     return enumerated_events(nest, op, n_inner, served, filtered, touches)

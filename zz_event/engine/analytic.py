@@ -1,0 +1,383 @@
+"""SequenceEvents computed per axis, without walking the tile sequence (the engine's fast backend).
+
+Why it works. Within a block (the loops below the innermost relevant uncoupled loop) a tile is fixed by
+its Y configuration y, its X configuration x (the digits of each coupled axis) and the digits n of the
+irrelevant loops; a tile executes iff y ∈ E_Y and x ∈ E_X, so the executed tiles form a product. In a
+lexicographic order over interleaved digits, the previous element of a product set is found axis by
+axis: its highest changed digit q is the lowest position at which *some* axis can step back (for an
+axis, the highest digit in which a configuration differs from its own previous executed configuration;
+for the irrelevant digits, the lowest non-zero one), that axis takes its own previous configuration,
+and every other axis takes the last executed configuration that agrees with it above q. So every
+quantity of a tile change - |T|, |T ∩ H|, |H|, first and last touches - is a product of per-axis
+values, and the changes whose highest changed digit is q are a product of per-axis sets. Events are
+formed per q from the distinct per-axis value tuples; nothing scales with the number of tiles.
+
+Preconditions (checked by `analytic_applicable`): the uncoupled dimensions are tiled exactly by their
+loops. `enumerated.py` handles everything else and is the reference this backend is tested against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from math import prod
+
+import numpy as np
+
+from zz_event.engine.axes import RELEVANT_UNCOUPLED, Digit, coupled_axis, dim_digits, fixed_flags
+from zz_event.engine.events import SequenceEvents
+from zz_event.engine.tiles import UNCOUPLED, _exact_dim, _loop_classes
+from zz_event.nest import LoopNest
+
+__all__ = ["analytic_events", "analytic_applicable"]
+
+NONE = np.iinfo(np.int64).max  # "no step back inside the block"
+
+
+def analytic_applicable(nest: LoopNest) -> bool:
+    return all(_exact_dim(nest, dim) for dim in UNCOUPLED)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The loops above the tile, classified, and where each coupled axis' digits sit."""
+
+    block: tuple[int, ...]  # enumerated temporal loops below the innermost relevant loop, inner to outer
+    context: tuple[int, ...]  # enumerated coupled loops above it
+    kind: tuple[str, ...]  # per block position: "Y", "X" or "N"
+    symmetric: tuple[int, ...]
+    context_irrelevant: tuple[int, ...]
+    repeating: tuple[int, ...]
+
+
+def _layout(nest: LoopNest, operand: str, n_inner: int, keep_irrelevant: bool) -> _Layout:
+    outer = range(n_inner, len(nest.temporal))
+    loops, symmetric, ctx_irr, repeating = _loop_classes(nest, operand, outer, keep_irrelevant)
+    relevant = set(RELEVANT_UNCOUPLED[operand])
+    first_r = next((t for t in outer if nest.temporal[t].dim in relevant and nest.temporal[t].size > 1), None)
+    block = tuple(t for t in loops if first_r is None or t < first_r)
+    context = tuple(t for t in loops if t not in block)
+    y_dims = {nest.position_dims[0], "FY"}
+    x_dims = {nest.position_dims[1], "FX"}
+    kind = tuple(
+        "Y" if nest.temporal[t].dim in y_dims else "X" if nest.temporal[t].dim in x_dims else "N" for t in block
+    )
+    return _Layout(block, context, kind, tuple(symmetric), tuple(ctx_irr), tuple(repeating))
+
+
+class _AxisTable:
+    """Per configuration of one coupled axis (its enumerated digits, least significant first)."""
+
+    def __init__(self, nest, operand, axis, n_inner, served, filtered, layout: _Layout, touches) -> None:
+        pos_dim = nest.position_dims[0 if axis == "Y" else 1]
+        dims = (pos_dim, "F" + axis)
+
+        def is_fixed(d: Digit) -> bool:
+            return d.temporal >= n_inner if d.temporal is not None else d.array_dim not in served
+
+        ax = coupled_axis(
+            nest, axis, operand, fixed_flags(dim_digits(nest, pos_dim), is_fixed),
+            fixed_flags(dim_digits(nest, "F" + axis), is_fixed), filtered,
+        )
+        order = layout.block + layout.context
+        temporal = sorted((d for dim in dims for d in dim_digits(nest, dim) if d.temporal is not None and d.temporal >= n_inner),
+                          key=lambda d: order.index(d.temporal))
+        instance = [d for dim in dims for d in dim_digits(nest, dim) if d.temporal is None and d.array_dim not in served]
+        digits = temporal + instance
+        self.digits = digits
+        self.n_block = sum(1 for d in temporal if d.temporal in layout.block)
+        self.block_pos = [layout.block.index(d.temporal) for d in temporal[: self.n_block]]
+        self.n_instance_digits = len(instance)
+        sizes = [d.size for d in digits]
+        self.n = prod(sizes)
+        ci = np.arange(self.n, dtype=np.int64)
+        radix = np.cumprod([1] + sizes)[:-1].astype(np.int64)
+        values = {d: (ci // int(r)) % d.size for d, r in zip(digits, radix)}
+        self.values = [values[d] for d in digits]
+        key = np.zeros(self.n, dtype=np.int64)
+        r = 1
+        pos_digits, tap_digits = dim_digits(nest, pos_dim), dim_digits(nest, "F" + axis)
+        for d in (pos_digits[i] for i in ax.fixed_pos):
+            key = key + values[d] * r
+            r *= d.size
+        r = 1
+        for d in (tap_digits[i] for i in ax.fixed_tap):
+            key = key + values[d] * r * ax.npos_keys
+            r *= d.size
+        self.ax, self.key = ax, key
+        self.executed = ax.nonempty[key]
+        self.size = ax.size[key]
+        self.block_radix = prod(sizes[: self.n_block])
+        self.inst_radix = prod(sizes[: len(temporal)])
+        self._completions: dict[int, np.ndarray] = {}
+        self._touches(nest, touches, dims, temporal, instance, radix)
+
+    def _touches(self, nest, touches, dims, temporal, instance, radix) -> None:
+        self.first = np.zeros(self.n, dtype=np.int64)
+        self.last = np.zeros(self.n, dtype=np.int64)
+        if touches is None:
+            return
+        _pos_dim, pos, tap, elem, time = touches._pairs["Y" if dims[1] == "FY" else "X"]
+        inst = np.zeros_like(pos)
+        base = self.inst_radix
+        for d in instance:
+            index = pos if d.dim == dims[0] else tap
+            inst = inst + ((index // d.weight) % d.size) * base
+            base *= d.size
+        n_elem = int(elem.max()) + 1 if elem.size else 1
+        group = inst * n_elem + elem
+        size = self.n * n_elem
+        first = np.full(size, NONE, dtype=np.int64)
+        last = np.full(size, -1, dtype=np.int64)
+        np.minimum.at(first, group, time)
+        np.maximum.at(last, group, time)
+        seen = np.nonzero(last >= 0)[0]
+        inst_part = (seen // n_elem) // self.inst_radix * self.inst_radix
+        step = touches.step_weight
+        for which, times in (("first", first[seen]), ("last", last[seen])):
+            cfg = inst_part.copy()
+            for d, r in zip(temporal, radix):
+                cfg = cfg + (times // int(step[d.temporal])) % d.size * int(r)
+            setattr(self, which, np.bincount(cfg, minlength=self.n).astype(np.int64))
+
+    @cached_property
+    def prev(self) -> tuple[np.ndarray, np.ndarray]:
+        """Previous executed configuration in the same context (-1 if none) and the block position of
+        the highest digit in which they differ (NONE if none)."""
+        idx = np.arange(self.n, dtype=np.int64)
+        marks = np.where(self.executed, idx, -1).reshape(-1, self.block_radix)
+        running = np.maximum.accumulate(marks, axis=1)
+        prev = np.full(marks.shape, -1, dtype=np.int64)
+        prev[:, 1:] = running[:, :-1]
+        prev = prev.ravel()
+        q = np.full(self.n, NONE, dtype=np.int64)
+        has = prev >= 0
+        for j in range(self.n_block):  # ascending, so the highest differing digit wins
+            differs = has & (self.values[j] != self.values[j][np.maximum(prev, 0)])
+            q = np.where(differs, self.block_pos[j], q)
+        return prev, q
+
+    def completion(self, cut: int) -> np.ndarray:
+        """Last executed configuration agreeing with each one on all digits from `cut` up (-1: none)."""
+        if cut not in self._completions:
+            radix = prod(d.size for d in self.digits[:cut])
+            idx = np.arange(self.n, dtype=np.int64)
+            marks = np.where(self.executed, idx, -1).reshape(-1, radix)
+            self._completions[cut] = np.repeat(marks.max(axis=1), radix)
+        return self._completions[cut]
+
+    def extreme(self, which) -> np.ndarray:
+        """Per instance group: the first (np.min) or last (np.max) executed configuration, -1 if none."""
+        idx = np.arange(self.n, dtype=np.int64)
+        groups = idx.reshape(-1, self.inst_radix)
+        ex = self.executed.reshape(-1, self.inst_radix)
+        fill = self.n if which is np.min else -1
+        best = which(np.where(ex, groups, fill), axis=1)
+        return np.where(ex.any(axis=1), best, -1)
+
+    def cut(self, position: int) -> int:
+        """How many of this axis' block digits lie below a block position."""
+        return sum(1 for p in self.block_pos if p < position)
+
+    def overlap(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return self.ax.intersection(self.key[a], self.key[b])
+
+
+def _encode(columns: list[np.ndarray]) -> tuple[np.ndarray, list[int]] | None:
+    """One int64 per row (mixed radix over the columns), or None if it could overflow."""
+    bases = [int(c.max()) + 1 if c.size else 1 for c in columns]
+    if prod(bases) >= 2**62:
+        return None
+    key = np.zeros(columns[0].shape, dtype=np.int64)
+    radix = 1
+    for c, b in zip(columns, bases):
+        key = key + c * radix
+        radix *= b
+    return key, bases
+
+
+def _unique_rows(columns: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Distinct value tuples (non-negative integers) and how often each occurs."""
+    if not columns[0].size:
+        return [c[:0] for c in columns], np.zeros(0, dtype=np.int64)
+    encoded = _encode(columns)
+    if encoded is None:
+        rows, counts = np.unique(np.stack(columns, axis=1), axis=0, return_counts=True)
+        return [rows[:, i] for i in range(rows.shape[1])], counts.astype(np.int64)
+    key, bases = encoded
+    uniq, counts = np.unique(key, return_counts=True)
+    cols, radix = [], 1
+    for b in bases:
+        cols.append(uniq // radix % b)
+        radix *= b
+    return cols, counts.astype(np.int64)
+
+
+def _grouped_pairs(gy: np.ndarray, gx: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (i, j) with gy[i] == gx[j], for group ids in [0, groups)."""
+    order_y, order_x = np.argsort(gy, kind="stable"), np.argsort(gx, kind="stable")
+    count_x = np.bincount(gx, minlength=groups)
+    start_x = np.cumsum(count_x) - count_x
+    per_row = count_x[gy[order_y]]
+    i = np.repeat(order_y, per_row)
+    row_start = np.repeat(np.cumsum(per_row) - per_row, per_row)
+    j = order_x[np.repeat(start_x[gy[order_y]], per_row) + np.arange(per_row.sum()) - row_start]
+    return i, j
+
+
+def _three_way(count: int) -> list[tuple[int, int, int]]:
+    """(is first, is last, how many) for `count` values of which the first and the last are special."""
+    if count == 1:
+        return [(1, 1, 1)]
+    return [(1, 0, 1), (0, 1, 1), (0, 0, count - 2)]
+
+
+def _slots(rows: list[tuple[int, int, int]]) -> np.ndarray:
+    """Up to three (first, last, count) rows, padded with zero counts: shape (3, 3)."""
+    out = np.zeros((3, 3), dtype=np.int64)
+    out[: len(rows)] = rows
+    return out
+
+
+@dataclass(frozen=True)
+class _Side:
+    """Distinct per-axis value tuples of tile changes, per group (block position, or block start)."""
+
+    group: np.ndarray
+    size: np.ndarray  # |T| along the axis
+    kept: np.ndarray  # |T ∩ H|
+    first: np.ndarray  # first touches in T
+    pred_size: np.ndarray  # |H|
+    pred_last: np.ndarray  # last touches in H
+    count: np.ndarray
+
+
+def _axis_side(table: _AxisTable, kinds: tuple[str, ...], own: str) -> _Side:
+    """All groups of one axis at once. For block position p: the configurations whose change has its
+    highest digit at p (own positions: H is the previous configuration) or above p (other positions: H
+    is the completion below p). Group len(kinds): block starts (nothing kept)."""
+    prev, q = table.prev
+    configs = np.nonzero(table.executed)[0]
+    qc = q[configs]
+    groups, cur, pred = [], [], []
+    for p, kind in enumerate(kinds):
+        chosen = configs[qc == p] if kind == own else configs[qc > p]
+        groups.append(np.full(chosen.size, p))
+        cur.append(chosen)
+        pred.append(prev[chosen] if kind == own else table.completion(table.cut(p))[chosen])
+    starts = configs[qc == NONE]
+    groups.append(np.full(starts.size, len(kinds)))
+    cur.append(starts)
+    pred.append(starts)
+    g, c, h = (np.concatenate(a).astype(np.int64) for a in (groups, cur, pred))
+    kept = np.where(g == len(kinds), 0, table.overlap(c, h))
+    cols, count = _unique_rows([g, table.size[c], kept, table.first[c], table.size[h], table.last[h]])
+    return _Side(*cols, count)
+
+
+def _changes(y: _Side, x: _Side, n_table: np.ndarray, classes: np.ndarray, r: int, base: int):
+    """Entry and exit events of every tile change and block start: the two axes paired per group, then
+    the irrelevant digits (n_table[group]: three (first, last, count) rows) and the context classes."""
+    i, j = _grouped_pairs(y.group, x.group, n_table.shape[0])
+    g = y.group[i]
+    n = n_table[g]  # (pairs, 3 slots, 3 fields)
+    shape = (len(g), 3, 3)
+
+    def grid(v, n_field=None, c_field=None):
+        out = v[:, None, None]
+        if n_field is not None:
+            out = out * n[:, :, n_field][:, :, None]
+        if c_field is not None:
+            out = out * classes[None, None, :, c_field]
+        return np.broadcast_to(out, shape).ravel()
+
+    kept = y.kept[i] * x.kept[j]
+    weight = grid(y.count[i] * x.count[j] * base, 2, 2)
+    entries = (grid(r * (y.size[i] * x.size[j] - kept)), grid(r * y.first[i] * x.first[j], 0, 0), weight)
+    is_change = grid((g < n_table.shape[0] - 1).astype(np.int64))
+    exits = (
+        grid(r * (y.pred_size[i] * x.pred_size[j] - kept)),
+        grid(r * y.pred_last[i] * x.pred_last[j], 1, 1),
+        weight * is_change,
+    )
+    return entries, exits
+
+
+def analytic_events(nest, op, n_inner, served, filtered, touches) -> SequenceEvents:
+    layout = _layout(nest, op, n_inner, touches is not None)
+    y = _AxisTable(nest, op, "Y", n_inner, served, filtered, layout, touches)
+    x = _AxisTable(nest, op, "X", n_inner, served, filtered, layout, touches)
+    free = lambda d: (d.temporal is not None and d.temporal < n_inner) or (d.temporal is None and d.array_dim in served)  # noqa: E731
+    r_size = prod(d.size for dim in RELEVANT_UNCOUPLED[op] for d in dim_digits(nest, dim) if free(d))
+    replicas = prod(
+        d.size for dim in UNCOUPLED for d in dim_digits(nest, dim) if d.temporal is None and d.array_dim not in served
+    )
+    base = replicas * prod(nest.temporal[t].size for t in layout.symmetric)
+    classes = _slots(_three_way(prod(nest.temporal[t].size for t in layout.context_irrelevant)))
+    n_sizes = {p: nest.temporal[t].size for p, (t, k) in enumerate(zip(layout.block, layout.kind)) if k == "N"}
+    above = lambda p: prod(s for q, s in n_sizes.items() if q > p)  # noqa: E731
+    n_rows = []
+    for p, kind in enumerate(layout.kind):
+        if kind == "N":
+            n_rows.append(_slots([(0, 0, (n_sizes[p] - 1) * above(p))]))
+        else:  # the irrelevant digits below p are zero; the previous tile has them at their last value
+            n_rows.append(_slots([(1, 1, 1)] if above(p) == 1 else [(1, 0, 1), (0, 1, 1), (0, 0, above(p) - 2)]))
+    n_rows.append(_slots([(1, 0, 1)]))  # block starts: irrelevant digits all at their first value
+    entries, changes = _changes(
+        _axis_side(y, layout.kind, "Y"), _axis_side(x, layout.kind, "X"), np.stack(n_rows), classes, r_size, base
+    )
+    flush = _block_flush(y, x, prod(n_sizes.values()), classes, r_size, base)
+    ey, exx = np.nonzero(y.executed)[0], np.nonzero(x.executed)[0]
+    repeats = prod(nest.temporal[t].size for t in layout.repeating)
+    tile, tile_first, tile_last, tile_weight = _tiles(y, x, ey, exx, prod(n_sizes.values()), classes, r_size, base)
+    steps_per = prod(n_sizes.values()) * prod(nest.temporal[t].size for t in layout.symmetric + layout.context_irrelevant)
+    on, off = (_instances(y, x, r_size, which, replicas) for which in (np.min, np.max))
+    return SequenceEvents(
+        *entries,
+        *(np.concatenate([a, b]) for a, b in zip(changes, flush)),
+        tile, tile_first, tile_last, tile_weight * repeats,
+        ey.size * exx.size * steps_per * repeats,
+        *on, *off,
+    )
+
+
+def _block_flush(y, x, n_count, classes, r, base):
+    """Each block's last executed tile leaves whole when the block ends (irrelevant digits at their last)."""
+    sides = []
+    for table in (y, x):
+        configs = np.nonzero(table.executed)[0]
+        last = configs[table.completion(table.n_block)[configs] == configs]
+        sides.append(_unique_rows([table.size[last], table.last[last]]))
+    ((s_y, g_y), w_y), ((s_x, g_x), w_x) = sides
+    size = np.outer(s_y, s_x).ravel()[:, None]
+    last = np.outer(g_y, g_x).ravel()[:, None]
+    w = np.outer(w_y, w_x).ravel()[:, None]
+    ones = np.ones((1, 3), dtype=np.int64)
+    return (r * size * ones).ravel(), (r * last * classes[None, :, 1]).ravel(), (w * base * classes[None, :, 2]).ravel()
+
+
+def _tiles(y, x, ey, exx, n_count, classes, r, base):
+    """Every executed tile: its size and the elements first and last touched in it."""
+    (s_y, f_y, g_y), w_y = _unique_rows([y.size[ey], y.first[ey], y.last[ey]])
+    (s_x, f_x, g_x), w_x = _unique_rows([x.size[exx], x.first[exx], x.last[exx]])
+    n = _slots(_three_way(n_count))
+    shape = (len(s_y), len(s_x), 3, 3)
+
+    def grid(yv, xv, n_field=None, c_field=None):
+        out = yv[:, None, None, None] * xv[None, :, None, None]
+        if n_field is not None:
+            out = out * n[None, None, :, n_field, None]
+        if c_field is not None:
+            out = out * classes[None, None, None, :, c_field]
+        return np.broadcast_to(out, shape).ravel()
+
+    return grid(r * s_y, s_x), grid(r * f_y, f_x, 0, 0), grid(r * g_y, g_x, 1, 1), grid(w_y * base, w_x, 2, 2)
+
+
+def _instances(y, x, r, which, replicas):
+    """Size of the first (or last) executed tile of every instance."""
+    ty, tx = y.extreme(which), x.extreme(which)
+    sy = np.where(ty >= 0, y.size[np.maximum(ty, 0)], 0)
+    sx = np.where(tx >= 0, x.size[np.maximum(tx, 0)], 0)
+    sizes = (np.outer(sy, sx) * r).ravel()
+    return sizes, np.full(sizes.size, replicas, dtype=np.int64)
