@@ -8,6 +8,7 @@ import yaml
 from zigzag.parser.accelerator_validator import AcceleratorValidator
 
 from zz_event.errors import InputFileError, ZzEventError
+from zz_event.workloads import captured_log, flatten_errors
 
 __all__ = ["check_accelerator"]
 
@@ -34,8 +35,13 @@ def check_accelerator(path: str) -> str:
     data = read_yaml(path)
     if not isinstance(data, dict):
         raise ZzEventError("is not a ZigZag accelerator (expected a mapping with memories and operational_array)", path)
-    validator = AcceleratorValidator(data)
-    if not validator.validate():
-        errors = "; ".join(f"{k}: {v}" for k, v in validator.validator.errors.items()) or "rejected"
+    with captured_log("zigzag.parser.accelerator_validator"):
+        validator = AcceleratorValidator(data)
+        try:
+            valid = validator.validate()
+        except (KeyError, TypeError) as error:  # the validator indexes sections it has not checked exist
+            raise ZzEventError(f"ZigZag's accelerator validator cannot read it: missing or malformed {error}", path) from error
+    if not valid:
+        errors = flatten_errors(validator.validator.errors) or "rejected"
         raise ZzEventError(f"ZigZag's accelerator validator rejects it: {errors}", path)
     return path
