@@ -19,7 +19,7 @@ loops. `enumerated.py` handles everything else and is the reference this backend
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import lru_cache
 from math import prod
 
 import numpy as np
@@ -65,8 +65,58 @@ def _layout(nest: LoopNest, operand: str, n_inner: int, keep_irrelevant: bool) -
     return _Layout(block, context, kind, tuple(symmetric), tuple(ctx_irr), tuple(repeating))
 
 
+class _AxisCore:
+    """What one coupled axis' configurations are, independent of any particular mapping: shared by all
+    mappings with the same axis structure (digit sizes, weights, which are fixed, their order)."""
+
+    def __init__(self, ax, signature: tuple, n_block: int, n_temporal: int) -> None:
+        sizes = [size for _is_tap, _index, size in signature]
+        self.n = prod(sizes)
+        ci = np.arange(self.n, dtype=np.int64)
+        radix = np.cumprod([1] + sizes)[:-1].astype(np.int64)
+        self.values = [(ci // int(r)) % size for r, size in zip(radix, sizes)]
+        self.radix = radix
+        slot = {(is_tap, index): j for j, (is_tap, index, _size) in enumerate(signature)}
+        key = np.zeros(self.n, dtype=np.int64)
+        for is_tap, fixed, scale in ((False, ax.fixed_pos, 1), (True, ax.fixed_tap, ax.npos_keys)):
+            r = scale
+            for index in fixed:
+                j = slot[(is_tap, index)]
+                key = key + self.values[j] * r
+                r *= sizes[j]
+        self.ax, self.key = ax, key
+        self.executed = ax.nonempty[key]
+        self.size = ax.size[key]
+        self.n_block = n_block
+        self.block_radix = prod(sizes[:n_block])
+        self.inst_radix = prod(sizes[:n_temporal])
+        self.completions: dict[int, np.ndarray] = {}
+        self.prev, self.q_digit = self._prev()
+
+    def _prev(self) -> tuple[np.ndarray, np.ndarray]:
+        """Previous executed configuration in the same context (-1 if none) and the index of the highest
+        block digit in which they differ (-1 if none)."""
+        idx = np.arange(self.n, dtype=np.int64)
+        marks = np.where(self.executed, idx, -1).reshape(-1, self.block_radix)
+        running = np.maximum.accumulate(marks, axis=1)
+        prev = np.full(marks.shape, -1, dtype=np.int64)
+        prev[:, 1:] = running[:, :-1]
+        prev = prev.ravel()
+        q = np.full(self.n, -1, dtype=np.int64)
+        has = prev >= 0
+        for j in range(self.n_block):  # ascending, so the highest differing digit wins
+            q = np.where(has & (self.values[j] != self.values[j][np.maximum(prev, 0)]), j, q)
+        return prev, q
+
+
+@lru_cache(maxsize=2048)
+def _axis_core(ax, signature: tuple, n_block: int, n_temporal: int) -> _AxisCore:
+    return _AxisCore(ax, signature, n_block, n_temporal)
+
+
 class _AxisTable:
-    """Per configuration of one coupled axis (its enumerated digits, least significant first)."""
+    """Per configuration of one coupled axis (its enumerated digits, least significant first) for one
+    tile sequence: the shared core, where its block digits sit, and the output touches."""
 
     def __init__(self, nest, operand, axis, n_inner, served, filtered, layout: _Layout, touches) -> None:
         pos_dim = nest.position_dims[0 if axis == "Y" else 1]
@@ -75,46 +125,34 @@ class _AxisTable:
         def is_fixed(d: Digit) -> bool:
             return d.temporal >= n_inner if d.temporal is not None else d.array_dim not in served
 
-        ax = coupled_axis(
-            nest, axis, operand, fixed_flags(dim_digits(nest, pos_dim), is_fixed),
-            fixed_flags(dim_digits(nest, "F" + axis), is_fixed), filtered,
-        )
-        order = layout.block + layout.context
-        temporal = sorted((d for dim in dims for d in dim_digits(nest, dim) if d.temporal is not None and d.temporal >= n_inner),
-                          key=lambda d: order.index(d.temporal))
-        instance = [d for dim in dims for d in dim_digits(nest, dim) if d.temporal is None and d.array_dim not in served]
-        digits = temporal + instance
-        self.digits = digits
-        self.n_block = sum(1 for d in temporal if d.temporal in layout.block)
-        self.block_pos = [layout.block.index(d.temporal) for d in temporal[: self.n_block]]
-        self.n_instance_digits = len(instance)
-        sizes = [d.size for d in digits]
-        self.n = prod(sizes)
-        ci = np.arange(self.n, dtype=np.int64)
-        radix = np.cumprod([1] + sizes)[:-1].astype(np.int64)
-        values = {d: (ci // int(r)) % d.size for d, r in zip(digits, radix)}
-        self.values = [values[d] for d in digits]
-        key = np.zeros(self.n, dtype=np.int64)
-        r = 1
         pos_digits, tap_digits = dim_digits(nest, pos_dim), dim_digits(nest, "F" + axis)
-        for d in (pos_digits[i] for i in ax.fixed_pos):
-            key = key + values[d] * r
-            r *= d.size
-        r = 1
-        for d in (tap_digits[i] for i in ax.fixed_tap):
-            key = key + values[d] * r * ax.npos_keys
-            r *= d.size
-        self.ax, self.key = ax, key
-        self.executed = ax.nonempty[key]
-        self.size = ax.size[key]
-        self.block_radix = prod(sizes[: self.n_block])
-        self.inst_radix = prod(sizes[: len(temporal)])
-        self._completions: dict[int, np.ndarray] = {}
-        self._touches(nest, touches, dims, temporal, instance, radix)
+        ax = coupled_axis(nest, axis, operand, fixed_flags(pos_digits, is_fixed), fixed_flags(tap_digits, is_fixed), filtered)
+        order = {t: i for i, t in enumerate(layout.block + layout.context)}
+        temporal = sorted((d for d in pos_digits + tap_digits if d.temporal is not None and d.temporal >= n_inner),
+                          key=lambda d: order[d.temporal])
+        instance = [d for d in pos_digits + tap_digits if d.temporal is None and d.array_dim not in served]
+        digits = temporal + instance
+        signature = tuple(
+            (d.dim == dims[1], (tap_digits if d.dim == dims[1] else pos_digits).index(d), d.size) for d in digits
+        )
+        block = set(layout.block)
+        n_block = sum(1 for d in temporal if d.temporal in block)
+        core = _axis_core(ax, signature, n_block, len(temporal))
+        self.core = core
+        self.digits = digits
+        self.n, self.executed, self.size, self.n_block = core.n, core.executed, core.size, n_block
+        self.inst_radix = core.inst_radix
+        self.block_pos = np.array([layout.block.index(d.temporal) for d in temporal[:n_block]] + [NONE], dtype=np.int64)
+        self._touches(touches, dims, temporal, instance, core.radix)
 
-    def _touches(self, nest, touches, dims, temporal, instance, radix) -> None:
-        self.first = np.zeros(self.n, dtype=np.int64)
-        self.last = np.zeros(self.n, dtype=np.int64)
+    @property
+    def prev(self) -> tuple[np.ndarray, np.ndarray]:
+        """Previous executed configuration in the same context and the block position of the highest
+        digit in which they differ (NONE if none)."""
+        return self.core.prev, self.block_pos[self.core.q_digit]
+
+    def _touches(self, touches, dims, temporal, instance, radix) -> None:
+        self.first = self.last = np.zeros(self.n, dtype=np.int64)
         if touches is None:
             return
         _pos_dim, pos, tap, elem, time = touches._pairs["Y" if dims[1] == "FY" else "X"]
@@ -140,47 +178,29 @@ class _AxisTable:
                 cfg = cfg + (times // int(step[d.temporal])) % d.size * int(r)
             setattr(self, which, np.bincount(cfg, minlength=self.n).astype(np.int64))
 
-    @cached_property
-    def prev(self) -> tuple[np.ndarray, np.ndarray]:
-        """Previous executed configuration in the same context (-1 if none) and the block position of
-        the highest digit in which they differ (NONE if none)."""
-        idx = np.arange(self.n, dtype=np.int64)
-        marks = np.where(self.executed, idx, -1).reshape(-1, self.block_radix)
-        running = np.maximum.accumulate(marks, axis=1)
-        prev = np.full(marks.shape, -1, dtype=np.int64)
-        prev[:, 1:] = running[:, :-1]
-        prev = prev.ravel()
-        q = np.full(self.n, NONE, dtype=np.int64)
-        has = prev >= 0
-        for j in range(self.n_block):  # ascending, so the highest differing digit wins
-            differs = has & (self.values[j] != self.values[j][np.maximum(prev, 0)])
-            q = np.where(differs, self.block_pos[j], q)
-        return prev, q
-
     def completion(self, cut: int) -> np.ndarray:
         """Last executed configuration agreeing with each one on all digits from `cut` up (-1: none)."""
-        if cut not in self._completions:
+        done = self.core.completions
+        if cut not in done:
             radix = prod(d.size for d in self.digits[:cut])
             idx = np.arange(self.n, dtype=np.int64)
             marks = np.where(self.executed, idx, -1).reshape(-1, radix)
-            self._completions[cut] = np.repeat(marks.max(axis=1), radix)
-        return self._completions[cut]
+            done[cut] = np.repeat(marks.max(axis=1), radix)
+        return done[cut]
 
     def extreme(self, which) -> np.ndarray:
         """Per instance group: the first (np.min) or last (np.max) executed configuration, -1 if none."""
-        idx = np.arange(self.n, dtype=np.int64)
-        groups = idx.reshape(-1, self.inst_radix)
+        idx = np.arange(self.n, dtype=np.int64).reshape(-1, self.inst_radix)
         ex = self.executed.reshape(-1, self.inst_radix)
-        fill = self.n if which is np.min else -1
-        best = which(np.where(ex, groups, fill), axis=1)
+        best = which(np.where(ex, idx, self.n if which is np.min else -1), axis=1)
         return np.where(ex.any(axis=1), best, -1)
 
     def cut(self, position: int) -> int:
         """How many of this axis' block digits lie below a block position."""
-        return sum(1 for p in self.block_pos if p < position)
+        return int(np.count_nonzero(self.block_pos[:-1] < position))
 
     def overlap(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return self.ax.intersection(self.key[a], self.key[b])
+        return self.core.ax.intersection(self.core.key[a], self.core.key[b])
 
 
 def _encode(columns: list[np.ndarray]) -> tuple[np.ndarray, list[int]] | None:
