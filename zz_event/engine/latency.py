@@ -4,13 +4,13 @@ Model (stated in the README too):
 - compute cycles: temporal steps in which at least one processing element executes a valid MAC
   (without the filter: every step);
 - on-loading: before the first step, the first tile of every memory level below an operand's top level
-  is written from above; operands load in parallel, so the slowest one counts (words at the writing
-  port, one word per cycle);
+  is sent from the level above (words at the sending level's read port, one per cycle, summed over the
+  levels and instances); operands load in parallel, so the slowest one counts;
 - stalls: every physical port moves its words (one per cycle at its full width) concurrently with
-  computation, each instance of a memory through its own ports; the busiest port's excess over the
-  compute cycles stretches the run;
+  computation; each instance of a memory has its own ports and a port's words are spread evenly over
+  its instances (rounded up); the busiest port's excess over the compute cycles stretches the run;
 - off-loading: after the last step, the outputs still held below the output's top level are written
-  back up (words at the port, one per cycle).
+  back up (words at the port, one per cycle, summed over the levels and instances).
 ZigZag's own latency does not read the access counts, which is why it is recomputed from the
 corrected transfers here.
 """

@@ -171,7 +171,9 @@ def tile_sequence(
     # Irrelevant context loops: all at their first value, all at their last value, anything else.
     n_ctx = prod(nest.temporal[t].size for t in context_irrelevant)
     class_weights = [1] if n_ctx == 1 else [1, 1] if n_ctx == 2 else [1, 1, n_ctx - 2]
-    block_loops = [t for t in loops if not _above_first_relevant(nest, operand, t, outer)]
+    # Blocks: tiles on either side of a relevant uncoupled change share nothing. Not so when overshooting
+    # loops empty some tiles: the tile before a skipped one may carry the same relevant index again.
+    block_loops = [t for t in loops if not exact or not _above_first_relevant(nest, operand, t, outer)]
 
     def is_fixed(d: Digit) -> bool:
         return d.temporal >= n_inner if d.temporal is not None else d.array_dim not in served

@@ -1,0 +1,118 @@
+"""Random mapped layers (`LoopNest` literals, no ZigZag needed) for engine-vs-simulator exactness tests.
+
+`loop_nests()` is a hypothesis strategy: input- or output-centric layers with stride 1-3, asymmetric
+padding 0-2, dilation 1-2, kernels 1-5, inputs 1-12 (the kernel fits), B/K/C 1-4 (G 1-2); random
+spatial unrollings on up to three array dimensions (any dimension, including the position and tap
+ones); every dimension split into random temporal loops, shuffled into a random order (with
+`overshoot=True`, loop products may exceed a dimension's size: the extra indices are no iterations);
+per operand 1-3 memory levels with random tops, served
+array dimensions (register levels serve none), partial-sum flags, ports and memories shared across
+operands.
+"""
+
+from __future__ import annotations
+
+from math import ceil
+
+from hypothesis import strategies as st
+
+from zz_event.geometry import AxisGeometry, ConvGeometry
+from zz_event.nest import DIRECTIONS, OPERANDS, Loop, LoopNest, MemLevel, Port, SpatialLoop
+
+__all__ = ["loop_nests", "axis_geometries"]
+
+ARRAY_DIMS = ("D1", "D2", "D3")
+MEMORIES = ("reg", "lb", "gb", "dram")
+
+
+@st.composite
+def axis_geometries(draw) -> AxisGeometry:
+    while True:
+        geo = AxisGeometry(
+            inp=draw(st.integers(1, 12)), kernel=draw(st.integers(1, 5)), stride=draw(st.integers(1, 3)),
+            dilation=draw(st.integers(1, 2)), pad_before=draw(st.integers(0, 2)), pad_after=draw(st.integers(0, 2)),
+        )
+        if geo.out >= 1:
+            return geo
+
+
+@st.composite
+def _split(draw, size: int, overshoot: bool, max_loops: int = 3) -> list[int]:
+    """Loop sizes (each >= 2) whose product covers `size`: exact factors or overshooting ceilings."""
+    loops: list[int] = []
+    remaining = size
+    while remaining > 1 and len(loops) < max_loops:
+        if len(loops) == max_loops - 1:
+            r = remaining
+        else:
+            divisors = [d for d in range(2, remaining + 1) if remaining % d == 0]
+            exact = not overshoot or draw(st.booleans())
+            r = draw(st.sampled_from(divisors)) if exact else draw(st.integers(2, remaining))
+        loops.append(r)
+        remaining = ceil(remaining / r)
+    return loops
+
+
+@st.composite
+def _ports(draw, memory: str, op: str) -> dict[str, Port]:
+    ports = {}
+    for direction in DIRECTIONS:
+        shared = draw(st.booleans())
+        kind = "rd" if direction.startswith("rd") else "wr"
+        name = f"{memory}.{kind}" if shared else f"{memory}.{op}.{direction}"
+        bw_min = draw(st.sampled_from([8, 16, 32, 64, 128]))
+        ports[direction] = Port(name, bw_min, bw_min * draw(st.sampled_from([1, 1, 2, 4])))
+    return ports
+
+
+@st.composite
+def loop_nests(draw, overshoot: bool = True) -> LoopNest:
+    """A random mapped layer; `overshoot=False` keeps every dimension's loops an exact factorisation."""
+    centric = draw(st.sampled_from(["input", "output"]))
+    geo = ConvGeometry(
+        B=draw(st.integers(1, 4)), K=draw(st.integers(1, 4)), C=draw(st.integers(1, 4)),
+        y=draw(axis_geometries()), x=draw(axis_geometries()), G=draw(st.sampled_from([1, 1, 1, 2])),
+    )
+    pos = ("IY", "IX") if centric == "input" else ("OY", "OX")
+    sizes = {"B": geo.B, "G": geo.G, "K": geo.K, "C": geo.C, "FY": geo.y.kernel, "FX": geo.x.kernel,
+             pos[0]: geo.y.inp if centric == "input" else geo.OY, pos[1]: geo.x.inp if centric == "input" else geo.OX}
+    n_arrays = draw(st.integers(1, 3))
+    spatial: list[SpatialLoop] = []
+    temporal: list[Loop] = []
+    for dim, size in sizes.items():
+        remaining = size
+        divisors = [d for d in range(2, min(size, 6) + 1) if size % d == 0]
+        if (overshoot or divisors) and size > 1 and draw(st.integers(0, 3)) == 0:
+            s = draw(st.integers(2, min(size + 1, 4))) if overshoot else draw(st.sampled_from(divisors))
+            spatial.append(SpatialLoop(ARRAY_DIMS[draw(st.integers(0, n_arrays - 1))], dim, s))
+            remaining = ceil(size / s)
+        temporal += [Loop(dim, r) for r in draw(_split(remaining, overshoot))]
+    spatial = draw(st.permutations(spatial)) if spatial else []
+    temporal = draw(st.permutations(temporal)) if temporal else []
+    arrays = sorted({sl.array_dim for sl in spatial}) or ["D1"]
+    levels: dict[str, tuple[MemLevel, ...]] = {}
+    for op in OPERANDS:
+        n_levels = draw(st.integers(1, 3))
+        cuts = sorted(draw(st.lists(st.integers(0, len(temporal)), min_size=n_levels - 1, max_size=n_levels - 1)))
+        tops = cuts + [len(temporal)]
+        mems = sorted(draw(st.lists(st.integers(0, len(MEMORIES) - 1), min_size=n_levels, max_size=n_levels,
+                                    unique=True)))
+        out = []
+        for j, top in enumerate(tops):
+            memory = MEMORIES[mems[j]]
+            served = frozenset(a for a in arrays if draw(st.booleans())) if memory != "reg" else frozenset()
+            out.append(MemLevel(
+                name=memory, top=top, served=served,
+                read_cost=draw(st.sampled_from([0.5, 1.0, 2.5, 10.5])),
+                write_cost=draw(st.sampled_from([0.7, 1.5, 12.8])),
+                ports=draw(_ports(memory, op)), psum=draw(st.booleans()) if op == "O" else False,
+            ))
+        levels[op] = tuple(out)
+    return LoopNest(
+        geometry=geo, centric=centric, temporal=tuple(temporal), spatial=tuple(spatial), levels=levels,
+        precision={"W": draw(st.sampled_from([4, 8, 16])), "I": draw(st.sampled_from([8, 16])),
+                   "O": draw(st.sampled_from([16, 24, 32])), "O_final": draw(st.sampled_from([8, 16]))},
+        mac_energy=draw(st.sampled_from([0.0, 0.04, 0.5])),
+        dense_relation={"Y": (draw(st.integers(1, 2)), draw(st.integers(1, 2))),
+                        "X": (draw(st.integers(1, 2)), draw(st.integers(1, 2)))},
+    )

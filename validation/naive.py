@@ -1,0 +1,159 @@
+"""A deliberately plain replay (Python loops and sets, one MAC at a time) for tiny layers.
+
+It checks the vectorised replay of `validation.buffers`: it enumerates every (step, PE), computes each
+dimension's index digit by digit, builds every tile of every grouping as a Python set, and walks each
+instance's tiles in time order. It produces the same `TileEvents` and goes through the same direction
+and word rules (`validation.simulator._assemble`), so any difference between the two is a replay bug.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from math import prod
+
+import numpy as np
+
+from validation.buffers import TileEvents
+from validation.reference import random_data
+from zz_event.nest import LoopNest
+
+__all__ = ["naive_simulate", "naive_result"]
+
+
+def _digits(nest: LoopNest, dim: str):
+    out, weight = [], 1
+    for s, sl in enumerate(nest.spatial):
+        if sl.dim == dim:
+            out.append(("s", s, sl.size, weight))
+            weight *= sl.size
+    for t, loop in enumerate(nest.temporal):
+        if loop.dim == dim:
+            out.append(("t", t, loop.size, weight))
+            weight *= loop.size
+    return out
+
+
+def _mac(nest: LoopNest, filtered: bool, idx: dict[str, int]):
+    """(counting element per operand, true output, true input) of one iteration, or None if no MAC."""
+    g = nest.geometry
+    for dim, i in idx.items():
+        if i >= nest.dim_size(dim):
+            return None
+    elems, true = {"W": [], "I": [], "O": []}, {"in": [], "out": []}
+    for axis, geo in (("Y", g.y), ("X", g.x)):
+        pos, tap = idx[("I" if nest.centric == "input" else "O") + axis], idx["F" + axis]
+        if nest.centric == "input":
+            shifted = pos + geo.pad_before - geo.dilation * tap
+            real = shifted >= 0 and shifted % geo.stride == 0 and shifted // geo.stride < geo.out
+            out = shifted // geo.stride
+            if filtered and not real:
+                return None
+            a, b = nest.dense_relation[axis]
+            o_count = out if filtered else a * pos + b * tap
+            elems["I"].append(pos), elems["W"].append(tap), elems["O"].append(o_count)
+            true["in"].append(pos), true["out"].append(out if real else None)
+        else:
+            inp = pos * geo.stride + tap * geo.dilation - geo.pad_before
+            real = 0 <= inp < geo.inp
+            if filtered and not real:
+                return None
+            i_count = inp if filtered else pos * geo.stride + tap * geo.dilation
+            elems["I"].append(i_count), elems["W"].append(tap), elems["O"].append(pos)
+            true["in"].append(inp if real else None), true["out"].append(pos)
+    b, gg, k, c = idx["B"], idx["G"], idx["K"], idx["C"]
+    key = {"W": (gg, k, c, *elems["W"]), "I": (b, gg, c, *elems["I"]), "O": (b, gg, k, *elems["O"])}
+    t_out = None if None in true["out"] else (b, gg, k, *true["out"])
+    t_in = None if None in true["in"] else (b, gg, c, *true["in"])
+    return key, t_out, t_in
+
+
+def _instance(nest: LoopNest, pe_digits: list[int], served: frozenset[str]) -> int:
+    """Mixed radix over the spatial loops the memory does not serve (first loop least significant)."""
+    inst, radix = 0, 1
+    for d, sl in zip(pe_digits, nest.spatial):
+        if sl.array_dim not in served:
+            inst += d * radix
+            radix *= sl.size
+    return inst
+
+
+def naive_simulate(nest: LoopNest, filtered: bool, readiness: bool):
+    """Returns (macs, compute_cycles, tile events per (op, top, served), outputs, reference)."""
+    from validation.rules import groupings as _groupings
+
+    t_sizes, s_sizes = [lp.size for lp in nest.temporal], [sl.size for sl in nest.spatial]
+    dims = ("B", "G", "K", "C", *nest.position_dims, "FY", "FX")
+    digits = {d: _digits(nest, d) for d in dims}
+    groupings = [(op, top, served) for op, gs in _groupings(nest).items() for top, served in gs]
+    tiles = {gr: defaultdict(set) for gr in groupings}
+    first, last = {}, {}
+    data = random_data(nest.geometry)
+    g = nest.geometry
+    out = np.zeros((g.B, g.G, g.K, g.OY, g.OX), dtype=np.int64)
+    macs = cycles = 0
+    for step in range(prod(t_sizes)):
+        t_dig = [(step // prod(t_sizes[:t])) % t_sizes[t] for t in range(len(t_sizes))]
+        any_mac = False
+        for pe in range(prod(s_sizes)):
+            s_dig = [(pe // prod(s_sizes[:s])) % s_sizes[s] for s in range(len(s_sizes))]
+            idx = {d: sum((t_dig[i] if kind == "t" else s_dig[i]) * w for kind, i, _, w in digits[d]) for d in dims}
+            hit = _mac(nest, filtered, idx)
+            if hit is None:
+                continue
+            key, t_out, t_in = hit
+            macs += 1
+            any_mac = True
+            if t_out is not None and t_in is not None:
+                out[t_out] += data["I"][t_in] * data["W"][key["W"]]
+            for op, top, served in groupings:
+                tile = step // prod(t_sizes[:top])
+                inst = _instance(nest, s_dig, served)
+                tiles[(op, top, served)][(inst, tile)].add(key[op])
+                first.setdefault((served, inst, key["O"]), step)
+                last[(served, inst, key["O"])] = step
+        cycles += any_mac
+    end = prod(t_sizes)
+    events = {gr: _events(nest, gr, tiles[gr], first, last, end, readiness and gr[0] == "O") for gr in groupings}
+    return macs, cycles, events, out, data
+
+
+def _events(nest, grouping, tiles, first, last, end, ready) -> TileEvents:
+    inner = prod(lp.size for lp in nest.temporal[: grouping[1]])
+    per_inst = defaultdict(list)
+    for (inst, tile), elems in sorted(tiles.items()):
+        per_inst[inst].append((tile, elems))
+    rows = defaultdict(list)
+    flush = defaultdict(list)
+    served = grouping[2]
+    for inst, seq in sorted(per_inst.items()):
+        f_of = {e: v for (sv, i, e), v in first.items() if sv == served and i == inst}
+        l_of = {e: v for (sv, i, e), v in last.items() if sv == served and i == inst}
+        held: set = set()
+        for tile, T in seq:
+            start = tile * inner
+            rows["inst"].append(inst), rows["tile"].append(tile), rows["size"].append(len(T))
+            rows["entries"].append(len(T - held)), rows["evicted"].append(len(held - T))
+            rows["first_of_instance"].append(not held)
+            rows["entries_touched"].append(sum(f_of[e] < start for e in T - held) if ready else 0)
+            rows["size_touched"].append(sum(f_of[e] < start for e in T) if ready else 0)
+            rows["size_final"].append(sum(l_of[e] < start + inner for e in T) if ready else 0)
+            rows["evicted_final"].append(sum(l_of[e] < start for e in held - T) if ready else 0)
+            held = T
+        flush["flush_inst"].append(inst), flush["flush_size"].append(len(held))
+        flush["flush_final"].append(sum(l_of[e] < end for e in held) if ready else 0)
+    arr = {k: np.array(v, dtype=bool if k == "first_of_instance" else np.int64) for k, v in rows.items()}
+    if not arr:
+        arr = {k: np.zeros(0, dtype=np.int64) for k in ("inst", "tile", "size", "entries", "evicted", "entries_touched",
+                                                         "size_touched", "size_final", "evicted_final")}
+        arr["first_of_instance"] = np.zeros(0, dtype=bool)
+    fl = {k: np.array(v, dtype=np.int64) for k, v in flush.items()} or {
+        k: np.zeros(0, dtype=np.int64) for k in ("flush_inst", "flush_size", "flush_final")}
+    return TileEvents(**arr, **fl)
+
+
+def naive_result(nest: LoopNest, filtered: bool = True, readiness: bool = True):
+    """The plain replay turned into a `SimResult` by the simulator's own transfer rules."""
+    from validation.rules import assemble
+
+    macs, cycles, events, out, data = naive_simulate(nest, filtered, readiness)
+    return assemble(nest, filtered, readiness, macs, cycles, events, out, data)

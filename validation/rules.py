@@ -1,0 +1,235 @@
+"""From replayed tile events to transfers, words, energy and latency: the rules of the spec docstrings.
+
+Re-implemented from the text of zz_event/engine/transfers.py, words.py and latency.py (no code shared):
+
+- W, I move down only. The register bank below level 0 takes the entries of every step's tile
+  (level 0 `rd_out_to_low`). Between j and j+1: level j's own tiles' entries are written into it
+  (`wr_in_by_high`), the combined tiles' entries are read from j+1 (`rd_out_to_low`).
+- O at the MAC boundary: every executed step's outputs are written into level 0 (`wr_in_by_low`) and
+  read from it (`rd_out_to_low`) if it holds partial sums — with readiness, only those the instance
+  touched before the step; a write is final when the instance never touches the element again.
+- O between j and j+1: down = entries (all if j+1 holds partial sums, none otherwise; with readiness
+  the entries the instance touched before the tile), up = evictions and the end-of-layer flush (partial
+  if j+1 holds partial sums, final otherwise; with readiness final exactly when the instance never
+  touches the element again). Parent side on the combined tiles, child side on level j's tiles.
+- Words: per event ceil((n_partial*P_O + n_final*P_Ofinal) / bw_min), summed, then * bw_min // bw_max.
+- Energy: words at the read cost (rd_*) or write cost (wr_*), plus MACs * MAC energy.
+- Latency: compute cycles + on-loading + stalls + off-loading. Each instance of a memory has its own
+  ports (latency.py), so port time is counted per instance and instances work in parallel: a port's
+  busy time is its busiest instance's words; on-loading is, per operand W/I, the sum over levels below
+  the top of the busiest instance's first-tile words at the writing port (`wr_in_by_high`), the slowest
+  operand counting; off-loading is the sum over output levels below the top of the busiest instance's
+  end-of-layer flush (final outputs) at `rd_out_to_high`; stalls are the busiest port's excess over the
+  compute cycles.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from validation.buffers import TileEvents
+from validation.reference import reference_conv
+from zz_event.nest import DIRECTIONS, OPERANDS, LoopNest
+
+__all__ = ["LevelSim", "SimResult", "groupings", "assemble"]
+
+READS = ("rd_out_to_low", "rd_out_to_high")
+
+
+@dataclass(frozen=True)
+class LevelSim:
+    memory: str
+    elements: dict[str, int]
+    words: dict[str, int]
+    energy_pj: float
+
+
+@dataclass(frozen=True)
+class SimResult:
+    filter: bool
+    readiness: bool
+    macs: int
+    iterations: int  # loop iterations of the layer (every dimension in range), executed or not
+    compute_cycles: int
+    levels: dict[str, tuple[LevelSim, ...]]
+    mac_energy_pj: float
+    onload_cycles: int
+    stall_cycles: int
+    offload_cycles: int
+    port_busy_cycles: dict[str, int] = field(default_factory=dict)
+    outputs: np.ndarray | None = None  # the simulated arithmetic, (B, G, K, OY, OX)
+    reference: np.ndarray | None = None  # numpy reference convolution of the same data
+    inputs: np.ndarray | None = None  # the data used, (B, G, C, IY, IX)
+    weights: np.ndarray | None = None  # (G, K, C, FY, FX)
+
+    @property
+    def output_matches_reference(self) -> bool:
+        return self.outputs is not None and np.array_equal(self.outputs, self.reference)
+
+    @property
+    def memory_energy_pj(self) -> float:
+        return sum(lv.energy_pj for levels in self.levels.values() for lv in levels)
+
+    @property
+    def energy_pj(self) -> float:
+        return self.mac_energy_pj + self.memory_energy_pj
+
+    @property
+    def latency_cycles(self) -> int:
+        return self.onload_cycles + self.compute_cycles + self.stall_cycles + self.offload_cycles
+
+    def word_accesses(self) -> dict[str, list[dict]]:
+        return {op: [{"memory": lv.memory, **lv.words} for lv in levels] for op, levels in self.levels.items()}
+
+    def element_accesses(self) -> dict[str, list[dict]]:
+        return {op: [{"memory": lv.memory, **lv.elements} for lv in levels] for op, levels in self.levels.items()}
+
+
+@dataclass(frozen=True)
+class _Ev:
+    """Transfer events of one direction at one level: element counts (partial, final) and instance."""
+
+    partial: np.ndarray
+    final: np.ndarray
+    inst: np.ndarray
+
+    @staticmethod
+    def none() -> "_Ev":
+        z = np.zeros(0, dtype=np.int64)
+        return _Ev(z, z, z)
+
+    @staticmethod
+    def partial_of(counts, inst) -> "_Ev":
+        return _Ev(counts, np.zeros_like(counts), inst)
+
+    @staticmethod
+    def final_of(counts, inst) -> "_Ev":
+        return _Ev(np.zeros_like(counts), counts, inst)
+
+    @property
+    def elements(self) -> int:
+        return int(self.partial.sum() + self.final.sum())
+
+
+def groupings(nest: LoopNest) -> dict[str, list[tuple[int, frozenset[str]]]]:
+    """Per operand, the (top, served) tile groupings the rules need: register bank, child, combined."""
+    out = {}
+    for op in OPERANDS:
+        lv = nest.levels[op]
+        need = [(0, lv[0].served)]
+        for j in range(len(lv) - 1):
+            need += [(lv[j].top, lv[j].served), (lv[j].top, lv[j + 1].served)]
+        out[op] = list(dict.fromkeys(need))
+    return out
+
+
+def _transfers(nest: LoopNest, op: str, seqs: dict, readiness: bool):
+    """Per level: direction -> events; plus per level below the top its first-tile and flush events."""
+    lv = nest.levels[op]
+    per_level = [{d: _Ev.none() for d in DIRECTIONS} for _ in lv]
+    first_tiles, flushes = [], []
+    reg: TileEvents = seqs[(0, lv[0].served)]
+    if op != "O":
+        per_level[0]["rd_out_to_low"] = _Ev.partial_of(reg.entries, reg.inst)
+    elif not readiness:
+        make = _Ev.partial_of if lv[0].psum else _Ev.final_of
+        per_level[0]["wr_in_by_low"] = make(reg.size, reg.inst)
+        per_level[0]["rd_out_to_low"] = _Ev.partial_of(reg.size, reg.inst) if lv[0].psum else _Ev.none()
+    else:
+        per_level[0]["wr_in_by_low"] = _Ev(reg.size - reg.size_final, reg.size_final, reg.inst)
+        per_level[0]["rd_out_to_low"] = _Ev.partial_of(reg.size_touched, reg.inst)
+    for j in range(len(lv) - 1):
+        child, comb = seqs[(lv[j].top, lv[j].served)], seqs[(lv[j].top, lv[j + 1].served)]
+        if op != "O":
+            per_level[j]["wr_in_by_high"] = _Ev.partial_of(child.entries, child.inst)
+            per_level[j + 1]["rd_out_to_low"] = _Ev.partial_of(comb.entries, comb.inst)
+            first = child.first_of_instance
+            first_tiles.append(_Ev.partial_of(child.entries[first], child.inst[first]))
+            continue
+        psum = lv[j + 1].psum
+        for seq, k, down_dir, up_dir in ((comb, j + 1, "rd_out_to_low", "wr_in_by_low"),
+                                         (child, j, "wr_in_by_high", "rd_out_to_high")):
+            inst = np.concatenate([seq.inst, seq.flush_inst])
+            if not readiness:
+                down = _Ev.partial_of(seq.entries, seq.inst) if psum else _Ev.none()
+                up_counts = np.concatenate([seq.evicted, seq.flush_size])
+                up = (_Ev.partial_of if psum else _Ev.final_of)(up_counts, inst)
+            else:
+                down = _Ev.partial_of(seq.entries_touched, seq.inst)
+                up = _Ev(np.concatenate([seq.evicted - seq.evicted_final, seq.flush_size - seq.flush_final]),
+                         np.concatenate([seq.evicted_final, seq.flush_final]), inst)
+            per_level[k][down_dir], per_level[k][up_dir] = down, up
+        flushes.append(_Ev.final_of(child.flush_size, child.flush_inst))  # at the end every output is final
+    return per_level, first_tiles, flushes
+
+
+def _port(level, direction: str, ev: _Ev):
+    if ev.elements == 0:
+        return None
+    port = level.ports.get(direction)
+    if port is None:
+        raise ValueError(f"memory {level.name} has no port for {direction} but data must move that way")
+    return port
+
+
+def words(ev: _Ev, level, direction: str, p_partial: int, p_final: int) -> tuple[int, np.ndarray]:
+    """(word accesses, words per instance) of one direction at one level; ZigZag's rounding per event."""
+    port = _port(level, direction, ev)
+    if port is None:
+        return 0, np.zeros(0, dtype=np.int64)
+    bits = ev.partial.astype(np.int64) * p_partial + ev.final.astype(np.int64) * p_final
+    units = -(-bits // port.bw_min)
+    per_instance = np.bincount(ev.inst, weights=units).astype(np.int64) if units.size else np.zeros(0, np.int64)
+    return int(units.sum()) * port.bw_min // port.bw_max, per_instance * port.bw_min // port.bw_max
+
+
+def _busiest(ev_list, levels, direction, prec) -> int:
+    return sum(int(words(ev, levels[j], direction, *prec)[1].max(initial=0)) for j, ev in enumerate(ev_list))
+
+
+def assemble(nest: LoopNest, filter: bool, readiness: bool, macs: int, cycles: int, seqs: dict,
+             outputs: np.ndarray, data: dict[str, np.ndarray]) -> SimResult:
+    """Apply the direction, word, energy and latency rules to replayed tile events."""
+    levels: dict[str, tuple[LevelSim, ...]] = {}
+    port_time: defaultdict[tuple[str, int], int] = defaultdict(int)
+    onload: dict[str, int] = {}
+    offload = 0
+    for op in OPERANDS:
+        own = {(top, served): ev for (o, top, served), ev in seqs.items() if o == op}
+        per_level, first_tiles, flushes = _transfers(nest, op, own, readiness)
+        prec = (nest.precision["O"], nest.precision["O_final"]) if op == "O" else (nest.precision[op],) * 2
+        out = []
+        for level, per_dir in zip(nest.levels[op], per_level):
+            w = {}
+            for dr in DIRECTIONS:
+                w[dr], per_instance = words(per_dir[dr], level, dr, *prec)
+                for inst in np.flatnonzero(per_instance):
+                    port_time[(level.ports[dr].name, int(inst))] += int(per_instance[inst])
+            energy = sum(n * (level.read_cost if dr in READS else level.write_cost) for dr, n in w.items())
+            out.append(LevelSim(level.name, {dr: per_dir[dr].elements for dr in DIRECTIONS}, w, energy))
+        levels[op] = tuple(out)
+        if op != "O":
+            onload[op] = _busiest(first_tiles, nest.levels[op], "wr_in_by_high", prec)
+        else:
+            offload = _busiest(flushes, nest.levels[op], "rd_out_to_high", prec)
+    busy: dict[str, int] = {}
+    for (port, _), n in port_time.items():
+        busy[port] = max(busy.get(port, 0), n)
+    g = nest.geometry
+    return SimResult(
+        filter=filter, readiness=readiness, macs=macs, iterations=_iterations(nest), compute_cycles=cycles,
+        levels=levels, mac_energy_pj=macs * nest.mac_energy, onload_cycles=max(onload.values(), default=0),
+        stall_cycles=max(0, max(busy.values(), default=0) - cycles), offload_cycles=offload,
+        port_busy_cycles=busy, outputs=outputs, reference=reference_conv(g, data["I"], data["W"]),
+        inputs=data["I"], weights=data["W"],
+    )
+
+
+def _iterations(nest: LoopNest) -> int:
+    total = 1
+    for dim in ("B", "G", "K", "C", *nest.position_dims, "FY", "FX"):
+        total *= nest.dim_size(dim)
+    return total
