@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from math import prod
 
-import numpy as np
 
 from zz_event.engine.axes import coupled_axis, dim_digits, uncoupled_axis
 from zz_event.engine.latency import latency_parts
