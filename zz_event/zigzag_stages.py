@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import signal
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
@@ -75,9 +76,17 @@ def _pool() -> ProcessPoolExecutor:
     """One worker process, reused by every correction stage of the run (its engine caches stay warm)."""
     global _POOL
     if _POOL is None:
-        _POOL = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        _POOL = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("fork"), initializer=_quiet_worker
+        )
         atexit.register(_POOL.shutdown, cancel_futures=True)
     return _POOL
+
+
+def _quiet_worker() -> None:
+    """Interrupts are the parent's to handle: it cancels the work and reports once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def default_workers() -> int:

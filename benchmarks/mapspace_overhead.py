@@ -1,0 +1,152 @@
+"""What logging the full mapping space (with its three engine variants) costs over plain ZigZag.
+
+LeNet-5 conv2 (inputs/lenet5/lenet5.onnx, input-centric) at LOMA lpf_limit 8 (40,320 orderings on the toy
+core), measured in one invocation: plain ZigZag (the same pipeline with neither the correction nor the
+logger), then `zz_event.mapspace.run_mapspace` (correction with the dense and filter-only variants, plus
+the CSV logger). Each runs in its own subprocess so that its peak resident memory (ru_maxrss) is its own.
+The correction runs in a worker process when the machine has two cores or more (zz_event.zigzag_stages),
+so a run's peak memory is its main process's ru_maxrss plus its worker's (read once the worker has ended;
+copy-on-write pages shared after the fork are counted twice, so this is an upper bound).
+Last line: `overhead_pct=<(logged - plain) / plain x 100> peak_mb_delta=<logged peak - plain peak>`.
+
+    python benchmarks/mapspace_overhead.py                         # toy core, conv2, lpf 8 (long)
+    python benchmarks/mapspace_overhead.py --hardware tpu_like --lpf-limit 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKLOAD = ROOT / "inputs/lenet5/lenet5.onnx"
+HARDWARE = {
+    "toy": (ROOT / "inputs/toy/hardware.yaml", ROOT / "inputs/toy/mapping_lenet5.yaml"),
+    "tpu_like": (ROOT / "inputs/tpu_like/hardware.yaml", ROOT / "inputs/tpu_like/mapping.yaml"),
+}
+
+
+def peak_mb() -> tuple[float, float]:
+    """Peak resident MB of this process and of its largest finished child (the correction's worker)."""
+    import zz_event.zigzag_stages as stages
+
+    pool = getattr(stages, "_POOL", None)  # the correction's worker process, if it ran one: end it to read its peak
+    if pool is not None:
+        pool.shutdown(wait=True)
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return kb[0] / 1024.0, kb[1] / 1024.0  # Linux: kilobytes
+
+
+def run_plain(hardware: Path, mapping: Path, layer: str, lpf: int) -> dict:
+    """Plain ZigZag: zz-event's stage list with a counting stage where the correction would be."""
+    from zigzag.mapping.temporal_mapping import TemporalMappingType
+    from zigzag.stages.main import MainStage
+    from zigzag.stages.stage import Stage
+    from zigzag.stages.workload_iterator import WorkloadStage
+
+    from zz_event.mappings import load_mapping
+    from zz_event.mapspace import LayerFilterStage
+    from zz_event.pipeline import RunSettings, build_stages
+    from zz_event.workloads import load_workload
+
+    count = [0]
+
+    class CountingStage(Stage):
+        def run(self):
+            for cme, extra in self.list_of_callables[0](self.list_of_callables[1:], **self.kwargs).run():
+                count[0] += 1
+                yield cme, extra
+
+    start = time.perf_counter()
+    prepared = load_workload(str(WORKLOAD))
+    stages = build_stages(RunSettings(lpf_limit=lpf, loma_show_progress_bar=False), [CountingStage])
+    stages.insert(stages.index(WorkloadStage) + 1, LayerFilterStage)
+    with tempfile.TemporaryDirectory() as dump:
+        MainStage(
+            stages, accelerator=str(hardware), workload=prepared.zigzag_workload,
+            mapping=load_mapping(str(mapping), prepared), dump_folder=dump, pickle_filename=f"{dump}/cmes.pickle",
+            loma_lpf_limit=lpf, loma_show_progress_bar=False, nb_mappings_generated=3,
+            enable_mix_spatial_mapping_generation=False, access_same_data_considered_as_no_access=True,
+            temporal_mapping_type=TemporalMappingType("uneven"), zz_event_layers=frozenset({layer}),
+        ).run()
+    seconds = time.perf_counter() - start
+    main_mb, child_mb = peak_mb()
+    return {"seconds": seconds, "evaluations": count[0], "peak_mb": main_mb + child_mb, "main_mb": main_mb,
+            "worker_mb": child_mb}
+
+
+def run_logged(hardware: Path, mapping: Path, layer: str, lpf: int) -> dict:
+    """ZigZag + correction (event-driven, dense, filter-only) + the mapspace logger."""
+    import zz_event.mapspace as mapspace
+
+    logging_seconds = [0.0]
+    record = mapspace.MapspaceLog.record
+
+    def timed_record(self, *args):
+        t0 = time.perf_counter()
+        record(self, *args)
+        logging_seconds[0] += time.perf_counter() - t0
+
+    mapspace.MapspaceLog.record = timed_record
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as out:
+        run = mapspace.run_mapspace(str(WORKLOAD), str(hardware), str(mapping), Path(out) / "mapspace.csv",
+                                    lpf_limit=lpf, layers=(layer,), parquet=False)
+        csv_mb = run.csv.stat().st_size / 2**20
+    seconds = time.perf_counter() - start
+    main_mb, child_mb = peak_mb()
+    return {"seconds": seconds, "evaluations": run.rows, "peak_mb": main_mb + child_mb, "main_mb": main_mb,
+            "worker_mb": child_mb, "logging_seconds": logging_seconds[0], "csv_mb": csv_mb}
+
+
+def child(args) -> int:
+    logging.basicConfig(level=logging.ERROR)
+    hardware, mapping = HARDWARE[args.hardware]
+    fn = run_plain if args.child == "plain" else run_logged
+    print(json.dumps(fn(hardware, mapping, args.layer, args.lpf_limit)))
+    return 0
+
+
+def measure(kind: str, args) -> dict:
+    cmd = [sys.executable, __file__, "--child", kind, "--hardware", args.hardware, "--layer", args.layer,
+           "--lpf-limit", str(args.lpf_limit)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hardware", choices=list(HARDWARE), default="toy")
+    parser.add_argument("--layer", default="conv2")
+    parser.add_argument("--lpf-limit", type=int, default=8)
+    parser.add_argument("--child", choices=["plain", "logged"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args)
+    plain = measure("plain", args)
+    logged = measure("logged", args)
+    if plain["evaluations"] != logged["evaluations"]:
+        print(f"warning: plain ZigZag made {plain['evaluations']} evaluations, the log holds {logged['evaluations']}")
+    n = plain["evaluations"]
+    print(f"LeNet-5 {args.layer}, {args.hardware} core, lpf_limit {args.lpf_limit}: {n} evaluations")
+    print(f"{'run':28} {'seconds':>9} {'ms/mapping':>10} {'peak MB':>9} {'(main + worker)':>17}")
+    for label, r in (("plain ZigZag", plain), ("ZigZag + correction + log", logged)):
+        print(f"{label:28} {r['seconds']:9.1f} {1e3 * r['seconds'] / n:10.2f} {r['peak_mb']:9.1f} "
+              f"{r['main_mb']:8.1f} + {r['worker_mb']:6.1f}")
+    rows_s = logged["logging_seconds"]
+    print(f"of which building + writing rows: {rows_s:.2f} s ({1e3 * rows_s / n:.3f} ms/mapping); "
+          f"CSV {logged['csv_mb']:.1f} MB")
+    overhead = 100.0 * (logged["seconds"] - plain["seconds"]) / plain["seconds"]
+    print(f"overhead_pct={overhead:.1f} peak_mb_delta={logged['peak_mb'] - plain['peak_mb']:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""`zz-event mapspace`: log every mapping ZigZag evaluates, raw and corrected, to a CSV (see zz_event.mapspace)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from contextlib import contextmanager
+
+__all__ = ["register", "mapspace_command"]
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "mapspace",
+        help="log every evaluated mapping (raw ZigZag, exact dense, event-driven) to a CSV",
+        description="Run ZigZag's LOMA search with event-driven correction and stream one CSV row per evaluated "
+        "mapping (columns: see zz_event.mapspace). An interrupted run leaves a valid CSV of the rows so far; "
+        "FILE.meta.json says whether the run completed.",
+    )
+    p.add_argument("--workload", required=True, help="ONNX model, or ZigZag workload YAML (output- or input-centric)")
+    p.add_argument("--accelerator", required=True, help="ZigZag accelerator YAML")
+    p.add_argument("--mapping", required=True, help="ZigZag mapping YAML")
+    p.add_argument("--csv", required=True, metavar="FILE", help="the CSV to write (overwritten)")
+    p.add_argument("--opt", choices=["latency", "energy", "EDP"], default="latency", help="what ZigZag minimises")
+    p.add_argument("--lpf-limit", type=int, default=6, help="LOMA loop-prime-factor limit (default 6)")
+    p.add_argument("--layers", help="comma-separated layer names to run (default: every layer)")
+    p.add_argument("--spatial-mappings", type=int, default=3, help="spatial mappings ZigZag generates per layer")
+    p.add_argument("--parquet", choices=["auto", "yes", "no"], default="auto",
+                   help="also write FILE's stem .parquet (auto: when pyarrow is installed)")
+    bar = p.add_mutually_exclusive_group()
+    bar.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress")
+    bar.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")
+    p.set_defaults(handler=mapspace_command)
+
+
+class _LayerBars:
+    """One tqdm bar per layer on stderr; its total grows by LOMA's ordering count per spatial mapping."""
+
+    def __init__(self):
+        self.layer: str | None = None
+        self.bar = None
+
+    def spatial_mapping(self, layer: str, index: int, expected: int | None) -> None:
+        from tqdm import tqdm
+
+        if layer != self.layer:
+            self.close()
+            self.layer = layer
+            self.bar = tqdm(total=expected, desc=layer, unit="mapping", file=sys.stderr, dynamic_ncols=True)
+        elif self.bar.total is not None and expected is not None:
+            self.bar.total += expected
+        self.bar.set_postfix_str(f"spatial mapping {index + 1}", refresh=True)
+
+    def row(self, layer: str) -> None:
+        self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.total = self.bar.n  # orderings that do not fit in memory are skipped, not evaluated
+            self.bar.refresh()
+            self.bar.close()
+            self.bar = None
+
+
+class _Terminated(SystemExit):
+    pass
+
+
+@contextmanager
+def _signals_interrupt():
+    """SIGTERM ends the run like Ctrl-C does (files closed, sidecar updated); SIGINT raises KeyboardInterrupt."""
+
+    def on_term(signum, frame):
+        raise _Terminated(128 + signal.SIGTERM)
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def mapspace_command(args) -> int:
+    from zz_event.errors import ZzEventError
+    from zz_event.mapspace import meta_path, run_mapspace
+
+    layers = tuple(n.strip() for n in args.layers.split(",") if n.strip()) if args.layers else None
+    if args.lpf_limit < 1:
+        raise ZzEventError(f"--lpf-limit is {args.lpf_limit}; expected a positive integer")
+    show = sys.stderr.isatty() if args.progress is None else args.progress
+    bars = _LayerBars() if show else None
+    arguments = {k: v for k, v in vars(args).items() if k != "handler"}
+    try:
+        with _signals_interrupt():
+            run = run_mapspace(
+                args.workload, args.accelerator, args.mapping, args.csv, opt=args.opt, lpf_limit=args.lpf_limit,
+                nb_spatial_mappings_generated=args.spatial_mappings, layers=layers, progress=bars,
+                arguments=arguments, parquet={"auto": None, "yes": True, "no": False}[args.parquet],
+            )
+    except (KeyboardInterrupt, SystemExit):
+        if bars is not None:
+            bars.close()
+        print(f"zz-event: {args.csv} holds the rows written before the interruption ({meta_path(args.csv)})",
+              file=sys.stderr)
+        raise
+    finally:
+        if bars is not None:
+            bars.close()
+    per_layer = ", ".join(f"{name} {rows}" for name, rows in run.layer_rows)
+    print(f"wrote {run.csv}: {run.rows} mappings ({per_layer})")
+    print(f"wrote {run.meta}")
+    if run.parquet is not None:
+        print(f"wrote {run.parquet}")
+    return 0

@@ -1,0 +1,150 @@
+"""Streaming a mapspace to disk so that an interrupted run leaves a valid file.
+
+`RowStream` writes the CSV header at once and then every row as one complete line in one `write` system
+call on an unbuffered descriptor: whatever stops the process (Ctrl-C, SIGTERM, a crash, even SIGKILL)
+leaves a CSV of whole rows, the rows written so far. Nothing is kept in memory per row.
+
+`write_meta` writes the sidecar `<csv>.meta.json` atomically; `csv_to_parquet` converts a finished CSV to
+Parquet in bounded chunks when the optional `pyarrow` is installed.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import os
+import signal
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable
+
+from zz_event.errors import InputFileError
+from zz_event.output_files import write_json_atomic
+
+__all__ = [
+    "RowStream", "meta_path", "write_meta", "parquet_available", "csv_to_parquet", "column_kind", "signals_deferred",
+]
+
+FLOAT_SUFFIXES = ("_energy_pj", "valid_mac_fraction", "raw_latency_cycles")
+TEXT_COLUMNS = frozenset(
+    {"layer", "spatial_mapping", "temporal_ordering", "alloc_W", "alloc_I", "alloc_O", "uncorrected_reason"}
+)
+
+
+def column_kind(column: str) -> str:
+    """'text', 'float' or 'int' (nullable: engine columns are empty on uncorrected layers)."""
+    if column in TEXT_COLUMNS:
+        return "text"
+    if column.endswith(FLOAT_SUFFIXES):
+        return "float"
+    return "int"
+
+
+def meta_path(csv_path: str | Path) -> Path:
+    csv_path = Path(csv_path)
+    return csv_path.with_name(csv_path.name + ".meta.json")
+
+
+_DEFERRED = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextmanager
+def signals_deferred():
+    """Hold SIGINT/SIGTERM back for the block, so a row and its count are written together or not at all.
+
+    The signal is delivered (and Python's handler runs) as soon as the block ends. A no-op off the main
+    thread's POSIX signal mask (e.g. on Windows).
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _line(cells: Iterable[str]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue().encode("utf-8")
+
+
+class RowStream:
+    """An append-only CSV: header on open, then one whole line per `write`, each in a single system call."""
+
+    def __init__(self, path: str | Path, columns: Iterable[str]):
+        self.path = Path(path)
+        self.columns = tuple(columns)
+        self.rows = 0
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        except OSError as error:
+            raise InputFileError(f"cannot be written ({error.strerror})", str(self.path)) from error
+        self._write(_line(self.columns))
+
+    def write(self, cells: list[str]) -> None:
+        if len(cells) != len(self.columns):
+            raise ValueError(f"a row has {len(cells)} cells; the header has {len(self.columns)}")
+        self._write(_line(cells))
+        self.rows += 1
+
+    def _write(self, data: bytes) -> None:
+        if self._fd is None:
+            raise ValueError(f"{self.path} is closed")
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def write_meta(csv_path: str | Path, meta: dict) -> Path:
+    path = meta_path(csv_path)
+    write_json_atomic(path, meta)
+    return path
+
+
+def parquet_available() -> bool:
+    return importlib.util.find_spec("pyarrow") is not None
+
+
+def csv_to_parquet(csv_path: str | Path, parquet_path: str | Path, chunk_rows: int = 20_000) -> Path:
+    """Convert a mapspace CSV to Parquet, `chunk_rows` rows at a time (memory stays bounded)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    csv_path, parquet_path = Path(csv_path), Path(parquet_path)
+    columns = pd.read_csv(csv_path, nrows=0).columns.tolist()
+    arrow_type = {"text": pa.string(), "float": pa.float64(), "int": pa.int64()}
+    schema = pa.schema([(c, arrow_type[column_kind(c)]) for c in columns])
+    tmp = parquet_path.with_name(f".{parquet_path.name}.tmp")
+    writer = pq.ParquetWriter(tmp, schema)
+    try:
+        for chunk in pd.read_csv(csv_path, chunksize=chunk_rows, **read_options(columns)):
+            writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
+    except BaseException:
+        writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    writer.close()
+    os.replace(tmp, parquet_path)
+    return parquet_path
+
+
+def read_options(columns: Iterable[str]) -> dict:
+    """`pandas.read_csv` keywords giving every column its documented type."""
+    dtype = {}
+    for column in columns:
+        kind = column_kind(column)
+        dtype[column] = {"text": str, "float": "float64", "int": "Int64"}[kind]
+    text = [c for c in columns if column_kind(c) == "text"]
+    return {"dtype": dtype, "keep_default_na": False, "na_values": {c: [""] for c in columns if c not in text}}
