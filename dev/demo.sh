@@ -12,3 +12,6 @@ zz-event run --workload inputs/toy/workload.yaml --accelerator inputs/toy/hardwa
 echo "== LeNet-5 (32x32) =="
 zz-event run --workload inputs/lenet5/lenet5.onnx --accelerator inputs/toy/hardware.yaml \
   --mapping inputs/toy/mapping_lenet5.yaml --opt energy --out "$OUT/lenet5"
+echo "== LeNet-5 report: frame-based WS/OS vs event-raw vs event-driven, 1 core (ZigZag) and 1/2/4 cores (Stream) =="
+zz-event report --out "$OUT"
+echo "report: $OUT/report.md"

@@ -80,9 +80,10 @@ def test_claims_returns_bool_for_every_core_type(monkeypatch, mode):
 
 
 def test_claims_is_cheap_and_imports_nothing_heavy(monkeypatch, event_mode):
-    monkeypatch.delitem(sys.modules, "zz_event.api", raising=False)
+    for heavy in ("zz_event.api", "zz_event.stream_costing"):
+        monkeypatch.delitem(sys.modules, heavy, raising=False)
     assert sb.ZZ_EVENT_BACKEND.claims(_fake_core("zigzag.compute")) is True
-    assert "zz_event.api" not in sys.modules
+    assert "zz_event.api" not in sys.modules and "zz_event.stream_costing" not in sys.modules
 
 
 def test_stock_selection_is_unaffected_without_the_mode(monkeypatch):
@@ -263,7 +264,8 @@ def _tiny_conv(path: Path) -> Path:
 
 
 def _stub_engine(calls: list):
-    """Stands in for zz_event.api.cost_node_event_driven: ZigZag's own CME at half the energy, with raw figures."""
+    """Stands in for zz_event.stream_costing.cost_node_event_driven: ZigZag's own CME at half the energy, with raw
+    figures."""
 
     def engine(node, core, *, layer, mode, search):
         from zigzag.stages.main import MainStage
@@ -291,10 +293,10 @@ def _stub_engine(calls: list):
 
 
 def test_modes_never_share_a_cost_cache_end_to_end(tmp_path, monkeypatch):
-    import zz_event.api
+    import zz_event.stream_costing
 
     calls: list = []
-    monkeypatch.setattr(zz_event.api, "cost_node_event_driven", _stub_engine(calls), raising=False)
+    monkeypatch.setattr(zz_event.stream_costing, "cost_node_event_driven", _stub_engine(calls))
     monkeypatch.delenv(sb.MODE_ENV, raising=False)
     onnx_path = _tiny_conv(tmp_path / "tiny.onnx")
     options = sr.StreamRunOptions(artifacts=False)
@@ -334,9 +336,9 @@ def test_frame_mode_overrides_an_event_mode_left_in_the_environment(tmp_path, mo
 
 
 def test_event_mode_without_the_engine_is_an_error_not_a_zero(tmp_path, monkeypatch):
-    import zz_event.api
+    import zz_event.stream_costing
 
-    monkeypatch.delattr(zz_event.api, "cost_node_event_driven", raising=False)
+    monkeypatch.delattr(zz_event.stream_costing, "cost_node_event_driven")
     with pytest.raises(sb.StreamBackendError, match="cost_node_event_driven"):
         sr.run_stream(SINGLE, _tiny_conv(tmp_path / "t.onnx"), None, "event-raw", tmp_path / "o",
                       sr.StreamRunOptions(artifacts=False))  # fmt: skip

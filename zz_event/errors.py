@@ -6,7 +6,14 @@ Every message says what was found, what was expected and, where it helps, what t
 
 from __future__ import annotations
 
-__all__ = ["ZzEventError", "InputFileError", "GeometryError", "MappingError", "UnsupportedLayerError"]
+__all__ = [
+    "ZzEventError",
+    "InputFileError",
+    "GeometryError",
+    "MappingError",
+    "UnsupportedLayerError",
+    "StreamBackendError",
+]
 
 
 class ZzEventError(Exception):
@@ -31,3 +38,7 @@ class MappingError(ZzEventError):
 
 class UnsupportedLayerError(ZzEventError):
     """The layer is not a convolution or matrix product; zz-event keeps ZigZag's own cost for it."""
+
+
+class StreamBackendError(ZzEventError):
+    """Stream could not be given an event-driven cost for a node: never replaced by a zero-energy estimate."""

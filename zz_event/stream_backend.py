@@ -79,16 +79,18 @@ This module
 :data:`ZZ_EVENT_BACKEND` (``name = "zz_event"``, ``priority = 5``: above ``zigzag``, below ``aie``) claims
 ``zigzag.compute`` cores only while event-driven costing is requested through :data:`MODE_ENV`, so a stock Stream
 run, or :func:`zz_event.stream_runner.run_stream` in ``frame`` mode, never sees it. Its estimator sends every MAC
-node to ``zz_event.api.cost_node_event_driven`` (the seam the engine fills)::
+node to :func:`zz_event.stream_costing.cost_node_event_driven` (the seam; imported when a node is first costed)::
 
     cost_node_event_driven(node: ComputationNode, core: zigzag Accelerator, *, layer: zigzag LayerNode,
                            mode: "event-raw" | "event", search: ZigZagSearch) -> CostModelEvaluation
 
 ``layer`` is the output-centric layer Stream built for this core (:func:`conv_view` names its ``D`` dims and gives
-the tile's true geometry), ``search`` the ZigZag search Stream asked for; the result is the chosen mapping's CME
-with corrected counts substituted (a ``CorrectedCME``, its ``raw`` holding ZigZag's figures), or
-``UnsupportedLayerError`` to keep ZigZag's own cost. It costs non-MAC nodes with ZigZag as Stream does, and raises
-:class:`StreamBackendError` wherever Stream would fall back to a zero-energy estimate.
+the tile's true geometry), ``search`` the ZigZag search Stream asked for; the result is, in mode ``event``, the
+chosen mapping's CME with corrected counts substituted (a ``CorrectedCME``, its ``raw`` holding ZigZag's figures),
+in mode ``event-raw`` plain ZigZag's CME of the input-centric layer, or ``UnsupportedLayerError`` to keep ZigZag's
+own cost (tagged in the entry's ``costing``). It costs non-MAC nodes with ZigZag as Stream does, and raises
+:class:`zz_event.errors.StreamBackendError` (re-exported here) wherever Stream would fall back to a zero-energy
+estimate.
 
 What the engine must know about Stream's layers: their dims are ``D0..Dn``, not ``B, K, C, OY, ...``
 (``zz_event.zigzag_adapter.layer_is_correctable`` rejects them; :func:`conv_view` maps them); they are the
@@ -116,7 +118,7 @@ from stream.workload.utils import is_mac_operator_type
 from zigzag.cost_model.cost_model import CostModelEvaluation
 from xdsl.ir.affine import AffineBinaryOpExpr, AffineBinaryOpKind, AffineConstantExpr, AffineDimExpr
 
-from zz_event.errors import UnsupportedLayerError, ZzEventError
+from zz_event.errors import StreamBackendError, UnsupportedLayerError
 from zz_event.geometry import AxisGeometry, ConvGeometry
 
 if TYPE_CHECKING:
@@ -147,11 +149,7 @@ BACKEND_NAME = "zz_event"
 MODE_ENV = "ZZ_EVENT_STREAM_MODE"
 EVENT_MODES = ("event-raw", "event")
 FRAME_MODE = "frame"
-_ENGINE = ("zz_event.api", "cost_node_event_driven")
-
-
-class StreamBackendError(ZzEventError):
-    """Stream could not be given an event-driven cost for a node: never replaced by a zero-energy estimate."""
+_ENGINE = ("zz_event.stream_costing", "cost_node_event_driven")
 
 
 def active_mode() -> str:
@@ -207,7 +205,7 @@ class ZzEventCostEstimator(ZigZagCostEstimator):
     """Stream's ZigZag estimator with the engine in place of ZigZag for MAC nodes and no silent fallback."""
 
     mode: str = "event"
-    engine: Any = field(default=None, repr=False)  # injectable for tests; default: zz_event.api's function
+    engine: Any = field(default=None, repr=False)  # injectable for tests; default: zz_event.stream_costing's
 
     def estimate(self, node: ComputationNode, core: Core) -> CoreCostEntry:
         layer = self._layer(node, core)
@@ -299,7 +297,7 @@ def entry_from_cme(cme: CostModelEvaluation, node: ComputationNode, mode: str) -
     metadata: dict[str, Any] = {
         "backend": BACKEND_NAME,
         "zz_event_mode": mode,
-        "costing": "event-driven" if raw else "zigzag (engine returned an uncorrected CME)",
+        "costing": _costing_label(mode, bool(raw)),
         "drain_cycles": float(cme.systolic_drain_cycle),
     }
     metadata.update({f"raw_{k}": v for k, v in raw.items() if isinstance(v, numbers.Real)})
@@ -314,6 +312,14 @@ def entry_from_cme(cme: CostModelEvaluation, node: ComputationNode, mode: str) -
         layer=node,
         metadata=metadata,
     )
+
+
+def _costing_label(mode: str, corrected: bool) -> str:
+    if corrected:
+        return "event-driven"
+    if mode == "event-raw":
+        return "zigzag on the input-centric layer (event-raw)"
+    return "zigzag (engine returned an uncorrected CME)"
 
 
 def foreign_cost_entries(lut: Mapping[Any, Mapping[Any, CoreCostEntry]], mode: str) -> list[str]:

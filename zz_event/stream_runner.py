@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from zz_event.errors import InputFileError, ZzEventError
+from zz_event.output_files import write_json_atomic
 from zz_event.stream_backend import (
     BACKEND_NAME,
     EVENT_MODES,
@@ -80,6 +81,11 @@ class NodeCost:
     energy_pj: float
     backend: str
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    macs: int | None = None  # executed MACs: the engine's for a corrected CME, else ZigZag's layer count
+    mac_energy_pj: float | None = None
+    operand_energy_pj: Mapping[str, float] = field(default_factory=dict)  # W, I, O: every memory level
+    word_accesses: Mapping[str, int] = field(default_factory=dict)  # W, I, O: every level and direction
+    spatial_mapping: str = ""  # the unrolling over the core's array, in the layer's own loop names (OX, K, ...)
 
 
 @dataclass(frozen=True)
@@ -118,15 +124,16 @@ def run_stream(
     options: StreamRunOptions | None = None,
 ) -> StreamSummary:
     """Run Stream on ``workload`` (an ONNX path) mapped by ``mapping`` (a Stream mapping YAML, or None for Stream's
-    generic generator) onto ``hardware`` (a Stream accelerator YAML) in ``mode``; write ``out_dir/stream_summary.json``."""
+    generic generator) onto ``hardware`` (a Stream accelerator YAML) in ``mode``; write
+    ``out_dir/stream_summary.json``."""
     if mode not in MODES:
         raise ZzEventError(f"Stream mode {mode!r} is not one of {MODES}")
     options = options or StreamRunOptions()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     for label, path in (("hardware", hardware), ("workload", workload), ("mapping", mapping)):
         if path is not None and not Path(path).is_file():
             raise InputFileError(f"{label} file not found; expected a Stream {label} file", str(path))
+    out.mkdir(parents=True, exist_ok=True)
     onnx_path, rewrites = prepare_onnx(Path(workload), out / "workload_stream.onnx")
     stream_dir = out / f"stream_{mode}"
     purged = _purge_foreign_caches(stream_dir, mode)
@@ -159,7 +166,7 @@ def run_stream(
         versions={d: version(d) for d in ("stream-dse", "zigzag-dse", "zz-event")},
         **summary,
     )
-    (out / SUMMARY_FILE).write_text(json.dumps(summary.to_json(), indent=2, default=str) + "\n")
+    write_json_atomic(out / SUMMARY_FILE, json.loads(json.dumps(summary.to_json(), default=str)))
     return summary
 
 
@@ -284,10 +291,54 @@ def _node_costs(group: int, lut: Mapping) -> list[NodeCost]:
                     energy_pj=float(entry.energy_total),
                     backend=str(meta.get("backend", "?")),
                     metadata=meta,
+                    **_breakdown(entry.cme),
+                    spatial_mapping=_spatial_mapping(node, entry.cme),
                 )
             )
     return rows
 
 
+# Stream's layers name a MAC's operands A (the activations, ZigZag's I) and B (the weights, W); zz-event's W, I, O.
+_OPERAND_NAMES = {"A": "I", "B": "W", "O": "O", "I": "I", "W": "W"}
+
+
+def _breakdown(cme: Any) -> dict[str, Any]:
+    """MAC energy, memory energy and word accesses per operand (W, I, O) of a ZigZag CME, or nothing without one."""
+    if cme is None:
+        return {}
+    energy: dict[str, float] = {}
+    words: dict[str, int] = {}
+    for op, levels in cme.mem_energy_breakdown.items():
+        name = _OPERAND_NAMES.get(str(op), str(op))
+        energy[name] = energy.get(name, 0.0) + float(sum(levels))
+    for op, levels in cme.memory_word_access.items():
+        name = _OPERAND_NAMES.get(str(op), str(op))
+        words[name] = words.get(name, 0) + round(sum(float(v) for acc in levels for v in acc.data.values()))
+    engine = getattr(cme, "engine", None)
+    macs = engine.macs if engine is not None else cme.layer.total_mac_count
+    return {"macs": int(macs), "mac_energy_pj": float(cme.mac_energy), "operand_energy_pj": energy,
+            "word_accesses": words}  # fmt: skip
+
+
 def _opt_str(path: str | os.PathLike | None) -> str | None:
     return None if path is None else str(path)
+
+
+def _spatial_mapping(node: Any, cme: Any) -> str:
+    """``cme``'s spatial mapping, Stream's ``D<n>`` dims of a convolution or matrix product named as the engine
+    names them (``conv_view``); other nodes keep Stream's names."""
+    if cme is None:
+        return ""
+    names: Mapping[str, str] = {}
+    if any(str(d).startswith("D") for d in cme.layer.layer_dim_sizes.data):
+        from zz_event.errors import UnsupportedLayerError  # noqa: PLC0415
+        from zz_event.stream_backend import conv_view  # noqa: PLC0415
+
+        try:
+            names = conv_view(node, cme.layer).dim_names
+        except UnsupportedLayerError:  # pooling, ReLU: no engine names; Stream's D<n> are kept
+            names = {}
+    return "; ".join(
+        f"{oa}: " + " x ".join(f"{names.get(str(d), str(d))} {round(float(f), 2):g}" for d, f in single.items())
+        for oa, single in cme.layer.spatial_mapping.items()
+    )

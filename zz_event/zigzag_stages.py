@@ -90,8 +90,11 @@ def _quiet_worker() -> None:
 
 
 def default_workers() -> int:
-    """Correct in a worker process, overlapped with ZigZag's own evaluation, when there is a spare core."""
-    return 1 if (os.cpu_count() or 1) >= 2 else 0
+    """Correct in a worker process, overlapped with ZigZag's own evaluation, when there is a spare core
+    and this is the main process (a child process joins its own children at exit before any atexit
+    handler could stop the worker, so it corrects inline)."""
+    in_main = multiprocessing.current_process().name == "MainProcess"
+    return 1 if in_main and (os.cpu_count() or 1) >= 2 else 0
 
 
 class EventDrivenCorrectionStage(Stage):

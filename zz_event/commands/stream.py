@@ -1,0 +1,59 @@
+"""`zz-event stream`: one Stream run of a workload in frame, event-raw or event mode; writes DIR/stream_summary.json.
+
+The summary (:class:`zz_event.stream_runner.StreamSummary`) holds `total_latency_cycles`, `total_energy_pj` and
+`nodes`: one entry per (node, core) cost Stream used, with `node`, `core`, `latency_cycles`, `energy_pj` and
+`backend`, plus what produced it (`metadata`). The run's provenance (tool versions, commit, date, arguments) is
+added under `provenance`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from zz_event.output_files import write_json_atomic
+from zz_event.provenance import provenance
+
+__all__ = ["register", "stream_command"]
+
+
+def register(sub) -> None:
+    from zz_event.stream_runner import MODES  # noqa: PLC0415
+
+    p = sub.add_parser(
+        "stream",
+        help="Stream (multi-core) on stock (frame) or zz-event (event-raw, event) per-core costs; "
+        "writes DIR/stream_summary.json",
+    )
+    p.add_argument("--hardware", required=True, help="Stream accelerator YAML (e.g. inputs/stream/hardware/*.yaml)")
+    p.add_argument("--workload", required=True, help="ONNX model")
+    p.add_argument("--mode", required=True, choices=MODES, help="frame: stock Stream; event-raw / event: zz-event")
+    p.add_argument("--mapping", help="Stream mapping YAML (default: Stream's generic mapping generator)")
+    p.add_argument("--solver", default="ortools_highs", help="Stream solver backend (default ortools_highs)")
+    p.add_argument("--time-limit", type=float, default=60.0, help="seconds per fused group's solve (default 60)")
+    p.add_argument("--out", required=True, help="output folder (stream_summary.json, Stream's outputs)")
+    p.set_defaults(handler=stream_command)
+
+
+def stream_command(args) -> int:
+    from zz_event.stream_runner import SUMMARY_FILE, StreamRunOptions, run_stream  # noqa: PLC0415
+
+    out = Path(args.out)
+    options = StreamRunOptions(solver=args.solver, time_limit_s=args.time_limit)
+    summary = run_stream(args.hardware, args.workload, args.mapping, args.mode, out, options)
+    data = json.loads((out / SUMMARY_FILE).read_text(encoding="utf-8"))
+    data["provenance"] = provenance({k: v for k, v in vars(args).items() if k != "handler"})
+    write_json_atomic(out / SUMMARY_FILE, data)
+    print(f"Stream, {summary.mode} mode: {summary.total_latency_cycles:,.0f} cycles, "
+          f"{_energy(summary.total_energy_pj)} ({len(summary.nodes)} node costs)")  # fmt: skip
+    for node in summary.nodes:
+        print(f"  {node.node:10s} core {node.core}: {node.latency_cycles:>10,.0f} cycles "
+              f"{node.energy_pj:>14,.1f} pJ  {node.backend}")  # fmt: skip
+    for fallback in summary.fallbacks:
+        print(f"note: Stream priced {fallback} with its zero-energy ideal-cycle estimate")
+    print(f"wrote {out / SUMMARY_FILE}")
+    return 0
+
+
+def _energy(value: float | None) -> str:
+    return "energy not reported" if value is None else f"{value:,.1f} pJ"
