@@ -2,22 +2,27 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
+is_python312() { "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1; }
 find_python312() {
-  for candidate in python3.12 "$(command -v pyenv >/dev/null 2>&1 && pyenv root)/versions/"3.12*/bin/python3.12; do
-    if [ -n "$candidate" ] && command -v "$candidate" >/dev/null 2>&1; then command -v "$candidate"; return 0; fi
-    if [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+  local candidate root=""
+  command -v pyenv >/dev/null 2>&1 && root="$(pyenv root)"
+  # pyenv's own 3.12 first: its python3.12 shim exists even when the shell's pyenv version is another one
+  for candidate in ${root:+"$root"/versions/3.12*/bin/python3.12} "$(command -v python3.12 || true)"; do
+    if [ -n "$candidate" ] && is_python312 "$candidate"; then echo "$candidate"; return 0; fi
   done
-  if command -v pyenv >/dev/null 2>&1; then
+  if [ -n "$root" ]; then
     pyenv install -s 3.12 >&2
-    ls "$(pyenv root)"/versions/3.12*/bin/python3.12 | head -n 1
-    return 0
+    for candidate in "$root"/versions/3.12*/bin/python3.12; do
+      if is_python312 "$candidate"; then echo "$candidate"; return 0; fi
+    done
   fi
-  echo "zz-event needs Python 3.12 (pyenv install 3.12, or put python3.12 on PATH)" >&2
+  echo "zz-event needs Python 3.12: install it with pyenv (pyenv install 3.12) or put python3.12 on PATH" >&2
   return 1
 }
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))'; then
+if [ ! -x "$VENV/bin/python" ] || ! is_python312 "$VENV/bin/python"; then
   rm -rf "$VENV"
-  "$(find_python312)" -m venv "$VENV"
+  PY312="$(find_python312)"
+  "$PY312" -m venv "$VENV"
 fi
 stamp="$VENV/.zz-event-installed"
 if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
