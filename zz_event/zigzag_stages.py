@@ -10,14 +10,14 @@ Stage keyword arguments (passed through MainStage like any ZigZag kwarg):
 - `zz_event_geometries`: layer name -> (ConvGeometry, centric), the true geometry of converted layers;
 - `zz_event_uncorrected`: layer name -> reason, layers the workload reader already knows to leave alone;
 - `zz_event_variants`: extra EngineOptions to evaluate and keep on each CME (e.g. the exact dense count);
-- `zz_event_workers`: 0 to correct inline, 1 to correct in a worker process overlapped with ZigZag.
+- `zz_event_workers`: 0 (default) to correct inline, 1 to correct in a worker process overlapped with ZigZag
+  (main process only).
 """
 
 from __future__ import annotations
 
 import atexit
 import multiprocessing
-import os
 import signal
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -90,19 +90,17 @@ def _quiet_worker() -> None:
 
 
 def default_workers() -> int:
-    """Correct in a worker process, overlapped with ZigZag's own evaluation, when there is a spare core
-    and this is the main process (a child process joins its own children at exit before any atexit
-    handler could stop the worker, so it corrects inline)."""
-    in_main = multiprocessing.current_process().name == "MainProcess"
-    return 1 if in_main and (os.cpu_count() or 1) >= 2 else 0
+    """Inline by default: measured on the project's 2-core machines, the worker's hand-over costs as much
+    as the overlap saves (benchmarks/correction_overhead.py prints both). Never a worker in a child
+    process: it joins its own children at exit before any atexit handler could stop the worker."""
+    return 0
 
 
 class EventDrivenCorrectionStage(Stage):
     """Replace every CostModelEvaluation yielded below by its event-driven correction.
 
-    With `zz_event_workers=1` (the default on machines with two or more cores) the engine runs in a
-    worker process while ZigZag evaluates the next mappings; results are yielded in ZigZag's order and
-    are identical to inline evaluation (`zz_event_workers=0`).
+    With `zz_event_workers=1` the engine runs in a worker process while ZigZag evaluates the next
+    mappings; results are yielded in ZigZag's order and are identical to inline evaluation (the default).
     """
 
     def __init__(
@@ -121,7 +119,8 @@ class EventDrivenCorrectionStage(Stage):
         self.geometries = zz_event_geometries or {}
         self.variants = zz_event_variants
         self.uncorrected = zz_event_uncorrected or {}
-        self.workers = default_workers() if zz_event_workers is None else zz_event_workers
+        in_main = multiprocessing.current_process().name == "MainProcess"
+        self.workers = (default_workers() if zz_event_workers is None else zz_event_workers) if in_main else 0
 
     def run(self):
         substage = self.list_of_callables[0](self.list_of_callables[1:], **self.kwargs)

@@ -323,7 +323,12 @@ def _changes(y: _Side, x: _Side, n_table: np.ndarray, classes: np.ndarray, r: in
     return entries, exits
 
 
-def analytic_events(nest, op, n_inner, served, filtered, touches) -> SequenceEvents:
+ALL = frozenset({"entry", "exit", "tile", "onload", "offload"})
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def analytic_events(nest, op, n_inner, served, filtered, touches, need: frozenset = ALL) -> SequenceEvents:
+    """SequenceEvents of one tile sequence; the event lists not in `need` are left empty (`steps` always)."""
     layout = _layout(nest, op, n_inner, touches is not None)
     y = _AxisTable(nest, op, "Y", n_inner, served, filtered, layout, touches)
     x = _AxisTable(nest, op, "X", n_inner, served, filtered, layout, touches)
@@ -335,30 +340,40 @@ def analytic_events(nest, op, n_inner, served, filtered, touches) -> SequenceEve
     base = replicas * prod(nest.temporal[t].size for t in layout.symmetric)
     classes = _slots(_three_way(prod(nest.temporal[t].size for t in layout.context_irrelevant)))
     n_sizes = {p: nest.temporal[t].size for p, (t, k) in enumerate(zip(layout.block, layout.kind)) if k == "N"}
+    n_count = prod(n_sizes.values())
+    repeats = prod(nest.temporal[t].size for t in layout.repeating)
+    steps_per = n_count * prod(nest.temporal[t].size for t in layout.symmetric + layout.context_irrelevant)
+    steps = int(np.count_nonzero(y.executed)) * int(np.count_nonzero(x.executed)) * steps_per * repeats
+    entries = changes = flush = (_EMPTY,) * 3
+    if need & {"entry", "exit"}:
+        entries, changes = _changes(
+            _axis_side(y, layout.kind, "Y"), _axis_side(x, layout.kind, "X"), _n_table(layout, n_sizes), classes,
+            r_size, base,
+        )
+    if "exit" in need:
+        flush = _block_flush(y, x, n_count, classes, r_size, base)
+    tile = (_EMPTY,) * 4
+    if "tile" in need:
+        tile = _tiles(y, x, n_count, classes, r_size, base)
+        tile = (*tile[:3], tile[3] * repeats)
+    on = _instances(y, x, r_size, np.min, replicas) if "onload" in need else (_EMPTY, _EMPTY)
+    off = _instances(y, x, r_size, np.max, replicas) if "offload" in need else (_EMPTY, _EMPTY)
+    return SequenceEvents(
+        *entries, *(np.concatenate([a, b]) for a, b in zip(changes, flush)), *tile, steps, *on, *off,
+    )
+
+
+def _n_table(layout: _Layout, n_sizes: dict[int, int]) -> np.ndarray:
+    """Per block position (and block starts): (first, last, count) rows of the irrelevant digits."""
     above = lambda p: prod(s for q, s in n_sizes.items() if q > p)  # noqa: E731
-    n_rows = []
+    rows = []
     for p, kind in enumerate(layout.kind):
         if kind == "N":
-            n_rows.append(_slots([(0, 0, (n_sizes[p] - 1) * above(p))]))
+            rows.append(_slots([(0, 0, (n_sizes[p] - 1) * above(p))]))
         else:  # the irrelevant digits below p are zero; the previous tile has them at their last value
-            n_rows.append(_slots([(1, 1, 1)] if above(p) == 1 else [(1, 0, 1), (0, 1, 1), (0, 0, above(p) - 2)]))
-    n_rows.append(_slots([(1, 0, 1)]))  # block starts: irrelevant digits all at their first value
-    entries, changes = _changes(
-        _axis_side(y, layout.kind, "Y"), _axis_side(x, layout.kind, "X"), np.stack(n_rows), classes, r_size, base
-    )
-    flush = _block_flush(y, x, prod(n_sizes.values()), classes, r_size, base)
-    ey, exx = np.nonzero(y.executed)[0], np.nonzero(x.executed)[0]
-    repeats = prod(nest.temporal[t].size for t in layout.repeating)
-    tile, tile_first, tile_last, tile_weight = _tiles(y, x, ey, exx, prod(n_sizes.values()), classes, r_size, base)
-    steps_per = prod(n_sizes.values()) * prod(nest.temporal[t].size for t in layout.symmetric + layout.context_irrelevant)
-    on, off = (_instances(y, x, r_size, which, replicas) for which in (np.min, np.max))
-    return SequenceEvents(
-        *entries,
-        *(np.concatenate([a, b]) for a, b in zip(changes, flush)),
-        tile, tile_first, tile_last, tile_weight * repeats,
-        ey.size * exx.size * steps_per * repeats,
-        *on, *off,
-    )
+            rows.append(_slots([(1, 1, 1)] if above(p) == 1 else [(1, 0, 1), (0, 1, 1), (0, 0, above(p) - 2)]))
+    rows.append(_slots([(1, 0, 1)]))  # block starts: irrelevant digits all at their first value
+    return np.stack(rows)
 
 
 def _block_flush(y, x, n_count, classes, r, base):
@@ -376,8 +391,9 @@ def _block_flush(y, x, n_count, classes, r, base):
     return (r * size * ones).ravel(), (r * last * classes[None, :, 1]).ravel(), (w * base * classes[None, :, 2]).ravel()
 
 
-def _tiles(y, x, ey, exx, n_count, classes, r, base):
+def _tiles(y, x, n_count, classes, r, base):
     """Every executed tile: its size and the elements first and last touched in it."""
+    ey, exx = np.nonzero(y.executed)[0], np.nonzero(x.executed)[0]
     (s_y, f_y, g_y), w_y = _unique_rows([y.size[ey], y.first[ey], y.last[ey]])
     (s_x, f_x, g_x), w_x = _unique_rows([x.size[exx], x.first[exx], x.last[exx]])
     n = _slots(_three_way(n_count))

@@ -29,7 +29,7 @@ def executed_macs(nest: LoopNest, filtered: bool) -> int:
 def compute_cycles(nest: LoopNest, filtered: bool) -> int:
     """Temporal steps in which at least one processing element executes a MAC."""
     all_dims = frozenset(sl.array_dim for sl in nest.spatial)
-    return sequence_events(nest, "W", 0, all_dims, filtered, None).steps
+    return sequence_events(nest, "W", 0, all_dims, filtered, None, frozenset()).steps
 
 
 def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions()) -> EngineResult:

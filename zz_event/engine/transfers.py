@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from zz_event.engine.analytic import analytic_applicable, analytic_events
+from zz_event.engine.analytic import ALL, analytic_applicable, analytic_events
 from zz_event.engine.enumerated import enumerated_events
 from zz_event.engine.events import SequenceEvents
 from zz_event.engine.touches import OutputTouches
@@ -65,6 +65,15 @@ class Events:
 OperandTraffic = list[dict[str, Events]]  # per level, per direction
 
 
+# Which event lists each side of a boundary needs: (is output, is the MAC boundary) -> (group, child).
+_NEEDS = {
+    (False, True): (frozenset({"entry"}), frozenset()),
+    (False, False): (frozenset({"entry", "onload"}), frozenset({"entry"})),
+    (True, True): (frozenset({"tile"}), frozenset()),
+    (True, False): (frozenset({"entry", "exit"}), frozenset({"entry", "exit", "offload"})),
+}
+
+
 @dataclass(frozen=True)
 class BoundaryLoads:
     """Transfers at the very start (first tiles below the top) and the very end (outputs left below it)."""
@@ -74,20 +83,19 @@ class BoundaryLoads:
 
 
 def operand_traffic(
-    nest: LoopNest, op: str, filtered: bool, readiness: bool, backend=None
+    nest: LoopNest, op: str, filtered: bool, readiness: bool
 ) -> tuple[OperandTraffic, BoundaryLoads]:
-    """Transfer events of one operand at every level. `backend` computes SequenceEvents (default: the
-    fastest exact one for the nest)."""
+    """Transfer events of one operand at every level."""
     levels = nest.levels[op]
     traffic: OperandTraffic = [{d: Events.none() for d in DIRECTIONS} for _ in levels]
     loads = BoundaryLoads([], [])
     touches = OutputTouches(nest, filtered) if op == "O" and readiness else None
-    events = backend or sequence_events
     for j in range(-1, len(levels) - 1):
         n_inner = levels[j].top if j >= 0 else 0
         parent = levels[j + 1]
-        group = events(nest, op, n_inner, parent.served, filtered, touches)
-        child = events(nest, op, n_inner, levels[j].served, filtered, touches) if j >= 0 else None
+        group_need, child_need = _NEEDS[(op == "O", j < 0)]
+        group = sequence_events(nest, op, n_inner, parent.served, filtered, touches, group_need)
+        child = sequence_events(nest, op, n_inner, levels[j].served, filtered, touches, child_need) if j >= 0 else None
         if op != "O":
             traffic[j + 1]["rd_out_to_low"] = Events.of(group.entry, group.entry_weight)
             if child is not None:
@@ -127,9 +135,9 @@ def _output_boundary(ev: SequenceEvents, psum: bool, ready: bool) -> tuple[Event
 
 
 @lru_cache(maxsize=64)
-def sequence_events(nest, op, n_inner, served, filtered, touches) -> SequenceEvents:
+def sequence_events(nest, op, n_inner, served, filtered, touches, need=ALL) -> SequenceEvents:
     """The per-axis backend where it applies (uncoupled loops tile their dimensions exactly), else the
-    explicit tile walk; both give the same event multisets."""
+    explicit tile walk; both give the same event multisets. `need`: the event lists the caller reads."""
     if analytic_applicable(nest):
-        return analytic_events(nest, op, n_inner, served, filtered, touches)
+        return analytic_events(nest, op, n_inner, served, filtered, touches, need)
     return enumerated_events(nest, op, n_inner, served, filtered, touches)
