@@ -10,14 +10,16 @@ Stage keyword arguments (passed through MainStage like any ZigZag kwarg):
 - `zz_event_geometries`: layer name -> (ConvGeometry, centric), the true geometry of converted layers;
 - `zz_event_uncorrected`: layer name -> reason, layers the workload reader already knows to leave alone;
 - `zz_event_variants`: extra EngineOptions to evaluate and keep on each CME (e.g. the exact dense count);
-- `zz_event_workers`: 0 (default) to correct inline, 1 to correct in a worker process overlapped with ZigZag
-  (main process only).
+- `zz_event_workers`: 1 (default with two or more cores) to correct in a worker process overlapped with
+  ZigZag, 0 to correct inline. A child process always corrects inline: at exit it joins its own children
+  before any atexit handler could stop the worker.
 """
 
 from __future__ import annotations
 
 import atexit
 import multiprocessing
+import os
 import signal
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -90,17 +92,18 @@ def _quiet_worker() -> None:
 
 
 def default_workers() -> int:
-    """Inline by default: measured on the project's 2-core machines, the worker's hand-over costs as much
-    as the overlap saves (benchmarks/correction_overhead.py prints both). Never a worker in a child
-    process: it joins its own children at exit before any atexit handler could stop the worker."""
-    return 0
+    """A worker process when there is a spare core: on an otherwise idle 2-core machine the overlap halves
+    the correction's added time (benchmarks/correction_overhead.py prints both ways). Never a worker in a
+    child process (see EventDrivenCorrectionStage)."""
+    return 1 if (os.cpu_count() or 1) >= 2 else 0
 
 
 class EventDrivenCorrectionStage(Stage):
     """Replace every CostModelEvaluation yielded below by its event-driven correction.
 
-    With `zz_event_workers=1` the engine runs in a worker process while ZigZag evaluates the next
-    mappings; results are yielded in ZigZag's order and are identical to inline evaluation (the default).
+    With `zz_event_workers=1` (the default on machines with two or more cores) the engine runs in a
+    worker process while ZigZag evaluates the next mappings; results are yielded in ZigZag's order and
+    are identical to inline evaluation (`zz_event_workers=0`).
     """
 
     def __init__(
