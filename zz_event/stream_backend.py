@@ -259,22 +259,9 @@ class ZzEventCostEstimator(ZigZagCostEstimator):
                 f"ZigZag could not cost node {node.name!r} ({node.type}) on core {core.id} ({type(exc).__name__}: "
                 f"{exc}); in event modes zz-event raises instead of using Stream's zero-energy ideal-cycle estimate"
             ) from exc
-        return CoreCostEntry(
-            energy_total=float(cme.energy_total),
-            latency_total=float(self.steady_latency(cme)),
-            ideal_cycle=float(cme.ideal_cycle),
-            ideal_temporal_cycle=float(cme.ideal_temporal_cycle),
-            mem_energy_breakdown=cme.mem_energy_breakdown,
-            cme=cme,
-            mapping=cme.mapping,
-            layer=node,
-            metadata={
-                "backend": BACKEND_NAME,
-                "zz_event_mode": self.mode,
-                "costing": note,
-                "drain_cycles": float(cme.systolic_drain_cycle),
-            },
-        )
+        metadata = {"backend": BACKEND_NAME, "zz_event_mode": self.mode, "costing": note,
+                    "drain_cycles": float(cme.systolic_drain_cycle)}
+        return _cost_entry(cme, node, float(self.steady_latency(cme)), float(cme.energy_total), metadata)
 
 
 def entry_from_cme(cme: CostModelEvaluation, node: ComputationNode, mode: str) -> CoreCostEntry:
@@ -301,9 +288,15 @@ def entry_from_cme(cme: CostModelEvaluation, node: ComputationNode, mode: str) -
         "drain_cycles": float(cme.systolic_drain_cycle),
     }
     metadata.update({f"raw_{k}": v for k, v in raw.items() if isinstance(v, numbers.Real)})
+    return _cost_entry(cme, node, float(latency), float(energy), metadata)
+
+
+def _cost_entry(cme: CostModelEvaluation, node: ComputationNode, latency: float, energy: float,
+                metadata: dict[str, Any]) -> CoreCostEntry:
+    """Stream's cost entry for a CME, the fields filled as ``ZigZagBackend`` fills them."""
     return CoreCostEntry(
-        energy_total=float(energy),
-        latency_total=float(latency),
+        energy_total=energy,
+        latency_total=latency,
         ideal_cycle=float(cme.ideal_cycle),
         ideal_temporal_cycle=float(cme.ideal_temporal_cycle),
         mem_energy_breakdown=cme.mem_energy_breakdown,

@@ -26,6 +26,7 @@ import numpy as np
 
 from zz_event.engine.axes import RELEVANT_UNCOUPLED, Digit, coupled_axis, dim_digits, fixed_flags
 from zz_event.engine.events import SequenceEvents
+from zz_event.engine.grouping import grouped_pairs, slots, three_way, unique_rows
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim, _loop_classes
 from zz_event.nest import LoopNest
 
@@ -203,62 +204,6 @@ class _AxisTable:
         return self.core.ax.intersection(self.core.key[a], self.core.key[b])
 
 
-def _encode(columns: list[np.ndarray]) -> tuple[np.ndarray, list[int]] | None:
-    """One int64 per row (mixed radix over the columns), or None if it could overflow."""
-    bases = [int(c.max()) + 1 if c.size else 1 for c in columns]
-    if prod(bases) >= 2**62:
-        return None
-    key = np.zeros(columns[0].shape, dtype=np.int64)
-    radix = 1
-    for c, b in zip(columns, bases):
-        key = key + c * radix
-        radix *= b
-    return key, bases
-
-
-def _unique_rows(columns: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
-    """Distinct value tuples (non-negative integers) and how often each occurs."""
-    if not columns[0].size:
-        return [c[:0] for c in columns], np.zeros(0, dtype=np.int64)
-    encoded = _encode(columns)
-    if encoded is None:
-        rows, counts = np.unique(np.stack(columns, axis=1), axis=0, return_counts=True)
-        return [rows[:, i] for i in range(rows.shape[1])], counts.astype(np.int64)
-    key, bases = encoded
-    uniq, counts = np.unique(key, return_counts=True)
-    cols, radix = [], 1
-    for b in bases:
-        cols.append(uniq // radix % b)
-        radix *= b
-    return cols, counts.astype(np.int64)
-
-
-def _grouped_pairs(gy: np.ndarray, gx: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Index pairs (i, j) with gy[i] == gx[j], for group ids in [0, groups)."""
-    order_y, order_x = np.argsort(gy, kind="stable"), np.argsort(gx, kind="stable")
-    count_x = np.bincount(gx, minlength=groups)
-    start_x = np.cumsum(count_x) - count_x
-    per_row = count_x[gy[order_y]]
-    i = np.repeat(order_y, per_row)
-    row_start = np.repeat(np.cumsum(per_row) - per_row, per_row)
-    j = order_x[np.repeat(start_x[gy[order_y]], per_row) + np.arange(per_row.sum()) - row_start]
-    return i, j
-
-
-def _three_way(count: int) -> list[tuple[int, int, int]]:
-    """(is first, is last, how many) for `count` values of which the first and the last are special."""
-    if count == 1:
-        return [(1, 1, 1)]
-    return [(1, 0, 1), (0, 1, 1), (0, 0, count - 2)]
-
-
-def _slots(rows: list[tuple[int, int, int]]) -> np.ndarray:
-    """Up to three (first, last, count) rows, padded with zero counts: shape (3, 3)."""
-    out = np.zeros((3, 3), dtype=np.int64)
-    out[: len(rows)] = rows
-    return out
-
-
 @dataclass(frozen=True)
 class _Side:
     """Distinct per-axis value tuples of tile changes, per group (block position, or block start)."""
@@ -291,14 +236,14 @@ def _axis_side(table: _AxisTable, kinds: tuple[str, ...], own: str) -> _Side:
     pred.append(starts)
     g, c, h = (np.concatenate(a).astype(np.int64) for a in (groups, cur, pred))
     kept = np.where(g == len(kinds), 0, table.overlap(c, h))
-    cols, count = _unique_rows([g, table.size[c], kept, table.first[c], table.size[h], table.last[h]])
+    cols, count = unique_rows([g, table.size[c], kept, table.first[c], table.size[h], table.last[h]])
     return _Side(*cols, count)
 
 
 def _changes(y: _Side, x: _Side, n_table: np.ndarray, classes: np.ndarray, r: int, base: int):
     """Entry and exit events of every tile change and block start: the two axes paired per group, then
     the irrelevant digits (n_table[group]: three (first, last, count) rows) and the context classes."""
-    i, j = _grouped_pairs(y.group, x.group, n_table.shape[0])
+    i, j = grouped_pairs(y.group, x.group, n_table.shape[0])
     g = y.group[i]
     n = n_table[g]  # (pairs, 3 slots, 3 fields)
     shape = (len(g), 3, 3)
@@ -338,7 +283,7 @@ def analytic_events(nest, op, n_inner, served, filtered, touches, need: frozense
         d.size for dim in UNCOUPLED for d in dim_digits(nest, dim) if d.temporal is None and d.array_dim not in served
     )
     base = replicas * prod(nest.temporal[t].size for t in layout.symmetric)
-    classes = _slots(_three_way(prod(nest.temporal[t].size for t in layout.context_irrelevant)))
+    classes = slots(three_way(prod(nest.temporal[t].size for t in layout.context_irrelevant)))
     n_sizes = {p: nest.temporal[t].size for p, (t, k) in enumerate(zip(layout.block, layout.kind)) if k == "N"}
     n_count = prod(n_sizes.values())
     repeats = prod(nest.temporal[t].size for t in layout.repeating)
@@ -369,10 +314,10 @@ def _n_table(layout: _Layout, n_sizes: dict[int, int]) -> np.ndarray:
     rows = []
     for p, kind in enumerate(layout.kind):
         if kind == "N":
-            rows.append(_slots([(0, 0, (n_sizes[p] - 1) * above(p))]))
+            rows.append(slots([(0, 0, (n_sizes[p] - 1) * above(p))]))
         else:  # the irrelevant digits below p are zero; the previous tile has them at their last value
-            rows.append(_slots([(1, 1, 1)] if above(p) == 1 else [(1, 0, 1), (0, 1, 1), (0, 0, above(p) - 2)]))
-    rows.append(_slots([(1, 0, 1)]))  # block starts: irrelevant digits all at their first value
+            rows.append(slots([(1, 1, 1)] if above(p) == 1 else [(1, 0, 1), (0, 1, 1), (0, 0, above(p) - 2)]))
+    rows.append(slots([(1, 0, 1)]))  # block starts: irrelevant digits all at their first value
     return np.stack(rows)
 
 
@@ -382,7 +327,7 @@ def _block_flush(y, x, n_count, classes, r, base):
     for table in (y, x):
         configs = np.nonzero(table.executed)[0]
         last = configs[table.completion(table.n_block)[configs] == configs]
-        sides.append(_unique_rows([table.size[last], table.last[last]]))
+        sides.append(unique_rows([table.size[last], table.last[last]]))
     ((s_y, g_y), w_y), ((s_x, g_x), w_x) = sides
     size = np.outer(s_y, s_x).ravel()[:, None]
     last = np.outer(g_y, g_x).ravel()[:, None]
@@ -394,9 +339,9 @@ def _block_flush(y, x, n_count, classes, r, base):
 def _tiles(y, x, n_count, classes, r, base):
     """Every executed tile: its size and the elements first and last touched in it."""
     ey, exx = np.nonzero(y.executed)[0], np.nonzero(x.executed)[0]
-    (s_y, f_y, g_y), w_y = _unique_rows([y.size[ey], y.first[ey], y.last[ey]])
-    (s_x, f_x, g_x), w_x = _unique_rows([x.size[exx], x.first[exx], x.last[exx]])
-    n = _slots(_three_way(n_count))
+    (s_y, f_y, g_y), w_y = unique_rows([y.size[ey], y.first[ey], y.last[ey]])
+    (s_x, f_x, g_x), w_x = unique_rows([x.size[exx], x.first[exx], x.last[exx]])
+    n = slots(three_way(n_count))
     shape = (len(s_y), len(s_x), 3, 3)
 
     def grid(yv, xv, n_field=None, c_field=None):
