@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, replace
 from typing import Any
 
 from zz_event.errors import UnsupportedLayerError
+from zz_event.memo import LruMemo
 from zz_event.geometry import AxisGeometry, ConvGeometry
 from zz_event.nest import DIRECTIONS, OPERANDS, Loop, LoopNest, MemLevel, Port, SpatialLoop
 
-__all__ = ["nest_from_cme", "geometry_from_layer", "layer_is_correctable"]
+__all__ = ["nest_from_cme", "context_of_cme", "mapping_of_cme", "NestContext", "CmeMapping", "geometry_from_layer",
+           "layer_is_correctable"]
 
 _KNOWN_DIMS = {"B", "G", "K", "C", "IY", "IX", "OY", "OX", "FY", "FX"}
 
@@ -74,11 +77,64 @@ def _relation_coefficients(layer: Any, dim: str) -> tuple[int, int]:
 
 def nest_from_cme(cme: Any, geometry: ConvGeometry | None = None, centric: str | None = None) -> LoopNest:
     """The LoopNest of one evaluated mapping. `geometry` overrides what the layer alone implies."""
-    layer = cme.layer
-    if geometry is None or centric is None:
-        geometry, centric = geometry_from_layer(layer)
+    return context_of_cme(cme, geometry, centric).nest(mapping_of_cme(cme))
+
+
+# What one CME adds to its context: temporal loops (inner to outer, (dim, size)), the number of
+# loops each memory level of each operand owns (per operand, innermost first), ZigZag's psum flags of O.
+CmeMapping = tuple[tuple[tuple[str, int], ...], tuple[tuple[int, ...], ...], tuple[bool, ...]]
+
+
+def mapping_of_cme(cme: Any) -> CmeMapping:
+    """The per-mapping part of a CME's nest, as plain tuples (cheap to send to a worker process)."""
     tm = {str(op): levels for op, levels in cme.temporal_mapping.mapping_dic_origin.items()}
-    temporal = tuple(Loop(str(d), int(round(s))) for level in tm["O"] for d, s in level)
+    temporal = tuple((str(d), int(round(s))) for level in tm["O"] for d, s in level)
+    owned = tuple(tuple(len(loops) for loops in tm[op]) for op in OPERANDS)
+    return temporal, owned, tuple(bool(f) for f in cme.mapping.psum_flag)
+
+
+@dataclass(frozen=True, eq=False)
+class NestContext:
+    """What every mapping of one layer on one core with one spatial mapping shares; `nest` adds the
+    temporal mapping. Levels carry `top=0` and `psum=False` until then."""
+
+    geometry: ConvGeometry
+    centric: str
+    spatial: tuple[SpatialLoop, ...]
+    levels: dict[str, tuple[MemLevel, ...]]
+    precision: dict[str, int]
+    mac_energy: float
+    dense_relation: dict[str, tuple[int, int]]
+
+    def nest(self, mapping: CmeMapping) -> LoopNest:
+        temporal, owned, psum = mapping
+        levels: dict[str, tuple[MemLevel, ...]] = {}
+        for op, counts in zip(OPERANDS, owned):
+            top, out = 0, []
+            for j, (level, n) in enumerate(zip(self.levels[op], counts)):
+                top += n
+                out.append(replace(level, top=top, psum=psum[j] if op == "O" else False))
+            levels[op] = tuple(out)
+        return LoopNest(
+            geometry=self.geometry,
+            centric=self.centric,  # type: ignore[arg-type]
+            temporal=tuple(Loop(d, s) for d, s in temporal),
+            spatial=self.spatial,
+            levels=levels,
+            precision=dict(self.precision),
+            mac_energy=self.mac_energy,
+            dense_relation=dict(self.dense_relation),
+        )
+
+
+_CONTEXTS = LruMemo(16)
+
+
+def context_of_cme(cme: Any, geometry: ConvGeometry | None = None, centric: str | None = None) -> NestContext:
+    """The context of a CME, built once per (layer, accelerator, spatial mapping): reading ports and
+    relations costs more than the engine's cheapest mappings. The layer and accelerator objects are
+    kept alive with their entry, so their ids stay theirs."""
+    layer = cme.layer
     # ZigZag stores an unrolling that does not divide the layer as a fraction (K 84 on 8 PEs: 7.64 x 11);
     # the hardware unrolls the whole array width, and the last temporal iteration runs partly idle.
     spatial = tuple(
@@ -87,18 +143,24 @@ def nest_from_cme(cme: Any, geometry: ConvGeometry | None = None, centric: str |
         for dim, size in single.items()
         if math.ceil(size - 1e-9) > 1
     )
+    key = (id(layer), id(cme.accelerator), spatial, geometry, centric)
+    hit = _CONTEXTS.get(key)
+    if hit is None:
+        hit = _CONTEXTS.put(key, (layer, cme.accelerator, _build_context(layer, cme.accelerator, spatial, geometry, centric)))
+    return hit[2]
+
+
+def _build_context(layer: Any, accelerator: Any, spatial, geometry, centric) -> NestContext:
+    if geometry is None or centric is None:
+        geometry, centric = geometry_from_layer(layer)
     links = layer.memory_operand_links
-    hierarchy = cme.accelerator.memory_hierarchy
+    hierarchy = accelerator.memory_hierarchy
     levels: dict[str, tuple[MemLevel, ...]] = {}
-    psum = list(cme.mapping.psum_flag)
     for op in OPERANDS:
         layer_op = next(o for o in layer.layer_operands if str(o) == op)
         mem_op = links.layer_to_mem_op(layer_op)
-        mem_levels = hierarchy.get_memory_levels(mem_op)
-        top = 0
         out = []
-        for j, (ml, loops) in enumerate(zip(mem_levels, tm[op])):
-            top += len(loops)
+        for ml in hierarchy.get_memory_levels(mem_op):
             ports = {}
             for direction in DIRECTIONS:
                 data_dir = next(dd for dd in ml.bandwidths_max[mem_op] if str(dd) == direction)
@@ -108,12 +170,11 @@ def nest_from_cme(cme: Any, geometry: ConvGeometry | None = None, centric: str |
             out.append(
                 MemLevel(
                     name=ml.name,
-                    top=top,
+                    top=0,
                     served=frozenset(str(d) for d in ml.served_dimensions),
                     read_cost=float(ml.read_energy),
                     write_cost=float(ml.write_energy),
                     ports=ports,
-                    psum=bool(psum[j]) if op == "O" else False,
                 )
             )
         levels[op] = tuple(out)
@@ -126,16 +187,8 @@ def nest_from_cme(cme: Any, geometry: ConvGeometry | None = None, centric: str |
                 if str(rel.dim_1) == "O" + axis:
                     coefs = {str(rel.dim_2): int(rel.coef_2), str(rel.dim_3): int(rel.coef_3)}
                     dense[axis] = (coefs.get("I" + axis, 1), coefs.get("F" + axis, 1))
-    return LoopNest(
-        geometry=geometry,
-        centric=centric,  # type: ignore[arg-type]
-        temporal=temporal,
-        spatial=spatial,
-        levels=levels,
-        precision=precision,
-        mac_energy=float(cme.accelerator.operational_array.unit.energy_cost),
-        dense_relation=dense,
-    )
+    mac_energy = float(accelerator.operational_array.unit.energy_cost)
+    return NestContext(geometry, centric, spatial, levels, precision, mac_energy, dense)
 
 
 def _port_name(ml: Any, mem_op: Any, data_dir: Any) -> str:

@@ -22,7 +22,6 @@ import multiprocessing
 import os
 import signal
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from zigzag.cost_model.cost_model import CostModelEvaluation
@@ -32,13 +31,13 @@ from zz_event.corrected_cme import correct_cme_with
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineOptions
 from zz_event.errors import UnsupportedLayerError
-from zz_event.zigzag_adapter import layer_is_correctable, nest_from_cme
+from zz_event.zigzag_adapter import NestContext, context_of_cme, layer_is_correctable, mapping_of_cme
 
-__all__ = ["EventDrivenCorrectionStage", "correct_cme", "evaluate_all", "default_workers"]
+__all__ = ["EventDrivenCorrectionStage", "correct_cme", "evaluate_all", "default_workers", "end_worker"]
 
 
-def _nest_or_reason(cme, geometry_and_centric):
-    """The LoopNest of a correctable CME, else the reason it keeps ZigZag's cost."""
+def _context_or_reason(cme, geometry_and_centric) -> tuple[NestContext | None, str | None]:
+    """The nest context of a correctable CME, else the reason it keeps ZigZag's cost."""
     reason = layer_is_correctable(cme.layer) if isinstance(cme, CostModelEvaluation) else "not a single-layer CME"
     if reason is None and type(cme) is not CostModelEvaluation:
         reason = f"{type(cme).__name__} is not ZigZag's digital cost model"
@@ -46,7 +45,7 @@ def _nest_or_reason(cme, geometry_and_centric):
         return None, reason
     geometry, centric = geometry_and_centric if geometry_and_centric else (None, None)
     try:
-        return nest_from_cme(cme, geometry, centric), None
+        return context_of_cme(cme, geometry, centric), None
     except UnsupportedLayerError as error:
         return None, str(error)
 
@@ -63,32 +62,122 @@ def correct_cme(
     variants: tuple[EngineOptions, ...] = (),
 ):
     """The corrected CME of one evaluated mapping, or `cme` itself (marked) if the layer is not correctable."""
-    nest, reason = _nest_or_reason(cme, geometry_and_centric)
-    if nest is None:
+    context, reason = _context_or_reason(cme, geometry_and_centric)
+    if context is None:
         cme.zz_event_uncorrected = reason
         return cme
-    return correct_cme_with(cme, *evaluate_all(nest, options, variants))
+    return correct_cme_with(cme, *evaluate_all(context.nest(mapping_of_cme(cme)), options, variants))
 
 
-_POOL: ProcessPoolExecutor | None = None
-_IN_FLIGHT = 32
+_LAG = 8  # mappings sent and not yet answered: enough to keep the worker busy, far below the pipe's buffers
 
 
-def _pool() -> ProcessPoolExecutor:
-    """One worker process, reused by every correction stage of the run (its engine caches stay warm)."""
-    global _POOL
-    if _POOL is None:
-        _POOL = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("fork"), initializer=_quiet_worker
-        )
-        atexit.register(_POOL.shutdown, cancel_futures=True)
-    return _POOL
+class _Ticket(int):
+    """Marks a CME whose engine results the worker will answer (the number orders the answers)."""
 
 
-def _quiet_worker() -> None:
-    """Interrupts are the parent's to handle: it cancels the work and reports once."""
+class _Worker:
+    """One forked process that evaluates the nests sent over a pipe and answers in order.
+
+    A bare pipe, not a ProcessPoolExecutor: the executor's feeder and manager threads contend for the
+    GIL with ZigZag at every mapping, which cost more than the engine itself. What is sent per mapping
+    is only its `CmeMapping` (a few hundred bytes); each context goes once. Sends never block for long:
+    at most `_LAG` mappings are unanswered, far below the pipe's buffer. Answers carry their ticket, so
+    those of a run abandoned part-way are skipped, never misassigned."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("fork")
+        # Two one-way pipes (not a socket pair): a closed end reads as a clean EOF on the other side.
+        request_in, self.requests = context.Pipe(duplex=False)
+        self.answers, answer_out = context.Pipe(duplex=False)
+        self.process = context.Process(target=_serve, args=(request_in, answer_out, (self.requests, self.answers)),
+                                       daemon=True, name="zz-event-correction")
+        self.process.start()
+        request_in.close()
+        answer_out.close()
+        self.sent = self.answered = 0
+        self.contexts: dict[NestContext, int] = {}  # contexts the worker holds, by the id it knows them by
+
+    @property
+    def in_flight(self) -> int:
+        return self.sent - self.answered
+
+    def submit(self, context: NestContext, mapping, options, variants) -> _Ticket:
+        ticket = _Ticket(self.sent)
+        known = self.contexts.get(context)
+        if known is None:  # contexts are few (one per layer, core and spatial mapping): the worker keeps all
+            known = self.contexts[context] = len(self.contexts)
+            self.requests.send((ticket, known, context, mapping, options, variants))
+        else:
+            self.requests.send((ticket, known, None, mapping, options, variants))
+        self.sent += 1
+        return ticket
+
+    def receive(self, ticket: _Ticket):
+        """The answer for `ticket` (earlier, abandoned ones are dropped); the worker's exception is raised here."""
+        while True:
+            try:
+                number, ok, value = self.answers.recv()
+            except EOFError:
+                raise RuntimeError(
+                    f"the correction worker process ended unexpectedly (exit code {self.process.exitcode})"
+                ) from None
+            self.answered = number + 1
+            if number < ticket:
+                continue
+            if not ok:
+                raise value
+            return value
+
+    def close(self) -> None:
+        """End the worker (it exits when its pipe closes) and wait for it."""
+        self.requests.close()
+        self.answers.close()
+        self.process.join()
+
+
+def _serve(requests, answers, parent_ends) -> None:
+    """The worker's loop. Interrupts are the parent's to handle: it stops the work and reports once."""
+    for end in parent_ends:  # the fork copied them: kept open, the parent's close would never read as EOF
+        end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    contexts: dict[int, NestContext] = {}
+    while True:
+        try:
+            ticket, known, context, mapping, options, variants = requests.recv()
+        except EOFError:  # the parent closed the pipe: no more work
+            return
+        if context is not None:
+            contexts[known] = context
+        try:
+            answer = (ticket, True, evaluate_all(contexts[known].nest(mapping), options, variants))
+        except Exception as error:  # handed to the parent, which raises it where the result is wanted
+            answer = (ticket, False, error)
+        try:
+            answers.send(answer)
+        except BrokenPipeError:  # the parent is gone: nobody wants the answer
+            return
+
+
+_WORKER: _Worker | None = None
+
+
+def _worker() -> _Worker:
+    """One worker process, reused by every correction stage of the run (its engine caches stay warm)."""
+    global _WORKER
+    if _WORKER is None:
+        _WORKER = _Worker()
+        atexit.register(end_worker)
+    return _WORKER
+
+
+def end_worker() -> None:
+    """End the worker process now (it would end at exit), e.g. to read its resource usage."""
+    global _WORKER
+    if _WORKER is not None:
+        _WORKER.close()
+        _WORKER = None
 
 
 def default_workers() -> int:
@@ -127,34 +216,37 @@ class EventDrivenCorrectionStage(Stage):
 
     def run(self):
         substage = self.list_of_callables[0](self.list_of_callables[1:], **self.kwargs)
-        pending: deque = deque()
+        pending: deque = deque()  # (cme, extra_info, reason, results or ticket), in ZigZag's order
         for cme, extra_info in substage.run():
             pending.append((cme, extra_info, self._start(cme)))
-            while pending and (len(pending) > _IN_FLIGHT or _ready(pending[0][2])):
+            while pending and self._answered(pending[0][2]):
                 yield self._finish(*pending.popleft())
         while pending:
             yield self._finish(*pending.popleft())
 
+    @staticmethod
+    def _answered(work) -> bool:
+        """Whether to finish the head of the queue now: it is not the worker's, or enough are in flight
+        that its answer is due. (Not polling the pipe at each mapping saves the main process time.)"""
+        return not isinstance(work, _Ticket) or _worker().in_flight >= _LAG
+
     def _start(self, cme):
-        """A nest's evaluation under way (a future), or the reason the CME keeps ZigZag's cost."""
+        """The engine's results, a ticket if the worker computes them, or the reason the CME keeps
+        ZigZag's cost."""
         name = getattr(getattr(cme, "layer", None), "name", None)
         if name in self.uncorrected:
             return self.uncorrected[name]
-        nest, reason = _nest_or_reason(cme, self.geometries.get(name))
-        if nest is None:
+        context, reason = _context_or_reason(cme, self.geometries.get(name))
+        if context is None:
             return reason
         if self.workers:
-            return _pool().submit(evaluate_all, nest, self.options, self.variants)
-        return evaluate_all(nest, self.options, self.variants)
+            return _worker().submit(context, mapping_of_cme(cme), self.options, self.variants)
+        return evaluate_all(context.nest(mapping_of_cme(cme)), self.options, self.variants)
 
     @staticmethod
     def _finish(cme, extra_info, work):
         if isinstance(work, str):
             cme.zz_event_uncorrected = work
             return cme, extra_info
-        result, variants = work.result() if isinstance(work, Future) else work
+        result, variants = _worker().receive(work) if isinstance(work, _Ticket) else work
         return correct_cme_with(cme, result, variants), extra_info
-
-
-def _ready(work) -> bool:
-    return not isinstance(work, Future) or work.done()

@@ -28,6 +28,7 @@ from zz_event.engine.axes import RELEVANT_UNCOUPLED, Digit, coupled_axis, dim_di
 from zz_event.engine.events import SequenceEvents
 from zz_event.engine.grouping import grouped_pairs, slots, three_way, unique_rows
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim, _loop_classes
+from zz_event.memo import LruMemo
 from zz_event.nest import LoopNest
 
 __all__ = ["analytic_events", "analytic_applicable"]
@@ -217,7 +218,18 @@ class _Side:
     count: np.ndarray
 
 
+_SIDES = LruMemo(4096)
+
+
 def _axis_side(table: _AxisTable, kinds: tuple[str, ...], own: str) -> _Side:
+    """`_side`, memoised: it depends on the axis core, where its digits sit in the block and which block
+    positions are its own, not on the rest of the ordering, so LOMA's orderings share few distinct ones."""
+    key = (table.core, table.block_pos.tobytes(), tuple(k == own for k in kinds), table.first.tobytes(),
+           table.last.tobytes())
+    return _SIDES.get(key) or _SIDES.put(key, _side(table, kinds, own))
+
+
+def _side(table: _AxisTable, kinds: tuple[str, ...], own: str) -> _Side:
     """All groups of one axis at once. For block position p: the configurations whose change has its
     highest digit at p (own positions: H is the previous configuration) or above p (other positions: H
     is the completion below p). Group len(kinds): block starts (nothing kept)."""

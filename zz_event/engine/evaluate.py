@@ -14,7 +14,7 @@ from zz_event.engine.transfers import operand_traffic, sequence_events
 from zz_event.engine.words import READ_DIRECTIONS, event_words
 from zz_event.nest import DIRECTIONS, OPERANDS, LoopNest
 
-__all__ = ["evaluate", "executed_macs", "compute_cycles"]
+__all__ = ["evaluate", "executed_macs", "compute_cycles", "clear_caches"]
 
 
 def executed_macs(nest: LoopNest, filtered: bool) -> int:
@@ -69,3 +69,12 @@ def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions()) -> Engine
         offload_cycles=off,
         port_busy_cycles=dict(port_words),
     )
+
+
+def clear_caches() -> None:
+    """Forget every memoised tile sequence and axis side (tests use it to compare cold and warm runs)."""
+    from zz_event.engine.analytic import _SIDES  # noqa: PLC0415
+    from zz_event.engine.transfers import _SEQUENCES  # noqa: PLC0415
+
+    _SEQUENCES.clear()
+    _SIDES.clear()

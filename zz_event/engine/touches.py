@@ -10,6 +10,7 @@ iterations of its own spatial digits, so the minima are taken per instance of ea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -40,13 +41,19 @@ class OutputTouches:
         self.nest = nest
         self.step_weight = np.cumprod([1] + [loop.size for loop in nest.temporal])[:-1]
         self.filtered = filtered
-        self._pairs = {}
-        for axis, pos_dim in zip(("Y", "X"), nest.position_dims):
-            every = lambda dim: (True,) * len(dim_digits(nest, dim))  # noqa: E731
-            ax = coupled_axis(nest, axis, "O", every(pos_dim), every("F" + axis), filtered)
+
+    @cached_property
+    def _pairs(self) -> dict:
+        """Per axis: (position dim, position, tap, output element, touch time) of every valid pair.
+        Computed on first use: when every output sequence of a nest is memoised, never."""
+        pairs = {}
+        for axis, pos_dim in zip(("Y", "X"), self.nest.position_dims):
+            every = lambda dim: (True,) * len(dim_digits(self.nest, dim))  # noqa: E731
+            ax = coupled_axis(self.nest, axis, "O", every(pos_dim), every("F" + axis), self.filtered)
             valid = ax.pair_valid
             time = self._time(pos_dim, ax.pos[valid]) + self._time("F" + axis, ax.tap[valid])
-            self._pairs[axis] = (pos_dim, ax.pos[valid], ax.tap[valid], ax.elem[valid], time)
+            pairs[axis] = (pos_dim, ax.pos[valid], ax.tap[valid], ax.elem[valid], time)
+        return pairs
 
     def _time(self, dim: str, index: np.ndarray) -> np.ndarray:
         t = np.zeros_like(index)

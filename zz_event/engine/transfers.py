@@ -23,7 +23,6 @@ Each transfer event keeps its own element count, because words are rounded per e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -31,6 +30,7 @@ from zz_event.engine.analytic import ALL, analytic_applicable, analytic_events
 from zz_event.engine.enumerated import enumerated_events
 from zz_event.engine.events import SequenceEvents
 from zz_event.engine.touches import OutputTouches
+from zz_event.memo import LruMemo
 from zz_event.nest import DIRECTIONS, LoopNest
 
 __all__ = ["Events", "OperandTraffic", "BoundaryLoads", "operand_traffic"]
@@ -134,10 +134,31 @@ def _output_boundary(ev: SequenceEvents, psum: bool, ready: bool) -> tuple[Event
     return down, Events(ev.exit - ev.exit_final, ev.exit_final, ev.exit_weight)
 
 
-@lru_cache(maxsize=64)
+_SEQUENCES = LruMemo(512)  # entries are small; the hits are the sequences many of LOMA's mappings share
+
+
+def structural_key(nest: LoopNest, op, n_inner, served, filtered, readiness: bool, need) -> tuple:
+    """What a tile sequence's events depend on. Below the boundary only each dimension's product of
+    loop sizes matters (a dimension's inner loops are its lowest digits, so they span a fixed box
+    whatever their order); above it, the loops in order. Many mappings of a LOMA search share upper
+    boundaries, whose sequences are then computed once."""
+    inner: dict[str, int] = {}
+    for loop in nest.temporal[:n_inner]:
+        inner[loop.dim] = inner.get(loop.dim, 1) * loop.size
+    return (
+        nest.geometry, nest.centric, nest.spatial, tuple(sorted(nest.dense_relation.items())),
+        op, served, filtered, readiness, need, tuple(sorted(inner.items())), nest.temporal[n_inner:],
+    )
+
+
 def sequence_events(nest, op, n_inner, served, filtered, touches, need=ALL) -> SequenceEvents:
     """The per-axis backend where it applies (uncoupled loops tile their dimensions exactly), else the
-    explicit tile walk; both give the same event multisets. `need`: the event lists the caller reads."""
+    explicit tile walk; both give the same event multisets. `need`: the event lists the caller reads.
+    Memoised on `structural_key`; `touches` must be the nest's own (or None without readiness)."""
+    key = structural_key(nest, op, n_inner, served, filtered, touches is not None, need)
+    events = _SEQUENCES.get(key)
+    if events is not None:
+        return events
     if analytic_applicable(nest):
-        return analytic_events(nest, op, n_inner, served, filtered, touches, need)
-    return enumerated_events(nest, op, n_inner, served, filtered, touches)
+        return _SEQUENCES.put(key, analytic_events(nest, op, n_inner, served, filtered, touches, need))
+    return _SEQUENCES.put(key, enumerated_events(nest, op, n_inner, served, filtered, touches))
