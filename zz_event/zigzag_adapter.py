@@ -144,10 +144,8 @@ def context_of_cme(cme: Any, geometry: ConvGeometry | None = None, centric: str 
         if math.ceil(size - 1e-9) > 1
     )
     key = (id(layer), id(cme.accelerator), spatial, geometry, centric)
-    hit = _CONTEXTS.get(key)
-    if hit is None:
-        hit = _CONTEXTS.put(key, (layer, cme.accelerator, _build_context(layer, cme.accelerator, spatial, geometry, centric)))
-    return hit[2]
+    build = lambda: (layer, cme.accelerator, _build_context(layer, cme.accelerator, spatial, geometry, centric))  # noqa: E731
+    return _CONTEXTS.get_or(key, build)[2]
 
 
 def _build_context(layer: Any, accelerator: Any, spatial, geometry, centric) -> NestContext:

@@ -226,7 +226,7 @@ def _axis_side(table: _AxisTable, kinds: tuple[str, ...], own: str) -> _Side:
     positions are its own, not on the rest of the ordering, so LOMA's orderings share few distinct ones."""
     key = (table.core, table.block_pos.tobytes(), tuple(k == own for k in kinds), table.first.tobytes(),
            table.last.tobytes())
-    return _SIDES.get(key) or _SIDES.put(key, _side(table, kinds, own))
+    return _SIDES.get_or(key, lambda: _side(table, kinds, own))
 
 
 def _side(table: _AxisTable, kinds: tuple[str, ...], own: str) -> _Side:
@@ -258,15 +258,15 @@ def _changes(y: _Side, x: _Side, n_table: np.ndarray, classes: np.ndarray, r: in
     i, j = grouped_pairs(y.group, x.group, n_table.shape[0])
     g = y.group[i]
     n = n_table[g]  # (pairs, 3 slots, 3 fields)
-    shape = (len(g), 3, 3)
+    ones = np.ones((len(g), 3, 3), dtype=np.int64)  # broadcasting against it is cheaper than broadcast_to
 
     def grid(v, n_field=None, c_field=None):
-        out = v[:, None, None]
+        out = v[:, None, None] * ones
         if n_field is not None:
-            out = out * n[:, :, n_field][:, :, None]
+            out *= n[:, :, n_field][:, :, None]
         if c_field is not None:
-            out = out * classes[None, None, :, c_field]
-        return np.broadcast_to(out, shape).ravel()
+            out *= classes[None, None, :, c_field]
+        return out.ravel()
 
     kept = y.kept[i] * x.kept[j]
     weight = grid(y.count[i] * x.count[j] * base, 2, 2)
@@ -354,15 +354,15 @@ def _tiles(y, x, n_count, classes, r, base):
     (s_y, f_y, g_y), w_y = unique_rows([y.size[ey], y.first[ey], y.last[ey]])
     (s_x, f_x, g_x), w_x = unique_rows([x.size[exx], x.first[exx], x.last[exx]])
     n = slots(three_way(n_count))
-    shape = (len(s_y), len(s_x), 3, 3)
+    ones = np.ones((len(s_y), len(s_x), 3, 3), dtype=np.int64)
 
     def grid(yv, xv, n_field=None, c_field=None):
-        out = yv[:, None, None, None] * xv[None, :, None, None]
+        out = yv[:, None, None, None] * xv[None, :, None, None] * ones
         if n_field is not None:
-            out = out * n[None, None, :, n_field, None]
+            out *= n[None, None, :, n_field, None]
         if c_field is not None:
-            out = out * classes[None, None, None, :, c_field]
-        return np.broadcast_to(out, shape).ravel()
+            out *= classes[None, None, None, :, c_field]
+        return out.ravel()
 
     return grid(r * s_y, s_x), grid(r * f_y, f_x, 0, 0), grid(r * g_y, g_x, 1, 1), grid(w_y * base, w_x, 2, 2)
 

@@ -12,6 +12,7 @@ from zz_event.engine.result import EngineOptions, EngineResult, LevelCounts
 from zz_event.engine.tiles import UNCOUPLED
 from zz_event.engine.transfers import operand_traffic, sequence_events
 from zz_event.engine.words import READ_DIRECTIONS, event_words
+from zz_event.memo import LruMemo
 from zz_event.nest import DIRECTIONS, OPERANDS, LoopNest
 
 __all__ = ["evaluate", "executed_macs", "compute_cycles", "clear_caches"]
@@ -19,6 +20,29 @@ __all__ = ["evaluate", "executed_macs", "compute_cycles", "clear_caches"]
 
 def executed_macs(nest: LoopNest, filtered: bool) -> int:
     """MACs that execute: every iteration of the loop nest, or only the valid ones."""
+    return _ORDER_FREE.get_or(("macs", _order_free_key(nest, filtered)), lambda: _executed_macs(nest, filtered))
+
+
+def compute_cycles(nest: LoopNest, filtered: bool) -> int:
+    """Temporal steps in which at least one processing element executes a MAC."""
+    return _ORDER_FREE.get_or(("cycles", _order_free_key(nest, filtered)), lambda: _compute_cycles(nest, filtered))
+
+
+# MACs and compute cycles do not depend on the order of the temporal loops: a dimension's temporal
+# digits (above its spatial ones) enumerate the same index range in any order, and a step executes iff
+# its Y and X configurations do. So every ordering LOMA tries of one spatial mapping shares them.
+_ORDER_FREE = LruMemo(256)
+
+
+def _order_free_key(nest: LoopNest, filtered: bool) -> tuple:
+    per_dim: dict[str, int] = {}
+    for loop in nest.temporal:
+        per_dim[loop.dim] = per_dim.get(loop.dim, 1) * loop.size
+    return (nest.geometry, nest.centric, nest.spatial, tuple(sorted(nest.dense_relation.items())), filtered,
+            tuple(sorted(per_dim.items())))
+
+
+def _executed_macs(nest: LoopNest, filtered: bool) -> int:
     free = lambda dim: (False,) * len(dim_digits(nest, dim))  # noqa: E731  (one key spans the dimension)
     count = prod(int(uncoupled_axis(nest, dim, free(dim)).size.sum()) for dim in UNCOUPLED)
     for axis, pos_dim in zip(("Y", "X"), nest.position_dims):
@@ -26,8 +50,7 @@ def executed_macs(nest: LoopNest, filtered: bool) -> int:
     return count
 
 
-def compute_cycles(nest: LoopNest, filtered: bool) -> int:
-    """Temporal steps in which at least one processing element executes a MAC."""
+def _compute_cycles(nest: LoopNest, filtered: bool) -> int:
     all_dims = frozenset(sl.array_dim for sl in nest.spatial)
     return sequence_events(nest, "W", 0, all_dims, filtered, None, frozenset()).steps
 
@@ -78,3 +101,4 @@ def clear_caches() -> None:
 
     _SEQUENCES.clear()
     _SIDES.clear()
+    _ORDER_FREE.clear()

@@ -55,9 +55,9 @@ class Events:
 
     @staticmethod
     def of(counts: np.ndarray, weight, final: bool = False) -> "Events":
-        weight = np.broadcast_to(weight, counts.shape)
         nonzero = counts > 0
-        counts, weight = counts[nonzero].astype(np.int64), weight[nonzero]
+        counts = counts[nonzero]
+        weight = weight[nonzero] if np.ndim(weight) else np.full(counts.shape, weight, dtype=np.int64)
         zero = np.zeros_like(counts)
         return Events(zero, counts, weight) if final else Events(counts, zero, weight)
 
@@ -155,10 +155,9 @@ def sequence_events(nest, op, n_inner, served, filtered, touches, need=ALL) -> S
     """The per-axis backend where it applies (uncoupled loops tile their dimensions exactly), else the
     explicit tile walk; both give the same event multisets. `need`: the event lists the caller reads.
     Memoised on `structural_key`; `touches` must be the nest's own (or None without readiness)."""
-    key = structural_key(nest, op, n_inner, served, filtered, touches is not None, need)
-    events = _SEQUENCES.get(key)
-    if events is not None:
-        return events
-    if analytic_applicable(nest):
-        return _SEQUENCES.put(key, analytic_events(nest, op, n_inner, served, filtered, touches, need))
-    return _SEQUENCES.put(key, enumerated_events(nest, op, n_inner, served, filtered, touches))
+    def compute() -> SequenceEvents:
+        if analytic_applicable(nest):
+            return analytic_events(nest, op, n_inner, served, filtered, touches, need)
+        return enumerated_events(nest, op, n_inner, served, filtered, touches)
+
+    return _SEQUENCES.get_or(structural_key(nest, op, n_inner, served, filtered, touches is not None, need), compute)
