@@ -70,6 +70,13 @@ def test_zigzag_recomputes_the_same_energy_from_substituted_counts(fixed_run):
     assert isinstance(cme, CorrectedCME)
     assert cme.energy_total == pytest.approx(cme.engine.energy_pj)
     assert cme.latency_total2 == cme.engine.latency_cycles
+    ours = (cme.energy_total, cme.mem_energy, cme.mem_energy_breakdown,
+            {op: [e.data for e in levels] for op, levels in cme.mem_energy_breakdown_further.items()})
+    copy = CorrectedCME.__new__(CorrectedCME)
+    copy.__dict__.update(cme.__dict__)
+    copy.calc_memory_energy_cost()  # ZigZag's own, from the substituted counts: bit-identical
+    assert ours == (copy.energy_total, copy.mem_energy, copy.mem_energy_breakdown,
+                    {op: [e.data for e in levels] for op, levels in copy.mem_energy_breakdown_further.items()})
 
 
 def test_zigzag_dumps_carry_corrected_and_raw_values(fixed_run):

@@ -2,8 +2,10 @@
 
 `CorrectedCME` is a real `CostModelEvaluation` subclass, so ZigZag's reduce, sum and save stages treat
 it as their own: they rank, add and dump corrected values. Word accesses and MAC energy are substituted
-and ZigZag's own `calc_memory_energy_cost()` recomputes the energy from them; latency fields carry the
-engine's latency (ZigZag's latency does not read access counts).
+and the energy fields are recomputed from them with the arithmetic of ZigZag's own
+`calc_memory_energy_cost()`, operation for operation, so that calling it gives bit-identical values
+(tests/test_engine_toy.py); done here, the hierarchy walk it repeats per mapping is done once per
+accelerator. Latency fields carry the engine's latency (ZigZag's latency does not read access counts).
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from zigzag.cost_model.cost_model import CostModelEvaluation
-from zigzag.mapping.data_movement import MemoryAccesses
+from zigzag.mapping.data_movement import AccessEnergy, MemoryAccesses
 from zigzag.hardware.architecture.memory_port import DataDirection
 
 from zz_event.engine.result import EngineResult
+from zz_event.memo import LruMemo
 
 __all__ = ["CorrectedCME", "raw_figures", "correct_cme_with"]
 
@@ -70,7 +73,7 @@ def correct_cme_with(cme: CostModelEvaluation, result: EngineResult, variants: d
         words[layer_op] = [MemoryAccesses({by_name[d]: n for d, n in lc.words.items()}) for lc in levels]
     corrected.memory_word_access = words
     corrected.mac_energy = result.mac_energy_pj
-    corrected.calc_memory_energy_cost()
+    _memory_energy(corrected)
     compute = result.compute_cycles
     corrected.latency_total0 = compute + result.stall_cycles
     corrected.latency_total1 = corrected.latency_total0 + result.onload_cycles
@@ -84,3 +87,42 @@ def correct_cme_with(cme: CostModelEvaluation, result: EngineResult, variants: d
     corrected.mac_utilization1 = corrected.ideal_cycle / max(corrected.latency_total1, 1)
     corrected.mac_utilization2 = corrected.ideal_cycle / max(corrected.latency_total2, 1)
     return corrected
+
+
+_RD_HIGH, _WR_HIGH = DataDirection.RD_OUT_TO_HIGH, DataDirection.WR_IN_BY_HIGH
+_RD_LOW, _WR_LOW = DataDirection.RD_OUT_TO_LOW, DataDirection.WR_IN_BY_LOW
+_LEVEL_COSTS = LruMemo(16)
+
+
+def _level_costs(cme: CostModelEvaluation) -> dict:
+    """Per layer operand: (read, write) energy of each of its memory levels, innermost first. The
+    accelerator and operand links are kept alive with their entry, so their ids stay theirs."""
+    accelerator, links = cme.accelerator, cme.memory_operand_links
+
+    def build():
+        hierarchy = accelerator.memory_hierarchy
+        costs = {op: [(ml.read_energy, ml.write_energy) for ml in hierarchy.get_memory_levels(mem_op=links.layer_to_mem_op(op))]
+                 for op in cme.memory_word_access}
+        return accelerator, links, costs
+
+    return _LEVEL_COSTS.get_or((id(accelerator), id(links)), build)[2]
+
+
+def _memory_energy(cme: CostModelEvaluation) -> None:
+    """`CostModelEvaluation.calc_memory_energy_cost`, with the level costs looked up once per accelerator."""
+    costs = _level_costs(cme)
+    breakdown, further, energy_total = {}, {}, 0
+    for layer_op, accesses in cme.memory_word_access.items():
+        per_level, per_level_further = [], []
+        for access, (read, write) in zip(accesses, costs[layer_op]):
+            rd_high, wr_high = access.get(_RD_HIGH) * read, access.get(_WR_HIGH) * write
+            rd_low, wr_low = access.get(_RD_LOW) * read, access.get(_WR_LOW) * write
+            total = (rd_high + rd_low) + (wr_high + wr_low)
+            per_level.append(total)
+            per_level_further.append(AccessEnergy({_RD_HIGH: rd_high, _WR_HIGH: wr_high, _RD_LOW: rd_low, _WR_LOW: wr_low}))
+            energy_total += total
+        breakdown[layer_op], further[layer_op] = per_level, per_level_further
+    cme.mem_energy_breakdown = breakdown
+    cme.mem_energy_breakdown_further = further
+    cme.mem_energy = energy_total
+    cme.energy_total = cme.mem_energy + cme.mac_energy

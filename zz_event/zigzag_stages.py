@@ -69,7 +69,8 @@ def correct_cme(
     return correct_cme_with(cme, *evaluate_all(context.nest(mapping_of_cme(cme)), options, variants))
 
 
-_LAG = 8  # mappings sent and not yet answered: enough to keep the worker busy, far below the pipe's buffers
+_BATCH = 4  # mappings per message: each pipe write that wakes the other process costs tens of µs
+_LAG = 2 * _BATCH  # mappings not yet answered: one batch computing while the next fills
 
 
 class _Ticket(int):
@@ -81,9 +82,10 @@ class _Worker:
 
     A bare pipe, not a ProcessPoolExecutor: the executor's feeder and manager threads contend for the
     GIL with ZigZag at every mapping, which cost more than the engine itself. What is sent per mapping
-    is only its `CmeMapping` (a few hundred bytes); each context goes once. Sends never block for long:
-    at most `_LAG` mappings are unanswered, far below the pipe's buffer. Answers carry their ticket, so
-    those of a run abandoned part-way are skipped, never misassigned."""
+    is only its `CmeMapping` (a few hundred bytes), in batches; each context (with the switches) goes
+    once. Sends never block for long: at most `_LAG` mappings are unanswered, far below the pipe's
+    buffer. Answers carry their ticket, so those of a run abandoned part-way are skipped, never
+    misassigned."""
 
     def __init__(self) -> None:
         context = multiprocessing.get_context("fork")
@@ -96,7 +98,9 @@ class _Worker:
         request_in.close()
         answer_out.close()
         self.sent = self.answered = 0
-        self.contexts: dict[NestContext, int] = {}  # contexts the worker holds, by the id it knows them by
+        self.jobs: dict[tuple, int] = {}  # (context, options, variants) the worker holds, by their id there
+        self.batch: list[tuple] = []  # requests not sent yet
+        self.received: deque = deque()  # answers read from the pipe, not yet handed out
 
     @property
     def in_flight(self) -> int:
@@ -104,24 +108,35 @@ class _Worker:
 
     def submit(self, context: NestContext, mapping, options, variants) -> _Ticket:
         ticket = _Ticket(self.sent)
-        known = self.contexts.get(context)
-        if known is None:  # contexts are few (one per layer, core and spatial mapping): the worker keeps all
-            known = self.contexts[context] = len(self.contexts)
-            self.requests.send((ticket, known, context, mapping, options, variants))
+        job = (context, options, variants)
+        known = self.jobs.get(job)
+        if known is None:  # few (one per layer, core, spatial mapping and stage): the worker keeps them all
+            known = self.jobs[job] = len(self.jobs)
+            self.batch.append((ticket, known, job, mapping))
         else:
-            self.requests.send((ticket, known, None, mapping, options, variants))
+            self.batch.append((ticket, known, None, mapping))
         self.sent += 1
+        if len(self.batch) >= _BATCH:
+            self.flush()
         return ticket
+
+    def flush(self) -> None:
+        if self.batch:
+            self.requests.send(self.batch)
+            self.batch = []
 
     def receive(self, ticket: _Ticket):
         """The answer for `ticket` (earlier, abandoned ones are dropped); the worker's exception is raised here."""
         while True:
-            try:
-                number, ok, value = self.answers.recv()
-            except EOFError:
-                raise RuntimeError(
-                    f"the correction worker process ended unexpectedly (exit code {self.process.exitcode})"
-                ) from None
+            if not self.received:
+                self.flush()
+                try:
+                    self.received.extend(self.answers.recv())
+                except EOFError:
+                    raise RuntimeError(
+                        f"the correction worker process ended unexpectedly (exit code {self.process.exitcode})"
+                    ) from None
+            number, ok, value = self.received.popleft()
             self.answered = number + 1
             if number < ticket:
                 continue
@@ -142,20 +157,23 @@ def _serve(requests, answers, parent_ends) -> None:
         end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    contexts: dict[int, NestContext] = {}
+    jobs: dict[int, tuple] = {}
     while True:
         try:
-            ticket, known, context, mapping, options, variants = requests.recv()
+            batch = requests.recv()
         except EOFError:  # the parent closed the pipe: no more work
             return
-        if context is not None:
-            contexts[known] = context
+        out = []
+        for ticket, known, job, mapping in batch:
+            if job is not None:
+                jobs[known] = job
+            context, options, variants = jobs[known]
+            try:
+                out.append((ticket, True, evaluate_all(context.nest(mapping), options, variants)))
+            except Exception as error:  # handed to the parent, which raises it where the result is wanted
+                out.append((ticket, False, error))
         try:
-            answer = (ticket, True, evaluate_all(contexts[known].nest(mapping), options, variants))
-        except Exception as error:  # handed to the parent, which raises it where the result is wanted
-            answer = (ticket, False, error)
-        try:
-            answers.send(answer)
+            answers.send(out)
         except BrokenPipeError:  # the parent is gone: nobody wants the answer
             return
 

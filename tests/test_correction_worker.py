@@ -1,0 +1,60 @@
+"""The correction's worker process answers exactly what inline evaluation gives, skips the answers of
+abandoned work instead of handing them to the wrong mapping, and raises the engine's own errors."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from test_simulator import toy_nest
+
+from zz_event.engine.result import EngineOptions
+from zz_event.zigzag_adapter import NestContext
+from zz_event.zigzag_stages import _Worker, evaluate_all
+
+DENSE = EngineOptions(False, False)
+
+
+def context_and_mappings(nest):
+    """The toy nest as a NestContext, and three orderings of its loops as CmeMappings."""
+    levels = {op: tuple(replace(level, top=0, psum=False) for level in lv) for op, lv in nest.levels.items()}
+    context = NestContext(nest.geometry, nest.centric, nest.spatial, levels, nest.precision, nest.mac_energy,
+                          nest.dense_relation)
+    loops = [(loop.dim, loop.size) for loop in nest.temporal]
+    orders = [loops, loops[::-1], loops[2:] + loops[:2]]
+    owned = tuple((len(loops),) for _ in range(3))
+    return context, [(tuple(order), owned, (True,)) for order in orders]
+
+
+@pytest.fixture
+def worker():
+    w = _Worker()
+    yield w
+    w.close()
+
+
+def test_answers_equal_inline_evaluation_in_order(worker):
+    context, mappings = context_and_mappings(toy_nest())
+    tickets = [worker.submit(context, m, EngineOptions(), (DENSE,)) for m in mappings]
+    for ticket, mapping in zip(tickets, mappings):
+        assert worker.receive(ticket) == evaluate_all(context.nest(mapping), EngineOptions(), (DENSE,))
+
+
+def test_answers_of_abandoned_work_are_skipped(worker):
+    context, mappings = context_and_mappings(toy_nest())
+    worker.submit(context, mappings[0], EngineOptions(), ())  # a run that stopped before reading its answers
+    worker.submit(context, mappings[1], EngineOptions(), ())
+    ticket = worker.submit(context, mappings[2], EngineOptions(), ())
+    assert worker.receive(ticket) == evaluate_all(context.nest(mappings[2]), EngineOptions(), ())
+    assert worker.in_flight == 0
+
+
+def test_the_engines_error_is_raised_in_the_parent(worker):
+    context, mappings = context_and_mappings(toy_nest())
+    (o_level,) = context.levels["O"]
+    broken = replace(context, levels={**context.levels, "O": (replace(o_level, ports={}),)})
+    ticket = worker.submit(broken, mappings[0], EngineOptions(), ())
+    with pytest.raises(ValueError, match="has no port"):
+        worker.receive(ticket)
+    ok = worker.submit(context, mappings[0], EngineOptions(), ())  # the worker lives on
+    assert worker.receive(ok) == evaluate_all(context.nest(mappings[0]), EngineOptions(), ())
