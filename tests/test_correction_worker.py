@@ -58,3 +58,23 @@ def test_the_engines_error_is_raised_in_the_parent(worker):
         worker.receive(ticket)
     ok = worker.submit(context, mappings[0], EngineOptions(), ())  # the worker lives on
     assert worker.receive(ok) == evaluate_all(context.nest(mappings[0]), EngineOptions(), ())
+
+
+def test_a_killed_worker_is_reported_and_replaced():
+    import os
+    import signal
+
+    from zz_event import zigzag_stages
+
+    context, mappings = context_and_mappings(toy_nest())
+    first = zigzag_stages._worker()
+    os.kill(first.process.pid, signal.SIGKILL)
+    first.process.join()
+    ticket = first.submit(context, mappings[0], EngineOptions(), ())
+    with pytest.raises(RuntimeError, match="ended unexpectedly"):
+        first.receive(ticket)
+    second = zigzag_stages._worker()
+    assert second is not first and second.process.is_alive()
+    ticket = second.submit(context, mappings[0], EngineOptions(), ())
+    assert second.receive(ticket) == evaluate_all(context.nest(mappings[0]), EngineOptions(), ())
+    zigzag_stages.end_worker()

@@ -99,6 +99,7 @@ class _Worker:
         answer_out.close()
         self.sent = self.answered = 0
         self.jobs: dict[tuple, int] = {}  # (context, options, variants) the worker holds, by their id there
+        self.dead = False
         self.batch: list[tuple] = []  # requests not sent yet
         self.received: deque = deque()  # answers read from the pipe, not yet handed out
 
@@ -122,8 +123,15 @@ class _Worker:
 
     def flush(self) -> None:
         if self.batch:
-            self.requests.send(self.batch)
+            try:
+                self.requests.send(self.batch)
+            except BrokenPipeError:
+                raise self._gone() from None
             self.batch = []
+
+    def _gone(self) -> RuntimeError:
+        self.dead = True  # the next stage starts a new worker
+        return RuntimeError(f"the correction worker process ended unexpectedly (exit code {self.process.exitcode})")
 
     def receive(self, ticket: _Ticket):
         """The answer for `ticket` (earlier, abandoned ones are dropped); the worker's exception is raised here."""
@@ -133,9 +141,7 @@ class _Worker:
                 try:
                     self.received.extend(self.answers.recv())
                 except EOFError:
-                    raise RuntimeError(
-                        f"the correction worker process ended unexpectedly (exit code {self.process.exitcode})"
-                    ) from None
+                    raise self._gone() from None
             number, ok, value = self.received.popleft()
             self.answered = number + 1
             if number < ticket:
@@ -184,6 +190,8 @@ _WORKER: _Worker | None = None
 def _worker() -> _Worker:
     """One worker process, reused by every correction stage of the run (its engine caches stay warm)."""
     global _WORKER
+    if _WORKER is not None and _WORKER.dead:
+        end_worker()
     if _WORKER is None:
         _WORKER = _Worker()
         atexit.register(end_worker)

@@ -110,7 +110,7 @@ def _exact_dim(nest: LoopNest, dim: str) -> bool:
 
 
 def _loop_classes(
-    nest: LoopNest, operand: str, outer: range, keep_irrelevant: bool
+    nest: LoopNest, operand: str, outer: range, keep_irrelevant: bool, overshooting: frozenset[str] = frozenset()
 ) -> tuple[list[int], list[int], list[int], list[int]]:
     """Split the loops above a tile into (enumerated, symmetric, irrelevant context, repeating).
 
@@ -118,9 +118,11 @@ def _loop_classes(
     uncoupled loops there) never let a tile share data with its predecessor across their change, and
     their values do not change the sequence: they are symmetric. Irrelevant loops below every coupled or
     relevant loop only repeat tiles: dropped (symmetric with no effect).
+    Loops of `overshooting` dimensions (whose loops overshoot the size, so that some of their digit
+    values empty a tile) are classed like coupled ones: always enumerated, never block boundaries.
     """
-    coupled = set(nest.position_dims) | {"FY", "FX"}
-    relevant = set(RELEVANT_UNCOUPLED[operand])
+    coupled = set(nest.position_dims) | {"FY", "FX"} | overshooting
+    relevant = set(RELEVANT_UNCOUPLED[operand]) - overshooting
     kind = {t: ("C" if nest.temporal[t].dim in coupled else "R" if nest.temporal[t].dim in relevant else "N") for t in outer}
     first_r = next((t for t in outer if kind[t] == "R"), None)
     enumerated, symmetric, context_irrelevant, repeating = [], [], [], []
@@ -154,7 +156,9 @@ def tile_sequence(
     per-element first/last touches are mapped onto tiles).
     """
     coupled_dims = set(nest.position_dims) | {"FY", "FX"}
-    exact = all(_exact_dim(nest, dim) for dim in UNCOUPLED)
+    # Uncoupled dimensions whose loops overshoot their size: some digit values empty a tile, so their
+    # loops are enumerated like coupled ones (and their spatial digits tell instances apart).
+    overshooting = frozenset(dim for dim in UNCOUPLED if not _exact_dim(nest, dim))
     # Spatial digits a level does not serve tell its instances apart. Those of uncoupled dimensions
     # whose loops tile the dimension exactly give identical counts per instance: count one, multiply.
     replicated: list[Digit] = []
@@ -162,18 +166,14 @@ def tile_sequence(
     for dim in UNCOUPLED + tuple(sorted(coupled_dims)):
         for d in dim_digits(nest, dim):
             if d.temporal is None and d.array_dim not in served:
-                (replicated if dim in UNCOUPLED and exact else enumerated_sp).append(d)
+                (replicated if dim in UNCOUPLED and dim not in overshooting else enumerated_sp).append(d)
     outer = range(n_inner, len(nest.temporal))
-    if exact:
-        loops, symmetric, context_irrelevant, repeating = _loop_classes(nest, operand, outer, keep_irrelevant)
-    else:  # overshooting uncoupled loops can empty tiles: enumerate everything
-        loops, symmetric, context_irrelevant, repeating = [t for t in outer], [], [], []
+    loops, symmetric, context_irrelevant, repeating = _loop_classes(nest, operand, outer, keep_irrelevant, overshooting)
     # Irrelevant context loops: all at their first value, all at their last value, anything else.
     n_ctx = prod(nest.temporal[t].size for t in context_irrelevant)
     class_weights = [1] if n_ctx == 1 else [1, 1] if n_ctx == 2 else [1, 1, n_ctx - 2]
-    # Blocks: tiles on either side of a relevant uncoupled change share nothing. Not so when overshooting
-    # loops empty some tiles: the tile before a skipped one may carry the same relevant index again.
-    block_loops = [t for t in loops if not exact or not _above_first_relevant(nest, operand, t, outer)]
+    # Blocks: tiles on either side of a change of an exactly tiled relevant dimension share nothing.
+    block_loops = [t for t in loops if not _above_first_relevant(nest, operand, t, outer, overshooting)]
 
     def is_fixed(d: Digit) -> bool:
         return d.temporal >= n_inner if d.temporal is not None else d.array_dim not in served
@@ -278,7 +278,7 @@ def _at(k: np.ndarray, index: np.ndarray) -> np.ndarray:
     return np.take_along_axis(k, index, axis=1)
 
 
-def _above_first_relevant(nest: LoopNest, operand: str, t: int, outer: range) -> bool:
-    relevant = set(RELEVANT_UNCOUPLED[operand])
+def _above_first_relevant(nest: LoopNest, operand: str, t: int, outer: range, overshooting: frozenset[str]) -> bool:
+    relevant = set(RELEVANT_UNCOUPLED[operand]) - overshooting
     first_r = next((u for u in outer if nest.temporal[u].dim in relevant and nest.temporal[u].size > 1), None)
     return first_r is not None and t >= first_r
