@@ -174,7 +174,7 @@ def test_seed_table_cli():
 @settings(max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 @given(loop_nests())
 def test_vectorised_replay_equals_plain_replay(nest):
-    """Blocks of 64 iterations exercise buffers carried across blocks and tiles spanning blocks."""
+    """Blocks of 64 iterations exercise the MAC pass (arithmetic, touches) across block boundaries."""
     if nest.temporal_steps * int(np.prod([sl.size for sl in nest.spatial])) > 6000:
         return
     for filt in (False, True):

@@ -1,280 +1,340 @@
-"""Explicit memory buffers: one per instance of a memory level (or register bank), replayed tile by tile.
+"""Every memory level of every operand as explicit per-instance buffers (`validation.macstream`), replayed
+tile by tile.
 
-A `TileReplay` follows one operand through one *grouping* (top, served): the tiles of a level whose
-instance holds the temporal loops [0, top) and serves the array dimensions `served`. It keeps, per
-instance, the set of element ids the level currently holds (`held`), and at every tile that executes
-a MAC it records what the change moves (residency rules of design.md):
+`replay` follows one operand through one *grouping* (top, served): the tiles of a level whose instance
+holds the temporal loops [0, top) and serves the array dimensions `served`. The tile of (instance, tile
+index) is the set T of elements used by the executed MACs of steps [tile*inner, (tile+1)*inner) on the
+instance's PEs; H is the instance's previous executed tile. For every executed tile it records what the
+change moves (residency rules of design.md): `size` |T|, `entries` |T - H| and `evicted` |H - T|; and
+for output readiness, given the first and last step at which the instance's own MACs touch each output
+element: `entries_touched` (entries touched before the tile starts), `size_touched` (elements of T
+touched before the tile starts), `size_final` (elements of T never touched after the tile ends) and
+`evicted_final` (evicted elements never touched at or after the eviction, i.e. the tile's start). At the
+end each instance's buffer is flushed (`flush_size`, `flush_final`).
 
-- `size` |T|, `entries` |T - H| and `evicted` |H - T| (H = the instance's previous executed tile);
-- for output readiness, given the first and last step at which the instance's own MACs touch each
-  output element:
-  `entries_touched` (entries touched before the tile starts), `size_touched` (elements of T touched
-  before the tile starts), `size_final` (elements of T never touched after the tile ends) and
-  `evicted_final` (evicted elements never touched at or after the eviction, i.e. the tile's start).
-At the end each instance's buffer is flushed (`flush_size`, `flush_final`).
+How a tile is held. Each component of an element id is a linear form in the loop indices (the exact
+stride division of a filtered input-centric output index is a bijection on executed MACs, so the set
+identities do not need it). Within a grouping the loops split into *inner* ones, which run inside a
+tile (temporal loops below `top`, spatial loops on served array dimensions), and *row* ones, which pick
+the tile and the instance. So a component's value is an inner part plus a row part, and every tile is a
+dense boolean box: one axis per component that inner loops vary, cell x holding the value
+row part + lo + g*x; components no inner loop varies are fixed by the row. The boxes come straight from
+the iteration tensor, evaluated with its axes in the order (inner loops, instance, tile): loops over
+dimensions the operand ignores are OR-ed away, and loops feeding one component (an input position and a
+tap, or the digits of one dimension) are OR-ed onto the cells their values reach. Two tiles hold the same
+element exactly where their boxes overlap once shifted by the difference of their row parts, so
+|T & H| is a count of AND-ed cells, tile by tile (grouped by shift, vectorised over the tiles).
 
-Sets are sorted arrays of packed int64 keys (instance, element, slot): slot 0 is the buffer carried in
-from earlier blocks, slot s >= 1 the s-th tile of the block. Sorting puts every element's successive
-residencies side by side, so "was it in the previous executed tile" is a comparison of neighbours.
-Records that exactly repeat a neighbouring MAC of the same tile and instance (the same PE one step of
-an inner loop earlier, or the neighbouring PE along a served spatial loop) are dropped before sorting;
-this only removes duplicates and keeps the replay exact.
+Readiness needs only counts per tile: an element of T was touched before T unless T is the first tile of
+the instance that touches it (such an element cannot be in H either), and it is final in T iff T is the
+last one; an element evicted from H is final iff H was its last tile. So, with `new` and `ending` the
+numbers of elements whose first and last touching tile is T: size_touched = size - new, entries_touched =
+entries - new, size_final = ending, evicted_final = ending of H, flush_final = ending of the last tile.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import prod
+from math import gcd, prod
 
 import numpy as np
 
-from validation.macstream import Block, Layout
+from validation.macstream import Iterations, Layout
 
-__all__ = ["Touches", "TileEvents", "TileReplay", "element_bits"]
+__all__ = ["TileEvents", "Touches", "replay"]
 
 
-@dataclass(frozen=True)
 class Touches:
-    """First and last step at which each (instance, output element) is touched by an executed MAC of the
-    instance's own PEs, indexed by `(instance << element_bits(n_elements)) | element` (readiness is
-    tracked per instance: an instance holds its own partial sum of an element)."""
+    """First and last step at which each PE's executed MACs touch each output element: (n_pe, n_elements)
+    arrays, `first` n_steps and `last` -1 where the PE never touches the element."""
 
-    first: np.ndarray
-    last: np.ndarray
-    end: int  # number of steps
+    def __init__(self, layout: Layout, first: np.ndarray, last: np.ndarray) -> None:
+        self.layout, self.first, self.last = layout, first, last
+        self._per_instance: dict[frozenset[str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def per_instance(self, served: frozenset[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(instance, first step, last step) of every element an instance of `served` memories touches."""
+        if served not in self._per_instance:
+            # PEs as spatial loop axes (last loop first): reducing the served ones leaves instances in order.
+            n_elem = self.first.shape[1]
+            grid = list(reversed(self.layout.s_sizes)) + [n_elem]
+            axes = tuple(k for k, sl in enumerate(reversed(self.layout.nest.spatial)) if sl.array_dim in served)
+            last = self.last.reshape(grid).max(axis=axes).reshape(-1)
+            touched = np.flatnonzero(last >= 0)
+            first = self.first.reshape(grid).min(axis=axes).reshape(-1)[touched]
+            self._per_instance[served] = (touched // n_elem, first, last[touched])
+        return self._per_instance[served]
 
 
 @dataclass(frozen=True)
 class TileEvents:
-    """One row per (instance, executed tile) (grouped by block, not sorted); one flush row per instance."""
+    """One row per executed (instance, tile), instance by instance and tiles in time order: rows
+    starts[i]:starts[i+1] are instance i's. Flushes: one per instance (0 for an instance without tiles)."""
 
-    inst: np.ndarray
-    tile: np.ndarray
+    starts: np.ndarray
     size: np.ndarray
     entries: np.ndarray
     evicted: np.ndarray
-    first_of_instance: np.ndarray  # bool: the instance held nothing before this tile
     entries_touched: np.ndarray
     size_touched: np.ndarray
     size_final: np.ndarray
     evicted_final: np.ndarray
-    flush_inst: np.ndarray
     flush_size: np.ndarray
     flush_final: np.ndarray
 
-
-IRRELEVANT = {"W": "B", "I": "K", "O": "C"}  # the one uncoupled dimension each operand does not depend on
-_FIELDS = ("inst", "tile", "size", "entries", "evicted", "first_of_instance", "entries_touched", "size_touched",
-           "size_final", "evicted_final")
-
-
-def _sorted_unique(keys: np.ndarray) -> np.ndarray:
-    keys = np.sort(keys)
-    if keys.size:
-        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
-    return keys
+    @property
+    def first_entries(self) -> np.ndarray:
+        """Per instance, the entries of its first executed tile (0 without tiles)."""
+        has = self.starts[1:] > self.starts[:-1]
+        out = np.zeros(has.size, dtype=self.entries.dtype)
+        out[has] = self.entries[self.starts[:-1][has]]
+        return out
 
 
-def element_bits(n_elements: int) -> int:
-    """Bits of an element id inside the packed (instance, element) key `(inst << bits) | element`."""
-    return max(1, int(n_elements - 1).bit_length())
+@dataclass(frozen=True)
+class _Box:
+    """One component that inner loops vary: its box axis has `n` cells, cell x = row part + lo + g*x."""
+
+    n: int
+    g: int
 
 
-class TileReplay:
-    def __init__(self, layout: Layout, op: str, top: int, served: frozenset[str], touches: Touches | None) -> None:
-        self.op = op
-        self.layout = layout
-        self.inner = prod(layout.t_sizes[:top])
-        self.inst_of_pe, self.n_inst = layout.instances(served)
-        self.eb = element_bits(layout.n_elements(op))
-        self.spans_blocks = self.inner > layout.block_steps
-        slots = 2 if self.spans_blocks else layout.block_steps // self.inner + 1
-        self.sb = int(slots - 1).bit_length()  # bits of the slot (0 = carried buffer, s >= 1 = s-th tile)
-        if int(self.n_inst - 1).bit_length() + self.eb + self.sb > 62:
-            raise ValueError("layer too large for 63-bit (instance, element, slot) keys; use smaller blocks")
-        self.touches = touches
-        self._plan(layout, op, top, served)
-        self.held = np.empty(0, dtype=np.int64)  # sorted keys (inst << eb) | element
-        # Register banks with one replayed PE each (tiles = steps, one element per tile): column by column.
-        self.per_pe = top == 0 and self.kept_inst.size == self.n_inst
-        self.carried = np.full(self.kept_inst.size, -1, dtype=np.int64)  # per replayed PE (per_pe only)
-        self.open: list[np.ndarray] = []
-        self.rows: list[dict[str, np.ndarray]] = []
+class _Grouping:
+    """Which iteration-tensor axes are inner, instance and tile axes of one grouping, and the row forms."""
 
-    def _plan(self, layout: Layout, op: str, top: int, served: frozenset[str]) -> None:
-        """Which (step, PE) records to look at, and which neighbours may repeat a record of the same group.
+    def __init__(self, layout: Layout, op: str, top: int, served: frozenset[str]) -> None:
+        comps = layout.components(op)
+        comp_of = {dim: (ci, coef) for ci, comp in enumerate(comps) for dim, coef in comp.coefs.items() if coef}
+        self.shape = layout.shape
+        self.free, self.inst_axes, self.tile_axes = [], [], []
+        inner: dict[int, list[tuple[int, int]]] = {}  # component -> [(axis, coefficient of its digit)]
+        row_coef: dict[int, dict[int, int]] = {ci: {} for ci in range(len(comps))}
+        for a, axis in enumerate(layout.axes):
+            ci, coef = comp_of.get(axis.dim, (None, 0))
+            if axis.temporal is not None and axis.temporal >= top:
+                self.tile_axes.append(a)
+            elif axis.spatial is not None and axis.array_dim not in served:
+                self.inst_axes.append(a)
+            elif ci is None or axis.size == 1:
+                self.free.append(a)
+                continue
+            else:
+                inner.setdefault(ci, []).append((a, coef * axis.weight))
+                continue
+            if ci is not None:
+                row_coef[ci][a] = coef * axis.weight
+        self.n_inst = prod(self.shape[a] for a in self.inst_axes)
+        self.n_tiles = prod(self.shape[a] for a in self.tile_axes)
+        self.inner = [sorted(inner[ci], key=lambda ac: -abs(ac[1])) for ci in sorted(inner)]
+        # Row parts over the tile loops only: the instance parts cancel between rows of one instance.
+        self.box_rows = [self._tile_form(row_coef[ci]) for ci in sorted(inner)]
+        # The components no inner loop varies, packed into one key: a mixed radix over their ranges.
+        key, radix = {}, 1
+        for ci in range(len(comps)):
+            if ci not in inner:
+                for a, coef in row_coef[ci].items():
+                    key[a] = key.get(a, 0) + coef * radix
+                radix *= 1 + sum(abs(coef) * (self.shape[a] - 1) for a, coef in row_coef[ci].items())
+        self.key = self._tile_form(key) if any(key.get(a) for a in self.tile_axes) else None
 
-        Loops over the dimension the operand does not depend on (W: B, I: K, O: C) that run inside one
-        tile of one instance (temporal loops below `top`, spatial loops on served array dimensions) repeat
-        the same elements with the same validity unless they overshoot: only their first value is
-        replayed (`index`). Other inner loops and served spatial loops may still repeat elements: a
-        record equal to its neighbour one digit earlier is dropped before sorting (`_records`)."""
-        nest, bt = layout.nest, layout.block_top
-        dim = IRRELEVANT[op]
-        droppable = dim not in layout.overshoots
-        t_drop = [droppable and t < top and nest.temporal[t].dim == dim and layout.t_sizes[t] > 1 for t in range(bt)]
-        s_drop = [droppable and sl.array_dim in served and sl.dim == dim and sl.size > 1 for sl in nest.spatial]
-        self.index = None
-        if any(t_drop) or any(s_drop):
-            self.full_shape = tuple(reversed(layout.t_sizes[:bt])) + tuple(reversed(layout.s_sizes))
-            self.index = tuple(0 if d else slice(None) for d in list(reversed(t_drop)) + list(reversed(s_drop)))
-        kept_t = [t for t in range(bt) if not t_drop[t]]
-        stride = {t: prod(layout.t_sizes[u] for u in kept_t if u < t) for t in kept_t}
-        self.steps = prod(layout.t_sizes[t] for t in kept_t)  # replayed steps per block
-        if not self.spans_blocks:
-            self.inner_rows = prod(layout.t_sizes[t] for t in kept_t if t < top)  # replayed steps per tile
-        self.step_neighbours = [(stride[t], layout.t_sizes[t]) for t in kept_t
-                                if t < top and layout.t_sizes[t] > 1 and stride[t] < self.steps]
-        pe = np.arange(layout.n_pe)
-        kept_pe = np.ones(layout.n_pe, dtype=bool)
-        for s, drop in enumerate(s_drop):
-            if drop:
-                kept_pe &= (pe // layout.s_stride[s]) % nest.spatial[s].size == 0
-        pe = pe[kept_pe]
-        self.kept_inst = self.inst_of_pe[kept_pe]
-        self.pe_key = self.kept_inst << self.eb
-        kept_s = [s for s in range(len(nest.spatial)) if not s_drop[s]]
-        self.pe_neighbours = [
-            (prod(nest.spatial[u].size for u in kept_s if u < s), (pe // layout.s_stride[s]) % sl.size > 0)
-            for s, sl in enumerate(nest.spatial) if s in kept_s and sl.array_dim in served and sl.size > 1
-        ]
+    def _tile_form(self, coefs: dict[int, int]) -> np.ndarray:
+        """A linear form over the tile axes, per tile."""
+        out = np.zeros([self.shape[a] for a in self.tile_axes], dtype=np.int64)
+        for k, a in enumerate(self.tile_axes):
+            if coefs.get(a):
+                out += (np.arange(self.shape[a]) * coefs[a]).reshape([-1] + [1] * (len(self.tile_axes) - k - 1))
+        return out.reshape(-1).astype(np.int32) if np.abs(out).max(initial=0) < 1 << 30 else out.reshape(-1)
 
-    # -- feeding ---------------------------------------------------------------------------------------
-    def _records(self, grid: np.ndarray) -> np.ndarray:
-        """Mask of the (step, PE) records to keep: executed MACs that do not repeat a same-tile neighbour."""
-        keep = grid >= 0
-        steps = np.arange(grid.shape[0])[:, None]
-        for shift, size in self.step_neighbours:
-            same = grid[shift:] == grid[:-shift]
-            same &= ((steps[shift:] // shift) % size) > 0
-            keep[shift:] &= ~same
-        for shift, later in self.pe_neighbours:
-            same = grid[:, shift:] == grid[:, :-shift]
-            same &= later[shift:]
-            keep[:, shift:] &= ~same
-        return keep
+    def boxes(self, its: Iterations) -> tuple[np.ndarray, list[_Box]]:
+        """The tile boxes: a bool array (cells of each boxed component..., instance * tile)."""
+        order = self.free + [a for group in self.inner for a, _ in group] + self.inst_axes + self.tile_axes
+        sizes = [prod(self.shape[a] for a, _ in group) for group in self.inner]
+        d = its.tensor(order, any_over=len(self.free)).reshape(sizes + [self.n_inst * self.n_tiles])
+        boxes = []
+        for c, group in enumerate(self.inner):
+            d, box = _onto_cells(d, c, group, [self.shape[a] for a, _ in group])
+            boxes.append(box)
+        return d, boxes
 
-    def feed(self, block: Block, grid: np.ndarray) -> None:
-        """`grid`: (steps, PEs) element ids of this operand, -1 where no MAC executes."""
-        if self.index is not None:
-            grid = grid.reshape(self.full_shape)[self.index].reshape(self.steps, -1)
-        if self.per_pe:
-            self._feed_columns(block, grid)
-            return
-        keep = self._records(grid)
-        if self.spans_blocks:
-            self.open.append(_sorted_unique((self.pe_key[None, :] | grid)[keep]))
-            if (block.step0 + block.n_steps) % self.inner == 0:
-                self._close(block.step0 // self.inner)
-            return
-        slot = (np.arange(self.steps, dtype=np.int64) // self.inner_rows + 1)[:, None]
-        keys = (((self.pe_key[None, :] | grid) << self.sb) | slot)[keep]
-        self._advance(_sorted_unique(np.concatenate([self.held << self.sb, keys])), block.step0 // self.inner)
 
-    def _close(self, tile: int) -> None:
-        ie = _sorted_unique(np.concatenate(self.open)) if self.open else np.empty(0, dtype=np.int64)
-        self.open = []
-        self._advance(_sorted_unique(np.concatenate([self.held << self.sb, (ie << self.sb) | 1])), tile)
+def _onto_cells(d: np.ndarray, axis: int, group: list[tuple[int, int]], sizes: list[int]) -> tuple[np.ndarray, _Box]:
+    """OR the positions of `axis` (the flattened loops of `group`, coefficients in decreasing magnitude)
+    onto the cells of their component value."""
+    coefs = [coef for _, coef in group]
+    g = 0
+    for coef in coefs:
+        g = gcd(g, abs(coef))
+    value = np.zeros(sizes, dtype=np.int64)
+    for k, coef in enumerate(coefs):
+        value += (np.arange(sizes[k]) * coef).reshape([-1] + [1] * (len(sizes) - k - 1))
+    cell = ((value - value.min()) // g).reshape(-1)
+    box = _Box(int(cell.max()) + 1, g)
+    if np.array_equal(cell, np.arange(cell.size)):
+        return d, box
+    if len(coefs) == 1:  # one loop with a negative coefficient: its cells in reverse
+        return np.flip(d, axis), box
+    # For each position of the other loops, the last loop's positions reach an arithmetic run of cells.
+    last, step = sizes[-1], coefs[-1] // g
+    lead = (slice(None),) * axis
+    runs = d.reshape(d.shape[:axis] + (cell.size // last, last) + d.shape[axis + 1:])
+    out = np.zeros(d.shape[:axis] + (box.n,) + d.shape[axis + 1:], dtype=bool)
+    for o, base in enumerate(cell[::last].tolist()):
+        end = base + step * last
+        out[lead + (slice(base, end if end >= 0 else None, step),)] |= runs[lead + (o,)]
+    return out, box
 
-    def _feed_columns(self, block: Block, grid: np.ndarray) -> None:
-        """One PE per instance and one step per tile: each tile is one element, H the PE's last one.
 
-        The executed MACs are taken PE by PE (column-major), so each record's predecessor in the same
-        register bank is the record before it, or the element carried in from earlier blocks."""
-        pes, rows = np.nonzero((grid >= 0).T)
-        elem = grid[rows, pes]
-        first_of_pe = np.ones(rows.size, dtype=bool)
-        first_of_pe[1:] = pes[1:] != pes[:-1]
-        held = np.empty_like(elem)
-        held[1:] = elem[:-1]
-        held[first_of_pe] = self.carried[pes[first_of_pe]]
-        inst = self.kept_inst[pes]
-        tile = block.step0 + rows
-        changed = held != elem
-        gone = changed & (held >= 0)
-        row = {"inst": inst, "tile": tile, "size": np.ones(rows.size, dtype=np.int64),
-               "entries": changed.astype(np.int64), "evicted": gone.astype(np.int64), "first_of_instance": held < 0}
-        if self.touches is not None:
-            ie = (inst << self.eb) | elem
-            first, last = self.touches.first[ie], self.touches.last[ie]
-            row["size_touched"] = (first < tile).astype(np.int64)
-            row["entries_touched"] = (changed & (first < tile)).astype(np.int64)
-            row["size_final"] = (last <= tile).astype(np.int64)
-            last_held = self.touches.last[(inst << self.eb) | np.maximum(held, 0)]
-            row["evicted_final"] = (gone & (last_held < tile)).astype(np.int64)
-        self.rows.append(row)
-        last_of_pe = np.ones(rows.size, dtype=bool)
-        last_of_pe[:-1] = first_of_pe[1:]
-        self.carried[pes[last_of_pe]] = elem[last_of_pe]
-        has = self.carried >= 0
-        self.held = np.sort((self.kept_inst[has] << self.eb) | self.carried[has])
+class _Rows:
+    """The executed (instance, tile) rows of a grouping, instance by instance, tiles in time order, as a
+    grid (A, L) whose consecutive entries along L are consecutive executed tiles of one instance.
 
-    # -- one batch of complete tiles -------------------------------------------------------------------
-    def _advance(self, keys: np.ndarray, tile0: int) -> None:
-        """`keys`: sorted unique (inst, element, slot); slot 0 = carried buffer, slot s >= 1 = tile tile0+s-1."""
-        if keys.size == 0:
-            return
-        sb = self.sb
-        ie, slot = keys >> sb, keys & ((1 << sb) - 1)
-        gkey = ((ie >> self.eb) << sb) | slot
-        counts = np.bincount(gkey, minlength=self.n_inst << sb)
-        groups = np.flatnonzero(counts)  # present (instance, slot) pairs, by instance then slot
-        n = groups.size
-        g_size, g_inst, g_slot = counts[groups], groups >> sb, groups & ((1 << sb) - 1)
-        lookup = np.empty(counts.size, dtype=np.int64)
-        lookup[groups] = np.arange(n)
-        gi = lookup[gkey]  # compressed group of every record
-        has_pred = np.zeros(n, dtype=bool)
-        has_pred[1:] = g_inst[1:] == g_inst[:-1]
-        has_next = np.zeros(n, dtype=bool)
-        has_next[:-1] = has_pred[1:]
-        # Successive residencies of one (instance, element) are neighbours in `keys`; a record was in its
-        # group's predecessor iff the record before it is the same element one present group earlier
-        # (of the same instance, which the same element key implies).
-        in_pred = np.zeros(keys.size, dtype=bool)
-        in_pred[1:] = (ie[1:] == ie[:-1]) & (gi[:-1] == gi[1:] - 1)
-        in_next = np.zeros(keys.size, dtype=bool)
-        in_next[:-1] = in_pred[1:]
-        inter = np.bincount(gi[in_pred], minlength=n)
-        pred_size = np.zeros(n, dtype=np.int64)
-        pred_size[1:] = g_size[:-1]
-        tile = tile0 + g_slot - 1
-        row = {"inst": g_inst, "tile": tile, "size": g_size, "entries": g_size - inter,
-               "evicted": np.where(has_pred, pred_size - inter, 0), "first_of_instance": ~has_pred}
-        if self.touches is not None:
-            first, last = self.touches.first[ie], self.touches.last[ie]
-            start = tile * self.inner
-            rec_start = start[gi]
-            before = first < rec_start
-            row["size_touched"] = np.bincount(gi[before], minlength=n)
-            row["entries_touched"] = np.bincount(gi[before & ~in_pred], minlength=n)
-            row["size_final"] = np.bincount(gi[last < rec_start + self.inner], minlength=n)
-            nxt = np.minimum(gi + 1, n - 1)
-            leaving = has_next[gi] & ~in_next & (last < start[nxt])
-            row["evicted_final"] = np.bincount(nxt[leaving], minlength=n)
-        real = g_slot >= 1
-        self.rows.append({k: v[real] for k, v in row.items()})
-        self.held = ie[~has_next[gi]]
+    Usually every instance executes the same tiles (validity rarely depends on the PE): the grid is then
+    (instance, shared tile), and whatever depends on the tile only is computed once per tile (shape
+    (1, L)). Otherwise it is one chain (1, all rows) in which each instance's first row has no link."""
 
-    # -- end of the layer ------------------------------------------------------------------------------
-    def finish(self) -> TileEvents:
-        if self.open:
-            raise AssertionError("a tile spanning blocks was left open at the end of the layer")
-        cat = {}
-        for f in _FIELDS:
-            parts = [r[f] for r in self.rows if f in r]
-            cat[f] = np.concatenate(parts) if parts else None
-        if cat["inst"] is None:
-            cat["inst"] = cat["tile"] = cat["size"] = cat["entries"] = cat["evicted"] = np.zeros(0, dtype=np.int64)
-            cat["first_of_instance"] = np.zeros(0, dtype=bool)
-        for f in ("entries_touched", "size_touched", "size_final", "evicted_final"):
-            if cat[f] is None:
-                cat[f] = np.zeros_like(cat["size"])
-        h_inst = self.held >> self.eb
-        flush_inst, flush_size = np.unique(h_inst, return_counts=True)
-        if self.touches is not None:
-            done = self.touches.last[self.held] < self.touches.end
-            flush_final = np.bincount(h_inst[done], minlength=self.n_inst)[flush_inst]
+    def __init__(self, executed: np.ndarray, n_inst: int, n_tiles: int) -> None:
+        grid = executed.reshape(n_inst, n_tiles)
+        self.n_tiles = n_tiles
+        self.shared = bool((grid == grid[:1]).all())
+        if self.shared:
+            self.every = bool(grid[0].all())
+            self.tiles = np.arange(n_tiles) if self.every else np.flatnonzero(grid[0])
+            counts = np.full(n_inst, self.tiles.size)
         else:
-            flush_final = np.zeros_like(flush_size)
-        return TileEvents(**cat, flush_inst=flush_inst, flush_size=flush_size, flush_final=flush_final)
+            self.ids = np.flatnonzero(executed)  # instance * n_tiles + tile
+            counts = np.diff(np.searchsorted(self.ids, np.arange(n_inst + 1) * n_tiles))
+            self.tiles = self.ids - np.repeat(np.arange(n_inst) * n_tiles, counts)
+        self.starts = np.concatenate(([0], np.cumsum(counts)))
+        self.n = int(self.starts[-1])
+        self.grid = (n_inst, self.tiles.size) if self.shared else (1, self.n)
+        self.has = counts > 0
+        self.first = self.starts[:-1][self.has]
+        self.last = self.starts[1:][self.has] - 1
+        self.linked = np.ones((1, self.grid[1]), dtype=bool)  # the row has a previous row (its H)
+        self.linked[0, slice(0, 1) if self.shared else self.first] = False
+
+    def change(self, per_tile: np.ndarray) -> np.ndarray:
+        """Per linked row, the change of a tile form from the previous row, (1, L)."""
+        value = per_tile[self.tiles]
+        out = np.zeros((1, value.size), dtype=value.dtype)
+        np.subtract(value[1:], value[:-1], out=out[0, 1:])
+        return out
+
+    def columns(self, d: np.ndarray) -> np.ndarray:
+        """`d` (..., instance * tile) at the executed rows only."""
+        if self.shared and self.every:
+            return d
+        # np.take keeps the result C-ordered (indexing the last axis would make it the fastest one).
+        if self.shared:
+            grid = np.take(d.reshape(d.shape[:-1] + (self.has.size, self.n_tiles)), self.tiles, axis=-1)
+            return grid.reshape(d.shape[:-1] + (self.n,))
+        return np.take(d, self.ids, axis=-1)
+
+    def count(self, inst: np.ndarray, tile: np.ndarray, single: bool) -> np.ndarray:
+        """Per row, how many of the (instance, tile) pairs fall on it (all on executed rows); `single`:
+        at most one does (uint8 result)."""
+        ids = inst * self.n_tiles + tile
+        if single:
+            per_id = np.zeros(self.has.size * self.n_tiles, dtype=np.uint8)
+            per_id[ids] = 1
+        else:
+            per_id = np.bincount(ids, minlength=self.has.size * self.n_tiles).astype(np.int32)
+        return self.columns(per_id)
+
+    def previous(self, values: np.ndarray) -> np.ndarray:
+        """Per row, `values` of the instance's previous row (0 for its first)."""
+        out = np.empty_like(values)
+        out[1:] = values[:-1]
+        out[self.first] = 0
+        return out
+
+    def flush(self, values: np.ndarray) -> np.ndarray:
+        """Per instance, `values` of its last row (0 without rows)."""
+        out = np.zeros(self.has.size, dtype=values.dtype)
+        out[self.has] = values[self.last]
+        return out
+
+
+def replay(layout: Layout, its: Iterations, op: str, top: int, served: frozenset[str],
+           touches: Touches | None = None) -> TileEvents:
+    """Tile events of one grouping; `touches` given for output readiness."""
+    gr = _Grouping(layout, op, top, served)
+    d, boxes = gr.boxes(its)
+    n_cells = prod(b.n for b in boxes)
+    cells = d.reshape(n_cells, gr.n_inst * gr.n_tiles)
+    rows = _Rows(cells.any(axis=0) if boxes else cells[0], gr.n_inst, gr.n_tiles)
+    # A row's H is the previous row; it can share elements only if the components rows fix agree and
+    # every boxed component's shift keeps the boxes overlapping.
+    match = rows.linked.copy()
+    if gr.key is not None:
+        match &= rows.change(gr.key) == 0
+    shifts = []
+    for box, parts in zip(boxes, gr.box_rows):
+        delta = rows.change(parts)
+        shift = delta // box.g
+        match &= (delta == shift * box.g) & (np.abs(shift) < box.n)
+        shifts.append(shift)
+    if boxes:
+        sel = rows.columns(d)
+        size = sel.reshape(n_cells, rows.n).sum(axis=0, dtype=np.int32)
+        inter = _intersections(sel, boxes, shifts, match, rows.grid)
+    else:  # one element per tile: every count is 0 or 1
+        size = np.ones(rows.n, dtype=np.uint8)
+        inter = np.broadcast_to(match, rows.grid).reshape(-1).view(np.uint8)
+    entries, evicted = size - inter, rows.previous(size) - inter
+    flush_size = rows.flush(size)
+    if touches is None:
+        zeros = np.zeros(rows.n, dtype=size.dtype)
+        return TileEvents(rows.starts, size, entries, evicted, zeros, zeros, zeros, zeros, flush_size,
+                          np.zeros_like(flush_size))
+    new, ending = _first_and_last_tiles(layout, touches, top, served, rows, not boxes)
+    return TileEvents(rows.starts, size, entries, evicted, entries - new, size - new, ending, rows.previous(ending),
+                      flush_size, rows.flush(ending))
+
+
+def _intersections(sel: np.ndarray, boxes: list[_Box], shifts: list[np.ndarray], match: np.ndarray,
+                   grid: tuple[int, int]) -> np.ndarray:
+    """|T & H| of every row where `match` (H = the row before), 0 elsewhere: the AND of the two boxes,
+    overlapped by the row's shift. Rows with the same shift are done together, on all rows at once
+    (consecutive rows are neighbouring columns) while the shifts are few, else on their own columns."""
+    n = sel.shape[-1]
+    inter = np.zeros(grid, dtype=np.int32)
+    code = np.zeros(shifts[0].shape, dtype=np.int64)
+    for box, s in zip(boxes, shifts):
+        code = code * (2 * box.n - 1) + s + box.n - 1
+    code = np.where(match, code, -1)
+    span = prod(2 * box.n - 1 for box in boxes)
+    values = np.flatnonzero(np.bincount(code.reshape(-1) + 1, minlength=span + 1)[1:]) if span <= 4 * code.size \
+        else np.unique(code[match])
+    for value in values:
+        step = [int(v) - box.n + 1 for v, box in zip(_digits(int(value), [2 * b.n - 1 for b in boxes]), boxes)]
+        cur = tuple(slice(max(0, -s), box.n - max(0, s)) for s, box in zip(step, boxes))
+        prev = tuple(slice(max(0, s), box.n + min(0, s)) for s, box in zip(step, boxes))
+        if values.size <= 4:
+            both = sel[cur + (slice(1, None),)] & sel[prev + (slice(None, -1),)]
+            count = np.zeros(n, dtype=np.int32)
+            np.add.reduce(both.reshape(-1, n - 1), axis=0, dtype=np.int32, out=count[1:])
+            inter += np.where(code == value, count.reshape(grid), 0)
+        else:
+            group = np.flatnonzero(np.broadcast_to(code == value, grid))
+            both = np.take(sel[cur], group, axis=-1) & np.take(sel[prev], group - 1, axis=-1)
+            inter.reshape(-1)[group] = np.add.reduce(both.reshape(-1, group.size), axis=0, dtype=np.int32)
+    return inter.reshape(-1)
+
+
+def _digits(value: int, radix: list[int]) -> list[int]:
+    """Mixed-radix digits of `value`, most significant first."""
+    out = []
+    for r in reversed(radix):
+        value, digit = divmod(value, r)
+        out.append(digit)
+    return out[::-1]
+
+
+def _first_and_last_tiles(layout: Layout, touches: Touches, top: int, served: frozenset[str], rows: _Rows,
+                          single: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, how many elements the instance touches first, and last, in that tile (`single`: tiles of
+    one element)."""
+    inst, first, last = touches.per_instance(served)
+    inner = prod(layout.t_sizes[:top])
+    return rows.count(inst, first // inner, single), rows.count(inst, last // inner, single)

@@ -1,4 +1,4 @@
-"""The MAC iterations of a loop nest, generated in step order, one block of temporal steps at a time.
+"""The loop iterations of a nest: one boolean tensor over all of them, and the index forms of every MAC.
 
 A *step* is one iteration of the temporal loops (step id = mixed radix over `nest.temporal`, innermost
 loop least significant, so step ids are time order). A *PE* is one combination of the spatial loops
@@ -6,16 +6,21 @@ loop least significant, so step ids are time order). A *PE* is one combination o
 iteration; it executes a MAC when every dimension index is in range and, with the boundary filter,
 when both spatial axes pair a real input with a tap that reaches a real output.
 
+The *iteration tensor* has one axis per loop: the temporal loops outer to inner, then the spatial loops
+last to first, so that its flat (C-order) index is `step * n_pe + pe`. `Iterations` evaluates, for
+every iteration, whether it executes a MAC and whether it adds a real input to a real output.
+
 A dimension's index is a mixed-radix number over its loops: its spatial loops first (in the order of
 `nest.spatial`), then its temporal loops from inner to outer, the first one least significant.
 
-Each MAC names one element per operand. Element ids are flat indices over the operand's dimensions
+Each MAC names one element per operand. Element ids are flat indices over the operand's *components*
 (W: G, K, C, wy, wx; I: B, G, C, iy, ix; O: B, G, K, oy, ox) where the per-axis index is the one the
 counting rules use (design.md): with the filter the true indices; without it ZigZag's own relation
 (input-centric: o = alpha*i + beta*f from `nest.dense_relation`; output-centric: i = s*o + d*f, padding
-positions being elements like any other). Independently of the counting index, every MAC also carries
-the *true* tensor indices used for the arithmetic (-1 where the MAC reaches no real output, or reads a
-padding position).
+positions being elements like any other). Every component is `(linear form over dimension indices +
+const) // divisor`, the division exact on executed MACs (the divisor is the stride of the filtered output
+index of an input-centric layer, 1 otherwise). Independently of the counting index, every MAC also has
+the *true* tensor indices used for the arithmetic (`true_out`, `true_in`).
 """
 
 from __future__ import annotations
@@ -27,62 +32,68 @@ import numpy as np
 
 from zz_event.nest import LoopNest
 
-__all__ = ["Layout", "Block", "blocks"]
+__all__ = ["Axis", "Component", "Form", "Iterations", "Layout"]
 
 UNCOUPLED = ("B", "G", "K", "C")
 
 
 @dataclass(frozen=True)
-class _Digit:
+class Axis:
+    """One loop of the nest, i.e. one axis of the iteration tensor."""
+
+    dim: str
     size: int
-    weight: int
+    weight: int  # the loop's digit weight in its dimension's index
     temporal: int | None  # index into nest.temporal
     spatial: int | None  # index into nest.spatial
+    array_dim: str | None  # spatial loops: the array dimension it is unrolled on
+
+
+@dataclass(frozen=True)
+class Component:
+    """One index of a flat element id: (sum of coefs[dim] * index(dim) + const) // divisor, in [0, extent)."""
+
+    extent: int
+    coefs: dict[str, int]
+    const: int = 0
+    divisor: int = 1
 
 
 class Layout:
-    """Static facts about a nest: digits of every dimension, PE grid, element spaces, block size."""
+    """Static facts about a nest: loops and digits of every dimension, PE grid, element spaces, blocks."""
 
-    def __init__(self, nest: LoopNest, filtered: bool, block_iterations: int = 1 << 19) -> None:
+    def __init__(self, nest: LoopNest, filtered: bool, block_iterations: int = 1 << 15) -> None:
         self.nest = nest
         self.filtered = filtered
         self.t_sizes = [int(loop.size) for loop in nest.temporal]
         self.s_sizes = [int(sl.size) for sl in nest.spatial]
         self.n_steps = prod(self.t_sizes)
         self.n_pe = prod(self.s_sizes)
-        self.t_stride = [prod(self.t_sizes[:t]) for t in range(len(self.t_sizes))]
         self.s_stride = [prod(self.s_sizes[:s]) for s in range(len(self.s_sizes))]
         self.pos_y, self.pos_x = nest.position_dims
         dims = UNCOUPLED + (self.pos_y, self.pos_x, "FY", "FX")
-        self.digits: dict[str, list[_Digit]] = {}
-        self.overshoots: set[str] = set()
-        for dim in dims:
-            digits, weight = [], 1
-            for s, sl in enumerate(nest.spatial):
-                if sl.dim == dim:
-                    digits.append(_Digit(sl.size, weight, None, s))
-                    weight *= sl.size
-            for t, loop in enumerate(nest.temporal):
-                if loop.dim == dim:
-                    digits.append(_Digit(loop.size, weight, t, None))
-                    weight *= loop.size
-            self.digits[dim] = digits
-            if weight < nest.dim_size(dim):
-                raise ValueError(f"the loops over {dim} span {weight} iterations but {dim} has size "
-                                 f"{nest.dim_size(dim)}; the mapping does not cover the layer")
-            if weight > nest.dim_size(dim):
-                self.overshoots.add(dim)
         unknown = {loop.dim for loop in nest.temporal} | {sl.dim for sl in nest.spatial}
         unknown -= set(dims)
         if unknown:
             raise ValueError(f"loops over {sorted(unknown)}: not dimensions of a {nest.centric}-centric convolution")
-        # The block: the innermost temporal loops whose steps times PEs stay within the budget.
-        top = 0
-        while top < len(self.t_sizes) and prod(self.t_sizes[: top + 1]) * self.n_pe <= block_iterations:
-            top += 1
-        self.block_top = top
-        self.block_steps = prod(self.t_sizes[:top])
-        self._pe = np.arange(self.n_pe, dtype=np.int64)
+        weight = dict.fromkeys(dims, 1)
+        spatial, temporal = [], []
+        for s, sl in enumerate(nest.spatial):
+            spatial.append(Axis(sl.dim, int(sl.size), weight[sl.dim], None, s, sl.array_dim))
+            weight[sl.dim] *= sl.size
+        for t, loop in enumerate(nest.temporal):
+            temporal.append(Axis(loop.dim, int(loop.size), weight[loop.dim], t, None, None))
+            weight[loop.dim] *= loop.size
+        self.axes: tuple[Axis, ...] = tuple(reversed(temporal)) + tuple(reversed(spatial))
+        self.shape = tuple(a.size for a in self.axes)
+        self.overshoots: set[str] = set()
+        for dim in dims:
+            if weight[dim] < nest.dim_size(dim):
+                raise ValueError(f"the loops over {dim} span {weight[dim]} iterations but {dim} has size "
+                                 f"{nest.dim_size(dim)}; the mapping does not cover the layer")
+            if weight[dim] > nest.dim_size(dim):
+                self.overshoots.add(dim)
+        self.block_steps = max(1, block_iterations // self.n_pe)  # steps per block of the MAC pass
         self.extent = self._extents()
 
     # -- element spaces ------------------------------------------------------------------------------
@@ -111,105 +122,156 @@ class Layout:
     def n_elements(self, op: str) -> int:
         return prod(self.extent[op])
 
-    # -- PE groups -----------------------------------------------------------------------------------
-    def instances(self, served: frozenset[str]) -> tuple[np.ndarray, int]:
-        """Instance id of every PE for a memory whose instance serves the array dimensions `served`."""
-        inst = np.zeros(self.n_pe, dtype=np.int64)
-        radix = 1
-        for s, sl in enumerate(self.nest.spatial):
-            if sl.array_dim not in served:
-                inst += ((self._pe // self.s_stride[s]) % sl.size) * radix
-                radix *= sl.size
-        return inst, radix
+    def _spatial_axis(self, axis: str) -> list[Component]:
+        """Per spatial axis (Y, X): the counting index of W, I and O as components."""
+        nest = self.nest
+        geo = nest.geometry.y if axis == "Y" else nest.geometry.x
+        pos, tap = self.pos_y if axis == "Y" else self.pos_x, "F" + axis
+        ext = self._axis_extent(axis)
+        w = Component(ext["W"], {tap: 1})
+        if nest.centric == "input":
+            if self.filtered:
+                o = Component(ext["O"], {pos: 1, tap: -geo.dilation}, geo.pad_before, geo.stride)
+            else:
+                a, b = nest.dense_relation[axis]
+                o = Component(ext["O"], {pos: a, tap: b})
+            return [w, Component(ext["I"], {pos: 1}), o]
+        pad = geo.pad_before if self.filtered else 0
+        return [w, Component(ext["I"], {pos: geo.stride, tap: geo.dilation}, -pad), Component(ext["O"], {pos: 1})]
+
+    def components(self, op: str) -> list[Component]:
+        """The components of `op`'s counting element id, most significant first."""
+        g = self.nest.geometry
+        head = {"W": (("G", g.G), ("K", g.K), ("C", g.C)), "I": (("B", g.B), ("G", g.G), ("C", g.C)),
+                "O": (("B", g.B), ("G", g.G), ("K", g.K))}[op]
+        which = "WIO".index(op)
+        return [Component(n, {d: 1}) for d, n in head] + [self._spatial_axis(a)[which] for a in ("Y", "X")]
+
+    def true_components(self, tensor: str) -> list[Component]:
+        """Components of the true output ("O") or input ("I") index used by the arithmetic (valid where the
+        MAC adds: `Iterations.tensor(adds=True)`)."""
+        g, nest = self.nest.geometry, self.nest
+        out = tensor == "O"
+        third = "K" if out else "C"
+        head = [Component(g.B, {"B": 1}), Component(g.G, {"G": 1}), Component(nest.dim_size(third), {third: 1})]
+        for axis, geo in (("Y", g.y), ("X", g.x)):
+            pos, tap = self.pos_y if axis == "Y" else self.pos_x, "F" + axis
+            if nest.centric == "input":
+                head.append(Component(geo.out, {pos: 1, tap: -geo.dilation}, geo.pad_before, geo.stride) if out
+                            else Component(geo.inp, {pos: 1}))
+            else:
+                head.append(Component(geo.out, {pos: 1}) if out
+                            else Component(geo.inp, {pos: geo.stride, tap: geo.dilation}, -geo.pad_before))
+        return head
 
     # -- dimension indices -----------------------------------------------------------------------------
-    def dim_index(self, dim: str, steps: np.ndarray) -> np.ndarray:
-        """Index of `dim` for every (step, PE): shape broadcastable to (len(steps), n_pe)."""
-        t_part = np.zeros((len(steps), 1), dtype=np.int64)
-        s_part = np.zeros((1, self.n_pe), dtype=np.int64)
-        has_t = has_s = False
-        for d in self.digits[dim]:
-            if d.temporal is not None:
-                t_part = t_part + ((steps[:, None] // self.t_stride[d.temporal]) % d.size) * d.weight
-                has_t = True
+    def dim_tensor(self, dim: str) -> np.ndarray:
+        """Index of `dim` at every iteration, as an array broadcastable to the iteration tensor."""
+        out = np.zeros((1,) * len(self.axes), dtype=np.int64)
+        for a, axis in enumerate(self.axes):
+            if axis.dim == dim:
+                shape = [1] * len(self.axes)
+                shape[a] = axis.size
+                out = out + (np.arange(axis.size, dtype=np.int64) * axis.weight).reshape(shape)
+        return out
+
+    def _parts(self, coefs: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+        """A linear form over dimension indices as (per step, per PE) parts."""
+        n_t = len(self.t_sizes)
+        t_part = np.zeros([1] * n_t, dtype=np.int64)
+        s_part = np.zeros(self.n_pe, dtype=np.int64)
+        pe = np.arange(self.n_pe, dtype=np.int64)
+        for a in self.axes:
+            c = coefs.get(a.dim, 0) * a.weight
+            if c and a.temporal is not None:  # step ids: temporal loops outer to inner
+                t_part = t_part + (np.arange(a.size) * c).reshape([-1] + [1] * a.temporal)
+            elif c:
+                s_part += c * (pe // self.s_stride[a.spatial] % a.size)
+        return np.broadcast_to(t_part, self.t_sizes[::-1]).reshape(-1), s_part
+
+    def form(self, components: list[Component], pe_offset: np.ndarray | None = None) -> Form:
+        """The flat index over `components` (plus `pe_offset` per PE) as a function of step and PE."""
+        coefs: dict[str, int] = {}
+        const, mult, divided = 0, 1, []
+        for comp in reversed(components):
+            if comp.divisor == 1:
+                for dim, c in comp.coefs.items():
+                    coefs[dim] = coefs.get(dim, 0) + c * mult
+                const += comp.const * mult
             else:
-                s_part = s_part + ((self._pe[None, :] // self.s_stride[d.spatial]) % d.size) * d.weight
-                has_s = True
-        if has_t and has_s:
-            return t_part + s_part
-        return t_part if has_t else s_part
+                t_part, s_part = self._parts(comp.coefs)
+                divided.append((t_part + comp.const, s_part, comp.divisor, mult))
+            mult *= comp.extent
+        t_part, s_part = self._parts(coefs)
+        if pe_offset is not None:
+            s_part += pe_offset
+        return Form(t_part + const, s_part, divided)
 
 
-@dataclass
-class Block:
-    """All loop iterations of a run of consecutive steps, as (steps, PEs) arrays."""
+@dataclass(frozen=True)
+class Form:
+    """A flat index at (step, PE): t_part[step] + s_part[PE], plus components with a divisor, each
+    (t_part, s_part, divisor, mult) contributing ((t_part[step] + s_part[PE]) // divisor) * mult."""
 
-    step0: int
-    n_steps: int
-    mac: np.ndarray  # bool: this iteration executes a MAC
-    elem: dict[str, np.ndarray]  # counting element id per operand (valid where `mac`)
-    true_out: np.ndarray  # flat index into the real output tensor, -1 where it reaches no real output
-    true_in: np.ndarray  # flat index into the real input tensor, -1 for a padding position
-    dims: dict[str, np.ndarray]  # dimension index per loop dimension (broadcastable)
+    t_part: np.ndarray
+    s_part: np.ndarray
+    divided: list[tuple[np.ndarray, np.ndarray, int, int]]
 
-
-def _axis(layout: Layout, axis: str, pos: np.ndarray, tap: np.ndarray):
-    """(counting index per operand, true input, true output, pair is a MAC) along one spatial axis."""
-    nest = layout.nest
-    geo = nest.geometry.y if axis == "Y" else nest.geometry.x
-    if nest.centric == "input":
-        shifted = pos + geo.pad_before - geo.dilation * tap
-        out = shifted // geo.stride
-        real = (shifted >= 0) & (shifted % geo.stride == 0) & (out < geo.out)
-        true_in, true_out = pos, np.where(real, out, -1)
-        if layout.filtered:
-            return {"I": pos, "W": tap, "O": out}, true_in, true_out, real
-        a, b = nest.dense_relation[axis]
-        return {"I": pos, "W": tap, "O": a * pos + b * tap}, true_in, true_out, None
-    inp = pos * geo.stride + tap * geo.dilation - geo.pad_before
-    real = (inp >= 0) & (inp < geo.inp)
-    true_in, true_out = np.where(real, inp, -1), pos
-    if layout.filtered:
-        return {"I": inp, "W": tap, "O": pos}, true_in, true_out, real
-    return {"I": pos * geo.stride + tap * geo.dilation, "W": tap, "O": pos}, true_in, true_out, None
+    def at(self, steps: slice) -> np.ndarray:
+        """The index at `steps` and every PE: broadcastable to (steps, PEs)."""
+        out = self.t_part[steps, None]
+        if self.s_part.any():
+            out = out + self.s_part
+        for t_part, s_part, divisor, mult in self.divided:
+            out = out + (t_part[steps, None] + s_part) // divisor * mult
+        return out
 
 
-def _flat(parts: list[np.ndarray], extents: tuple[int, ...]) -> np.ndarray:
-    idx = np.zeros((1, 1), dtype=np.int64)
-    for part, ext in zip(parts, extents):
-        idx = idx * ext + part
-    return idx
+class Iterations:
+    """Every loop iteration: does it execute a MAC, and does that MAC add a real input to a real output (a
+    dense MAC may reach no real output or read a padding position).
 
+    Both are evaluated from per-axis conditions (dimensions in range, the boundary filter) that each
+    involve a few loops; `tensor` evaluates them at every iteration, with the iteration tensor's axes in
+    any order, so that each consumer gets the layout it reads fastest."""
 
-def make_block(layout: Layout, step0: int, n_steps: int) -> Block:
-    nest, g = layout.nest, layout.nest.geometry
-    steps = np.arange(step0, step0 + n_steps, dtype=np.int64)
-    dims = {dim: layout.dim_index(dim, steps) for dim in layout.digits}
-    shape = (n_steps, layout.n_pe)
-    mac = np.ones(shape, dtype=bool)
-    for dim in layout.overshoots:
-        mac &= dims[dim] < nest.dim_size(dim)
-    per_axis = {}
-    for axis, pos_dim in (("Y", layout.pos_y), ("X", layout.pos_x)):
-        ops, t_in, t_out, real = _axis(layout, axis, dims[pos_dim], dims["F" + axis])
-        per_axis[axis] = (ops, t_in, t_out)
-        if real is not None:
-            mac &= real
-    b, gg, k, c = dims["B"], dims["G"], dims["K"], dims["C"]
-    ey, ex = per_axis["Y"][0], per_axis["X"][0]
-    elem = {
-        "W": _flat([gg, k, c, ey["W"], ex["W"]], layout.extent["W"]),
-        "I": _flat([b, gg, c, ey["I"], ex["I"]], layout.extent["I"]),
-        "O": _flat([b, gg, k, ey["O"], ex["O"]], layout.extent["O"]),
-    }
-    (_, iy, oy), (_, ix, ox) = per_axis["Y"], per_axis["X"]
-    true_in = np.where((iy >= 0) & (ix >= 0), _flat([b, gg, c, iy, ix], (g.B, g.G, g.C, g.y.inp, g.x.inp)), -1)
-    true_out = np.where((oy >= 0) & (ox >= 0), _flat([b, gg, k, oy, ox], (g.B, g.G, g.K, g.OY, g.OX)), -1)
-    elem = {op: np.broadcast_to(e, shape) for op, e in elem.items()}
-    return Block(step0, n_steps, mac, elem, np.broadcast_to(true_out, shape), np.broadcast_to(true_in, shape), dims)
+    def __init__(self, layout: Layout) -> None:
+        nest = layout.nest
+        self.layout = layout
+        in_range = np.ones((1,) * len(layout.axes), dtype=bool)
+        for dim in layout.overshoots:
+            in_range = in_range & (layout.dim_tensor(dim) < nest.dim_size(dim))
+        real = np.ones((1,) * len(layout.axes), dtype=bool)
+        for axis, pos_dim in (("Y", layout.pos_y), ("X", layout.pos_x)):
+            geo = nest.geometry.y if axis == "Y" else nest.geometry.x
+            pos, tap = layout.dim_tensor(pos_dim), layout.dim_tensor("F" + axis)
+            if nest.centric == "input":
+                shifted = pos + geo.pad_before - geo.dilation * tap
+                real = real & (shifted >= 0) & (shifted % geo.stride == 0) & (shifted // geo.stride < geo.out)
+            else:
+                inp = pos * geo.stride + tap * geo.dilation - geo.pad_before
+                real = real & (inp >= 0) & (inp < geo.inp)
+        self._mac = in_range & real if layout.filtered else in_range
+        self._adds = self._mac & real
 
+    def tensor(self, order: list[int] | None = None, adds: bool = False, any_over: int = 0) -> np.ndarray:
+        """Executes a MAC (or, with `adds`, adds to a real output) at every iteration; axes in `order`.
 
-def blocks(layout: Layout):
-    """Blocks of `layout.block_steps` consecutive steps, in time order."""
-    for step0 in range(0, layout.n_steps, layout.block_steps):
-        yield make_block(layout, step0, layout.block_steps)
+        `any_over`: OR away the first that many axes of `order` (the conditions are ORed before they are
+        broadcast to the other axes, which gives the same tensor as ORing the full one)."""
+        order = list(range(len(self.layout.axes))) if order is None else order
+        cond = (self._adds if adds else self._mac).transpose(order)
+        cond = np.ascontiguousarray(np.logical_or.reduce(cond, axis=tuple(range(any_over))))
+        shape = [self.layout.shape[a] for a in order[any_over:]]
+        # Merge neighbouring axes the conditions both vary along, or both ignore: fewer, longer loops.
+        merged_cond, merged = [], []
+        for c, n in zip(cond.shape, shape):
+            if merged and (c == 1) == (merged_cond[-1] == 1):
+                merged_cond[-1] *= c
+                merged[-1] *= n
+            else:
+                merged_cond.append(c)
+                merged.append(n)
+        full = np.empty(merged, dtype=bool)
+        full[...] = cond.reshape(merged_cond)
+        return full.reshape(shape)

@@ -3,7 +3,7 @@
 It checks the vectorised replay of `validation.buffers`: it enumerates every (step, PE), computes each
 dimension's index digit by digit, builds every tile of every grouping as a Python set, and walks each
 instance's tiles in time order. It produces the same `TileEvents` and goes through the same direction
-and word rules (`validation.simulator._assemble`), so any difference between the two is a replay bug.
+and word rules (`validation.rules.assemble`), so any difference between the two is a replay bug.
 """
 
 from __future__ import annotations
@@ -119,36 +119,33 @@ def naive_simulate(nest: LoopNest, filtered: bool, readiness: bool):
 
 def _events(nest, grouping, tiles, first, last, end, ready) -> TileEvents:
     inner = prod(lp.size for lp in nest.temporal[: grouping[1]])
+    served = grouping[2]
+    n_inst = prod(sl.size for sl in nest.spatial if sl.array_dim not in served)
     per_inst = defaultdict(list)
     for (inst, tile), elems in sorted(tiles.items()):
         per_inst[inst].append((tile, elems))
     rows = defaultdict(list)
-    flush = defaultdict(list)
-    served = grouping[2]
-    for inst, seq in sorted(per_inst.items()):
+    starts, flush_size, flush_final = [0], [0] * n_inst, [0] * n_inst
+    for inst in range(n_inst):
         f_of = {e: v for (sv, i, e), v in first.items() if sv == served and i == inst}
         l_of = {e: v for (sv, i, e), v in last.items() if sv == served and i == inst}
         held: set = set()
-        for tile, T in seq:
+        for tile, T in per_inst[inst]:
             start = tile * inner
-            rows["inst"].append(inst), rows["tile"].append(tile), rows["size"].append(len(T))
+            rows["size"].append(len(T))
             rows["entries"].append(len(T - held)), rows["evicted"].append(len(held - T))
-            rows["first_of_instance"].append(not held)
             rows["entries_touched"].append(sum(f_of[e] < start for e in T - held) if ready else 0)
             rows["size_touched"].append(sum(f_of[e] < start for e in T) if ready else 0)
             rows["size_final"].append(sum(l_of[e] < start + inner for e in T) if ready else 0)
             rows["evicted_final"].append(sum(l_of[e] < start for e in held - T) if ready else 0)
             held = T
-        flush["flush_inst"].append(inst), flush["flush_size"].append(len(held))
-        flush["flush_final"].append(sum(l_of[e] < end for e in held) if ready else 0)
-    arr = {k: np.array(v, dtype=bool if k == "first_of_instance" else np.int64) for k, v in rows.items()}
-    if not arr:
-        arr = {k: np.zeros(0, dtype=np.int64) for k in ("inst", "tile", "size", "entries", "evicted", "entries_touched",
-                                                         "size_touched", "size_final", "evicted_final")}
-        arr["first_of_instance"] = np.zeros(0, dtype=bool)
-    fl = {k: np.array(v, dtype=np.int64) for k, v in flush.items()} or {
-        k: np.zeros(0, dtype=np.int64) for k in ("flush_inst", "flush_size", "flush_final")}
-    return TileEvents(**arr, **fl)
+        starts.append(starts[-1] + len(per_inst[inst]))
+        flush_size[inst] = len(held)
+        flush_final[inst] = sum(l_of[e] < end for e in held) if ready else 0
+    fields = ("size", "entries", "evicted", "entries_touched", "size_touched", "size_final", "evicted_final")
+    arr = {k: np.array(rows[k], dtype=np.int64) for k in fields}
+    return TileEvents(np.array(starts), **arr, flush_size=np.array(flush_size, dtype=np.int64),
+                      flush_final=np.array(flush_final, dtype=np.int64))
 
 
 def naive_result(nest: LoopNest, filtered: bool = True, readiness: bool = True):

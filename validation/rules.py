@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -89,29 +90,59 @@ class SimResult:
 
 
 @dataclass(frozen=True)
+class _Events:
+    """Element counts per event, partial and final (None: none); events starts[i]:starts[i+1] are
+    instance i's."""
+
+    partial: np.ndarray | None
+    final: np.ndarray | None
+    starts: np.ndarray
+
+    @cached_property
+    def per_instance(self) -> list[np.ndarray | None]:
+        """[partial, final] elements per instance."""
+        return [None if c is None else _segment_sums(c, self.starts) for c in (self.partial, self.final)]
+
+    def units(self, precisions: tuple[int, int], bw: int) -> np.ndarray:
+        """Port units per instance: each event's bits rounded up to `bw`."""
+        counts = [(c, p) for c, p in zip((self.partial, self.final), precisions) if c is not None]
+        moved = counts[0][0] if len(counts) == 1 else counts[0][0] + counts[1][0]
+        if moved.size == 0 or moved.max() <= 1:  # one element per event at most: round per element
+            return sum(total * -(-p // bw) for total, p in zip(self.per_instance, precisions) if total is not None)
+        bits = sum(c.astype(np.int64) * p for c, p in counts)
+        return _segment_sums(-(-bits // bw), self.starts)
+
+
+@dataclass(frozen=True)
 class _Ev:
-    """Transfer events of one direction at one level: element counts (partial, final) and instance."""
+    """Transfer events of one direction at one level: tile events, and for write-backs also the
+    end-of-layer flush (one event per instance)."""
 
-    partial: np.ndarray
-    final: np.ndarray
-    inst: np.ndarray
-
-    @staticmethod
-    def none() -> "_Ev":
-        z = np.zeros(0, dtype=np.int64)
-        return _Ev(z, z, z)
-
-    @staticmethod
-    def partial_of(counts, inst) -> "_Ev":
-        return _Ev(counts, np.zeros_like(counts), inst)
-
-    @staticmethod
-    def final_of(counts, inst) -> "_Ev":
-        return _Ev(np.zeros_like(counts), counts, inst)
+    parts: tuple[_Events, ...] = ()
 
     @property
     def elements(self) -> int:
-        return int(self.partial.sum() + self.final.sum())
+        return sum(int(c.sum()) for part in self.parts for c in part.per_instance if c is not None)
+
+
+def _partial(counts, starts) -> _Events:
+    return _Events(counts, None, starts)
+
+
+def _final(counts, starts) -> _Events:
+    return _Events(None, counts, starts)
+
+
+def _segment_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sum of values[starts[i]:starts[i+1]] for every i."""
+    lengths = starts[1:] - starts[:-1]
+    if lengths.size and (lengths == lengths[0]).all():
+        return values.reshape(lengths.size, -1).sum(axis=1, dtype=np.int64)
+    out = np.zeros(lengths.size, dtype=np.int64)
+    filled = lengths > 0
+    if filled.any():  # reduceat sums from one filled segment's start to the next one's
+        out[filled] = np.add.reduceat(values, starts[:-1][filled], dtype=np.int64)
+    return out
 
 
 def groupings(nest: LoopNest) -> dict[str, list[tuple[int, frozenset[str]]]]:
@@ -129,40 +160,40 @@ def groupings(nest: LoopNest) -> dict[str, list[tuple[int, frozenset[str]]]]:
 def _transfers(nest: LoopNest, op: str, seqs: dict, readiness: bool):
     """Per level: direction -> events; plus per level below the top its first-tile and flush events."""
     lv = nest.levels[op]
-    per_level = [{d: _Ev.none() for d in DIRECTIONS} for _ in lv]
+    per_level = [{d: _Ev() for d in DIRECTIONS} for _ in lv]
     first_tiles, flushes = [], []
     reg: TileEvents = seqs[(0, lv[0].served)]
     if op != "O":
-        per_level[0]["rd_out_to_low"] = _Ev.partial_of(reg.entries, reg.inst)
+        per_level[0]["rd_out_to_low"] = _Ev((_partial(reg.entries, reg.starts),))
     elif not readiness:
-        make = _Ev.partial_of if lv[0].psum else _Ev.final_of
-        per_level[0]["wr_in_by_low"] = make(reg.size, reg.inst)
-        per_level[0]["rd_out_to_low"] = _Ev.partial_of(reg.size, reg.inst) if lv[0].psum else _Ev.none()
+        make = _partial if lv[0].psum else _final
+        per_level[0]["wr_in_by_low"] = _Ev((make(reg.size, reg.starts),))
+        per_level[0]["rd_out_to_low"] = _Ev((_partial(reg.size, reg.starts),)) if lv[0].psum else _Ev()
     else:
-        per_level[0]["wr_in_by_low"] = _Ev(reg.size - reg.size_final, reg.size_final, reg.inst)
-        per_level[0]["rd_out_to_low"] = _Ev.partial_of(reg.size_touched, reg.inst)
+        per_level[0]["wr_in_by_low"] = _Ev((_Events(reg.size - reg.size_final, reg.size_final, reg.starts),))
+        per_level[0]["rd_out_to_low"] = _Ev((_partial(reg.size_touched, reg.starts),))
     for j in range(len(lv) - 1):
         child, comb = seqs[(lv[j].top, lv[j].served)], seqs[(lv[j].top, lv[j + 1].served)]
         if op != "O":
-            per_level[j]["wr_in_by_high"] = _Ev.partial_of(child.entries, child.inst)
-            per_level[j + 1]["rd_out_to_low"] = _Ev.partial_of(comb.entries, comb.inst)
-            first = child.first_of_instance
-            first_tiles.append(_Ev.partial_of(child.entries[first], child.inst[first]))
+            per_level[j]["wr_in_by_high"] = _Ev((_partial(child.entries, child.starts),))
+            per_level[j + 1]["rd_out_to_low"] = _Ev((_partial(comb.entries, comb.starts),))
+            first_tiles.append(_Ev((_partial(child.first_entries, np.arange(child.flush_size.size + 1)),)))
             continue
         psum = lv[j + 1].psum
         for seq, k, down_dir, up_dir in ((comb, j + 1, "rd_out_to_low", "wr_in_by_low"),
                                          (child, j, "wr_in_by_high", "rd_out_to_high")):
-            inst = np.concatenate([seq.inst, seq.flush_inst])
+            each = np.arange(seq.flush_size.size + 1)  # one flush event per instance
             if not readiness:
-                down = _Ev.partial_of(seq.entries, seq.inst) if psum else _Ev.none()
-                up_counts = np.concatenate([seq.evicted, seq.flush_size])
-                up = (_Ev.partial_of if psum else _Ev.final_of)(up_counts, inst)
+                down = _Ev((_partial(seq.entries, seq.starts),)) if psum else _Ev()
+                make = _partial if psum else _final
+                up = _Ev((make(seq.evicted, seq.starts), make(seq.flush_size, each)))
             else:
-                down = _Ev.partial_of(seq.entries_touched, seq.inst)
-                up = _Ev(np.concatenate([seq.evicted - seq.evicted_final, seq.flush_size - seq.flush_final]),
-                         np.concatenate([seq.evicted_final, seq.flush_final]), inst)
+                down = _Ev((_partial(seq.entries_touched, seq.starts),))
+                up = _Ev((_Events(seq.evicted - seq.evicted_final, seq.evicted_final, seq.starts),
+                          _Events(seq.flush_size - seq.flush_final, seq.flush_final, each)))
             per_level[k][down_dir], per_level[k][up_dir] = down, up
-        flushes.append(_Ev.final_of(child.flush_size, child.flush_inst))  # at the end every output is final
+        # At the end every output is final.
+        flushes.append(_Ev((_final(child.flush_size, np.arange(child.flush_size.size + 1)),)))
     return per_level, first_tiles, flushes
 
 
@@ -180,10 +211,8 @@ def words(ev: _Ev, level, direction: str, p_partial: int, p_final: int) -> tuple
     port = _port(level, direction, ev)
     if port is None:
         return 0, np.zeros(0, dtype=np.int64)
-    bits = ev.partial.astype(np.int64) * p_partial + ev.final.astype(np.int64) * p_final
-    units = -(-bits // port.bw_min)
-    per_instance = np.bincount(ev.inst, weights=units).astype(np.int64) if units.size else np.zeros(0, np.int64)
-    return int(units.sum()) * port.bw_min // port.bw_max, per_instance * port.bw_min // port.bw_max
+    units = sum(part.units((p_partial, p_final), port.bw_min) for part in ev.parts)
+    return int(units.sum()) * port.bw_min // port.bw_max, units * port.bw_min // port.bw_max
 
 
 def _busiest(ev_list, levels, direction, prec) -> int:

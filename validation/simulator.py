@@ -1,17 +1,21 @@
 """Reference simulator: replays every MAC of a `LoopNest` and every buffer change of every memory level.
 
-`simulate(nest, filter, readiness)` steps through the temporal loops in time order (a block of
-consecutive steps at a time, vectorised over the steps and PEs of the block), executes the MACs that
-run (every in-range iteration, or only the valid ones with the boundary filter) with real integer data,
-and replays each memory level of each operand as explicit per-instance buffers of element ids
-(`validation.buffers`). It then applies the transfer rules of design.md as stated in the spec
-docstrings (zz_event/engine/tiles.py, transfers.py, words.py, latency.py), re-implemented from the text
-in `validation.rules`; no counting code is shared with the engine. Only the input description is shared:
-`zz_event.nest.LoopNest` and `zz_event.geometry`.
+`simulate(nest, filter, readiness)` evaluates every loop iteration (`validation.macstream.Iterations`:
+does it execute a MAC, does the MAC add a real input to a real output), then steps through the temporal
+loops in time order, a block of consecutive steps at a time vectorised over the steps and PEs of the
+block, and executes the MACs that run (every in-range iteration, or only the valid ones with the
+boundary filter) with real integer data. It replays each memory level of each operand as explicit
+per-instance buffers (`validation.buffers`) and applies the transfer rules of design.md as stated in the
+spec docstrings (zz_event/engine/tiles.py, transfers.py, words.py, latency.py), re-implemented from the
+text in `validation.rules`; no counting code is shared with the engine. Only the input description is
+shared: `zz_event.nest.LoopNest` and `zz_event.geometry`.
 
-Output readiness needs, per instance of each output grouping, the first and last step at which the
-instance's MACs touch each element; they are gathered during the MAC pass and the output buffers are
-replayed in a second pass over the same blocks (kept in memory for layers up to CACHE_ITERATIONS).
+Output readiness needs, per PE, the first and last step at which its MACs touch each output element;
+the MAC pass gathers them before the buffers are replayed (in one scan over the steps when validity does
+not depend on the PE, the usual case).
+
+Memory: the MAC pass holds one block (`block_iterations`) of index arrays at a time; the buffer replay
+holds the iteration tensor of the whole layer (one byte per loop iteration) and one grouping's tiles.
 """
 
 from __future__ import annotations
@@ -20,16 +24,14 @@ from typing import IO
 
 import numpy as np
 
-from validation.buffers import TileReplay, Touches, element_bits
+from validation.buffers import Touches, replay
 from validation.maclog import MacLogWriter
-from validation.macstream import Layout, blocks
+from validation.macstream import Iterations, Layout
 from validation.reference import as_layer_data, random_data
 from validation.rules import LevelSim, SimResult, assemble, groupings as _groupings
-from zz_event.nest import OPERANDS, LoopNest
+from zz_event.nest import LoopNest
 
 __all__ = ["SimResult", "LevelSim", "simulate"]
-
-CACHE_ITERATIONS = 1 << 23  # keep the output grids for the readiness pass up to this many iterations
 
 
 def _layer_data(nest: LoopNest, data):
@@ -37,68 +39,109 @@ def _layer_data(nest: LoopNest, data):
     return d["I"].reshape(-1), d["W"].reshape(-1), d
 
 
+class _MacPass:
+    """The arithmetic of every executed MAC, block by block, and what readiness and the MAC log need."""
+
+    def __init__(self, layout: Layout, its: Iterations, data, readiness: bool, writer) -> None:
+        g = layout.nest.geometry
+        self.layout, self.writer = layout, writer
+        shape = (layout.n_steps, layout.n_pe)
+        self.mac, self.adds = its.tensor().reshape(shape), its.tensor(adds=True).reshape(shape)
+        self.i_flat, self.w_flat, self.data = _layer_data(layout.nest, data)
+        # Float copies for the products: bincount accumulates in float64 (exact for the integers used).
+        self.i_values, self.w_values = self.i_flat.astype(np.float64), self.w_flat.astype(np.float64)
+        self.n_out = g.B * g.G * g.K * g.OY * g.OX
+        self.acc = np.zeros(self.n_out + 1, dtype=np.float64)  # + one bin for iterations that add nothing
+        self.out, self.inp = layout.form(layout.true_components("O")), layout.form(layout.true_components("I"))
+        self.weight = layout.form(layout.components("W"))
+        self.touches, self._by_step = None, False
+        if readiness:  # (PE, element) tables plus one slot that non-executed iterations write to
+            shape = (layout.n_pe, layout.n_elements("O"))
+            self.key = layout.form(layout.components("O"), np.arange(layout.n_pe) * shape[1])
+            self._first = np.full(shape[0] * shape[1] + 1, layout.n_steps, dtype=np.int64)
+            self._last = np.full_like(self._first, -1)
+            self.touches = Touches(layout, self._first[:-1].reshape(shape), self._last[:-1].reshape(shape))
+            # Validity independent of the PE and an element id = step part + PE part: one scan over steps.
+            self._by_step = not self.key.divided and bool((self.mac == self.mac[:, :1]).all())
+
+    def run(self) -> None:
+        lay = self.layout
+        for step0 in range(0, lay.n_steps, lay.block_steps):
+            steps = slice(step0, min(step0 + lay.block_steps, lay.n_steps))
+            mac, adds = self.mac[steps], self.adds[steps]
+            out, inp, w_idx = self.out.at(steps), self.inp.at(steps), self.weight.at(steps)
+            # Iterations that add nothing read clipped indices and land in the last bin.
+            products = self.w_values.take(w_idx, mode="clip") * self.i_values.take(inp, mode="clip")
+            target = np.where(adds, out, self.n_out)
+            self.acc += np.bincount(target.reshape(-1), weights=np.broadcast_to(products, mac.shape).reshape(-1),
+                                    minlength=self.n_out + 1)
+            if self.touches is not None and not self._by_step:
+                self._touch(np.arange(steps.start, steps.stop), mac, self.key.at(steps))
+            if self.writer is not None:
+                self._log(step0, mac, adds, out, inp, w_idx)
+        if self.touches is not None and self._by_step:
+            self._touch_by_step()
+
+    def _touch(self, steps: np.ndarray, mac: np.ndarray, key: np.ndarray) -> None:
+        key = np.where(mac, key, self._first.size - 1).reshape(-1)
+        at = np.repeat(steps, self.layout.n_pe)  # flat operands of one type: ufunc.at's fast path
+        np.minimum.at(self._first, key, at)
+        np.maximum.at(self._last, key, at)
+
+    def _touch_by_step(self) -> None:
+        """What `_touch` finds when every PE executes at the same steps, each touching element
+        key.t_part[step] + key.s_part[PE]: the first and last executed step of each step part, spread
+        over the PEs."""
+        executed = np.flatnonzero(self.mac[:, 0])
+        if executed.size == 0:
+            return
+        part = self.key.t_part[executed]
+        lo = int(part.min())
+        first = np.full(int(part.max()) - lo + 1, self.layout.n_steps, dtype=np.int64)
+        last = np.full_like(first, -1)
+        np.minimum.at(first, part - lo, executed)
+        np.maximum.at(last, part - lo, executed)
+        seen = np.flatnonzero(last >= 0)
+        slots = (seen + lo)[:, None] + self.key.s_part
+        self._first[slots] = first[seen][:, None]
+        self._last[slots] = last[seen][:, None]
+
+    def _log(self, step0: int, mac, adds, out, inp, w_idx) -> None:
+        rows, pes = np.nonzero(mac)
+        real = adds[rows, pes]
+        t_out, t_in, w = (np.broadcast_to(a, mac.shape)[rows, pes] for a in (out, inp, w_idx))
+        if self.layout.nest.centric == "input":
+            t_out = np.where(real, t_out, -1)
+        else:
+            t_in = np.where(real, t_in, -1)
+        iv = np.where(t_in >= 0, self.i_flat[np.maximum(t_in, 0)], 0)
+        self.writer.write_block(step0, rows, pes, t_out, t_in, w, iv, self.w_flat[w])
+
+
 def simulate(nest: LoopNest, filter: bool = True, readiness: bool = True, data=None,
-             mac_log: str | IO[str] | None = None, block_iterations: int = 1 << 19) -> SimResult:
+             mac_log: str | IO[str] | None = None, block_iterations: int = 1 << 15) -> SimResult:
     """Replay `nest` MAC by MAC and buffer by buffer. `mac_log`: a path or text stream for the MAC log."""
     layout = Layout(nest, filter, block_iterations)
     g = nest.geometry
-    i_flat, w_flat, d = _layer_data(nest, data)
-    n_out = g.B * g.G * g.K * g.OY * g.OX
-    acc = np.zeros(n_out, dtype=np.float64)
-    groupings = _groupings(nest)
-    eb = element_bits(layout.n_elements("O"))
-    # Readiness: first/last touch of every (instance, output element), per instance layout of O's groupings.
-    o_instances = {served: layout.instances(served) for _, served in groupings["O"]} if readiness else {}
-    first = {sv: np.full(n << eb, np.iinfo(np.int64).max, dtype=np.int64) for sv, (_, n) in o_instances.items()}
-    last = {sv: np.full(n << eb, -1, dtype=np.int64) for sv, (_, n) in o_instances.items()}
-    replays = {(op, top, served): TileReplay(layout, op, top, served, None)
-               for op in OPERANDS for top, served in groupings[op] if op != "O" or not readiness}
+    its = Iterations(layout)
     log_stream, own_stream = (open(mac_log, "w") if isinstance(mac_log, str) else mac_log), isinstance(mac_log, str)
     writer = None
     if log_stream is not None:
         writer = MacLogWriter(log_stream, (g.B, g.G, g.K, g.OY, g.OX), (g.B, g.G, g.C, g.y.inp, g.x.inp),
                               (g.G, g.K, g.C, g.y.kernel, g.x.kernel))
-    macs = cycles = 0
-    cache: list | None = [] if readiness and layout.n_steps * layout.n_pe <= CACHE_ITERATIONS else None
+    pe_first = list(range(len(layout.t_sizes), len(layout.axes))) + list(range(len(layout.t_sizes)))
+    by_pe = its.tensor(pe_first).reshape(layout.n_pe, layout.n_steps)
+    macs = int(np.count_nonzero(by_pe))
+    cycles = int(np.count_nonzero(np.logical_or.reduce(by_pe, axis=0)))
+    arithmetic = _MacPass(layout, its, data, readiness, writer)
     try:
-        for block in blocks(layout):
-            mac = block.mac
-            macs += int(np.count_nonzero(mac))
-            cycles += int(np.count_nonzero(mac.any(axis=1)))
-            t_out, t_in, w_idx = block.true_out[mac], block.true_in[mac], block.elem["W"][mac]
-            iv = np.where(t_in >= 0, i_flat[np.maximum(t_in, 0)], 0)
-            wv = w_flat[w_idx]
-            real = t_out >= 0
-            acc += np.bincount(t_out[real], weights=(iv * wv)[real].astype(np.float64), minlength=n_out)
-            if writer is not None:
-                rows, pes = np.nonzero(mac)
-                writer.write_block(block.step0, rows, pes, t_out, t_in, w_idx, iv, wv)
-            grids = {op: np.where(mac, block.elem[op], -1) for op in OPERANDS}
-            if readiness:
-                steps = np.broadcast_to(np.arange(block.step0, block.step0 + block.n_steps)[:, None], mac.shape)[mac]
-                for sv, (inst_of_pe, _) in o_instances.items():
-                    key = ((inst_of_pe << eb)[None, :] | grids["O"])[mac]
-                    np.minimum.at(first[sv], key, steps)
-                    np.maximum.at(last[sv], key, steps)
-                if cache is not None:
-                    cache.append((block, grids["O"]))
-            for (op, _, _), replay in replays.items():
-                replay.feed(block, grids[op])
+        arithmetic.run()
         if writer is not None:
             log_stream.write(f"# summary macs={macs} compute_cycles={cycles}\n")
     finally:
         if own_stream:
             log_stream.close()
-    if readiness:
-        o_replays = {("O", top, sv): TileReplay(layout, "O", top, sv, Touches(first[sv], last[sv], layout.n_steps))
-                     for top, sv in groupings["O"]}
-        if cache is None:
-            cache = ((block, np.where(block.mac, block.elem["O"], -1)) for block in blocks(layout))
-        for block, grid in cache:
-            for replay in o_replays.values():
-                replay.feed(block, grid)
-        replays.update(o_replays)
-    seqs = {key: r.finish() for key, r in replays.items()}
-    g = nest.geometry
-    outputs = np.rint(acc).astype(np.int64).reshape(g.B, g.G, g.K, g.OY, g.OX)
-    return assemble(nest, filter, readiness, macs, cycles, seqs, outputs, d)
+    seqs = {(op, top, served): replay(layout, its, op, top, served, arithmetic.touches if op == "O" else None)
+            for op, gs in _groupings(nest).items() for top, served in gs}
+    outputs = np.rint(arithmetic.acc[:-1]).astype(np.int64).reshape(g.B, g.G, g.K, g.OY, g.OX)
+    return assemble(nest, filter, readiness, macs, cycles, seqs, outputs, arithmetic.data)
