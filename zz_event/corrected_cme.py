@@ -21,11 +21,13 @@ from zz_event.memo import LruMemo
 
 __all__ = ["CorrectedCME", "raw_figures", "correct_cme_with"]
 
+_DIRECTION_NAMES = tuple((d, str(d)) for d in DataDirection)  # enum str() is slow: once, not per level
+
 
 def raw_figures(cme: Any) -> dict:
     """ZigZag's own figures of a CME, in the summary.json shape."""
     words = {
-        str(op): [{str(d): int(acc.get(d)) for d in DataDirection} for acc in levels]
+        str(op): [{name: int(acc.data[d]) for d, name in _DIRECTION_NAMES} for acc in levels]
         for op, levels in cme.memory_word_access.items()
     }
     return {
@@ -66,11 +68,10 @@ def correct_cme_with(cme: CostModelEvaluation, result: EngineResult, variants: d
     corrected.raw = raw_figures(cme)
     corrected.engine = result
     corrected.engine_variants = variants
-    by_name = {d.value: d for d in DataDirection}
     words: dict = {}
     for layer_op in cme.memory_word_access:
         levels = result.levels[str(layer_op)]
-        words[layer_op] = [MemoryAccesses({by_name[d]: n for d, n in lc.words.items()}) for lc in levels]
+        words[layer_op] = [_four_way(MemoryAccesses, {d: lc.words[name] for d, name in _DIRECTION_NAMES}) for lc in levels]
     corrected.memory_word_access = words
     corrected.mac_energy = result.mac_energy_pj
     _memory_energy(corrected)
@@ -87,6 +88,14 @@ def correct_cme_with(cme: CostModelEvaluation, result: EngineResult, variants: d
     corrected.mac_utilization1 = corrected.ideal_cycle / max(corrected.latency_total1, 1)
     corrected.mac_utilization2 = corrected.ideal_cycle / max(corrected.latency_total2, 1)
     return corrected
+
+
+def _four_way(cls, data: dict):
+    """A ZigZag four-way record (MemoryAccesses, AccessEnergy) from a dict with all four directions,
+    without its constructor's copy and key check: this runs for every level of every mapping."""
+    record = cls.__new__(cls)
+    record.data = data
+    return record
 
 
 _RD_HIGH, _WR_HIGH = DataDirection.RD_OUT_TO_HIGH, DataDirection.WR_IN_BY_HIGH
@@ -119,7 +128,9 @@ def _memory_energy(cme: CostModelEvaluation) -> None:
             rd_low, wr_low = access.get(_RD_LOW) * read, access.get(_WR_LOW) * write
             total = (rd_high + rd_low) + (wr_high + wr_low)
             per_level.append(total)
-            per_level_further.append(AccessEnergy({_RD_HIGH: rd_high, _WR_HIGH: wr_high, _RD_LOW: rd_low, _WR_LOW: wr_low}))
+            per_level_further.append(
+                _four_way(AccessEnergy, {_RD_HIGH: rd_high, _WR_HIGH: wr_high, _RD_LOW: rd_low, _WR_LOW: wr_low})
+            )
             energy_total += total
         breakdown[layer_op], further[layer_op] = per_level, per_level_further
     cme.mem_energy_breakdown = breakdown
