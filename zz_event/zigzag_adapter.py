@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from zz_event.errors import UnsupportedLayerError
-from zz_event.memo import LruMemo
 from zz_event.geometry import AxisGeometry, ConvGeometry
+from zz_event.memo import LruMemo
 from zz_event.nest import DIRECTIONS, OPERANDS, Loop, LoopNest, MemLevel, Port, SpatialLoop
 
 __all__ = ["nest_from_cme", "context_of_cme", "mapping_of_cme", "NestContext", "CmeMapping", "geometry_from_layer",

@@ -207,9 +207,9 @@ def end_worker() -> None:
 
 
 def default_workers() -> int:
-    """A worker process when there is a spare core: on an otherwise idle 2-core machine the overlap halves
-    the correction's added time (benchmarks/correction_overhead.py prints both ways). Never a worker in a
-    child process (see EventDrivenCorrectionStage)."""
+    """A worker process when there is a spare core: on an otherwise idle 2-core machine the overlap cuts
+    the correction's added time from 60-90% of ZigZag's search to 8-25% (benchmarks/correction_overhead.py
+    prints both ways). Never a worker in a child process (see EventDrivenCorrectionStage)."""
     return 1 if (os.cpu_count() or 1) >= 2 else 0
 
 

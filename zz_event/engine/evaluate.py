@@ -29,8 +29,9 @@ def compute_cycles(nest: LoopNest, filtered: bool) -> int:
 
 
 # MACs and compute cycles do not depend on the order of the temporal loops: a dimension's temporal
-# digits (above its spatial ones) enumerate the same index range in any order, and a step executes iff
-# its Y and X configurations do. So every ordering LOMA tries of one spatial mapping shares them.
+# digits (above its spatial ones) enumerate the same index range in any order, and whether a step
+# executes depends only on the indices it covers. So every ordering LOMA tries of one spatial mapping
+# shares them (tests/test_engine_memo.py holds this against cold evaluation).
 _ORDER_FREE = LruMemo(256)
 
 
@@ -95,7 +96,7 @@ def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions()) -> Engine
 
 
 def clear_caches() -> None:
-    """Forget every memoised tile sequence and axis side (tests use it to compare cold and warm runs)."""
+    """Forget every memoised tile sequence, axis side, MAC and cycle count (tests compare cold and warm runs)."""
     from zz_event.engine.analytic import _SIDES  # noqa: PLC0415
     from zz_event.engine.transfers import _SEQUENCES  # noqa: PLC0415
 
