@@ -21,9 +21,10 @@ from pathlib import Path
 from zigzag.mapping.temporal_mapping import TemporalMappingType
 from zigzag.stages.main import MainStage
 
+from zz_event.engine.evaluate import clear_caches
 from zz_event.engine.result import EngineOptions
 from zz_event.pipeline import RunSettings, build_stages
-from zz_event.zigzag_stages import EventDrivenCorrectionStage
+from zz_event.zigzag_stages import EventDrivenCorrectionStage, end_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,7 +49,11 @@ HARDWARE = {
 
 
 def run_once(layer: dict, hardware: Path, mapping: Path, correction: list, workers: int) -> float:
-    """Wall time of one ZigZag search of the layer, with the given stages above the mapping generator."""
+    """Wall time of one ZigZag search of the layer, with the given stages above the mapping generator.
+    Cold: no worker process or engine memo is left warm by an earlier run (the memo would otherwise
+    answer a repeated search almost for free)."""
+    end_worker()
+    clear_caches()
     stages = build_stages(RunSettings(opt="energy", loma_show_progress_bar=False), correction)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:

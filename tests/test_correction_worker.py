@@ -37,7 +37,7 @@ def test_answers_equal_inline_evaluation_in_order(worker):
     context, mappings = context_and_mappings(toy_nest())
     tickets = [worker.submit(context, m, EngineOptions(), (DENSE,)) for m in mappings]
     for ticket, mapping in zip(tickets, mappings):
-        assert worker.receive(ticket) == evaluate_all(context.nest(mapping), EngineOptions(), (DENSE,))
+        assert worker.receive(ticket.number) == evaluate_all(context.nest(mapping), EngineOptions(), (DENSE,))
 
 
 def test_answers_of_abandoned_work_are_skipped(worker):
@@ -45,7 +45,7 @@ def test_answers_of_abandoned_work_are_skipped(worker):
     worker.submit(context, mappings[0], EngineOptions(), ())  # a run that stopped before reading its answers
     worker.submit(context, mappings[1], EngineOptions(), ())
     ticket = worker.submit(context, mappings[2], EngineOptions(), ())
-    assert worker.receive(ticket) == evaluate_all(context.nest(mappings[2]), EngineOptions(), ())
+    assert worker.receive(ticket.number) == evaluate_all(context.nest(mappings[2]), EngineOptions(), ())
     assert worker.in_flight == 0
 
 
@@ -55,9 +55,9 @@ def test_the_engines_error_is_raised_in_the_parent(worker):
     broken = replace(context, levels={**context.levels, "O": (replace(o_level, ports={}),)})
     ticket = worker.submit(broken, mappings[0], EngineOptions(), ())
     with pytest.raises(ValueError, match="has no port"):
-        worker.receive(ticket)
+        worker.receive(ticket.number)
     ok = worker.submit(context, mappings[0], EngineOptions(), ())  # the worker lives on
-    assert worker.receive(ok) == evaluate_all(context.nest(mappings[0]), EngineOptions(), ())
+    assert worker.receive(ok.number) == evaluate_all(context.nest(mappings[0]), EngineOptions(), ())
 
 
 def test_a_killed_worker_is_reported_and_replaced():
@@ -72,9 +72,9 @@ def test_a_killed_worker_is_reported_and_replaced():
     first.process.join()
     ticket = first.submit(context, mappings[0], EngineOptions(), ())
     with pytest.raises(RuntimeError, match="ended unexpectedly"):
-        first.receive(ticket)
+        first.receive(ticket.number)
     second = zigzag_stages._worker()
     assert second is not first and second.process.is_alive()
     ticket = second.submit(context, mappings[0], EngineOptions(), ())
-    assert second.receive(ticket) == evaluate_all(context.nest(mappings[0]), EngineOptions(), ())
+    assert second.receive(ticket.number) == evaluate_all(context.nest(mappings[0]), EngineOptions(), ())
     zigzag_stages.end_worker()

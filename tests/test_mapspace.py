@@ -151,13 +151,13 @@ def test_two_runs_are_byte_identical(small, complete_run):
     assert len(load(csv)) == SMALL_ROWS
 
 
-def test_inline_and_worker_correction_write_the_same_bytes(toy, tmp_path):
+def test_inline_and_worker_corrections_write_the_same_bytes(toy, tmp_path):
     paths = []
-    for workers in (0, 1):
+    for workers in (0, 1, 2):
         run = run_mapspace(toy["workload"], toy["hardware"], toy["mapping_free"], tmp_path / f"w{workers}.csv",
                            parquet=False, workers=workers)
         paths.append(run.csv)
-    assert paths[0].read_bytes() == paths[1].read_bytes()
+    assert paths[0].read_bytes() == paths[1].read_bytes() == paths[2].read_bytes()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

@@ -11,8 +11,8 @@ Stage keyword arguments (passed through MainStage like any ZigZag kwarg):
 - `zz_event_uncorrected`: layer name -> reason, layers the workload reader already knows to leave alone;
 - `zz_event_variants`: extra EngineOptions to evaluate and keep on each CME (e.g. the exact dense count);
 - `zz_event_workers`: 1 (default with two or more cores) to correct in a worker process overlapped with
-  ZigZag, 0 to correct inline. A child process always corrects inline: at exit it joins its own children
-  before any atexit handler could stop the worker.
+  ZigZag, n > 1 to spread batches over n workers, 0 to correct inline. A child process always corrects
+  inline: at exit it joins its own children before any atexit handler could stop the worker.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import signal
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from zigzag.cost_model.cost_model import CostModelEvaluation
@@ -73,8 +74,12 @@ _BATCH = 4  # mappings per message: each pipe write that wakes the other process
 _LAG = 2 * _BATCH  # mappings not yet answered: one batch computing while the next fills
 
 
-class _Ticket(int):
-    """Marks a CME whose engine results the worker will answer (the number orders the answers)."""
+@dataclass(frozen=True)
+class _Ticket:
+    """Marks a CME whose engine results `worker` will answer (`number` orders that worker's answers)."""
+
+    worker: "_Worker"
+    number: int
 
 
 class _Worker:
@@ -108,18 +113,18 @@ class _Worker:
         return self.sent - self.answered
 
     def submit(self, context: NestContext, mapping, options, variants) -> _Ticket:
-        ticket = _Ticket(self.sent)
+        number = self.sent
         job = (context, options, variants)
         known = self.jobs.get(job)
         if known is None:  # few (one per layer, core, spatial mapping and stage): the worker keeps them all
             known = self.jobs[job] = len(self.jobs)
-            self.batch.append((ticket, known, job, mapping))
+            self.batch.append((number, known, job, mapping))
         else:
-            self.batch.append((ticket, known, None, mapping))
+            self.batch.append((number, known, None, mapping))
         self.sent += 1
         if len(self.batch) >= _BATCH:
             self.flush()
-        return ticket
+        return _Ticket(self, number)
 
     def flush(self) -> None:
         if self.batch:
@@ -133,8 +138,9 @@ class _Worker:
         self.dead = True  # the next stage starts a new worker
         return RuntimeError(f"the correction worker process ended unexpectedly (exit code {self.process.exitcode})")
 
-    def receive(self, ticket: _Ticket):
-        """The answer for `ticket` (earlier, abandoned ones are dropped); the worker's exception is raised here."""
+    def receive(self, ticket: int):
+        """The answer for submission number `ticket` (earlier, abandoned ones are dropped); the worker's
+        exception is raised here."""
         while True:
             if not self.received:
                 self.flush()
@@ -184,31 +190,36 @@ def _serve(requests, answers, parent_ends) -> None:
             return
 
 
-_WORKER: _Worker | None = None
+_WORKERS: list[_Worker] = []
+
+
+def _workers(n: int) -> list[_Worker]:
+    """`n` worker processes, reused by every correction stage of the run (their engine caches stay warm);
+    one found dead is replaced."""
+    for dead in [w for w in _WORKERS if w.dead]:
+        dead.close()
+        _WORKERS.remove(dead)
+    while len(_WORKERS) < n:
+        _WORKERS.append(_Worker())
+    return _WORKERS[:n]
 
 
 def _worker() -> _Worker:
-    """One worker process, reused by every correction stage of the run (its engine caches stay warm)."""
-    global _WORKER
-    if _WORKER is not None and _WORKER.dead:
-        end_worker()
-    if _WORKER is None:
-        _WORKER = _Worker()
-        atexit.register(end_worker)
-    return _WORKER
+    return _workers(1)[0]
 
 
 def end_worker() -> None:
-    """End the worker process now (it would end at exit), e.g. to read its resource usage."""
-    global _WORKER
-    if _WORKER is not None:
-        _WORKER.close()
-        _WORKER = None
+    """End the worker processes now (they would end at exit), e.g. to read their resource usage."""
+    while _WORKERS:
+        _WORKERS.pop().close()
+
+
+atexit.register(end_worker)
 
 
 def default_workers() -> int:
     """A worker process when there is a spare core: on an otherwise idle 2-core machine the overlap cuts
-    the correction's added time from 60-90% of ZigZag's search to 8-25% (benchmarks/correction_overhead.py
+    the correction's added time from 55-90% of ZigZag's search to 4-25% (benchmarks/correction_overhead.py
     prints both ways). Never a worker in a child process (see EventDrivenCorrectionStage)."""
     return 1 if (os.cpu_count() or 1) >= 2 else 0
 
@@ -218,7 +229,9 @@ class EventDrivenCorrectionStage(Stage):
 
     With `zz_event_workers=1` (the default on machines with two or more cores) the engine runs in a
     worker process while ZigZag evaluates the next mappings; results are yielded in ZigZag's order and
-    are identical to inline evaluation (`zz_event_workers=0`).
+    are identical to inline evaluation (`zz_event_workers=0`). With `n` > 1, batches go to `n` workers in
+    turn: worth it when the engine is the slower side (layers whose loops overshoot a dimension take
+    the explicit walk), as then ZigZag's process mostly waits.
     """
 
     def __init__(
@@ -239,6 +252,7 @@ class EventDrivenCorrectionStage(Stage):
         self.uncorrected = zz_event_uncorrected or {}
         in_main = multiprocessing.current_process().name == "MainProcess"
         self.workers = (default_workers() if zz_event_workers is None else zz_event_workers) if in_main else 0
+        self._turn = 0  # the worker whose batch is filling
 
     def run(self):
         substage = self.list_of_callables[0](self.list_of_callables[1:], **self.kwargs)
@@ -252,9 +266,9 @@ class EventDrivenCorrectionStage(Stage):
 
     @staticmethod
     def _answered(work) -> bool:
-        """Whether to finish the head of the queue now: it is not the worker's, or enough are in flight
-        that its answer is due. (Not polling the pipe at each mapping saves the main process time.)"""
-        return not isinstance(work, _Ticket) or _worker().in_flight >= _LAG
+        """Whether to finish the head of the queue now: it is not a worker's, or enough are in flight
+        at its worker that its answer is due. (Not polling pipes at each mapping saves the main process time.)"""
+        return not isinstance(work, _Ticket) or work.worker.in_flight >= _LAG
 
     def _start(self, cme):
         """The engine's results, a ticket if the worker computes them, or the reason the CME keeps
@@ -266,7 +280,12 @@ class EventDrivenCorrectionStage(Stage):
         if context is None:
             return reason
         if self.workers:
-            return _worker().submit(context, mapping_of_cme(cme), self.options, self.variants)
+            workers = _workers(self.workers)
+            worker = workers[self._turn % len(workers)]
+            ticket = worker.submit(context, mapping_of_cme(cme), self.options, self.variants)
+            if not worker.batch:  # its batch just went: the next fills at the next worker
+                self._turn += 1
+            return ticket
         return evaluate_all(context.nest(mapping_of_cme(cme)), self.options, self.variants)
 
     @staticmethod
@@ -274,5 +293,5 @@ class EventDrivenCorrectionStage(Stage):
         if isinstance(work, str):
             cme.zz_event_uncorrected = work
             return cme, extra_info
-        result, variants = _worker().receive(work) if isinstance(work, _Ticket) else work
+        result, variants = work.worker.receive(work.number) if isinstance(work, _Ticket) else work
         return correct_cme_with(cme, result, variants), extra_info
