@@ -28,7 +28,7 @@ def context_and_mappings(nest):
 
 @pytest.fixture
 def worker():
-    w = _Worker()
+    w = _Worker([])
     yield w
     w.close()
 
@@ -78,3 +78,20 @@ def test_a_killed_worker_is_reported_and_replaced():
     ticket = second.submit(context, mappings[0], EngineOptions(), ())
     assert second.receive(ticket.number) == evaluate_all(context.nest(mappings[0]), EngineOptions(), ())
     zigzag_stages.end_worker()
+
+
+def test_each_of_two_workers_ends_when_its_pipe_closes():
+    """A later fork inherits the earlier worker's pipe ends; unless it closes them, the earlier worker
+    would never see its pipe close."""
+    from zz_event import zigzag_stages
+
+    zigzag_stages.end_worker()
+    first, second = zigzag_stages._workers(2)
+    first.requests.close()
+    first.answers.close()
+    first.process.join(timeout=10)
+    assert first.process.exitcode == 0
+    zigzag_stages._WORKERS.remove(first)
+    assert second.process.is_alive()
+    zigzag_stages.end_worker()
+    assert second.process.exitcode == 0

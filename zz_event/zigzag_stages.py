@@ -92,12 +92,15 @@ class _Worker:
     buffer. Answers carry their ticket, so those of a run abandoned part-way are skipped, never
     misassigned."""
 
-    def __init__(self) -> None:
+    def __init__(self, others: list["_Worker"]) -> None:
         context = multiprocessing.get_context("fork")
         # Two one-way pipes (not a socket pair): a closed end reads as a clean EOF on the other side.
         request_in, self.requests = context.Pipe(duplex=False)
         self.answers, answer_out = context.Pipe(duplex=False)
-        self.process = context.Process(target=_serve, args=(request_in, answer_out, (self.requests, self.answers)),
+        # The fork copies the parent's ends of these pipes and of the other workers' pipes: the child
+        # closes them all, or a parent's close would never reach a worker as EOF.
+        parent_ends = [end for w in [*others, self] for end in (w.requests, w.answers)]
+        self.process = context.Process(target=_serve, args=(request_in, answer_out, parent_ends),
                                        daemon=True, name="zz-event-correction")
         self.process.start()
         request_in.close()
@@ -165,7 +168,7 @@ class _Worker:
 
 def _serve(requests, answers, parent_ends) -> None:
     """The worker's loop. Interrupts are the parent's to handle: it stops the work and reports once."""
-    for end in parent_ends:  # the fork copied them: kept open, the parent's close would never read as EOF
+    for end in parent_ends:
         end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -200,7 +203,7 @@ def _workers(n: int) -> list[_Worker]:
         dead.close()
         _WORKERS.remove(dead)
     while len(_WORKERS) < n:
-        _WORKERS.append(_Worker())
+        _WORKERS.append(_Worker(_WORKERS))
     return _WORKERS[:n]
 
 
