@@ -18,6 +18,7 @@ Stage keyword arguments (passed through MainStage like any ZigZag kwarg):
 from __future__ import annotations
 
 import atexit
+import gc
 import multiprocessing
 import os
 import signal
@@ -102,7 +103,13 @@ class _Worker:
         parent_ends = [end for w in [*others, self] for end in (w.requests, w.answers)]
         self.process = context.Process(target=_serve, args=(request_in, answer_out, parent_ends),
                                        daemon=True, name="zz-event-correction")
-        self.process.start()
+        # Objects alive at the fork go to the child's permanent generation: its collections then never
+        # walk (and copy on write) the parent's whole heap, only what the engine allocates.
+        gc.freeze()
+        try:
+            self.process.start()
+        finally:
+            gc.unfreeze()
         request_in.close()
         answer_out.close()
         self.sent = self.answered = 0
