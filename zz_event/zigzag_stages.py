@@ -229,7 +229,7 @@ atexit.register(end_worker)
 
 def default_workers() -> int:
     """A worker process when there is a spare core: on an otherwise idle 2-core machine the overlap cuts
-    the correction's added time from 55-90% of ZigZag's search to 4-25% (benchmarks/correction_overhead.py
+    the correction's added time from 55-70% of ZigZag's search to 5-17% (benchmarks/correction_overhead.py
     prints both ways). Never a worker in a child process (see EventDrivenCorrectionStage)."""
     return 1 if (os.cpu_count() or 1) >= 2 else 0
 
