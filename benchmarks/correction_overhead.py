@@ -24,7 +24,7 @@ from zigzag.stages.main import MainStage
 from zz_event.engine.evaluate import clear_caches
 from zz_event.engine.result import EngineOptions
 from zz_event.pipeline import RunSettings, build_stages
-from zz_event.zigzag_stages import EventDrivenCorrectionStage, end_worker
+from zz_event.zigzag_stages import EventDrivenCorrectionStage, end_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,7 +52,7 @@ def run_once(layer: dict, hardware: Path, mapping: Path, correction: list, worke
     """Wall time of one ZigZag search of the layer, with the given stages above the mapping generator.
     Cold: no worker process or engine memo is left warm by an earlier run (the memo would otherwise
     answer a repeated search almost for free)."""
-    end_worker()
+    end_workers()
     clear_caches()
     stages = build_stages(RunSettings(opt="energy", loma_show_progress_bar=False), correction)
     t0 = time.perf_counter()

@@ -35,9 +35,9 @@ HARDWARE = {
 
 def peak_mb() -> tuple[float, float]:
     """Peak resident MB of this process and of its largest finished child (the correction's worker)."""
-    from zz_event.zigzag_stages import end_worker
+    from zz_event.zigzag_stages import end_workers
 
-    end_worker()  # the correction's worker process, if it ran one: end it to read its peak
+    end_workers()  # the correction's worker process, if it ran one: end it to read its peak
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return kb[0] / 1024.0, kb[1] / 1024.0  # Linux: kilobytes
 

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from zz_event.engine.evaluate import clear_caches  # noqa: E402
 from zz_event.stream_runner import MODES, StreamRunOptions, run_stream  # noqa: E402
-from zz_event.zigzag_stages import end_worker  # noqa: E402
+from zz_event.zigzag_stages import end_workers  # noqa: E402
 
 ARCH = {1: "single_core", 2: "dual_core", 4: "quad_core"}
 STREAM = ROOT / "inputs" / "stream"
@@ -38,7 +38,7 @@ LENET5 = ROOT / "inputs" / "lenet5" / "lenet5.onnx"
 def one_run(mode: str, cores: int, solver: str) -> tuple[float, float]:
     """(wall seconds, Stream's latency in cycles) of one cold run: no cost cache, and no worker process or
     engine memo left warm by an earlier run of this script."""
-    end_worker()
+    end_workers()
     clear_caches()
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()

@@ -67,17 +67,17 @@ def test_a_killed_worker_is_reported_and_replaced():
     from zz_event import zigzag_stages
 
     context, mappings = context_and_mappings(toy_nest())
-    first = zigzag_stages._worker()
+    first = zigzag_stages._workers(1)[0]
     os.kill(first.process.pid, signal.SIGKILL)
     first.process.join()
     ticket = first.submit(context, mappings[0], EngineOptions(), ())
     with pytest.raises(RuntimeError, match="ended unexpectedly"):
         first.receive(ticket.number)
-    second = zigzag_stages._worker()
+    second = zigzag_stages._workers(1)[0]
     assert second is not first and second.process.is_alive()
     ticket = second.submit(context, mappings[0], EngineOptions(), ())
     assert second.receive(ticket.number) == evaluate_all(context.nest(mappings[0]), EngineOptions(), ())
-    zigzag_stages.end_worker()
+    zigzag_stages.end_workers()
 
 
 def test_each_of_two_workers_ends_when_its_pipe_closes():
@@ -85,7 +85,7 @@ def test_each_of_two_workers_ends_when_its_pipe_closes():
     would never see its pipe close."""
     from zz_event import zigzag_stages
 
-    zigzag_stages.end_worker()
+    zigzag_stages.end_workers()
     first, second = zigzag_stages._workers(2)
     first.requests.close()
     first.answers.close()
@@ -93,5 +93,5 @@ def test_each_of_two_workers_ends_when_its_pipe_closes():
     assert first.process.exitcode == 0
     zigzag_stages._WORKERS.remove(first)
     assert second.process.is_alive()
-    zigzag_stages.end_worker()
+    zigzag_stages.end_workers()
     assert second.process.exitcode == 0

@@ -35,7 +35,7 @@ from zz_event.engine.result import EngineOptions
 from zz_event.errors import UnsupportedLayerError
 from zz_event.zigzag_adapter import NestContext, context_of_cme, layer_is_correctable, mapping_of_cme
 
-__all__ = ["EventDrivenCorrectionStage", "correct_cme", "evaluate_all", "default_workers", "end_worker"]
+__all__ = ["EventDrivenCorrectionStage", "correct_cme", "evaluate_all", "default_workers", "end_workers"]
 
 
 def _context_or_reason(cme, geometry_and_centric) -> tuple[NestContext | None, str | None]:
@@ -214,17 +214,13 @@ def _workers(n: int) -> list[_Worker]:
     return _WORKERS[:n]
 
 
-def _worker() -> _Worker:
-    return _workers(1)[0]
-
-
-def end_worker() -> None:
+def end_workers() -> None:
     """End the worker processes now (they would end at exit), e.g. to read their resource usage."""
     while _WORKERS:
         _WORKERS.pop().close()
 
 
-atexit.register(end_worker)
+atexit.register(end_workers)
 
 
 def default_workers() -> int:
