@@ -12,8 +12,9 @@ quantity of a tile change - |T|, |T ∩ H|, |H|, first and last touches - is a p
 values, and the changes whose highest changed digit is q are a product of per-axis sets. Events are
 formed per q from the distinct per-axis value tuples; nothing scales with the number of tiles.
 
-Preconditions (checked by `analytic_applicable`): the uncoupled dimensions are tiled exactly by their
-loops. `enumerated.py` handles everything else and is the reference this backend is tested against.
+Uncoupled dimensions whose loops overshoot their size: a relevant one gives blocks of unequal size
+(`overshoot.py`), which are still independent copies of one block sequence. Precondition (checked by
+`analytic_applicable`): no overshooting dimension empties a tile, which would break the product. `enumerated.py` handles everything else and is the reference this backend is tested against.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import numpy as np
 from zz_event.engine.axes import RELEVANT_UNCOUPLED, Digit, coupled_axis, dim_digits, fixed_flags
 from zz_event.engine.events import SequenceEvents
 from zz_event.engine.grouping import grouped_pairs, slots, three_way, unique_rows
+from zz_event.engine.overshoot import never_empties, relevant_blocks
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim, _loop_classes
 from zz_event.memo import LruMemo
 from zz_event.nest import LoopNest
@@ -36,8 +38,8 @@ __all__ = ["analytic_events", "analytic_applicable"]
 NONE = np.iinfo(np.int64).max  # "no step back inside the block"
 
 
-def analytic_applicable(nest: LoopNest) -> bool:
-    return all(_exact_dim(nest, dim) for dim in UNCOUPLED)
+def analytic_applicable(nest: LoopNest, n_inner: int, served: frozenset[str]) -> bool:
+    return never_empties(nest, n_inner, served)
 
 
 @dataclass(frozen=True)
@@ -289,32 +291,48 @@ def analytic_events(nest, op, n_inner, served, filtered, touches, need: frozense
     layout = _layout(nest, op, n_inner, touches is not None)
     y = _AxisTable(nest, op, "Y", n_inner, served, filtered, layout, touches)
     x = _AxisTable(nest, op, "X", n_inner, served, filtered, layout, touches)
-    free = lambda d: (d.temporal is not None and d.temporal < n_inner) or (d.temporal is None and d.array_dim in served)  # noqa: E731
-    r_size = prod(d.size for dim in RELEVANT_UNCOUPLED[op] for d in dim_digits(nest, dim) if free(d))
+    blocks = relevant_blocks(nest, op, n_inner, served)
+    # Every (instance, block) pair of `blocks` is one copy of the same block sequence, scaled by its rho;
+    # the other symmetric loops and unserved uncoupled digits only repeat it.
     replicas = prod(
-        d.size for dim in UNCOUPLED for d in dim_digits(nest, dim) if d.temporal is None and d.array_dim not in served
+        d.size for dim in UNCOUPLED for d in dim_digits(nest, dim)
+        if d.temporal is None and d.array_dim not in served and d not in blocks.spatial_digits
     )
-    base = replicas * prod(nest.temporal[t].size for t in layout.symmetric)
+    symmetric = prod(nest.temporal[t].size for t in layout.symmetric if t not in blocks.temporal_loops)
+    base = replicas * symmetric
+    rhos, copies = blocks.groups()
     classes = slots(three_way(prod(nest.temporal[t].size for t in layout.context_irrelevant)))
     n_sizes = {p: nest.temporal[t].size for p, (t, k) in enumerate(zip(layout.block, layout.kind)) if k == "N"}
     n_count = prod(n_sizes.values())
     repeats = prod(nest.temporal[t].size for t in layout.repeating)
-    steps_per = n_count * prod(nest.temporal[t].size for t in layout.symmetric + layout.context_irrelevant)
+    steps_per = n_count * symmetric * prod(nest.temporal[t].size for t in layout.context_irrelevant)
+    # Steps are summed over instances apart from the replicated ones, as the explicit walk counts them.
+    instances = prod(
+        d.size for dim in UNCOUPLED if not _exact_dim(nest, dim) and dim not in RELEVANT_UNCOUPLED[op]
+        for d in dim_digits(nest, dim) if d.temporal is None and d.array_dim not in served
+    )
     steps = int(np.count_nonzero(y.executed)) * int(np.count_nonzero(x.executed)) * steps_per * repeats
+    steps *= blocks.pairs * instances
+
+    def per_block(make):  # one event list per distinct rho, weighted by its copies
+        parts = [make(int(r), base * int(c)) for r, c in zip(rhos, copies)]
+        return tuple(np.concatenate(a) if a else _EMPTY for a in zip(*parts)) if parts else None
+
     entries = changes = flush = (_EMPTY,) * 3
     if need & {"entry", "exit"}:
-        entries, changes = _changes(
-            _axis_side(y, layout.kind, "Y"), _axis_side(x, layout.kind, "X"), _n_table(layout, n_sizes), classes,
-            r_size, base,
-        )
+        sides = _axis_side(y, layout.kind, "Y"), _axis_side(x, layout.kind, "X")
+        table = _n_table(layout, n_sizes)
+        both = per_block(lambda r, w: sum(_changes(*sides, table, classes, r, w), ()))
+        if both is not None:
+            entries, changes = both[:3], both[3:]
     if "exit" in need:
-        flush = _block_flush(y, x, n_count, classes, r_size, base)
+        flush = per_block(lambda r, w: _block_flush(y, x, n_count, classes, r, w)) or flush
     tile = (_EMPTY,) * 4
     if "tile" in need:
-        tile = _tiles(y, x, n_count, classes, r_size, base)
+        tile = per_block(lambda r, w: _tiles(y, x, n_count, classes, r, w)) or tile
         tile = (*tile[:3], tile[3] * repeats)
-    on = _instances(y, x, r_size, np.min, replicas) if "onload" in need else (_EMPTY, _EMPTY)
-    off = _instances(y, x, r_size, np.max, replicas) if "offload" in need else (_EMPTY, _EMPTY)
+    on = _instances(y, x, blocks.first(), np.min, replicas) if "onload" in need else (_EMPTY, _EMPTY)
+    off = _instances(y, x, blocks.last(), np.max, replicas) if "offload" in need else (_EMPTY, _EMPTY)
     return SequenceEvents(
         *entries, *(np.concatenate([a, b]) for a, b in zip(changes, flush)), *tile, steps, *on, *off,
     )
@@ -367,10 +385,11 @@ def _tiles(y, x, n_count, classes, r, base):
     return grid(r * s_y, s_x), grid(r * f_y, f_x, 0, 0), grid(r * g_y, g_x, 1, 1), grid(w_y * base, w_x, 2, 2)
 
 
-def _instances(y, x, r, which, replicas):
-    """Size of the first (or last) executed tile of every instance."""
+def _instances(y, x, rho, which, replicas):
+    """Size of the first (or last) executed tile of every instance; rho: per instance of the relevant
+    blocks, the elements of the relevant uncoupled dimensions in the block that tile lies in."""
     ty, tx = y.extreme(which), x.extreme(which)
     sy = np.where(ty >= 0, y.size[np.maximum(ty, 0)], 0)
     sx = np.where(tx >= 0, x.size[np.maximum(tx, 0)], 0)
-    sizes = (np.outer(sy, sx) * r).ravel()
+    sizes = (rho[:, None] * np.outer(sy, sx).ravel()[None, :]).ravel()
     return sizes, np.full(sizes.size, replicas, dtype=np.int64)
