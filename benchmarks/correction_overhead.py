@@ -3,15 +3,16 @@
 For LeNet-5 conv1 and conv2 (input-centric), on the toy 8-MAC accelerator and on ZigZag's tpu_like, LOMA
 lpf_limit 6: wall time of ZigZag's own search, and of the same search with the correction stage (in a
 worker process overlapped with ZigZag, the default on 2+ cores; and inline, for reference), interleaved
-and best of two, in the same run. The added time is the difference. The overlap needs an idle second core:
+and best of `--repeat` (4), in the same run: the machines are shared, and load only ever adds time. The added time is the difference. The overlap needs an idle second core:
 on a loaded machine the worker column can be the slower one.
 Last line: `overhead_pct=<worst case over the four runs>` (target: at most 10).
 
-    python benchmarks/correction_overhead.py
+    python benchmarks/correction_overhead.py [--repeat N]
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 import tempfile
@@ -68,7 +69,7 @@ def run_once(layer: dict, hardware: Path, mapping: Path, correction: list, worke
     return time.perf_counter() - t0
 
 
-def measure(layer: dict, hardware: Path, mapping: Path, repeats: int = 2) -> tuple[float, float, float]:
+def measure(layer: dict, hardware: Path, mapping: Path, repeats: int) -> tuple[float, float, float]:
     """Best-of-`repeats` wall times: plain ZigZag, ZigZag + correction in a worker, + correction inline."""
     plain, worker, inline = [], [], []
     for _ in range(repeats):  # interleaved, so that load on the shared machine hits all three alike
@@ -79,13 +80,16 @@ def measure(layer: dict, hardware: Path, mapping: Path, repeats: int = 2) -> tup
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=4, help="interleaved runs of each kind; the best counts")
+    args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("zigzag").setLevel(logging.ERROR)
     worst = 0.0
     print(f"{'layer':6} {'hardware':9} {'zigzag s':>9} {'+corr. s':>9} {'overhead %':>10} {'inline s':>9} {'inline %':>9}")
     for hw_name, (hardware, mapping) in HARDWARE.items():
         for layer_name, layer in LAYERS.items():
-            plain, worker, inline = measure(layer, hardware, mapping)
+            plain, worker, inline = measure(layer, hardware, mapping, args.repeat)
             pct = 100.0 * (worker - plain) / plain  # the default on 2+ cores: a worker process
             worst = max(worst, pct)
             print(f"{layer_name:6} {hw_name:9} {plain:9.2f} {worker:9.2f} {pct:10.1f} {inline:9.2f} {100 * (inline - plain) / plain:9.1f}")

@@ -92,6 +92,26 @@ def test_each_of_two_workers_ends_when_its_pipe_closes():
     first.process.join(timeout=10)
     assert first.process.exitcode == 0
     zigzag_stages._WORKERS.remove(first)
+    first.close()
     assert second.process.is_alive()
     zigzag_stages.end_workers()
     assert second.process.exitcode == 0
+
+
+def test_the_heap_is_frozen_exactly_while_a_worker_lives():
+    """Objects alive at a fork stay out of the collector's walks while a worker shares their pages, and
+    return to it when the last worker ends."""
+    import gc
+
+    from zz_event import zigzag_stages
+
+    zigzag_stages.end_workers()
+    assert gc.get_freeze_count() == 0
+    first = zigzag_stages._Worker([])
+    frozen = gc.get_freeze_count()
+    assert frozen > 1000
+    second = zigzag_stages._Worker([first])
+    first.close()
+    assert gc.get_freeze_count() >= frozen  # the second worker still shares them
+    second.close()
+    assert gc.get_freeze_count() == 0

@@ -90,12 +90,19 @@ def operand_traffic(
     traffic: OperandTraffic = [{d: Events.none() for d in DIRECTIONS} for _ in levels]
     loads = BoundaryLoads([], [])
     touches = OutputTouches(nest, filtered) if op == "O" and readiness else None
+    # A tile sequence can serve two boundaries (a level owning no loop is the MAC boundary's parent and
+    # the next boundary's child): compute it once, with every event list either reads.
+    needs: dict[tuple[int, frozenset[str]], frozenset[str]] = {}
     for j in range(-1, len(levels) - 1):
-        n_inner = levels[j].top if j >= 0 else 0
+        for side in _sides(levels, j, op):
+            needs[side[:2]] = needs.get(side[:2], frozenset()) | side[2]
+    for j in range(-1, len(levels) - 1):
+        group, *children = (
+            sequence_events(nest, op, n_inner, served, filtered, touches, needs[(n_inner, served)])
+            for n_inner, served, _need in _sides(levels, j, op)
+        )
+        child = children[0] if children else None
         parent = levels[j + 1]
-        group_need, child_need = _NEEDS[(op == "O", j < 0)]
-        group = sequence_events(nest, op, n_inner, parent.served, filtered, touches, group_need)
-        child = sequence_events(nest, op, n_inner, levels[j].served, filtered, touches, child_need) if j >= 0 else None
         if op != "O":
             traffic[j + 1]["rd_out_to_low"] = Events.of(group.entry, group.entry_weight)
             if child is not None:
@@ -110,6 +117,17 @@ def operand_traffic(
             traffic[j]["wr_in_by_high"], traffic[j]["rd_out_to_high"] = down, up
             loads.offload.append((j, Events.of(child.offload, child.offload_weight, final=True)))
     return traffic, loads
+
+
+def _sides(levels, j: int, op: str) -> list[tuple[int, frozenset[str], frozenset[str]]]:
+    """(n_inner, served, event lists needed) of the tile sequences the boundary above level j reads: its
+    parent's instances (grouping the children), then, above a memory level, the child's own."""
+    n_inner = levels[j].top if j >= 0 else 0
+    group_need, child_need = _NEEDS[(op == "O", j < 0)]
+    sides = [(n_inner, levels[j + 1].served, group_need)]
+    if j >= 0:
+        sides.append((n_inner, levels[j].served, child_need))
+    return sides
 
 
 def _mac_boundary_outputs(ev: SequenceEvents, psum: bool, ready: bool, level0: dict[str, Events]) -> None:
