@@ -57,6 +57,8 @@ class RelevantBlocks:
 
     def groups(self) -> tuple[np.ndarray, np.ndarray]:
         """Distinct rho values and how many (instance, block) pairs have each."""
+        if self.rho.size == 1:
+            return self.rho.ravel(), np.ones(1, dtype=np.int64)
         values, counts = np.unique(self.rho, return_counts=True)
         return values.astype(np.int64), counts.astype(np.int64)
 
@@ -78,6 +80,8 @@ def relevant_blocks(nest: LoopNest, op: str, n_inner: int, served: frozenset[str
     dims = RELEVANT_UNCOUPLED[op]
     exact = prod(d.size for dim in dims if _exact_dim(nest, dim) for d in dim_digits(nest, dim) if free(d))
     over = [dim for dim in dims if not _exact_dim(nest, dim)]
+    if not over:  # the common case: one block size
+        return RelevantBlocks(np.full((1, 1), exact, dtype=np.int64), frozenset(), ())
     fixed = [d for dim in over for d in dim_digits(nest, dim) if not free(d)]
     spatial = tuple(d for d in fixed if d.temporal is None)
     temporal = sorted((d for d in fixed if d.temporal is not None), key=lambda d: d.temporal)
