@@ -204,7 +204,7 @@ def _main_stage(spec: NodeLayer, zigzag_layer: Any, core: Any, mode: str, search
     from zigzag.stages.results.reduce_stages import MinimalLatencyStage  # noqa: PLC0415
 
     from zz_event.engine.result import EngineOptions  # noqa: PLC0415
-    from zz_event.zigzag_stages import EventDrivenCorrectionStage, default_workers  # noqa: PLC0415
+    from zz_event.zigzag_stages import EventDrivenCorrectionStage  # noqa: PLC0415
 
     correction: list = []
     engine_kwargs: dict[str, Any] = {}
@@ -213,9 +213,6 @@ def _main_stage(spec: NodeLayer, zigzag_layer: Any, core: Any, mode: str, search
         engine_kwargs = {
             "zz_event_options": EngineOptions(filter=True, readiness=True),
             "zz_event_geometries": {spec.name: (spec.geometry, "input")},
-            # Two workers: a core's tile of a layer often overshoots a dimension (K 6 on 4 PEs), and its
-            # explicit walk is slower than ZigZag, which then mostly waits (benchmarks/stream_overhead.py).
-            "zz_event_workers": 2 if default_workers() else 0,
         }
     stages = [MinimalLatencyStage, SpatialMappingGeneratorStage, MinimalLatencyStage, *correction,
               TemporalMappingGeneratorStage, CostModelStage]  # fmt: skip

@@ -147,7 +147,15 @@ class _AxisTable:
         self.n, self.executed, self.size, self.n_block = core.n, core.executed, core.size, n_block
         self.inst_radix = core.inst_radix
         self.block_pos = np.array([layout.block.index(d.temporal) for d in temporal[:n_block]] + [NONE], dtype=np.int64)
-        self._touches(touches, dims, temporal, instance, core.radix)
+        self.first = self.last = np.zeros(self.n, dtype=np.int64)
+        if touches is not None:
+            # Which configuration holds each element's first and last touch depends on the order of the
+            # axis' own loops only (a touch time is a mixed-radix number over them), not on the rest.
+            own = [d for d in pos_digits + tap_digits if d.temporal is not None]
+            key = (core, tuple(sorted(range(len(own)), key=lambda i: own[i].temporal)))
+            self.first, self.last = _TOUCH_COUNTS.get_or(
+                key, lambda: self._touches(touches, dims, temporal, instance, core.radix)
+            )
 
     @property
     def prev(self) -> tuple[np.ndarray, np.ndarray]:
@@ -155,10 +163,8 @@ class _AxisTable:
         digit in which they differ (NONE if none)."""
         return self.core.prev, self.block_pos[self.core.q_digit]
 
-    def _touches(self, touches, dims, temporal, instance, radix) -> None:
-        self.first = self.last = np.zeros(self.n, dtype=np.int64)
-        if touches is None:
-            return
+    def _touches(self, touches, dims, temporal, instance, radix) -> tuple[np.ndarray, np.ndarray]:
+        """Per configuration: how many output elements are first, and last, touched in it."""
         _pos_dim, pos, tap, elem, time = touches._pairs["Y" if dims[1] == "FY" else "X"]
         inst = np.zeros_like(pos)
         base = self.inst_radix
@@ -176,11 +182,13 @@ class _AxisTable:
         seen = np.nonzero(last >= 0)[0]
         inst_part = (seen // n_elem) // self.inst_radix * self.inst_radix
         step = touches.step_weight
-        for which, times in (("first", first[seen]), ("last", last[seen])):
+        counts = []
+        for times in (first[seen], last[seen]):
             cfg = inst_part.copy()
             for d, r in zip(temporal, radix):
                 cfg = cfg + (times // int(step[d.temporal])) % d.size * int(r)
-            setattr(self, which, np.bincount(cfg, minlength=self.n).astype(np.int64))
+            counts.append(np.bincount(cfg, minlength=self.n).astype(np.int64))
+        return counts[0], counts[1]
 
     def completion(self, cut: int) -> np.ndarray:
         """Last executed configuration agreeing with each one on all digits from `cut` up (-1: none)."""
@@ -205,6 +213,9 @@ class _AxisTable:
 
     def overlap(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return self.core.ax.intersection(self.core.key[a], self.core.key[b])
+
+
+_TOUCH_COUNTS = LruMemo(1024)
 
 
 @dataclass(frozen=True)
