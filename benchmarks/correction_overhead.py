@@ -3,8 +3,9 @@
 For LeNet-5 conv1 and conv2 (input-centric), on the toy 8-MAC accelerator and on ZigZag's tpu_like, LOMA
 lpf_limit 6: wall time of ZigZag's own search, and of the same search with the correction stage (in a
 worker process overlapped with ZigZag, the default on 2+ cores; and inline, for reference), interleaved
-and best of `--repeat` (4), in the same run: the machines are shared, and load only ever adds time. The added time is the difference. The overlap needs an idle second core:
-on a loaded machine the worker column can be the slower one.
+and best of `--repeat` (4), in the same run: the machines are shared, and load only ever adds time. The
+added time is the difference. The overlap needs an idle second core: on a loaded machine the worker
+column can be the slower one.
 Last line: `overhead_pct=<worst case over the four runs>` (target: at most 10).
 
     python benchmarks/correction_overhead.py [--repeat N]

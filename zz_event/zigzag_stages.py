@@ -234,9 +234,9 @@ atexit.register(end_workers)
 
 
 def default_workers() -> int:
-    """A worker process when there is a spare core: on an otherwise idle 2-core machine the overlap cuts
-    the correction's added time from 55-70% of ZigZag's search to 5-17% (benchmarks/correction_overhead.py
-    prints both ways). Never a worker in a child process (see EventDrivenCorrectionStage)."""
+    """A worker process when there is a spare core: on a 2-core machine the overlap cuts the correction's
+    added time from 55-85% of ZigZag's search to about 5-15% (benchmarks/correction_overhead.py prints
+    both ways). Never a worker in a child process (see EventDrivenCorrectionStage)."""
     return 1 if (os.cpu_count() or 1) >= 2 else 0
 
 
@@ -246,8 +246,8 @@ class EventDrivenCorrectionStage(Stage):
     With `zz_event_workers=1` (the default on machines with two or more cores) the engine runs in a
     worker process while ZigZag evaluates the next mappings; results are yielded in ZigZag's order and
     are identical to inline evaluation (`zz_event_workers=0`). With `n` > 1, batches go to `n` workers in
-    turn: worth it when the engine is the slower side (layers whose loops overshoot a dimension take
-    the explicit walk), as then ZigZag's process mostly waits.
+    turn: worth it when the engine is the slower side (tiles that an overshooting loop empties take the
+    explicit walk), as then ZigZag's process mostly waits.
     """
 
     def __init__(

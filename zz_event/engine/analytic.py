@@ -14,7 +14,8 @@ formed per q from the distinct per-axis value tuples; nothing scales with the nu
 
 Uncoupled dimensions whose loops overshoot their size: a relevant one gives blocks of unequal size
 (`overshoot.py`), which are still independent copies of one block sequence. Precondition (checked by
-`analytic_applicable`): no overshooting dimension empties a tile, which would break the product. `enumerated.py` handles everything else and is the reference this backend is tested against.
+`analytic_applicable`): no overshooting dimension empties a tile, which would break the product.
+`enumerated.py` handles everything else and is the reference this backend is tested against.
 """
 
 from __future__ import annotations

@@ -170,8 +170,9 @@ def structural_key(nest: LoopNest, op, n_inner, served, filtered, readiness: boo
 
 
 def sequence_events(nest, op, n_inner, served, filtered, touches, need=ALL) -> SequenceEvents:
-    """The per-axis backend where it applies (no overshooting loop empties a tile), else the explicit tile walk; both give the same event multisets.
-    `need`: the event lists the caller reads. Memoised on `structural_key`; `touches` must be the nest's own (or None without readiness)."""
+    """The per-axis backend where it applies (no overshooting loop empties a tile), else the explicit
+    tile walk; both give the same event multisets. `need`: the event lists the caller reads. Memoised on
+    `structural_key`; `touches` must be the nest's own (or None without readiness)."""
     def compute() -> SequenceEvents:
         if analytic_applicable(nest, n_inner, served):
             return analytic_events(nest, op, n_inner, served, filtered, touches, need)
