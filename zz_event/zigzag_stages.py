@@ -105,11 +105,11 @@ class _Worker:
                                        daemon=True, name="zz-event-correction")
         # Objects alive at the fork go to the permanent generation, on both sides, for as long as a worker
         # lives (the fork recipe of the gc docs): the child's collections never walk the parent's heap,
-        # and the parent's full collections no longer write the GC headers of every old object, which
-        # copied each shared page on write (14.9k page faults per tpu_like search, 4.6k now) and made
-        # its collections twice as frequent as plain ZigZag's (it holds CMEs while their answers come).
-        # Cyclic garbage among those objects waits for the last worker's end; acyclic garbage is freed
-        # as usual.
+        # and the parent's full collections neither write the GC header of every old object, which
+        # copied each shared page on write (14.9k page faults per tpu_like search, 4.6k now), nor walk
+        # them. They run about twice as often as in plain ZigZag (CMEs held while their answers come
+        # get promoted), so that walk mattered. Cyclic garbage among the frozen objects waits for the
+        # last worker's end; acyclic garbage is freed as usual.
         gc.freeze()
         self.process.start()
         _LIVE.add(self)

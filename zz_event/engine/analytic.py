@@ -326,22 +326,21 @@ def analytic_events(nest, op, n_inner, served, filtered, touches, need: frozense
     steps = int(np.count_nonzero(y.executed)) * int(np.count_nonzero(x.executed)) * steps_per * repeats
     steps *= blocks.pairs * instances
 
-    def per_block(make):  # one event list per distinct rho, weighted by its copies
+    def per_block(make):  # the event lists of every distinct rho (at least one), weighted by its copies
         parts = [make(int(r), base * int(c)) for r, c in zip(rhos, copies)]
-        return tuple(np.concatenate(a) if a else _EMPTY for a in zip(*parts)) if parts else None
+        return tuple(np.concatenate(lists) for lists in zip(*parts))
 
     entries = changes = flush = (_EMPTY,) * 3
     if need & {"entry", "exit"}:
         sides = _axis_side(y, layout.kind, "Y"), _axis_side(x, layout.kind, "X")
         table = _n_table(layout, n_sizes)
         both = per_block(lambda r, w: sum(_changes(*sides, table, classes, r, w), ()))
-        if both is not None:
-            entries, changes = both[:3], both[3:]
+        entries, changes = both[:3], both[3:]
     if "exit" in need:
-        flush = per_block(lambda r, w: _block_flush(y, x, n_count, classes, r, w)) or flush
+        flush = per_block(lambda r, w: _block_flush(y, x, n_count, classes, r, w))
     tile = (_EMPTY,) * 4
     if "tile" in need:
-        tile = per_block(lambda r, w: _tiles(y, x, n_count, classes, r, w)) or tile
+        tile = per_block(lambda r, w: _tiles(y, x, n_count, classes, r, w))
         tile = (*tile[:3], tile[3] * repeats)
     on = _instances(y, x, blocks.first(), np.min, replicas) if "onload" in need else (_EMPTY, _EMPTY)
     off = _instances(y, x, blocks.last(), np.max, replicas) if "offload" in need else (_EMPTY, _EMPTY)

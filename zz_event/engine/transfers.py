@@ -94,12 +94,12 @@ def operand_traffic(
     # the next boundary's child): compute it once, with every event list either reads.
     needs: dict[tuple[int, frozenset[str]], frozenset[str]] = {}
     for j in range(-1, len(levels) - 1):
-        for side in _sides(levels, j, op):
-            needs[side[:2]] = needs.get(side[:2], frozenset()) | side[2]
+        for n_inner, served, need in _boundary_sequences(levels, j, op):
+            needs[(n_inner, served)] = needs.get((n_inner, served), frozenset()) | need
     for j in range(-1, len(levels) - 1):
         group, *children = (
             sequence_events(nest, op, n_inner, served, filtered, touches, needs[(n_inner, served)])
-            for n_inner, served, _need in _sides(levels, j, op)
+            for n_inner, served, _need in _boundary_sequences(levels, j, op)
         )
         child = children[0] if children else None
         parent = levels[j + 1]
@@ -119,7 +119,7 @@ def operand_traffic(
     return traffic, loads
 
 
-def _sides(levels, j: int, op: str) -> list[tuple[int, frozenset[str], frozenset[str]]]:
+def _boundary_sequences(levels, j: int, op: str) -> list[tuple[int, frozenset[str], frozenset[str]]]:
     """(n_inner, served, event lists needed) of the tile sequences the boundary above level j reads: its
     parent's instances (grouping the children), then, above a memory level, the child's own."""
     n_inner = levels[j].top if j >= 0 else 0
