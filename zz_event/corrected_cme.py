@@ -10,6 +10,7 @@ accelerator. Latency fields carry the engine's latency (ZigZag's latency does no
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from zigzag.cost_model.cost_model import CostModelEvaluation
@@ -19,7 +20,7 @@ from zigzag.hardware.architecture.memory_port import DataDirection
 from zz_event.engine.result import EngineResult
 from zz_event.memo import LruMemo
 
-__all__ = ["CorrectedCME", "raw_figures", "correct_cme_with"]
+__all__ = ["CorrectedCME", "raw_figures", "correct_cme_with", "OperandLevels", "operand_levels"]
 
 _DIRECTION_NAMES = tuple((d, str(d)) for d in DataDirection)  # enum str() is slow: once, not per level
 
@@ -100,26 +101,36 @@ def _four_way(cls, data: dict):
 
 _RD_HIGH, _WR_HIGH = DataDirection.RD_OUT_TO_HIGH, DataDirection.WR_IN_BY_HIGH
 _RD_LOW, _WR_LOW = DataDirection.RD_OUT_TO_LOW, DataDirection.WR_IN_BY_LOW
-_LEVEL_COSTS = LruMemo(16)
+@dataclass(frozen=True)
+class OperandLevels:
+    """Per layer operand, its memory levels innermost first: (read, write) energies, keyed by ZigZag's
+    LayerOperand, and memory names, keyed by the operand's name."""
+
+    costs: dict[Any, list[tuple[float, float]]]
+    names: dict[str, list[str]]
 
 
-def _level_costs(cme: CostModelEvaluation) -> dict:
-    """Per layer operand: (read, write) energy of each of its memory levels, innermost first. The
-    accelerator and operand links are kept alive with their entry, so their ids stay theirs."""
+_OPERAND_LEVELS = LruMemo(16)
+
+
+def operand_levels(cme: Any) -> OperandLevels:
+    """The memory levels of a CME's operands, walked once per accelerator and operand links (the walk
+    costs more than what a mapping does with it). Entries keep both objects alive, so ids stay theirs."""
     accelerator, links = cme.accelerator, cme.memory_operand_links
 
     def build():
         hierarchy = accelerator.memory_hierarchy
-        costs = {op: [(ml.read_energy, ml.write_energy) for ml in hierarchy.get_memory_levels(mem_op=links.layer_to_mem_op(op))]
-                 for op in cme.memory_word_access}
-        return accelerator, links, costs
+        levels = {op: hierarchy.get_memory_levels(mem_op=links.layer_to_mem_op(op)) for op in cme.memory_word_access}
+        costs = {op: [(ml.read_energy, ml.write_energy) for ml in mls] for op, mls in levels.items()}
+        names = {str(op): [ml.name for ml in mls] for op, mls in levels.items()}
+        return accelerator, links, OperandLevels(costs, names)
 
-    return _LEVEL_COSTS.get_or((id(accelerator), id(links)), build)[2]
+    return _OPERAND_LEVELS.get_or((id(accelerator), id(links)), build)[2]
 
 
 def _memory_energy(cme: CostModelEvaluation) -> None:
     """`CostModelEvaluation.calc_memory_energy_cost`, with the level costs looked up once per accelerator."""
-    costs = _level_costs(cme)
+    costs = operand_levels(cme).costs
     breakdown, further, energy_total = {}, {}, 0
     for layer_op, accesses in cme.memory_word_access.items():
         per_level, per_level_further = [], []

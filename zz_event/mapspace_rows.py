@@ -12,8 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from zz_event.corrected_cme import CorrectedCME, raw_figures
-from zz_event.memo import LruMemo
+from zz_event.corrected_cme import CorrectedCME, operand_levels, raw_figures
 from zz_event.nest import DIRECTIONS, OPERANDS
 
 __all__ = [
@@ -172,30 +171,12 @@ def allocation_text(cme: Any, operand: str) -> str:
     levels = _levels_of(cme, operand)
     if not levels:
         return ""
-    memories = _memory_names(cme, operand)
+    memories = operand_levels(cme).names[operand]
     parts = []
     for j, level in enumerate(levels):
         name = memories[j] if j < len(memories) else f"L{j}"
         parts.append(f"{name}[{' '.join(loop_text(d, s) for d, s in level)}]")
     return " ".join(parts)
-
-
-_MEMORY_NAMES = LruMemo(16)
-
-
-def _memory_names(cme: Any, operand: str) -> list[str]:
-    """Memory names of an operand's levels, innermost first; looked up once per accelerator and layer (the
-    hierarchy walk costs more than the rest of a row). Entries keep both objects alive, so ids stay theirs."""
-    accelerator, layer = cme.accelerator, cme.layer
-
-    def build():
-        names = {}
-        for layer_op in layer.layer_operands:
-            mem_op = layer.memory_operand_links.layer_to_mem_op(layer_op)
-            names[str(layer_op)] = [ml.name for ml in accelerator.memory_hierarchy.get_memory_levels(mem_op)]
-        return accelerator, layer, names
-
-    return _MEMORY_NAMES.get_or((id(accelerator), id(layer)), build)[2][operand]
 
 
 def spatial_mapping_text(cme: Any) -> str:

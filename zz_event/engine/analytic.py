@@ -26,7 +26,7 @@ from math import prod
 
 import numpy as np
 
-from zz_event.engine.axes import RELEVANT_UNCOUPLED, Digit, coupled_axis, dim_digits, fixed_flags
+from zz_event.engine.axes import RELEVANT_UNCOUPLED, coupled_axis, digit_fixed, dim_digits, fixed_flags
 from zz_event.engine.events import SequenceEvents
 from zz_event.engine.grouping import grouped_pairs, slots, three_way, unique_rows
 from zz_event.engine.overshoot import never_empties, relevant_blocks
@@ -127,8 +127,7 @@ class _AxisTable:
         pos_dim = nest.position_dims[0 if axis == "Y" else 1]
         dims = (pos_dim, "F" + axis)
 
-        def is_fixed(d: Digit) -> bool:
-            return d.temporal >= n_inner if d.temporal is not None else d.array_dim not in served
+        is_fixed = lambda d: digit_fixed(d, n_inner, served)  # noqa: E731
 
         pos_digits, tap_digits = dim_digits(nest, pos_dim), dim_digits(nest, "F" + axis)
         ax = coupled_axis(nest, axis, operand, fixed_flags(pos_digits, is_fixed), fixed_flags(tap_digits, is_fixed), filtered)

@@ -24,7 +24,7 @@ import numpy as np
 
 from zz_event.nest import LoopNest
 
-__all__ = ["Digit", "dim_digits", "UncoupledAxis", "CoupledAxis", "RELEVANT_UNCOUPLED", "uncoupled_axis", "coupled_axis"]
+__all__ = ["Digit", "dim_digits", "digit_fixed", "UncoupledAxis", "CoupledAxis", "RELEVANT_UNCOUPLED", "uncoupled_axis", "coupled_axis"]
 
 # Uncoupled dimensions each operand is indexed by.
 RELEVANT_UNCOUPLED = {"W": ("G", "K", "C"), "I": ("B", "G", "C"), "O": ("B", "G", "K")}
@@ -170,6 +170,12 @@ def coupled_axis(nest: LoopNest, axis: str, operand: str, pos_fixed, tap_fixed, 
 @lru_cache(maxsize=4096)
 def _coupled_axis(geo, centric, dense, operand, filtered, pos_size, pos_sig, tap_sig) -> CoupledAxis:
     return CoupledAxis(geo, centric, dense, operand, filtered, pos_size, pos_sig, tap_sig)
+
+
+def digit_fixed(d: Digit, n_inner: int, served: frozenset[str]) -> bool:
+    """Whether a tile of a level owning temporal loops [0, n_inner), whose instance serves the array
+    dimensions `served`, fixes this digit (the loops above it and the spatial loops it does not serve)."""
+    return d.temporal >= n_inner if d.temporal is not None else d.array_dim not in served
 
 
 def fixed_flags(digits, is_fixed) -> tuple[bool, ...]:

@@ -96,7 +96,8 @@ def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions()) -> Engine
 
 
 def clear_caches() -> None:
-    """Forget every memoised tile sequence, axis side, touch count, MAC and cycle count (tests compare cold and warm runs)."""
+    """Forget every memoised tile sequence, axis side, touch count, MAC and cycle count (tests compare
+    cold and warm runs)."""
     from zz_event.engine.analytic import _SIDES, _TOUCH_COUNTS  # noqa: PLC0415
     from zz_event.engine.transfers import _SEQUENCES  # noqa: PLC0415
 

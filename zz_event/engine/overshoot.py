@@ -21,15 +21,11 @@ from math import prod
 
 import numpy as np
 
-from zz_event.engine.axes import RELEVANT_UNCOUPLED, Digit, dim_digits
+from zz_event.engine.axes import RELEVANT_UNCOUPLED, Digit, digit_fixed, dim_digits
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim
 from zz_event.nest import LoopNest
 
 __all__ = ["RelevantBlocks", "relevant_blocks", "never_empties"]
-
-
-def _is_free(d: Digit, n_inner: int, served: frozenset[str]) -> bool:
-    return d.temporal < n_inner if d.temporal is not None else d.array_dim in served
 
 
 def never_empties(nest: LoopNest, n_inner: int, served: frozenset[str]) -> bool:
@@ -38,7 +34,7 @@ def never_empties(nest: LoopNest, n_inner: int, served: frozenset[str]) -> bool:
     for dim in UNCOUPLED:
         if _exact_dim(nest, dim):
             continue
-        reach = sum((d.size - 1) * d.weight for d in dim_digits(nest, dim) if not _is_free(d, n_inner, served))
+        reach = sum((d.size - 1) * d.weight for d in dim_digits(nest, dim) if digit_fixed(d, n_inner, served))
         if reach >= nest.dim_size(dim):
             return False
     return True
@@ -76,7 +72,7 @@ class RelevantBlocks:
 
 
 def relevant_blocks(nest: LoopNest, op: str, n_inner: int, served: frozenset[str]) -> RelevantBlocks:
-    free = lambda d: _is_free(d, n_inner, served)  # noqa: E731
+    free = lambda d: not digit_fixed(d, n_inner, served)  # noqa: E731
     dims = RELEVANT_UNCOUPLED[op]
     exact = prod(d.size for dim in dims if _exact_dim(nest, dim) for d in dim_digits(nest, dim) if free(d))
     over = [dim for dim in dims if not _exact_dim(nest, dim)]

@@ -36,6 +36,7 @@ from zz_event.engine.axes import (
     Digit,
     UncoupledAxis,
     coupled_axis,
+    digit_fixed,
     dim_digits,
     fixed_flags,
     uncoupled_axis,
@@ -175,8 +176,7 @@ def tile_sequence(
     # Blocks: tiles on either side of a change of an exactly tiled relevant dimension share nothing.
     block_loops = [t for t in loops if not _above_first_relevant(nest, operand, t, outer, overshooting)]
 
-    def is_fixed(d: Digit) -> bool:
-        return d.temporal >= n_inner if d.temporal is not None else d.array_dim not in served
+    is_fixed = lambda d: digit_fixed(d, n_inner, served)  # noqa: E731
 
     base_tiles = prod(nest.temporal[t].size for t in loops)
     n_tiles = base_tiles * len(class_weights)
