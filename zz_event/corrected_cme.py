@@ -6,11 +6,17 @@ and the energy fields are recomputed from them with the arithmetic of ZigZag's o
 `calc_memory_energy_cost()`, operation for operation, so that calling it gives bit-identical values
 (tests/test_engine_toy.py); done here, the hierarchy walk it repeats per mapping is done once per
 accelerator. Latency fields carry the engine's latency (ZigZag's latency does not read access counts).
+
+The scalar fields (among them `energy_total` and `latency_total2`, all that ZigZag's reduce stages
+compare) are set at once. The per-level records (`memory_word_access` and the two energy breakdowns) and
+ZigZag's raw figures (`raw`) are built on first read: a search discards almost every CME it evaluates,
+and building them for each cost the main process more than anything else the correction does there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from zigzag.cost_model.cost_model import CostModelEvaluation
@@ -23,19 +29,33 @@ from zz_event.memo import LruMemo
 __all__ = ["CorrectedCME", "raw_figures", "correct_cme_with", "OperandLevels", "operand_levels"]
 
 _DIRECTION_NAMES = tuple((d, str(d)) for d in DataDirection)  # enum str() is slow: once, not per level
+_RD_HIGH, _WR_HIGH = DataDirection.RD_OUT_TO_HIGH, DataDirection.WR_IN_BY_HIGH
+_RD_LOW, _WR_LOW = DataDirection.RD_OUT_TO_LOW, DataDirection.WR_IN_BY_LOW
+# The per-level records replace these entries of the copied CME (cached properties below).
+_LAZY = ("memory_word_access", "mem_energy_breakdown", "mem_energy_breakdown_further", "raw")
 
 
 def raw_figures(cme: Any) -> dict:
     """ZigZag's own figures of a CME, in the summary.json shape."""
+    return _figures(_raw_state(cme))
+
+
+def _raw_state(cme: Any) -> tuple:
+    """What `raw_figures` reads of a CME (the word-access records are kept, not copied)."""
+    return cme.memory_word_access, cme.layer.total_mac_count, cme.latency_total2, cme.energy_total, cme.mac_energy
+
+
+def _figures(state: tuple) -> dict:
+    word_access, macs, latency, energy, mac_energy = state
     words = {
         str(op): [{name: int(acc.data[d]) for d, name in _DIRECTION_NAMES} for acc in levels]
-        for op, levels in cme.memory_word_access.items()
+        for op, levels in word_access.items()
     }
     return {
-        "macs": int(cme.layer.total_mac_count),
-        "latency_cycles": float(cme.latency_total2),
-        "energy_pj": float(cme.energy_total),
-        "mac_energy_pj": float(cme.mac_energy),
+        "macs": int(macs),
+        "latency_cycles": float(latency),
+        "energy_pj": float(energy),
+        "mac_energy_pj": float(mac_energy),
         "word_accesses": words,
     }
 
@@ -43,9 +63,48 @@ def raw_figures(cme: Any) -> dict:
 class CorrectedCME(CostModelEvaluation):
     """Never constructed directly: see `correct_cme_with`."""
 
-    raw: dict
     engine: EngineResult
     engine_variants: dict[str, EngineResult]
+    zz_event_raw_state: tuple  # `_raw_state` of the CME before correction
+
+    @cached_property
+    def raw(self) -> dict:
+        """ZigZag's own figures of this mapping: `raw_figures` of the CME before correction."""
+        return _figures(self.zz_event_raw_state)
+
+    @cached_property
+    def memory_word_access(self) -> dict:
+        levels = operand_levels(self)
+        return {
+            layer_op: [_four_way(MemoryAccesses, {d: lc.words[name] for d, name in _DIRECTION_NAMES})
+                       for lc in self.engine.levels[op]]
+            for layer_op, op in levels.layer_ops
+        }
+
+    @cached_property
+    def mem_energy_breakdown(self) -> dict:
+        return self._energy_records[0]
+
+    @cached_property
+    def mem_energy_breakdown_further(self) -> dict:
+        return self._energy_records[1]
+
+    @cached_property
+    def _energy_records(self) -> tuple[dict, dict]:
+        """`calc_memory_energy_cost`'s two breakdowns, operation for operation."""
+        breakdown, further = {}, {}
+        costs = operand_levels(self).costs
+        for layer_op, accesses in self.memory_word_access.items():
+            per_level, per_level_further = [], []
+            for access, (read, write) in zip(accesses, costs[layer_op]):
+                rd_high, wr_high = access.get(_RD_HIGH) * read, access.get(_WR_HIGH) * write
+                rd_low, wr_low = access.get(_RD_LOW) * read, access.get(_WR_LOW) * write
+                per_level.append((rd_high + rd_low) + (wr_high + wr_low))
+                per_level_further.append(
+                    _four_way(AccessEnergy, {_RD_HIGH: rd_high, _WR_HIGH: wr_high, _RD_LOW: rd_low, _WR_LOW: wr_low})
+                )
+            breakdown[layer_op], further[layer_op] = per_level, per_level_further
+        return breakdown, further
 
     def __jsonrepr__(self):
         base = super().__jsonrepr__()
@@ -65,17 +124,16 @@ class CorrectedCME(CostModelEvaluation):
 def correct_cme_with(cme: CostModelEvaluation, result: EngineResult, variants: dict[str, EngineResult]) -> CorrectedCME:
     """A copy of `cme` carrying `result`'s costs; `cme` itself is left untouched."""
     corrected = CorrectedCME.__new__(CorrectedCME)
-    corrected.__dict__.update(cme.__dict__)
-    corrected.raw = raw_figures(cme)
+    state = corrected.__dict__
+    state.update(cme.__dict__)
+    for name in _LAZY:
+        state.pop(name, None)
+    corrected.zz_event_raw_state = _raw_state(cme)
     corrected.engine = result
     corrected.engine_variants = variants
-    words: dict = {}
-    for layer_op in cme.memory_word_access:
-        levels = result.levels[str(layer_op)]
-        words[layer_op] = [_four_way(MemoryAccesses, {d: lc.words[name] for d, name in _DIRECTION_NAMES}) for lc in levels]
-    corrected.memory_word_access = words
     corrected.mac_energy = result.mac_energy_pj
-    _memory_energy(corrected)
+    corrected.mem_energy = _memory_energy(cme, result)
+    corrected.energy_total = corrected.mem_energy + corrected.mac_energy
     compute = result.compute_cycles
     corrected.latency_total0 = compute + result.stall_cycles
     corrected.latency_total1 = corrected.latency_total0 + result.onload_cycles
@@ -91,23 +149,37 @@ def correct_cme_with(cme: CostModelEvaluation, result: EngineResult, variants: d
     return corrected
 
 
+def _memory_energy(cme: CostModelEvaluation, result: EngineResult) -> float:
+    """`calc_memory_energy_cost`'s `mem_energy` for the engine's word accesses: the same products and
+    sums in the same order, without building its records."""
+    levels = operand_levels(cme)
+    energy_total = 0
+    for layer_op, op in levels.layer_ops:
+        for lc, (read, write) in zip(result.levels[op], levels.costs[layer_op]):
+            words = lc.words
+            rd_high, wr_high = words["rd_out_to_high"] * read, words["wr_in_by_high"] * write
+            rd_low, wr_low = words["rd_out_to_low"] * read, words["wr_in_by_low"] * write
+            energy_total += (rd_high + rd_low) + (wr_high + wr_low)
+    return energy_total
+
+
 def _four_way(cls, data: dict):
     """A ZigZag four-way record (MemoryAccesses, AccessEnergy) from a dict with all four directions,
-    without its constructor's copy and key check: this runs for every level of every mapping."""
+    without its constructor's copy and key check: this runs for every level of every mapping read."""
     record = cls.__new__(cls)
     record.data = data
     return record
 
 
-_RD_HIGH, _WR_HIGH = DataDirection.RD_OUT_TO_HIGH, DataDirection.WR_IN_BY_HIGH
-_RD_LOW, _WR_LOW = DataDirection.RD_OUT_TO_LOW, DataDirection.WR_IN_BY_LOW
 @dataclass(frozen=True)
 class OperandLevels:
     """Per layer operand, its memory levels innermost first: (read, write) energies, keyed by ZigZag's
-    LayerOperand, and memory names, keyed by the operand's name."""
+    LayerOperand, and memory names, keyed by the operand's name; `layer_ops`: (LayerOperand, name) in
+    ZigZag's order of the operands."""
 
     costs: dict[Any, list[tuple[float, float]]]
     names: dict[str, list[str]]
+    layer_ops: tuple[tuple[Any, str], ...]
 
 
 _OPERAND_LEVELS = LruMemo(16)
@@ -120,31 +192,10 @@ def operand_levels(cme: Any) -> OperandLevels:
 
     def build():
         hierarchy = accelerator.memory_hierarchy
-        levels = {op: hierarchy.get_memory_levels(mem_op=links.layer_to_mem_op(op)) for op in cme.memory_word_access}
+        # ZigZag's order of the operands (`calc_memory_word_access`): energy sums follow it.
+        levels = {op: hierarchy.get_memory_levels(mem_op=links.layer_to_mem_op(op)) for op in cme.layer.layer_operands}
         costs = {op: [(ml.read_energy, ml.write_energy) for ml in mls] for op, mls in levels.items()}
         names = {str(op): [ml.name for ml in mls] for op, mls in levels.items()}
-        return accelerator, links, OperandLevels(costs, names)
+        return accelerator, links, OperandLevels(costs, names, tuple((op, str(op)) for op in levels))
 
     return _OPERAND_LEVELS.get_or((id(accelerator), id(links)), build)[2]
-
-
-def _memory_energy(cme: CostModelEvaluation) -> None:
-    """`CostModelEvaluation.calc_memory_energy_cost`, with the level costs looked up once per accelerator."""
-    costs = operand_levels(cme).costs
-    breakdown, further, energy_total = {}, {}, 0
-    for layer_op, accesses in cme.memory_word_access.items():
-        per_level, per_level_further = [], []
-        for access, (read, write) in zip(accesses, costs[layer_op]):
-            rd_high, wr_high = access.get(_RD_HIGH) * read, access.get(_WR_HIGH) * write
-            rd_low, wr_low = access.get(_RD_LOW) * read, access.get(_WR_LOW) * write
-            total = (rd_high + rd_low) + (wr_high + wr_low)
-            per_level.append(total)
-            per_level_further.append(
-                _four_way(AccessEnergy, {_RD_HIGH: rd_high, _WR_HIGH: wr_high, _RD_LOW: rd_low, _WR_LOW: wr_low})
-            )
-            energy_total += total
-        breakdown[layer_op], further[layer_op] = per_level, per_level_further
-    cme.mem_energy_breakdown = breakdown
-    cme.mem_energy_breakdown_further = further
-    cme.mem_energy = energy_total
-    cme.energy_total = cme.mem_energy + cme.mac_energy

@@ -7,6 +7,8 @@ from typing import Any, Callable, Hashable
 
 __all__ = ["LruMemo"]
 
+_MISSING = object()
+
 
 class LruMemo:
     """Evicts the least recently used entry beyond `size`, so a long search keeps flat memory while the
@@ -19,13 +21,18 @@ class LruMemo:
     def get_or(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """The memoised value, computed and kept on a miss (any value, None and 0 included)."""
         entries = self._entries
-        if key in entries:
+        value = entries.get(key, _MISSING)  # one lookup on a hit: keys can be long tuples
+        if value is not _MISSING:
             entries.move_to_end(key)
-            return entries[key]
+            return value
         value = entries[key] = compute()
         if len(entries) > self.size:
             entries.popitem(last=False)
         return value
+
+    def peek(self, key: Hashable) -> Any:
+        """The memoised value, or None if there is none (nothing is computed)."""
+        return self._entries.get(key)
 
     def clear(self) -> None:
         self._entries.clear()

@@ -17,6 +17,7 @@ Conventions
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from zz_event.geometry import ConvGeometry
@@ -24,6 +25,7 @@ from zz_event.geometry import ConvGeometry
 __all__ = ["Loop", "SpatialLoop", "Port", "MemLevel", "LoopNest", "OPERANDS", "DIRECTIONS"]
 
 OPERANDS = ("W", "I", "O")
+_SHAPE_IDS: dict[tuple, int] = {}  # see LoopNest.shape_id; one entry per layer and spatial mapping seen
 DIRECTIONS = ("rd_out_to_low", "wr_in_by_low", "rd_out_to_high", "wr_in_by_high")
 Centric = Literal["input", "output"]
 
@@ -81,12 +83,28 @@ class LoopNest:
         return ("IY", "IX") if self.centric == "input" else ("OY", "OX")
 
     def dim_size(self, dim: str) -> int:
+        return self._dim_sizes[dim]
+
+    @cached_property
+    def _dim_sizes(self) -> dict[str, int]:
         g = self.geometry
-        sizes = {
+        return {
             "B": g.B, "G": g.G, "K": g.K, "C": g.C, "FY": g.y.kernel, "FX": g.x.kernel,
             "IY": g.y.inp, "IX": g.x.inp, "OY": g.OY, "OX": g.OX,
         }
-        return sizes[dim]
+
+    @cached_property
+    def shape_id(self) -> int:
+        """One small integer per distinct (geometry, centric, spatial loops, dense relation): the part of
+        the engine's memo keys that all mappings of one layer and spatial mapping share, hashed once per
+        nest instead of at every lookup."""
+        shape = (self.geometry, self.centric, self.spatial, tuple(sorted(self.dense_relation.items())))
+        return _SHAPE_IDS.setdefault(shape, len(_SHAPE_IDS))
+
+    @cached_property
+    def loop_pairs(self) -> tuple[tuple[str, int], ...]:
+        """The temporal loops as (dim, size) pairs, inner to outer (cheap to hash, for memo keys)."""
+        return tuple((loop.dim, loop.size) for loop in self.temporal)
 
     def level_of_loop(self, operand: str, loop_index: int) -> int:
         for j, level in enumerate(self.levels[operand]):

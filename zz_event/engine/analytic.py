@@ -97,6 +97,8 @@ class _AxisCore:
         self.inst_radix = prod(sizes[:n_temporal])
         self.completions: dict[int, np.ndarray] = {}
         self.prev, self.q_digit = self._prev()
+        zero = np.zeros(self.n, dtype=np.int64)
+        self.untouched = _Touches(zero, zero)  # without readiness: shared, so memos keyed on it hit
 
     def _prev(self) -> tuple[np.ndarray, np.ndarray]:
         """Previous executed configuration in the same context (-1 if none) and the index of the highest
@@ -146,16 +148,18 @@ class _AxisTable:
         self.digits = digits
         self.n, self.executed, self.size, self.n_block = core.n, core.executed, core.size, n_block
         self.inst_radix = core.inst_radix
-        self.block_pos = np.array([layout.block.index(d.temporal) for d in temporal[:n_block]] + [NONE], dtype=np.int64)
-        self.first = self.last = np.zeros(self.n, dtype=np.int64)
+        self.block_key = tuple(layout.block.index(d.temporal) for d in temporal[:n_block])
+        self.block_pos = np.array(self.block_key + (NONE,), dtype=np.int64)
+        self.touched = core.untouched
         if touches is not None:
             # Which configuration holds each element's first and last touch depends on the order of the
             # axis' own loops only (a touch time is a mixed-radix number over them), not on the rest.
             own = [d for d in pos_digits + tap_digits if d.temporal is not None]
             key = (core, tuple(sorted(range(len(own)), key=lambda i: own[i].temporal)))
-            self.first, self.last = _TOUCH_COUNTS.get_or(
-                key, lambda: self._touches(touches, dims, temporal, instance, core.radix)
+            self.touched = _TOUCH_COUNTS.get_or(
+                key, lambda: _Touches(*self._touches(touches, dims, temporal, instance, core.radix))
             )
+        self.first, self.last = self.touched.first, self.touched.last
 
     @property
     def prev(self) -> tuple[np.ndarray, np.ndarray]:
@@ -215,6 +219,14 @@ class _AxisTable:
         return self.core.ax.intersection(self.core.key[a], self.core.key[b])
 
 
+@dataclass(frozen=True, eq=False)  # hashed by identity: memos derived from touch counts key on it
+class _Touches:
+    """Per configuration of an axis: output elements first, and last, touched in it."""
+
+    first: np.ndarray
+    last: np.ndarray
+
+
 _TOUCH_COUNTS = LruMemo(1024)
 
 
@@ -237,8 +249,7 @@ _SIDES = LruMemo(4096)
 def _axis_side(table: _AxisTable, kinds: tuple[str, ...], own: str) -> _Side:
     """`_side`, memoised: it depends on the axis core, where its digits sit in the block and which block
     positions are its own, not on the rest of the ordering, so LOMA's orderings share few distinct ones."""
-    key = (table.core, table.block_pos.tobytes(), tuple(k == own for k in kinds), table.first.tobytes(),
-           table.last.tobytes())
+    key = (table.core, table.block_key, kinds, own, table.touched)
     return _SIDES.get_or(key, lambda: _side(table, kinds, own))
 
 
@@ -312,7 +323,7 @@ def analytic_events(nest, op, n_inner, served, filtered, touches, need: frozense
     symmetric = prod(nest.temporal[t].size for t in layout.symmetric if t not in blocks.temporal_loops)
     base = replicas * symmetric
     rhos, copies = blocks.groups()
-    classes = slots(three_way(prod(nest.temporal[t].size for t in layout.context_irrelevant)))
+    classes = _classes(prod(nest.temporal[t].size for t in layout.context_irrelevant))
     n_sizes = {p: nest.temporal[t].size for p, (t, k) in enumerate(zip(layout.block, layout.kind)) if k == "N"}
     n_count = prod(n_sizes.values())
     repeats = prod(nest.temporal[t].size for t in layout.repeating)
@@ -331,8 +342,8 @@ def analytic_events(nest, op, n_inner, served, filtered, touches, need: frozense
 
     entries = changes = flush = (_EMPTY,) * 3
     if need & {"entry", "exit"}:
+        table = _n_table(layout.kind, tuple(n_sizes.items()))
         sides = _axis_side(y, layout.kind, "Y"), _axis_side(x, layout.kind, "X")
-        table = _n_table(layout, n_sizes)
         both = per_block(lambda r, w: sum(_changes(*sides, table, classes, r, w), ()))
         entries, changes = both[:3], both[3:]
     if "exit" in need:
@@ -348,27 +359,35 @@ def analytic_events(nest, op, n_inner, served, filtered, touches, need: frozense
     )
 
 
-def _n_table(layout: _Layout, n_sizes: dict[int, int]) -> np.ndarray:
-    """Per block position (and block starts): (first, last, count) rows of the irrelevant digits."""
+@lru_cache(maxsize=256)
+def _classes(count: int) -> np.ndarray:
+    """`slots(three_way(count))`, shared (read-only)."""
+    table = slots(three_way(count))
+    table.flags.writeable = False
+    return table
+
+
+@lru_cache(maxsize=4096)
+def _n_table(kinds: tuple[str, ...], n_items: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """Per block position (and block starts): (first, last, count) rows of the irrelevant digits, whose
+    sizes `n_items` gives as (block position, size) pairs. Read-only: it is shared."""
+    n_sizes = dict(n_items)
     above = lambda p: prod(s for q, s in n_sizes.items() if q > p)  # noqa: E731
     rows = []
-    for p, kind in enumerate(layout.kind):
+    for p, kind in enumerate(kinds):
         if kind == "N":
             rows.append(slots([(0, 0, (n_sizes[p] - 1) * above(p))]))
         else:  # the irrelevant digits below p are zero; the previous tile has them at their last value
             rows.append(slots([(1, 1, 1)] if above(p) == 1 else [(1, 0, 1), (0, 1, 1), (0, 0, above(p) - 2)]))
     rows.append(slots([(1, 0, 1)]))  # block starts: irrelevant digits all at their first value
-    return np.stack(rows)
+    table = np.stack(rows)
+    table.flags.writeable = False
+    return table
 
 
 def _block_flush(y, x, n_count, classes, r, base):
     """Each block's last executed tile leaves whole when the block ends (irrelevant digits at their last)."""
-    sides = []
-    for table in (y, x):
-        configs = np.nonzero(table.executed)[0]
-        last = configs[table.completion(table.n_block)[configs] == configs]
-        sides.append(unique_rows([table.size[last], table.last[last]]))
-    ((s_y, g_y), w_y), ((s_x, g_x), w_x) = sides
+    ((s_y, g_y), w_y), ((s_x, g_x), w_x) = (_block_ends(table) for table in (y, x))
     size = np.outer(s_y, s_x).ravel()[:, None]
     last = np.outer(g_y, g_x).ravel()[:, None]
     w = np.outer(w_y, w_x).ravel()[:, None]
@@ -376,12 +395,35 @@ def _block_flush(y, x, n_count, classes, r, base):
     return (r * size * ones).ravel(), (r * last * classes[None, :, 1]).ravel(), (w * base * classes[None, :, 2]).ravel()
 
 
+_AXIS_ROWS = LruMemo(2048)  # per (core, touches, which): few distinct ones over a LOMA search
+
+
+def _block_ends(table: _AxisTable):
+    """Distinct (size, last touches) of the last executed configuration of each block, with counts."""
+
+    def compute():
+        configs = np.nonzero(table.executed)[0]
+        last = configs[table.completion(table.n_block)[configs] == configs]
+        return unique_rows([table.size[last], table.last[last]])
+
+    return _AXIS_ROWS.get_or((table.core, table.touched, "block ends"), compute)
+
+
+def _executed_rows(table: _AxisTable):
+    """Distinct (size, first touches, last touches) of the executed configurations, with counts."""
+
+    def compute():
+        executed = np.nonzero(table.executed)[0]
+        return unique_rows([table.size[executed], table.first[executed], table.last[executed]])
+
+    return _AXIS_ROWS.get_or((table.core, table.touched, "executed"), compute)
+
+
 def _tiles(y, x, n_count, classes, r, base):
     """Every executed tile: its size and the elements first and last touched in it."""
-    ey, exx = np.nonzero(y.executed)[0], np.nonzero(x.executed)[0]
-    (s_y, f_y, g_y), w_y = unique_rows([y.size[ey], y.first[ey], y.last[ey]])
-    (s_x, f_x, g_x), w_x = unique_rows([x.size[exx], x.first[exx], x.last[exx]])
-    n = slots(three_way(n_count))
+    (s_y, f_y, g_y), w_y = _executed_rows(y)
+    (s_x, f_x, g_x), w_x = _executed_rows(x)
+    n = _classes(n_count)
     ones = np.ones((len(s_y), len(s_x), 3, 3), dtype=np.int64)
 
     def grid(yv, xv, n_field=None, c_field=None):

@@ -39,8 +39,7 @@ def _order_free_key(nest: LoopNest, filtered: bool) -> tuple:
     per_dim: dict[str, int] = {}
     for loop in nest.temporal:
         per_dim[loop.dim] = per_dim.get(loop.dim, 1) * loop.size
-    return (nest.geometry, nest.centric, nest.spatial, tuple(sorted(nest.dense_relation.items())), filtered,
-            tuple(sorted(per_dim.items())))
+    return (nest.shape_id, filtered, tuple(sorted(per_dim.items())))
 
 
 def _executed_macs(nest: LoopNest, filtered: bool) -> int:

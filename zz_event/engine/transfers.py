@@ -46,12 +46,13 @@ class Events:
 
     @property
     def elements(self) -> int:
+        if not self.weight.size:
+            return 0
         return int(((self.partial + self.final) * self.weight).sum())
 
     @staticmethod
     def none() -> "Events":
-        zero = np.zeros(0, dtype=np.int64)
-        return Events(zero, zero, zero)
+        return _NO_EVENTS
 
     @staticmethod
     def of(counts: np.ndarray, weight, final: bool = False) -> "Events":
@@ -61,6 +62,10 @@ class Events:
         zero = np.zeros_like(counts)
         return Events(zero, counts, weight) if final else Events(counts, zero, weight)
 
+
+_NOTHING = np.zeros(0, dtype=np.int64)
+_NOTHING.flags.writeable = False
+_NO_EVENTS = Events(_NOTHING, _NOTHING, _NOTHING)
 
 OperandTraffic = list[dict[str, Events]]  # per level, per direction
 
@@ -161,12 +166,10 @@ def structural_key(nest: LoopNest, op, n_inner, served, filtered, readiness: boo
     whatever their order); above it, the loops in order. Many mappings of a LOMA search share upper
     boundaries, whose sequences are then computed once."""
     inner: dict[str, int] = {}
-    for loop in nest.temporal[:n_inner]:
-        inner[loop.dim] = inner.get(loop.dim, 1) * loop.size
-    return (
-        nest.geometry, nest.centric, nest.spatial, tuple(sorted(nest.dense_relation.items())),
-        op, served, filtered, readiness, need, tuple(sorted(inner.items())), nest.temporal[n_inner:],
-    )
+    loops = nest.loop_pairs
+    for dim, size in loops[:n_inner]:
+        inner[dim] = inner.get(dim, 1) * size
+    return (nest.shape_id, op, served, filtered, readiness, need, tuple(sorted(inner.items())), loops[n_inner:])
 
 
 def sequence_events(nest, op, n_inner, served, filtered, touches, need=ALL) -> SequenceEvents:
@@ -178,4 +181,11 @@ def sequence_events(nest, op, n_inner, served, filtered, touches, need=ALL) -> S
             return analytic_events(nest, op, n_inner, served, filtered, touches, need)
         return enumerated_events(nest, op, n_inner, served, filtered, touches)
 
+    if touches is None and op == "O":
+        # The readiness variant's sequence of outputs holds the same events, only split further by first
+        # and last touches; read without them it gives the same multisets, and so the same counts. The
+        # mapping-space logger evaluates both variants of every mapping: it computes this one once.
+        ready = _SEQUENCES.peek(structural_key(nest, op, n_inner, served, filtered, True, need))
+        if ready is not None:
+            return ready
     return _SEQUENCES.get_or(structural_key(nest, op, n_inner, served, filtered, touches is not None, need), compute)
