@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from zz_event.errors import UnsupportedLayerError
@@ -105,15 +105,21 @@ class NestContext:
     precision: dict[str, int]
     mac_energy: float
     dense_relation: dict[str, tuple[int, int]]
+    # (operand, level index, top, psum) -> that level: a few per context, and `replace` is slow.
+    _placed: dict = field(default_factory=dict, init=False, repr=False)
 
     def nest(self, mapping: CmeMapping) -> LoopNest:
         temporal, owned, psum = mapping
         levels: dict[str, tuple[MemLevel, ...]] = {}
+        placed = self._placed
         for op, counts in zip(OPERANDS, owned):
             top, out = 0, []
             for j, (level, n) in enumerate(zip(self.levels[op], counts)):
                 top += n
-                out.append(replace(level, top=top, psum=psum[j] if op == "O" else False))
+                key = (op, j, top, psum[j] if op == "O" else False)
+                if key not in placed:
+                    placed[key] = replace(level, top=top, psum=key[3])
+                out.append(placed[key])
             levels[op] = tuple(out)
         return LoopNest(
             geometry=self.geometry,

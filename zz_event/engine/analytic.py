@@ -278,11 +278,12 @@ def _side(table: _AxisTable, kinds: tuple[str, ...], own: str) -> _Side:
 
 def _changes(y: _Side, x: _Side, n_table: np.ndarray, classes: np.ndarray, r: int, base: int):
     """Entry and exit events of every tile change and block start: the two axes paired per group, then
-    the irrelevant digits (n_table[group]: three (first, last, count) rows) and the context classes."""
+    the irrelevant digits (n_table[group]: up to three (first, last, count) rows) and the context classes."""
     i, j = grouped_pairs(y.group, x.group, n_table.shape[0])
     g = y.group[i]
-    n = n_table[g]  # (pairs, 3 slots, 3 fields)
-    ones = np.ones((len(g), 3, 3), dtype=np.int64)  # broadcasting against it is cheaper than broadcast_to
+    n = n_table[g]  # (pairs, slots, 3 fields)
+    # Broadcasting against `ones` is cheaper than broadcast_to.
+    ones = np.ones((len(g), n_table.shape[1], len(classes)), dtype=np.int64)
 
     def grid(v, n_field=None, c_field=None):
         out = v[:, None, None] * ones
@@ -361,8 +362,9 @@ def analytic_events(nest, op, n_inner, served, filtered, touches, need: frozense
 
 @lru_cache(maxsize=256)
 def _classes(count: int) -> np.ndarray:
-    """`slots(three_way(count))`, shared (read-only)."""
-    table = slots(three_way(count))
+    """The (first, last, count) rows of `three_way(count)` that count anything: one or three. Each row
+    multiplies the events, so a zero row would only add entries of weight zero. Shared (read-only)."""
+    table = np.array([row for row in three_way(count) if row[2]], dtype=np.int64)
     table.flags.writeable = False
     return table
 
@@ -381,6 +383,9 @@ def _n_table(kinds: tuple[str, ...], n_items: tuple[tuple[int, int], ...]) -> np
             rows.append(slots([(1, 1, 1)] if above(p) == 1 else [(1, 0, 1), (0, 1, 1), (0, 0, above(p) - 2)]))
     rows.append(slots([(1, 0, 1)]))  # block starts: irrelevant digits all at their first value
     table = np.stack(rows)
+    # Slots are filled from the first: drop the trailing ones no group uses (they only add weight zero).
+    used = int((table[:, :, 2] > 0).sum(axis=1).max())
+    table = np.ascontiguousarray(table[:, :used])
     table.flags.writeable = False
     return table
 
@@ -391,7 +396,7 @@ def _block_flush(y, x, n_count, classes, r, base):
     size = np.outer(s_y, s_x).ravel()[:, None]
     last = np.outer(g_y, g_x).ravel()[:, None]
     w = np.outer(w_y, w_x).ravel()[:, None]
-    ones = np.ones((1, 3), dtype=np.int64)
+    ones = np.ones((1, len(classes)), dtype=np.int64)
     return (r * size * ones).ravel(), (r * last * classes[None, :, 1]).ravel(), (w * base * classes[None, :, 2]).ravel()
 
 
@@ -424,7 +429,7 @@ def _tiles(y, x, n_count, classes, r, base):
     (s_y, f_y, g_y), w_y = _executed_rows(y)
     (s_x, f_x, g_x), w_x = _executed_rows(x)
     n = _classes(n_count)
-    ones = np.ones((len(s_y), len(s_x), 3, 3), dtype=np.int64)
+    ones = np.ones((len(s_y), len(s_x), len(n), len(classes)), dtype=np.int64)
 
     def grid(yv, xv, n_field=None, c_field=None):
         out = yv[:, None, None, None] * xv[None, :, None, None] * ones
