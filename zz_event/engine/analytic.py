@@ -26,7 +26,7 @@ from math import prod
 
 import numpy as np
 
-from zz_event.engine.axes import RELEVANT_UNCOUPLED, coupled_axis, digit_fixed, dim_digits, fixed_flags
+from zz_event.engine.axes import RELEVANT_UNCOUPLED, coupled_axis, digit_fixed, dim_digits
 from zz_event.engine.events import SequenceEvents
 from zz_event.engine.grouping import grouped_pairs, slots, three_way, unique_rows
 from zz_event.engine.overshoot import never_empties, relevant_blocks
@@ -129,18 +129,18 @@ class _AxisTable:
         pos_dim = nest.position_dims[0 if axis == "Y" else 1]
         dims = (pos_dim, "F" + axis)
 
-        is_fixed = lambda d: digit_fixed(d, n_inner, served)  # noqa: E731
-
         pos_digits, tap_digits = dim_digits(nest, pos_dim), dim_digits(nest, "F" + axis)
-        ax = coupled_axis(nest, axis, operand, fixed_flags(pos_digits, is_fixed), fixed_flags(tap_digits, is_fixed), filtered)
+        pos_fixed = tuple(digit_fixed(d, n_inner, served) for d in pos_digits)
+        tap_fixed = tuple(digit_fixed(d, n_inner, served) for d in tap_digits)
+        ax = coupled_axis(nest, axis, operand, pos_fixed, tap_fixed, filtered)
         order = {t: i for i, t in enumerate(layout.block + layout.context)}
         temporal = sorted((d for d in pos_digits + tap_digits if d.temporal is not None and d.temporal >= n_inner),
                           key=lambda d: order[d.temporal])
         instance = [d for d in pos_digits + tap_digits if d.temporal is None and d.array_dim not in served]
         digits = temporal + instance
-        signature = tuple(
-            (d.dim == dims[1], (tap_digits if d.dim == dims[1] else pos_digits).index(d), d.size) for d in digits
-        )
+        # (is a tap digit, index among its dimension's digits) by identity: Digit's own __eq__ is slow.
+        place = {id(d): (False, i) for i, d in enumerate(pos_digits)} | {id(d): (True, i) for i, d in enumerate(tap_digits)}
+        signature = tuple((*place[id(d)], d.size) for d in digits)
         block = set(layout.block)
         n_block = sum(1 for d in temporal if d.temporal in block)
         core = _axis_core(ax, signature, n_block, len(temporal))

@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from zz_event.memo import LruMemo
 from zz_event.nest import LoopNest
 
 __all__ = ["Digit", "dim_digits", "digit_fixed", "UncoupledAxis", "CoupledAxis", "RELEVANT_UNCOUPLED", "uncoupled_axis", "coupled_axis"]
@@ -159,17 +160,28 @@ def uncoupled_axis(nest: LoopNest, dim: str, fixed: tuple[bool, ...]) -> Uncoupl
 
 def coupled_axis(nest: LoopNest, axis: str, operand: str, pos_fixed, tap_fixed, filtered: bool) -> CoupledAxis:
     """The coupled axis of `nest` with the given fixed digits (shared by all nests of the same structure)."""
+    shape_id, (geo, centric, dense, pos_size) = _axis_shape(nest, axis)
     pos_dim = nest.position_dims[0 if axis == "Y" else 1]
     sig = lambda dim, fixed: tuple((d.size, d.weight, f) for d, f in zip(dim_digits(nest, dim), fixed))  # noqa: E731
-    return _coupled_axis(
-        nest.geometry.y if axis == "Y" else nest.geometry.x, nest.centric, nest.dense_relation[axis] if nest.centric == "input" else (1, 1),
-        operand, filtered, nest.dim_size(pos_dim), sig(pos_dim, pos_fixed), sig("F" + axis, tap_fixed),
+    pos_sig, tap_sig = sig(pos_dim, pos_fixed), sig("F" + axis, tap_fixed)
+    return _COUPLED.get_or(
+        (shape_id, operand, filtered, pos_sig, tap_sig),
+        lambda: CoupledAxis(geo, centric, dense, operand, filtered, pos_size, pos_sig, tap_sig),
     )
 
 
+_COUPLED = LruMemo(4096)
+_AXIS_SHAPES: dict[tuple, int] = {}  # one entry per distinct axis geometry seen
+
+
 @lru_cache(maxsize=4096)
-def _coupled_axis(geo, centric, dense, operand, filtered, pos_size, pos_sig, tap_sig) -> CoupledAxis:
-    return CoupledAxis(geo, centric, dense, operand, filtered, pos_size, pos_sig, tap_sig)
+def _axis_shape(nest: LoopNest, axis: str) -> tuple[int, tuple]:
+    """What a coupled axis takes from its nest (geometry, centric, dense relation, position size), and a
+    small integer standing for it in memo keys: hashed once per nest, not at every lookup."""
+    pos_dim = nest.position_dims[0 if axis == "Y" else 1]
+    dense = nest.dense_relation[axis] if nest.centric == "input" else (1, 1)
+    shape = (nest.geometry.y if axis == "Y" else nest.geometry.x, nest.centric, dense, nest.dim_size(pos_dim))
+    return _AXIS_SHAPES.setdefault(shape, len(_AXIS_SHAPES)), shape
 
 
 def digit_fixed(d: Digit, n_inner: int, served: frozenset[str]) -> bool:
