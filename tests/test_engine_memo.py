@@ -14,7 +14,7 @@ from test_simulator import toy_nest
 from validation.cases import loop_nests
 from zz_event.engine.evaluate import clear_caches, evaluate
 from zz_event.engine.result import EngineOptions
-from zz_event.engine.transfers import structural_key
+from zz_event.engine.transfers import _SEQUENCES, structural_key
 
 SWITCHES = [EngineOptions(f, r) for f in (False, True) for r in (False, True)]
 
@@ -47,3 +47,18 @@ def test_the_key_ignores_inner_order_and_sees_outer_order():
     key = lambda n: structural_key(n, "W", 2, frozenset(), True, False, frozenset({"entry"}))  # noqa: E731
     assert key(nest) == key(swapped_inner)
     assert key(nest) != key(swapped_outer)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(loop_nests())
+def test_filter_only_reuses_the_readiness_sequences_and_gives_the_cold_result(nest):
+    """Outputs without readiness read the readiness variant's sequences (the same event multisets, only
+    split further by touches), so evaluating it right after the event-driven one computes nothing new."""
+    filter_only = EngineOptions(filter=True, readiness=False)
+    clear_caches()
+    cold = evaluate(nest, filter_only)
+    clear_caches()
+    evaluate(nest, EngineOptions(filter=True, readiness=True))
+    held = len(_SEQUENCES._entries)
+    assert evaluate(nest, filter_only) == cold
+    assert len(_SEQUENCES._entries) == held

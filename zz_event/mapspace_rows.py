@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from zz_event.corrected_cme import CorrectedCME, operand_levels, raw_figures
@@ -134,6 +135,8 @@ def _valid_fraction(results: dict) -> float | None:
 
 def format_value(value: Any) -> str:
     """Stable text of one cell: '' for missing, integers as integers, floats as shortest round-trip repr."""
+    if type(value) is int:  # most cells: first, and without the isinstance chain
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -149,6 +152,11 @@ def format_value(value: Any) -> str:
 
 def loop_text(dim: Any, size: float) -> str:
     """`FY3`; a fractional ZigZag loop size keeps its fraction (`K10.5`)."""
+    return _loop_text(str(dim), size)
+
+
+@lru_cache(maxsize=4096)  # a layer has few distinct loops; every row prints them
+def _loop_text(dim: str, size: float) -> str:
     size = float(size)
     return f"{dim}{int(size)}" if size.is_integer() else f"{dim}{size!r}"
 

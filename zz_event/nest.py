@@ -25,9 +25,9 @@ from zz_event.geometry import ConvGeometry
 __all__ = ["Loop", "SpatialLoop", "Port", "MemLevel", "LoopNest", "OPERANDS", "DIRECTIONS"]
 
 OPERANDS = ("W", "I", "O")
-_SHAPE_IDS: dict[tuple, int] = {}  # see LoopNest.shape_id; one entry per layer and spatial mapping seen
 DIRECTIONS = ("rd_out_to_low", "wr_in_by_low", "rd_out_to_high", "wr_in_by_high")
 Centric = Literal["input", "output"]
+_SHAPE_IDS: dict[tuple, int] = {}  # see LoopNest.shape_id; one entry per layer and spatial mapping seen
 
 
 @dataclass(frozen=True)
