@@ -339,7 +339,7 @@ def analytic_events(nest, op, n_inner, served, filtered, touches, need: frozense
 
     def per_block(make):  # the event lists of every distinct rho (at least one), weighted by its copies
         parts = [make(int(r), base * int(c)) for r, c in zip(rhos, copies)]
-        return tuple(np.concatenate(lists) for lists in zip(*parts))
+        return parts[0] if len(parts) == 1 else tuple(np.concatenate(lists) for lists in zip(*parts))
 
     entries = changes = flush = (_EMPTY,) * 3
     if need & {"entry", "exit"}:
