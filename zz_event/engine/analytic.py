@@ -53,6 +53,7 @@ class _Layout:
     symmetric: tuple[int, ...]
     context_irrelevant: tuple[int, ...]
     repeating: tuple[int, ...]
+    order: dict[int, int]  # enumerated loop -> its position in block + context
 
 
 def _layout(nest: LoopNest, operand: str, n_inner: int, keep_irrelevant: bool) -> _Layout:
@@ -67,7 +68,8 @@ def _layout(nest: LoopNest, operand: str, n_inner: int, keep_irrelevant: bool) -
     kind = tuple(
         "Y" if nest.temporal[t].dim in y_dims else "X" if nest.temporal[t].dim in x_dims else "N" for t in block
     )
-    return _Layout(block, context, kind, tuple(symmetric), tuple(ctx_irr), tuple(repeating))
+    order = {t: i for i, t in enumerate(block + context)}
+    return _Layout(block, context, kind, tuple(symmetric), tuple(ctx_irr), tuple(repeating), order)
 
 
 class _AxisCore:
@@ -133,7 +135,7 @@ class _AxisTable:
         pos_fixed = tuple(digit_fixed(d, n_inner, served) for d in pos_digits)
         tap_fixed = tuple(digit_fixed(d, n_inner, served) for d in tap_digits)
         ax = coupled_axis(nest, axis, operand, pos_fixed, tap_fixed, filtered)
-        order = {t: i for i, t in enumerate(layout.block + layout.context)}
+        order = layout.order
         temporal = sorted((d for d in pos_digits + tap_digits if d.temporal is not None and d.temporal >= n_inner),
                           key=lambda d: order[d.temporal])
         instance = [d for d in pos_digits + tap_digits if d.temporal is None and d.array_dim not in served]
@@ -141,14 +143,13 @@ class _AxisTable:
         # (is a tap digit, index among its dimension's digits) by identity: Digit's own __eq__ is slow.
         place = {id(d): (False, i) for i, d in enumerate(pos_digits)} | {id(d): (True, i) for i, d in enumerate(tap_digits)}
         signature = tuple((*place[id(d)], d.size) for d in digits)
-        block = set(layout.block)
-        n_block = sum(1 for d in temporal if d.temporal in block)
+        n_block = sum(1 for d in temporal if order[d.temporal] < len(layout.block))
         core = _axis_core(ax, signature, n_block, len(temporal))
         self.core = core
         self.digits = digits
         self.n, self.executed, self.size, self.n_block = core.n, core.executed, core.size, n_block
         self.inst_radix = core.inst_radix
-        self.block_key = tuple(layout.block.index(d.temporal) for d in temporal[:n_block])
+        self.block_key = tuple(order[d.temporal] for d in temporal[:n_block])
         self.block_pos = np.array(self.block_key + (NONE,), dtype=np.int64)
         self.touched = core.untouched
         if touches is not None:

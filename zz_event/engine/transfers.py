@@ -48,7 +48,7 @@ class Events:
     def elements(self) -> int:
         if not self.weight.size:
             return 0
-        return int(((self.partial + self.final) * self.weight).sum())
+        return int(np.dot(self.partial + self.final, self.weight))
 
     @staticmethod
     def none() -> "Events":

@@ -26,5 +26,5 @@ def event_words(events: Events, level: MemLevel, direction: str, p_partial: int,
     if port is None:
         raise ValueError(f"memory {level.name} has no port for {direction} but data must move that way")
     bits = events.partial * p_partial + events.final * p_final
-    units = int(np.sum(-(-bits // port.bw_min) * events.weight))
+    units = int(np.dot(-(-bits // port.bw_min), events.weight))
     return units * port.bw_min // port.bw_max
