@@ -97,9 +97,11 @@ class CorrectedCME(CostModelEvaluation):
         for layer_op, accesses in self.memory_word_access.items():
             per_level, per_level_further = [], []
             for access, (read, write) in zip(accesses, costs[layer_op]):
-                rd_high, wr_high = access.get(_RD_HIGH) * read, access.get(_WR_HIGH) * write
-                rd_low, wr_low = access.get(_RD_LOW) * read, access.get(_WR_LOW) * write
-                per_level.append((rd_high + rd_low) + (wr_high + wr_low))
+                words = access.data
+                rd_high, wr_high, rd_low, wr_low, total = _level_energy(
+                    words[_RD_HIGH], words[_WR_HIGH], words[_RD_LOW], words[_WR_LOW], read, write
+                )
+                per_level.append(total)
                 per_level_further.append(
                     _four_way(AccessEnergy, {_RD_HIGH: rd_high, _WR_HIGH: wr_high, _RD_LOW: rd_low, _WR_LOW: wr_low})
                 )
@@ -157,10 +159,18 @@ def _memory_energy(cme: CostModelEvaluation, result: EngineResult) -> float:
     for layer_op, op in levels.layer_ops:
         for lc, (read, write) in zip(result.levels[op], levels.costs[layer_op]):
             words = lc.words
-            rd_high, wr_high = words["rd_out_to_high"] * read, words["wr_in_by_high"] * write
-            rd_low, wr_low = words["rd_out_to_low"] * read, words["wr_in_by_low"] * write
-            energy_total += (rd_high + rd_low) + (wr_high + wr_low)
+            energy_total += _level_energy(
+                words["rd_out_to_high"], words["wr_in_by_high"], words["rd_out_to_low"], words["wr_in_by_low"], read, write
+            )[4]
     return energy_total
+
+
+def _level_energy(rd_high: int, wr_high: int, rd_low: int, wr_low: int, read: float, write: float) -> tuple:
+    """One level's energy per direction and in total, with `calc_memory_energy_cost`'s operations in its
+    order (so that sums are bit-identical): (rd_high, wr_high, rd_low, wr_low, total)."""
+    rd_high, wr_high = rd_high * read, wr_high * write
+    rd_low, wr_low = rd_low * read, wr_low * write
+    return rd_high, wr_high, rd_low, wr_low, (rd_high + rd_low) + (wr_high + wr_low)
 
 
 def _four_way(cls, data: dict):
