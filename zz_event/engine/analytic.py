@@ -277,9 +277,11 @@ def _side(table: _AxisTable, kinds: tuple[str, ...], own: str) -> _Side:
     return _Side(*cols, count)
 
 
-def _changes(y: _Side, x: _Side, n_table: np.ndarray, classes: np.ndarray, r: int, base: int):
-    """Entry and exit events of every tile change and block start: the two axes paired per group, then
-    the irrelevant digits (n_table[group]: up to three (first, last, count) rows) and the context classes."""
+def _changes(y: _Side, x: _Side, n_table: np.ndarray, classes: np.ndarray, r: int, base: int, exits: bool,
+             touched: bool) -> tuple[np.ndarray, ...]:
+    """Entry (and, if `exits`, exit) events of every tile change and block start: the two axes paired per
+    group, then the irrelevant digits (n_table[group]: up to three (first, last, count) rows) and the
+    context classes. Without `touched` (no readiness) first and last touches are all zero."""
     i, j = grouped_pairs(y.group, x.group, n_table.shape[0])
     g = y.group[i]
     n = n_table[g]  # (pairs, slots, 3 fields)
@@ -294,16 +296,16 @@ def _changes(y: _Side, x: _Side, n_table: np.ndarray, classes: np.ndarray, r: in
             out *= classes[None, None, :, c_field]
         return out.ravel()
 
+    untouched = lambda: np.zeros(ones.size, dtype=np.int64)  # noqa: E731
     kept = y.kept[i] * x.kept[j]
-    weight = grid(y.count[i] * x.count[j] * base, 2, 2)
-    entries = (grid(r * (y.size[i] * x.size[j] - kept)), grid(r * y.first[i] * x.first[j], 0, 0), weight)
-    is_change = grid((g < n_table.shape[0] - 1).astype(np.int64))
-    exits = (
-        grid(r * (y.pred_size[i] * x.pred_size[j] - kept)),
-        grid(r * y.pred_last[i] * x.pred_last[j], 1, 1),
-        weight * is_change,
-    )
-    return entries, exits
+    count = y.count[i] * x.count[j] * base
+    first = grid(r * y.first[i] * x.first[j], 0, 0) if touched else untouched()
+    entries = (grid(r * (y.size[i] * x.size[j] - kept)), first, grid(count, 2, 2))
+    if not exits:
+        return entries + (_EMPTY,) * 3
+    last = grid(r * y.pred_last[i] * x.pred_last[j], 1, 1) if touched else untouched()
+    changes = count * (g < n_table.shape[0] - 1)  # block starts (the last group) leave nothing behind
+    return entries + (grid(r * (y.pred_size[i] * x.pred_size[j] - kept)), last, grid(changes, 2, 2))
 
 
 ALL = frozenset({"entry", "exit", "tile", "onload", "offload"})
@@ -346,13 +348,13 @@ def analytic_events(nest, op, n_inner, served, filtered, touches, need: frozense
     if need & {"entry", "exit"}:
         table = _n_table(layout.kind, tuple(n_sizes.items()))
         sides = _axis_side(y, layout.kind, "Y"), _axis_side(x, layout.kind, "X")
-        both = per_block(lambda r, w: sum(_changes(*sides, table, classes, r, w), ()))
+        both = per_block(lambda r, w: _changes(*sides, table, classes, r, w, "exit" in need, touches is not None))
         entries, changes = both[:3], both[3:]
     if "exit" in need:
         flush = per_block(lambda r, w: _block_flush(y, x, n_count, classes, r, w))
     tile = (_EMPTY,) * 4
     if "tile" in need:
-        tile = per_block(lambda r, w: _tiles(y, x, n_count, classes, r, w))
+        tile = per_block(lambda r, w: _tiles(y, x, n_count, classes, r, w, touches is not None))
         tile = (*tile[:3], tile[3] * repeats)
     on = _instances(y, x, blocks.first(), np.min, replicas) if "onload" in need else (_EMPTY, _EMPTY)
     off = _instances(y, x, blocks.last(), np.max, replicas) if "offload" in need else (_EMPTY, _EMPTY)
@@ -425,8 +427,9 @@ def _executed_rows(table: _AxisTable):
     return _AXIS_ROWS.get_or((table.core, table.touched, "executed"), compute)
 
 
-def _tiles(y, x, n_count, classes, r, base):
-    """Every executed tile: its size and the elements first and last touched in it."""
+def _tiles(y, x, n_count, classes, r, base, touched: bool):
+    """Every executed tile: its size and the elements first and last touched in it (all zero without
+    `touched`)."""
     (s_y, f_y, g_y), w_y = _executed_rows(y)
     (s_x, f_x, g_x), w_x = _executed_rows(x)
     n = _classes(n_count)
@@ -440,6 +443,10 @@ def _tiles(y, x, n_count, classes, r, base):
             out *= classes[None, None, None, :, c_field]
         return out.ravel()
 
+    if not touched:
+        nothing = np.zeros(ones.size, dtype=np.int64)
+        nothing.flags.writeable = False  # stands for both touch lists
+        return grid(r * s_y, s_x), nothing, nothing, grid(w_y * base, w_x, 2, 2)
     return grid(r * s_y, s_x), grid(r * f_y, f_x, 0, 0), grid(r * g_y, g_x, 1, 1), grid(w_y * base, w_x, 2, 2)
 
 
