@@ -20,7 +20,7 @@ Uncoupled dimensions whose loops overshoot their size: a relevant one gives bloc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from math import prod
 
@@ -53,7 +53,7 @@ class _Layout:
     symmetric: tuple[int, ...]
     context_irrelevant: tuple[int, ...]
     repeating: tuple[int, ...]
-    order: dict[int, int]  # enumerated loop -> its position in block + context
+    order: dict[int, int] = field(compare=False)  # enumerated loop -> its position in block + context
 
 
 def _layout(nest: LoopNest, operand: str, n_inner: int, keep_irrelevant: bool) -> _Layout:
@@ -365,7 +365,7 @@ def analytic_events(nest, op, n_inner, served, filtered, touches, need: frozense
 
 @lru_cache(maxsize=256)
 def _classes(count: int) -> np.ndarray:
-    """The (first, last, count) rows of `three_way(count)` that count anything: one or three. Each row
+    """The (first, last, count) rows of `three_way(count)` that count anything (one to three). Each row
     multiplies the events, so a zero row would only add entries of weight zero. Shared (read-only)."""
     table = np.array([row for row in three_way(count) if row[2]], dtype=np.int64)
     table.flags.writeable = False
