@@ -5,6 +5,7 @@ shuffled) has filled the memo; the results must be identical."""
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
@@ -62,3 +63,11 @@ def test_filter_only_reuses_the_readiness_sequences_and_gives_the_cold_result(ne
     held = len(_SEQUENCES._entries)
     assert evaluate(nest, filter_only) == cold
     assert len(_SEQUENCES._entries) == held
+
+
+def test_a_pickled_nest_leaves_its_per_process_shape_id_behind():
+    nest = toy_nest()
+    assert nest.shape_id == toy_nest().shape_id  # one id per shape in this process
+    copy = pickle.loads(pickle.dumps(nest))
+    assert "shape_id" not in copy.__dict__ and copy.temporal == nest.temporal
+    assert evaluate(copy) == evaluate(nest)

@@ -28,6 +28,7 @@ OPERANDS = ("W", "I", "O")
 DIRECTIONS = ("rd_out_to_low", "wr_in_by_low", "rd_out_to_high", "wr_in_by_high")
 Centric = Literal["input", "output"]
 _SHAPE_IDS: dict[tuple, int] = {}  # see LoopNest.shape_id; one entry per layer and spatial mapping seen
+_CACHED = frozenset({"_dim_sizes", "shape_id", "loop_pairs"})  # LoopNest's cached properties
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,11 @@ class LoopNest:
     def loop_pairs(self) -> tuple[tuple[str, int], ...]:
         """The temporal loops as (dim, size) pairs, inner to outer (cheap to hash, for memo keys)."""
         return tuple((loop.dim, loop.size) for loop in self.temporal)
+
+    def __getstate__(self) -> dict:
+        # Cached values stay behind: shape ids number shapes per process, so one carried to another
+        # process could name a different shape there.
+        return {k: v for k, v in self.__dict__.items() if k not in _CACHED}
 
     def level_of_loop(self, operand: str, loop_index: int) -> int:
         for j, level in enumerate(self.levels[operand]):
