@@ -8,7 +8,7 @@ accelerator (``Core.to_zigzag_core()``), ``layer`` the output-centric ZigZag lay
 ``D0..Dn`` at their per-core extent), ``search`` the ZigZag search Stream asked for
 (:class:`zz_event.stream_backend.ZigZagSearch`).
 
-What it costs. :func:`zz_event.stream_backend.conv_view` gives the true geometry of the tile one core runs (stride,
+What it costs. :func:`zz_event.stream_geometry.conv_view` gives the true geometry of the tile one core runs (stride,
 dilation, and the padding Stream's own layer drops). From it :func:`node_layer` writes the input-centric ZigZag
 layer zz-event costs everywhere else (``zz_event.workloads``: loops ``B, K, C, IY, IX, FY, FX``, relations
 ``ox=1*ix+1*fx``, ``oy=1*iy+1*fy``; a matrix product is a 1x1 convolution whose contraction dims, e.g. ``C, C1, C2``
@@ -100,7 +100,7 @@ def cost_node_event_driven(
 
 def node_layer(node: Any, core: Any, layer: Any) -> NodeLayer:
     """The input-centric layer and mapping entry for ``node`` as Stream's ``layer`` sizes it on ``core``."""
-    from zz_event.stream_backend import conv_view  # noqa: PLC0415 -- the backend imports this module lazily
+    from zz_event.stream_geometry import conv_view  # noqa: PLC0415 -- imports Stream, which this module defers
     from zz_event.workloads import CONV_EQUATION, CONV_RELATIONS  # noqa: PLC0415
 
     view = conv_view(node, layer)

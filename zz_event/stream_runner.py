@@ -332,7 +332,7 @@ def _spatial_mapping(node: Any, cme: Any) -> str:
     names: Mapping[str, str] = {}
     if any(str(d).startswith("D") for d in cme.layer.layer_dim_sizes.data):
         from zz_event.errors import UnsupportedLayerError  # noqa: PLC0415
-        from zz_event.stream_backend import conv_view  # noqa: PLC0415
+        from zz_event.stream_geometry import conv_view  # noqa: PLC0415
 
         try:
             names = conv_view(node, cme.layer).dim_names

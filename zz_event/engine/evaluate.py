@@ -97,10 +97,10 @@ def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions()) -> Engine
 def clear_caches() -> None:
     """Forget every memoised tile sequence, axis side, touch count, MAC and cycle count (tests compare
     cold and warm runs)."""
-    from zz_event.engine.analytic import _SIDES, _TOUCH_COUNTS  # noqa: PLC0415
+    from zz_event.engine.axis_configs import SIDES, TOUCH_COUNTS  # noqa: PLC0415
     from zz_event.engine.transfers import _SEQUENCES  # noqa: PLC0415
 
     _SEQUENCES.clear()
-    _SIDES.clear()
-    _TOUCH_COUNTS.clear()
+    SIDES.clear()
+    TOUCH_COUNTS.clear()
     _ORDER_FREE.clear()
