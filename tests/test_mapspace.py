@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -17,6 +20,7 @@ from zz_event.cli import main as cli_main
 from zz_event.errors import ZzEventError
 from zz_event.mapspace import load, meta_path, run_mapspace
 from zz_event.mapspace_rows import VARIANTS, MapspaceSchema
+from zz_event.mapspace_writer import _line
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -234,3 +238,17 @@ def test_parquet_copy_matches_the_csv(toy, tmp_path):
     run = run_mapspace(toy["workload"], toy["hardware"], toy["mapping_free"], tmp_path / "p.csv", parquet=True)
     assert run.parquet is not None and run.parquet.exists()
     pd.testing.assert_frame_equal(load(run.parquet), load(run.csv))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_row_lines_are_what_the_csv_module_writes(seed):
+    """Rows are joined by hand (most cells are numbers); the text must be csv.writer's, with minimal
+    quoting, for any cell text (a carriage return is quoted too, which csv.writer leaves bare)."""
+    rng = random.Random(seed)
+    alphabet = [",", '"', "\n", " ", "a", "\t", ";", "'", "\\", "é", "[", "]", "", "1", "2.5"]
+    for _ in range(3000):
+        cells = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 5))) for _ in range(rng.randint(1, 6))]
+        expected = io.StringIO()
+        csv.writer(expected, lineterminator="\n").writerow(cells)
+        assert _line(cells) == expected.getvalue().encode("utf-8"), cells
+    assert _line(["a\rb", "1"]) == b'"a\rb",1\n'

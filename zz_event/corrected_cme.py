@@ -8,9 +8,11 @@ and the energy fields are recomputed from them with the arithmetic of ZigZag's o
 accelerator. Latency fields carry the engine's latency (ZigZag's latency does not read access counts).
 
 The scalar fields (among them `energy_total` and `latency_total2`, all that ZigZag's reduce stages
-compare) are set at once. The per-level records (`memory_word_access` and the two energy breakdowns) and
-ZigZag's raw figures (`raw`) are built on first read: a search discards almost every CME it evaluates,
-and building them for each cost the main process more than anything else the correction does there.
+compare) are set at once, from the engine's packed results (`zz_event.engine.packed`). The engine's
+results as objects (`engine`, `engine_variants`), the per-level records (`memory_word_access` and the two
+energy breakdowns) and ZigZag's raw figures (`raw`) are built on first read: a search discards almost
+every CME it evaluates, and building them for each cost the main process more than anything else the
+correction does there.
 """
 
 from __future__ import annotations
@@ -23,24 +25,25 @@ from zigzag.cost_model.cost_model import CostModelEvaluation
 from zigzag.mapping.data_movement import AccessEnergy, MemoryAccesses
 from zigzag.hardware.architecture.memory_port import DataDirection
 
+from zz_event.engine.packed import PackedResult, unpack
 from zz_event.engine.result import EngineResult
 from zz_event.memo import LruMemo
 
-__all__ = ["CorrectedCME", "raw_figures", "correct_cme_with", "OperandLevels", "operand_levels"]
+__all__ = ["CorrectedCME", "raw_figures", "raw_state", "correct_cme_with", "OperandLevels", "operand_levels"]
 
 _DIRECTION_NAMES = tuple((d, str(d)) for d in DataDirection)  # enum str() is slow: once, not per level
 _RD_HIGH, _WR_HIGH = DataDirection.RD_OUT_TO_HIGH, DataDirection.WR_IN_BY_HIGH
 _RD_LOW, _WR_LOW = DataDirection.RD_OUT_TO_LOW, DataDirection.WR_IN_BY_LOW
 # The per-level records replace these entries of the copied CME (cached properties below).
-_LAZY = ("memory_word_access", "mem_energy_breakdown", "mem_energy_breakdown_further", "raw")
+_LAZY = ("memory_word_access", "mem_energy_breakdown", "mem_energy_breakdown_further", "raw", "engine", "engine_variants")
 
 
 def raw_figures(cme: Any) -> dict:
     """ZigZag's own figures of a CME, in the summary.json shape."""
-    return _figures(_raw_state(cme))
+    return _figures(raw_state(cme))
 
 
-def _raw_state(cme: Any) -> tuple:
+def raw_state(cme: Any) -> tuple:
     """What `raw_figures` reads of a CME (the word-access records are kept, not copied)."""
     return cme.memory_word_access, cme.layer.total_mac_count, cme.latency_total2, cme.energy_total, cme.mac_energy
 
@@ -63,9 +66,19 @@ def _figures(state: tuple) -> dict:
 class CorrectedCME(CostModelEvaluation):
     """Never constructed directly: see `correct_cme_with`."""
 
-    engine: EngineResult
-    engine_variants: dict[str, EngineResult]
-    zz_event_raw_state: tuple  # `_raw_state` of the CME before correction
+    zz_event_packed: PackedResult  # the engine's result for the run's switches
+    zz_event_packed_variants: dict[str, PackedResult]  # label -> the result for each extra variant
+    zz_event_raw_state: tuple  # `raw_state` of the CME before correction
+
+    @cached_property
+    def engine(self) -> EngineResult:
+        """The engine's result for the run's switches (`EngineOptions`)."""
+        return unpack(self.zz_event_packed)
+
+    @cached_property
+    def engine_variants(self) -> dict[str, EngineResult]:
+        """The engine's result for each extra variant the run asked for, by `EngineOptions.label`."""
+        return {label: unpack(packed) for label, packed in self.zz_event_packed_variants.items()}
 
     @cached_property
     def raw(self) -> dict:
@@ -123,16 +136,16 @@ class CorrectedCME(CostModelEvaluation):
         return base
 
 
-def correct_cme_with(cme: CostModelEvaluation, result: EngineResult, variants: dict[str, EngineResult]) -> CorrectedCME:
+def correct_cme_with(cme: CostModelEvaluation, result: PackedResult, variants: dict[str, PackedResult]) -> CorrectedCME:
     """A copy of `cme` carrying `result`'s costs; `cme` itself is left untouched."""
     corrected = CorrectedCME.__new__(CorrectedCME)
     state = corrected.__dict__
     state.update(cme.__dict__)
     for name in _LAZY:
         state.pop(name, None)
-    corrected.zz_event_raw_state = _raw_state(cme)
-    corrected.engine = result
-    corrected.engine_variants = variants
+    corrected.zz_event_raw_state = raw_state(cme)
+    corrected.zz_event_packed = result
+    corrected.zz_event_packed_variants = variants
     corrected.mac_energy = result.mac_energy_pj
     corrected.mem_energy = _memory_energy(cme, result)
     corrected.energy_total = corrected.mem_energy + corrected.mac_energy
@@ -151,17 +164,14 @@ def correct_cme_with(cme: CostModelEvaluation, result: EngineResult, variants: d
     return corrected
 
 
-def _memory_energy(cme: CostModelEvaluation, result: EngineResult) -> float:
+def _memory_energy(cme: CostModelEvaluation, result: PackedResult) -> float:
     """`calc_memory_energy_cost`'s `mem_energy` for the engine's word accesses: the same products and
     sums in the same order, without building its records."""
     levels = operand_levels(cme)
     energy_total = 0
     for layer_op, op in levels.layer_ops:
-        for lc, (read, write) in zip(result.levels[op], levels.costs[layer_op]):
-            words = lc.words
-            energy_total += _level_energy(
-                words["rd_out_to_high"], words["wr_in_by_high"], words["rd_out_to_low"], words["wr_in_by_low"], read, write
-            )[4]
+        for (rd_low, wr_low, rd_high, wr_high), (read, write) in zip(result.level_words(op), levels.costs[layer_op]):
+            energy_total += _level_energy(rd_high, wr_high, rd_low, wr_low, read, write)[4]
     return energy_total
 
 

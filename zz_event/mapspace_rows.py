@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from zz_event.corrected_cme import CorrectedCME, operand_levels, raw_figures
+from zigzag.hardware.architecture.memory_port import DataDirection
+
+from zz_event.corrected_cme import CorrectedCME, operand_levels, raw_state
+from zz_event.engine.packed import PackedResult
 from zz_event.nest import DIRECTIONS, OPERANDS
 
 __all__ = [
@@ -25,6 +28,7 @@ __all__ = [
     "metric_columns",
     "format_value",
     "loop_text",
+    "mapping_texts",
 ]
 
 # Engine variants logged per mapping: column prefix -> EngineOptions label (zz_event.engine.result).
@@ -43,6 +47,8 @@ KEY_COLUMNS = (
 )
 _RAW_METRICS = ("macs", "latency_cycles", "energy_pj")
 _ENGINE_METRICS = ("macs", "compute_cycles", "latency_cycles", "energy_pj")
+_ROW_DIRECTIONS = tuple(next(d for d in DataDirection if str(d) == name) for name in DIRECTIONS)
+_EMPTY = [""]
 
 
 def word_column(prefix: str, operand: str, level: int, direction: str) -> str:
@@ -78,39 +84,51 @@ class MapspaceSchema:
     def row(self, cme: Any, layer: str, evaluation: int, spatial_index: int) -> list[str]:
         """The row of one evaluated mapping, as strings in `columns` order."""
         corrected = isinstance(cme, CorrectedCME)
-        raw = cme.raw if corrected else raw_figures(cme)
-        values: list[Any] = [
+        cells = [
             layer,
-            evaluation,
-            spatial_index,
+            str(evaluation),
+            str(spatial_index),
             spatial_mapping_text(cme),
-            ordering_text(cme),
-            *(allocation_text(cme, op) for op in OPERANDS),
-            1 if corrected else 0,
+            *mapping_texts(cme),
+            "1" if corrected else "0",
             "" if corrected else str(getattr(cme, "zz_event_uncorrected", "not corrected")),
         ]
-        values += [raw["macs"], float(raw["latency_cycles"]), float(raw["energy_pj"])]
-        values += self._words(raw["word_accesses"])
+        cells += self._raw_cells(cme.zz_event_raw_state if corrected else raw_state(cme))
         results = _variant_results(cme) if corrected else {}
         for prefix in VARIANTS:
-            result = results.get(prefix)
-            if result is None:
-                values += [None] * (len(_ENGINE_METRICS) + 3 * self.levels * len(DIRECTIONS))
-                continue
-            values += [result.macs, result.compute_cycles, result.latency_cycles, float(result.energy_pj)]
-            values += self._words({op: [lc.words for lc in levels] for op, levels in result.levels.items()})
-        values.append(_valid_fraction(results))
-        return [format_value(v) for v in values]
+            cells += self._variant_cells(results.get(prefix))
+        cells.append(format_value(_valid_fraction(results)))
+        return cells
 
-    def _words(self, words: dict[str, list[dict]]) -> list[Any]:
-        out: list[Any] = []
+    def _raw_cells(self, state: tuple) -> list[str]:
+        word_access, macs, latency, energy, _mac_energy = state
+        cells = [str(int(macs)), format_value(float(latency)), format_value(float(energy))]
+        by_name = {str(op): levels for op, levels in word_access.items()}
         for op in OPERANDS:
-            levels = words.get(op, [])
-            if len(levels) > self.levels:
-                raise ValueError(f"operand {op} has {len(levels)} memory levels; the schema keeps {self.levels}")
-            for j in range(self.levels):
-                out += [int(levels[j][d]) if j < len(levels) else None for d in DIRECTIONS]
-        return out
+            levels = by_name.get(op, ())
+            self._check_depth(op, len(levels))
+            for access in levels:
+                data = access.data
+                cells += [str(int(data[d])) for d in _ROW_DIRECTIONS]
+            cells += _EMPTY * (len(DIRECTIONS) * (self.levels - len(levels)))
+        return cells
+
+    def _variant_cells(self, result: PackedResult | None) -> list[str]:
+        if result is None:
+            return _EMPTY * (len(_ENGINE_METRICS) + len(OPERANDS) * self.levels * len(DIRECTIONS))
+        cells = [str(result.macs), str(result.compute_cycles), str(result.latency_cycles),
+                 format_value(float(result.energy_pj))]
+        words, at = result.words, 0
+        for op, n in zip(OPERANDS, result.shape):
+            self._check_depth(op, n)
+            cells += map(str, words[at : at + len(DIRECTIONS) * n])
+            cells += _EMPTY * (len(DIRECTIONS) * (self.levels - n))
+            at += len(DIRECTIONS) * n
+        return cells
+
+    def _check_depth(self, operand: str, levels: int) -> None:
+        if levels > self.levels:
+            raise ValueError(f"operand {operand} has {levels} memory levels; the schema keeps {self.levels}")
 
 
 def schema_for_accelerator(accelerator: Any) -> MapspaceSchema:
@@ -120,9 +138,9 @@ def schema_for_accelerator(accelerator: Any) -> MapspaceSchema:
     return MapspaceSchema(levels=depth)
 
 
-def _variant_results(cme: CorrectedCME) -> dict:
-    results = dict(cme.engine_variants)
-    results[cme.engine.options.label] = cme.engine
+def _variant_results(cme: CorrectedCME) -> dict[str, PackedResult]:
+    results = dict(cme.zz_event_packed_variants)
+    results[cme.zz_event_packed.options.label] = cme.zz_event_packed
     return results
 
 
@@ -161,30 +179,43 @@ def _loop_text(dim: str, size: float) -> str:
     return f"{dim}{int(size)}" if size.is_integer() else f"{dim}{size!r}"
 
 
-def _levels_of(cme: Any, operand: str) -> list:
-    for op, levels in cme.temporal_mapping.mapping_dic_origin.items():
-        if str(op) == operand:
-            return levels
-    return []
-
-
 def ordering_text(cme: Any) -> str:
     """The temporal ordering, inner to outer: `FY3 FX3 IX5 IY5`."""
-    levels = _levels_of(cme, "O") or next(iter(cme.temporal_mapping.mapping_dic_origin.values()))
-    return " ".join(loop_text(d, s) for level in levels for d, s in level)
+    return mapping_texts(cme)[0]
 
 
 def allocation_text(cme: Any, operand: str) -> str:
     """Which loops sit at which memory level for one operand, innermost level first: `rf[FY3] sram[FX3 IX5]`."""
-    levels = _levels_of(cme, operand)
-    if not levels:
-        return ""
-    memories = operand_levels(cme).names[operand]
-    parts = []
-    for j, level in enumerate(levels):
-        name = memories[j] if j < len(memories) else f"L{j}"
-        parts.append(f"{name}[{' '.join(loop_text(d, s) for d, s in level)}]")
-    return " ".join(parts)
+    return mapping_texts(cme)[1 + OPERANDS.index(operand)]
+
+
+def mapping_texts(cme: Any) -> tuple[str, ...]:
+    """The temporal ordering's text, then each operand's allocation text (W, I, O): one walk of the
+    temporal mapping, each distinct loop's text made once (a row prints every loop four times)."""
+    by_name = {str(op): levels for op, levels in cme.temporal_mapping.mapping_dic_origin.items()}
+    texts: dict[tuple, str] = {}  # (id(dim), size) -> text: the dims stay alive for the call
+
+    def text(dim: Any, size: float) -> str:
+        key = (id(dim), size)
+        found = texts.get(key)
+        if found is None:
+            found = texts[key] = loop_text(dim, size)
+        return found
+
+    order_levels = by_name.get("O") or next(iter(by_name.values()))
+    out = [" ".join(text(d, s) for level in order_levels for d, s in level)]
+    memories = operand_levels(cme).names if by_name else {}
+    for operand in OPERANDS:
+        levels = by_name.get(operand)
+        if not levels:
+            out.append("")
+            continue
+        names = memories[operand]
+        out.append(" ".join(
+            f"{names[j] if j < len(names) else f'L{j}'}[{' '.join(text(d, s) for d, s in level)}]"
+            for j, level in enumerate(levels)
+        ))
+    return tuple(out)
 
 
 def spatial_mapping_text(cme: Any) -> str:

@@ -10,14 +10,13 @@ Parquet in bounded chunks when the optional `pyarrow` is installed.
 
 from __future__ import annotations
 
-import csv
 import importlib.util
-import io
 import os
+import re
 import signal
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from zz_event.errors import InputFileError
 from zz_event.output_files import write_json_atomic
@@ -66,10 +65,24 @@ def signals_deferred():
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _line(cells: Iterable[str]) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(cells)
-    return buffer.getvalue().encode("utf-8")
+_QUOTE_WHEN = re.compile('[,"\r\n]')
+_SPECIAL = re.compile('["\r\n]')
+
+
+def _line(cells: Sequence[str]) -> bytes:
+    """One CSV line with minimal quoting, as `csv.writer(lineterminator="\\n")` writes it (and a carriage
+    return quoted too, which it leaves bare), without its per-row set-up. Most rows need no quotes at
+    all, which one look at the joined line tells: no quote or line break, and no comma but the separators."""
+    line = ",".join(cells)
+    if line.count(",") != len(cells) - 1 or _SPECIAL.search(line):
+        line = ",".join(_quoted(c) if _QUOTE_WHEN.search(c) else c for c in cells)
+    elif line == "" and cells:  # one empty cell: quoted, or the line would read as no row at all
+        line = '""'
+    return (line + "\n").encode("utf-8")
+
+
+def _quoted(cell: str) -> str:
+    return '"' + cell.replace('"', '""') + '"'
 
 
 class RowStream:

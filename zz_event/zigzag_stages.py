@@ -31,6 +31,7 @@ from zigzag.stages.stage import Stage, StageCallable
 
 from zz_event.corrected_cme import correct_cme_with
 from zz_event.engine.evaluate import evaluate
+from zz_event.engine.packed import pack
 from zz_event.engine.result import EngineOptions
 from zz_event.errors import UnsupportedLayerError
 from zz_event.zigzag_adapter import NestContext, context_of_cme, layer_is_correctable, mapping_of_cme
@@ -53,8 +54,9 @@ def _context_or_reason(cme, geometry_and_centric) -> tuple[NestContext | None, s
 
 
 def evaluate_all(nest, options: EngineOptions, variants: tuple[EngineOptions, ...]):
-    """The engine's result for `options` and for each variant (a module-level function: runs in workers)."""
-    return evaluate(nest, options), {v.label: evaluate(nest, v) for v in variants if v != options}
+    """The engine's result for `options` and for each variant, packed (a module-level function: runs in
+    workers, whose answers are these)."""
+    return pack(evaluate(nest, options)), {v.label: pack(evaluate(nest, v)) for v in variants if v != options}
 
 
 def correct_cme(
@@ -71,7 +73,7 @@ def correct_cme(
     return correct_cme_with(cme, *evaluate_all(context.nest(mapping_of_cme(cme)), options, variants))
 
 
-_BATCH = 4  # mappings per message: each pipe write that wakes the other process costs tens of µs
+_BATCH = 8  # mappings per message: each pipe write that wakes the other process costs tens of µs
 _LAG = 2 * _BATCH  # mappings not yet answered: one batch computing while the next fills
 
 
