@@ -10,7 +10,7 @@ from test_simulator import toy_nest
 
 from zz_event.engine.result import EngineOptions
 from zz_event.zigzag_adapter import NestContext
-from zz_event.zigzag_stages import _Worker, evaluate_all
+from zz_event.zigzag_stages import _Worker, answer
 
 DENSE = EngineOptions(False, False)
 
@@ -26,6 +26,14 @@ def context_and_mappings(nest):
     return context, [(tuple(order), owned, (True,)) for order in orders]
 
 
+def submit(worker, context, mapping, variants=()):
+    return worker.submit((context, EngineOptions(), variants, None), mapping, None)
+
+
+def inline(context, mapping, variants=()):
+    return answer(context, EngineOptions(), variants, None, mapping, None)
+
+
 @pytest.fixture
 def worker():
     w = _Worker([])
@@ -35,17 +43,17 @@ def worker():
 
 def test_answers_equal_inline_evaluation_in_order(worker):
     context, mappings = context_and_mappings(toy_nest())
-    tickets = [worker.submit(context, m, EngineOptions(), (DENSE,)) for m in mappings]
+    tickets = [submit(worker, context, m, (DENSE,)) for m in mappings]
     for ticket, mapping in zip(tickets, mappings):
-        assert worker.receive(ticket.number) == evaluate_all(context.nest(mapping), EngineOptions(), (DENSE,))
+        assert worker.receive(ticket.number) == inline(context, mapping, (DENSE,))
 
 
 def test_answers_of_abandoned_work_are_skipped(worker):
     context, mappings = context_and_mappings(toy_nest())
-    worker.submit(context, mappings[0], EngineOptions(), ())  # a run that stopped before reading its answers
-    worker.submit(context, mappings[1], EngineOptions(), ())
-    ticket = worker.submit(context, mappings[2], EngineOptions(), ())
-    assert worker.receive(ticket.number) == evaluate_all(context.nest(mappings[2]), EngineOptions(), ())
+    submit(worker, context, mappings[0])  # a run that stopped before reading its answers
+    submit(worker, context, mappings[1])
+    ticket = submit(worker, context, mappings[2])
+    assert worker.receive(ticket.number) == inline(context, mappings[2])
     assert worker.in_flight == 0
 
 
@@ -53,11 +61,11 @@ def test_the_engines_error_is_raised_in_the_parent(worker):
     context, mappings = context_and_mappings(toy_nest())
     (o_level,) = context.levels["O"]
     broken = replace(context, levels={**context.levels, "O": (replace(o_level, ports={}),)})
-    ticket = worker.submit(broken, mappings[0], EngineOptions(), ())
+    ticket = submit(worker, broken, mappings[0])
     with pytest.raises(ValueError, match="has no port"):
         worker.receive(ticket.number)
-    ok = worker.submit(context, mappings[0], EngineOptions(), ())  # the worker lives on
-    assert worker.receive(ok.number) == evaluate_all(context.nest(mappings[0]), EngineOptions(), ())
+    ok = submit(worker, context, mappings[0])  # the worker lives on
+    assert worker.receive(ok.number) == inline(context, mappings[0])
 
 
 def test_a_killed_worker_is_reported_and_replaced():
@@ -70,13 +78,13 @@ def test_a_killed_worker_is_reported_and_replaced():
     first = zigzag_stages._workers(1)[0]
     os.kill(first.process.pid, signal.SIGKILL)
     first.process.join()
-    ticket = first.submit(context, mappings[0], EngineOptions(), ())
+    ticket = submit(first, context, mappings[0])
     with pytest.raises(RuntimeError, match="ended unexpectedly"):
         first.receive(ticket.number)
     second = zigzag_stages._workers(1)[0]
     assert second is not first and second.process.is_alive()
-    ticket = second.submit(context, mappings[0], EngineOptions(), ())
-    assert second.receive(ticket.number) == evaluate_all(context.nest(mappings[0]), EngineOptions(), ())
+    ticket = submit(second, context, mappings[0])
+    assert second.receive(ticket.number) == inline(context, mappings[0])
     zigzag_stages.end_workers()
 
 

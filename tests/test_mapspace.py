@@ -20,7 +20,7 @@ from zz_event.cli import main as cli_main
 from zz_event.errors import ZzEventError
 from zz_event.mapspace import load, meta_path, run_mapspace
 from zz_event.mapspace_rows import VARIANTS, MapspaceSchema
-from zz_event.mapspace_writer import _line
+from zz_event.mapspace_writer import csv_line
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -164,6 +164,29 @@ def test_inline_and_worker_corrections_write_the_same_bytes(toy, tmp_path):
     assert paths[0].read_bytes() == paths[1].read_bytes() == paths[2].read_bytes()
 
 
+def test_worker_made_rows_equal_rows_made_from_the_cme(tmp_path, monkeypatch):
+    """Corrected CMEs reach the logger with their row's tail formatted where the engine ran, from the
+    mapping as the worker knows it; the row built from the CME in ZigZag's process must be the same bytes
+    (multi-level tpu_like hierarchy, every LeNet-5 layer, corrected or not)."""
+    from zz_event import mapspace
+
+    record, checked = mapspace.MapspaceLog.record, []
+
+    def checking_record(self, cme, layer, spatial_index):
+        generic = csv_line(self.schema.row(cme, layer, self.layers[layer]["rows"], spatial_index))
+        record(self, cme, layer, spatial_index)
+        checked.append((getattr(cme, "zz_event_row_tail", None) is not None, generic))
+
+    monkeypatch.setattr(mapspace.MapspaceLog, "record", checking_record)
+    run = run_mapspace(str(ROOT / "inputs/lenet5/lenet5.onnx"), str(ROOT / "inputs/tpu_like/hardware.yaml"),
+                       str(ROOT / "inputs/tpu_like/mapping.yaml"), tmp_path / "m.csv", lpf_limit=3, parquet=False)
+    lines = run.csv.read_bytes().splitlines(keepends=True)[1:]
+    assert [generic for _tail, generic in checked] == lines
+    frame = load(run.csv)
+    assert [tail for tail, _generic in checked] == list(frame["corrected"] == 1)
+    assert frame["corrected"].sum() > 0 and (frame["corrected"] == 0).sum() > 0
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_interrupted_run_leaves_a_prefix(small, complete_run, signum):
     """Killed part-way, a run leaves a CSV of whole rows that begin the complete run, and says so."""
@@ -250,5 +273,5 @@ def test_row_lines_are_what_the_csv_module_writes(seed):
         cells = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 5))) for _ in range(rng.randint(1, 6))]
         expected = io.StringIO()
         csv.writer(expected, lineterminator="\n").writerow(cells)
-        assert _line(cells) == expected.getvalue().encode("utf-8"), cells
-    assert _line(["a\rb", "1"]) == b'"a\rb",1\n'
+        assert csv_line(cells) == expected.getvalue().encode("utf-8"), cells
+    assert csv_line(["a\rb", "1"]) == b'"a\rb",1\n'

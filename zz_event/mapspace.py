@@ -53,9 +53,10 @@ from typing import Any, Protocol
 from zigzag.stages.stage import Stage, StageCallable
 
 from zz_event.errors import InputFileError, ZzEventError
-from zz_event.mapspace_rows import MapspaceSchema, schema_for_accelerator
+from zz_event.mapspace_rows import MapspaceSchema, key_cells, schema_for_accelerator
 from zz_event.mapspace_writer import (
     RowStream,
+    csv_line,
     csv_to_parquet,
     meta_path,
     parquet_available,
@@ -121,9 +122,13 @@ class MapspaceLog:
     def record(self, cme: Any, layer: str, spatial_index: int) -> None:
         assert self.stream is not None and self.schema is not None, "begin_spatial_mapping() comes first"
         counts = self.layers[layer]
-        cells = self.schema.row(cme, layer, counts["rows"], spatial_index)
+        tail = getattr(cme, "zz_event_row_tail", None)  # made by the correction stage (see the logger stage)
+        if tail is None:
+            line = csv_line(self.schema.row(cme, layer, counts["rows"], spatial_index))
+        else:
+            line = csv_line(key_cells(cme, layer, counts["rows"], spatial_index))[:-1] + b"," + tail + b"\n"
         with signals_deferred():  # an interruption never separates a written row from its count
-            self.stream.write(cells)
+            self.stream.write_line(line)
             counts["rows"] += 1
         if self.stream.rows % META_EVERY == 0:
             self._write_meta("running")
@@ -156,7 +161,9 @@ class MapspaceLoggerStage(Stage):
     """Write one row per CostModelEvaluation yielded below, then pass it on unchanged.
 
     Keyword `zz_event_mapspace_log`: the run's `MapspaceLog`. Place it directly above
-    `EventDrivenCorrectionStage` (see `run_mapspace`) so that it logs corrected CMEs.
+    `EventDrivenCorrectionStage` (see `run_mapspace`) so that it logs corrected CMEs. It hands that stage
+    the row schema (`zz_event_row_schema`), so that the rows of corrected CMEs are formatted where their
+    engine results are computed: in the correction's worker process, beside ZigZag's.
     """
 
     def __init__(self, list_of_callables: list[StageCallable], *, zz_event_mapspace_log: MapspaceLog, **kwargs: Any):
@@ -167,7 +174,8 @@ class MapspaceLoggerStage(Stage):
         layer = self.kwargs["layer"]
         expected = _expected_orderings(self.kwargs)
         index = self.log.begin_spatial_mapping(layer.name, self.kwargs["accelerator"], expected)
-        substage = self.list_of_callables[0](self.list_of_callables[1:], **self.kwargs)
+        kwargs = {**self.kwargs, "zz_event_row_schema": self.log.schema}
+        substage = self.list_of_callables[0](self.list_of_callables[1:], **kwargs)
         for cme, extra_info in substage.run():
             self.log.record(cme, layer.name, index)
             yield cme, extra_info

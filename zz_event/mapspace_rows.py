@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from zigzag.hardware.architecture.memory_port import DataDirection
 
@@ -29,6 +29,11 @@ __all__ = [
     "format_value",
     "loop_text",
     "mapping_texts",
+    "texts_of_mapping",
+    "RawNumbers",
+    "raw_numbers",
+    "key_cells",
+    "tail_parts",
 ]
 
 # Engine variants logged per mapping: column prefix -> EngineOptions label (zz_event.engine.result).
@@ -83,33 +88,24 @@ class MapspaceSchema:
 
     def row(self, cme: Any, layer: str, evaluation: int, spatial_index: int) -> list[str]:
         """The row of one evaluated mapping, as strings in `columns` order."""
-        corrected = isinstance(cme, CorrectedCME)
-        cells = [
-            layer,
-            str(evaluation),
-            str(spatial_index),
-            spatial_mapping_text(cme),
-            *mapping_texts(cme),
-            "1" if corrected else "0",
-            "" if corrected else str(getattr(cme, "zz_event_uncorrected", "not corrected")),
-        ]
-        cells += self._raw_cells(cme.zz_event_raw_state if corrected else raw_state(cme))
-        results = _variant_results(cme) if corrected else {}
+        return [*key_cells(cme, layer, evaluation, spatial_index), *self.tail_cells(*tail_parts(cme))]
+
+    def tail_cells(self, texts: tuple[str, ...], reason: str | None, raw: RawNumbers, results: dict) -> list[str]:
+        """The row from `temporal_ordering` on: `texts` (`mapping_texts`), why the layer keeps ZigZag's cost
+        (None if corrected), ZigZag's figures, the engine's results by variant label (packed)."""
+        cells = [*texts, "0" if reason is not None else "1", reason or ""]
+        cells += self._raw_cells(raw)
         for prefix in VARIANTS:
             cells += self._variant_cells(results.get(prefix))
         cells.append(format_value(_valid_fraction(results)))
         return cells
 
-    def _raw_cells(self, state: tuple) -> list[str]:
-        word_access, macs, latency, energy, _mac_energy = state
-        cells = [str(int(macs)), format_value(float(latency)), format_value(float(energy))]
-        by_name = {str(op): levels for op, levels in word_access.items()}
-        for op in OPERANDS:
-            levels = by_name.get(op, ())
+    def _raw_cells(self, raw: RawNumbers) -> list[str]:
+        cells = [str(raw.macs), format_value(raw.latency), format_value(raw.energy)]
+        for op, levels in zip(OPERANDS, raw.words):
             self._check_depth(op, len(levels))
-            for access in levels:
-                data = access.data
-                cells += [str(int(data[d])) for d in _ROW_DIRECTIONS]
+            for words in levels:
+                cells += map(str, words)
             cells += _EMPTY * (len(DIRECTIONS) * (self.levels - len(levels)))
         return cells
 
@@ -138,10 +134,38 @@ def schema_for_accelerator(accelerator: Any) -> MapspaceSchema:
     return MapspaceSchema(levels=depth)
 
 
-def _variant_results(cme: CorrectedCME) -> dict[str, PackedResult]:
-    results = dict(cme.zz_event_packed_variants)
-    results[cme.zz_event_packed.options.label] = cme.zz_event_packed
-    return results
+class RawNumbers(NamedTuple):
+    """ZigZag's own figures of one CME, as a row prints them: plain numbers (a worker can format them)."""
+
+    macs: int
+    latency: float
+    energy: float
+    words: tuple[tuple[tuple[int, ...], ...], ...]  # per operand (W, I, O), per level, DIRECTIONS order
+
+
+def raw_numbers(state: tuple) -> RawNumbers:
+    """`RawNumbers` from a CME's `raw_state`."""
+    word_access, macs, latency, energy, _mac_energy = state
+    by_name = {str(op): levels for op, levels in word_access.items()}
+    words = tuple(
+        tuple(tuple(int(access.data[d]) for d in _ROW_DIRECTIONS) for access in by_name.get(op, ())) for op in OPERANDS
+    )
+    return RawNumbers(int(macs), float(latency), float(energy), words)
+
+
+def key_cells(cme: Any, layer: str, evaluation: int, spatial_index: int) -> list[str]:
+    """The row's cells up to `spatial_mapping`."""
+    return [layer, str(evaluation), str(spatial_index), spatial_mapping_text(cme)]
+
+
+def tail_parts(cme: Any) -> tuple:
+    """`MapspaceSchema.tail_cells`'s arguments for a CME (corrected or not)."""
+    if isinstance(cme, CorrectedCME):
+        results = dict(cme.zz_event_packed_variants)
+        results[cme.zz_event_packed.options.label] = cme.zz_event_packed
+        return mapping_texts(cme), None, raw_numbers(cme.zz_event_raw_state), results
+    reason = str(getattr(cme, "zz_event_uncorrected", "not corrected"))
+    return mapping_texts(cme), reason, raw_numbers(raw_state(cme)), {}
 
 
 def _valid_fraction(results: dict) -> float | None:
@@ -215,6 +239,20 @@ def mapping_texts(cme: Any) -> tuple[str, ...]:
             f"{names[j] if j < len(names) else f'L{j}'}[{' '.join(text(d, s) for d, s in level)}]"
             for j, level in enumerate(levels)
         ))
+    return tuple(out)
+
+
+def texts_of_mapping(temporal: tuple, owned: tuple, memories: dict[str, list[str]]) -> tuple[str, ...]:
+    """`mapping_texts` from a CmeMapping's loops and loop counts per level (`zz_event.zigzag_adapter`)
+    and each operand's memory names: what a correction worker knows of a mapping."""
+    texts = [loop_text(d, s) for d, s in temporal]
+    out = [" ".join(texts)]
+    for op, counts in zip(OPERANDS, owned):
+        names, at, parts = memories[op], 0, []
+        for j, n in enumerate(counts):
+            parts.append(f"{names[j] if j < len(names) else f'L{j}'}[{' '.join(texts[at : at + n])}]")
+            at += n
+        out.append(" ".join(parts))
     return tuple(out)
 
 

@@ -22,7 +22,7 @@ from zz_event.errors import InputFileError
 from zz_event.output_files import write_json_atomic
 
 __all__ = [
-    "RowStream", "meta_path", "write_meta", "parquet_available", "csv_to_parquet", "column_kind", "signals_deferred",
+    "RowStream", "csv_line", "meta_path", "write_meta", "parquet_available", "csv_to_parquet", "column_kind", "signals_deferred",
 ]
 
 FLOAT_SUFFIXES = ("_energy_pj", "valid_mac_fraction", "raw_latency_cycles")
@@ -69,7 +69,7 @@ _QUOTE_WHEN = re.compile('[,"\r\n]')
 _SPECIAL = re.compile('["\r\n]')
 
 
-def _line(cells: Sequence[str]) -> bytes:
+def csv_line(cells: Sequence[str]) -> bytes:
     """One CSV line with minimal quoting, as `csv.writer(lineterminator="\\n")` writes it (and a carriage
     return quoted too, which it leaves bare), without its per-row set-up. Most rows need no quotes at
     all, which one look at the joined line tells: no quote or line break, and no comma but the separators."""
@@ -97,12 +97,16 @@ class RowStream:
             self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         except OSError as error:
             raise InputFileError(f"cannot be written ({error.strerror})", str(self.path)) from error
-        self._write(_line(self.columns))
+        self._write(csv_line(self.columns))
 
     def write(self, cells: list[str]) -> None:
         if len(cells) != len(self.columns):
             raise ValueError(f"a row has {len(cells)} cells; the header has {len(self.columns)}")
-        self._write(_line(cells))
+        self.write_line(csv_line(cells))
+
+    def write_line(self, line: bytes) -> None:
+        """One row already in CSV form (`csv_line`), newline included."""
+        self._write(line)
         self.rows += 1
 
     def _write(self, data: bytes) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from zz_event.errors import UnsupportedLayerError
@@ -80,15 +81,16 @@ def nest_from_cme(cme: Any, geometry: ConvGeometry | None = None, centric: str |
     return context_of_cme(cme, geometry, centric).nest(mapping_of_cme(cme))
 
 
-# What one CME adds to its context: temporal loops (inner to outer, (dim, size)), the number of
-# loops each memory level of each operand owns (per operand, innermost first), ZigZag's psum flags of O.
-CmeMapping = tuple[tuple[tuple[str, int], ...], tuple[tuple[int, ...], ...], tuple[bool, ...]]
+# What one CME adds to its context: temporal loops (inner to outer, (dim, size) with ZigZag's size as
+# it is, so that a mapspace row prints it as ZigZag has it), the number of loops each memory level of each
+# operand owns (per operand, innermost first), ZigZag's psum flags of O.
+CmeMapping = tuple[tuple[tuple[str, float], ...], tuple[tuple[int, ...], ...], tuple[bool, ...]]
 
 
 def mapping_of_cme(cme: Any) -> CmeMapping:
     """The per-mapping part of a CME's nest, as plain tuples (cheap to send to a worker process)."""
     tm = {str(op): levels for op, levels in cme.temporal_mapping.mapping_dic_origin.items()}
-    temporal = tuple((str(d), int(round(s))) for level in tm["O"] for d, s in level)
+    temporal = tuple((str(d), s) for level in tm["O"] for d, s in level)
     owned = tuple(tuple(len(loops) for loops in tm[op]) for op in OPERANDS)
     return temporal, owned, tuple(bool(f) for f in cme.mapping.psum_flag)
 
@@ -108,6 +110,11 @@ class NestContext:
     # (operand, level index, top, psum) -> that level: a few per context, and `replace` is slow.
     _placed: dict = field(default_factory=dict, init=False, repr=False)
 
+    @cached_property
+    def memory_names(self) -> dict[str, list[str]]:
+        """Each operand's memory names, innermost first."""
+        return {op: [level.name for level in levels] for op, levels in self.levels.items()}
+
     def nest(self, mapping: CmeMapping) -> LoopNest:
         temporal, owned, psum = mapping
         levels: dict[str, tuple[MemLevel, ...]] = {}
@@ -124,7 +131,7 @@ class NestContext:
         return LoopNest(
             geometry=self.geometry,
             centric=self.centric,  # type: ignore[arg-type]
-            temporal=tuple(Loop(d, s) for d, s in temporal),
+            temporal=tuple(Loop(d, int(round(s))) for d, s in temporal),
             spatial=self.spatial,
             levels=levels,
             precision=dict(self.precision),

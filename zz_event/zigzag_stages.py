@@ -13,6 +13,9 @@ Stage keyword arguments (passed through MainStage like any ZigZag kwarg):
 - `zz_event_workers`: 1 (default with two or more cores) to correct in a worker process overlapped with
   ZigZag, n > 1 to spread batches over n workers, 0 to correct inline. A child process always corrects
   inline: at exit it joins its own children before any atexit handler could stop the worker.
+- `zz_event_row_schema`: set by the mapspace logger above (`zz_event.mapspace`): each corrected CME also
+  carries its row from `temporal_ordering` on, as CSV text (`zz_event_row_tail`), made where the engine
+  ran, so that the worker, not ZigZag's process, formats it.
 """
 
 from __future__ import annotations
@@ -29,14 +32,16 @@ from typing import Any
 from zigzag.cost_model.cost_model import CostModelEvaluation
 from zigzag.stages.stage import Stage, StageCallable
 
-from zz_event.corrected_cme import correct_cme_with
+from zz_event.corrected_cme import correct_cme_with, raw_state
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.packed import pack
 from zz_event.engine.result import EngineOptions
 from zz_event.errors import UnsupportedLayerError
+from zz_event.mapspace_rows import MapspaceSchema, RawNumbers, raw_numbers, texts_of_mapping
+from zz_event.mapspace_writer import csv_line
 from zz_event.zigzag_adapter import NestContext, context_of_cme, layer_is_correctable, mapping_of_cme
 
-__all__ = ["EventDrivenCorrectionStage", "correct_cme", "evaluate_all", "default_workers", "end_workers"]
+__all__ = ["EventDrivenCorrectionStage", "correct_cme", "evaluate_all", "answer", "default_workers", "end_workers"]
 
 
 def _context_or_reason(cme, geometry_and_centric) -> tuple[NestContext | None, str | None]:
@@ -57,6 +62,18 @@ def evaluate_all(nest, options: EngineOptions, variants: tuple[EngineOptions, ..
     """The engine's result for `options` and for each variant, packed (a module-level function: runs in
     workers, whose answers are these)."""
     return pack(evaluate(nest, options)), {v.label: pack(evaluate(nest, v)) for v in variants if v != options}
+
+
+def answer(context: NestContext, options: EngineOptions, variants: tuple[EngineOptions, ...],
+           schema: MapspaceSchema | None, mapping, raw: RawNumbers | None) -> tuple:
+    """What ZigZag's process needs of one mapping: `evaluate_all`'s results, and with a row schema the
+    mapspace row's tail as CSV text (else None). Runs in workers."""
+    result, extra = evaluate_all(context.nest(mapping), options, variants)
+    if schema is None:
+        return result, extra, None
+    texts = texts_of_mapping(mapping[0], mapping[1], context.memory_names)
+    cells = schema.tail_cells(texts, None, raw, {**extra, options.label: result})
+    return result, extra, csv_line(cells)[:-1]
 
 
 def correct_cme(
@@ -118,7 +135,7 @@ class _Worker:
         request_in.close()
         answer_out.close()
         self.sent = self.answered = 0
-        self.jobs: dict[tuple, int] = {}  # (context, options, variants) the worker holds, by their id there
+        self.jobs: dict[tuple, int] = {}  # `answer`'s (context, options, variants, schema), by their id there
         self.dead = False
         self.batch: list[tuple] = []  # requests not sent yet
         self.received: deque = deque()  # answers read from the pipe, not yet handed out
@@ -127,15 +144,15 @@ class _Worker:
     def in_flight(self) -> int:
         return self.sent - self.answered
 
-    def submit(self, context: NestContext, mapping, options, variants) -> _Ticket:
+    def submit(self, job: tuple, mapping, raw) -> _Ticket:
+        """Queue one mapping; `job`: `answer`'s (context, options, variants, schema)."""
         number = self.sent
-        job = (context, options, variants)
         known = self.jobs.get(job)
         if known is None:  # few (one per layer, core, spatial mapping and stage): the worker keeps them all
             known = self.jobs[job] = len(self.jobs)
-            self.batch.append((number, known, job, mapping))
+            self.batch.append((number, known, job, mapping, raw))
         else:
-            self.batch.append((number, known, None, mapping))
+            self.batch.append((number, known, None, mapping, raw))
         self.sent += 1
         if len(self.batch) >= _BATCH:
             self.flush()
@@ -198,12 +215,11 @@ def _serve(requests, answers, parent_ends) -> None:
         except EOFError:  # the parent closed the pipe: no more work
             return
         out = []
-        for ticket, known, job, mapping in batch:
+        for ticket, known, job, mapping, raw in batch:
             if job is not None:
                 jobs[known] = job
-            context, options, variants = jobs[known]
             try:
-                out.append((ticket, True, evaluate_all(context.nest(mapping), options, variants)))
+                out.append((ticket, True, answer(*jobs[known], mapping, raw)))
             except Exception as error:  # handed to the parent, which raises it where the result is wanted
                 out.append((ticket, False, error))
         try:
@@ -261,6 +277,7 @@ class EventDrivenCorrectionStage(Stage):
         zz_event_variants: tuple[EngineOptions, ...] = (),
         zz_event_uncorrected: dict[str, str] | None = None,
         zz_event_workers: int | None = None,
+        zz_event_row_schema: MapspaceSchema | None = None,
         **kwargs: Any,
     ):
         super().__init__(list_of_callables, **kwargs)
@@ -268,6 +285,7 @@ class EventDrivenCorrectionStage(Stage):
         self.geometries = zz_event_geometries or {}
         self.variants = zz_event_variants
         self.uncorrected = zz_event_uncorrected or {}
+        self.row_schema = zz_event_row_schema
         in_main = multiprocessing.current_process().name == "MainProcess"
         self.workers = (default_workers() if zz_event_workers is None else zz_event_workers) if in_main else 0
         self._turn = 0  # the worker whose batch is filling
@@ -295,14 +313,16 @@ class EventDrivenCorrectionStage(Stage):
         context = self._context_of(cme)
         if isinstance(context, str):
             return context
+        job = (context, self.options, self.variants, self.row_schema)
+        raw = None if self.row_schema is None else raw_numbers(raw_state(cme))
         if self.workers:
             workers = _workers(self.workers)
             worker = workers[self._turn % len(workers)]
-            ticket = worker.submit(context, mapping_of_cme(cme), self.options, self.variants)
+            ticket = worker.submit(job, mapping_of_cme(cme), raw)
             if not worker.batch:  # its batch just went: the next fills at the next worker
                 self._turn += 1
             return ticket
-        return evaluate_all(context.nest(mapping_of_cme(cme)), self.options, self.variants)
+        return answer(*job, mapping_of_cme(cme), raw)
 
     def _context_of(self, cme) -> NestContext | str:
         """The nest context of a CME, else the reason it keeps ZigZag's cost. Kept for the last layer,
@@ -328,5 +348,8 @@ class EventDrivenCorrectionStage(Stage):
         if isinstance(work, str):
             cme.zz_event_uncorrected = work
             return cme, extra_info
-        result, variants = work.worker.receive(work.number) if isinstance(work, _Ticket) else work
-        return correct_cme_with(cme, result, variants), extra_info
+        result, variants, row_tail = work.worker.receive(work.number) if isinstance(work, _Ticket) else work
+        corrected = correct_cme_with(cme, result, variants)
+        if row_tail is not None:
+            corrected.zz_event_row_tail = row_tail
+        return corrected, extra_info
