@@ -3,9 +3,11 @@
 For LeNet-5 conv1 and conv2 (input-centric), on the toy 8-MAC accelerator and on ZigZag's tpu_like, LOMA
 lpf_limit 6: wall time of ZigZag's own search, and of the same search with the correction stage (in a
 worker process overlapped with ZigZag, the default on 2+ cores; and inline, for reference), interleaved
-and best of `--repeat` (4), in the same run: the machines are shared, and load only ever adds time. The
-added time is the difference. The overlap needs an idle second core: on a loaded machine the worker
-column can be the slower one.
+and best of `--repeat` (6), in the same run: the machines are shared, and load only ever adds time. The
+added time is the difference. The worst of four differences of best times reads high as soon as one of
+its eight best times was disturbed in every repeat (on these machines a run's time swings by up to a
+third): six repeats make that rarer than four did. The overlap needs an idle second core: on a loaded
+machine the worker column can be the slower one.
 Last line: `overhead_pct=<worst case over the four runs>` (target: at most 10).
 
     python benchmarks/correction_overhead.py [--repeat N]
@@ -82,7 +84,7 @@ def measure(layer: dict, hardware: Path, mapping: Path, repeats: int) -> tuple[f
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=4, help="interleaved runs of each kind; the best counts")
+    parser.add_argument("--repeat", type=int, default=6, help="interleaved runs of each kind; the best counts")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("zigzag").setLevel(logging.ERROR)

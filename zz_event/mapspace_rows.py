@@ -4,6 +4,11 @@ The columns are described in `zz_event.mapspace`'s docstring. This module is pur
 `CorrectedCME`, or a plain ZigZag CME of a layer zz-event does not correct) into a list of strings in
 the fixed column order, with a stable text form for every number (integers as integers, floats as
 Python's shortest round-trip `repr`), so the same run always writes the same bytes.
+
+A row is its key cells (up to `spatial_mapping`) and its tail. The tail is made from plain data
+(`tail_cells`): for corrected mappings the correction's worker makes it from what it knows of the mapping
+(`texts_of_mapping`) and ZigZag's figures as numbers (`RawNumbers`), so that ZigZag's process only adds
+the key cells; `MapspaceSchema.row` makes the same row from the CME itself.
 """
 
 from __future__ import annotations
@@ -201,16 +206,6 @@ def loop_text(dim: Any, size: float) -> str:
 def _loop_text(dim: str, size: float) -> str:
     size = float(size)
     return f"{dim}{int(size)}" if size.is_integer() else f"{dim}{size!r}"
-
-
-def ordering_text(cme: Any) -> str:
-    """The temporal ordering, inner to outer: `FY3 FX3 IX5 IY5`."""
-    return mapping_texts(cme)[0]
-
-
-def allocation_text(cme: Any, operand: str) -> str:
-    """Which loops sit at which memory level for one operand, innermost level first: `rf[FY3] sram[FX3 IX5]`."""
-    return mapping_texts(cme)[1 + OPERANDS.index(operand)]
 
 
 def mapping_texts(cme: Any) -> tuple[str, ...]:

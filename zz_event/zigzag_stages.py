@@ -90,7 +90,7 @@ def correct_cme(
     return correct_cme_with(cme, *evaluate_all(context.nest(mapping_of_cme(cme)), options, variants))
 
 
-_BATCH = 8  # mappings per message: each pipe write that wakes the other process costs tens of µs
+_BATCH = 4  # mappings per message: each pipe write that wakes the other process costs tens of µs
 _LAG = 2 * _BATCH  # mappings not yet answered: one batch computing while the next fills
 
 
@@ -107,8 +107,8 @@ class _Worker:
 
     A bare pipe, not a ProcessPoolExecutor: the executor's feeder and manager threads contend for the
     GIL with ZigZag at every mapping, which cost more than the engine itself. What is sent per mapping
-    is only its `CmeMapping` (a few hundred bytes), in batches; each context (with the switches) goes
-    once. Sends never block for long: at most `_LAG` mappings are unanswered, far below the pipe's
+    is only its `CmeMapping` (a few hundred bytes; with a mapspace row schema, ZigZag's figures as
+    `RawNumbers` too), in batches; each job (context, switches, schema) goes once. Sends never block for long: at most `_LAG` mappings are unanswered, far below the pipe's
     buffer. Answers carry their ticket, so those of a run abandoned part-way are skipped, never
     misassigned."""
 
