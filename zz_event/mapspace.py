@@ -53,7 +53,7 @@ from typing import Any, Protocol
 from zigzag.stages.stage import Stage, StageCallable
 
 from zz_event.errors import InputFileError, ZzEventError
-from zz_event.mapspace_rows import MapspaceSchema, key_cells, schema_for_accelerator
+from zz_event.mapspace_rows import MapspaceSchema, key_cells, schema_for_accelerator, spatial_mapping_text
 from zz_event.mapspace_writer import (
     RowStream,
     csv_line,
@@ -101,6 +101,7 @@ class MapspaceLog:
         self.stream: RowStream | None = None
         self.schema: MapspaceSchema | None = None
         self.layers: dict[str, dict[str, int]] = {}
+        self._last_spatial: tuple = (None, "")  # (spatial mapping object, its text)
         self._write_meta("running")
 
     @property
@@ -126,7 +127,8 @@ class MapspaceLog:
         if tail is None:
             line = csv_line(self.schema.row(cme, layer, counts["rows"], spatial_index))
         else:
-            line = csv_line(key_cells(cme, layer, counts["rows"], spatial_index))[:-1] + b"," + tail + b"\n"
+            keys = key_cells(layer, counts["rows"], spatial_index, self._spatial_text(cme))
+            line = csv_line(keys)[:-1] + b"," + tail + b"\n"
         with signals_deferred():  # an interruption never separates a written row from its count
             self.stream.write_line(line)
             counts["rows"] += 1
@@ -134,6 +136,14 @@ class MapspaceLog:
             self._write_meta("running")
         if self.progress is not None:
             self.progress.row(layer)
+
+    def _spatial_text(self, cme: Any) -> str:
+        """`spatial_mapping_text`, made once per spatial mapping: ZigZag hands over all its temporal
+        mappings in turn, and each row prints it."""
+        mapping = cme.layer.spatial_mapping
+        if self._last_spatial[0] is not mapping:
+            self._last_spatial = (mapping, spatial_mapping_text(cme))
+        return self._last_spatial[1]
 
     def close(self, status: str, error: str | None = None, parquet: str | None = None) -> None:
         if self.stream is not None:

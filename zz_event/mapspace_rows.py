@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from zigzag.hardware.architecture.memory_port import DataDirection
@@ -38,6 +40,7 @@ __all__ = [
     "RawNumbers",
     "raw_numbers",
     "key_cells",
+    "spatial_mapping_text",
     "tail_parts",
 ]
 
@@ -93,7 +96,8 @@ class MapspaceSchema:
 
     def row(self, cme: Any, layer: str, evaluation: int, spatial_index: int) -> list[str]:
         """The row of one evaluated mapping, as strings in `columns` order."""
-        return [*key_cells(cme, layer, evaluation, spatial_index), *self.tail_cells(*tail_parts(cme))]
+        keys = key_cells(layer, evaluation, spatial_index, spatial_mapping_text(cme))
+        return [*keys, *self.tail_cells(*tail_parts(cme))]
 
     def tail_cells(self, texts: tuple[str, ...], reason: str | None, raw: RawNumbers, results: dict) -> list[str]:
         """The row from `temporal_ordering` on: `texts` (`mapping_texts`), why the layer keeps ZigZag's cost
@@ -158,9 +162,9 @@ def raw_numbers(state: tuple) -> RawNumbers:
     return RawNumbers(int(macs), float(latency), float(energy), words)
 
 
-def key_cells(cme: Any, layer: str, evaluation: int, spatial_index: int) -> list[str]:
-    """The row's cells up to `spatial_mapping`."""
-    return [layer, str(evaluation), str(spatial_index), spatial_mapping_text(cme)]
+def key_cells(layer: str, evaluation: int, spatial_index: int, spatial_text: str) -> list[str]:
+    """The row's cells up to `spatial_mapping` (`spatial_text`: `spatial_mapping_text` of the CME)."""
+    return [layer, str(evaluation), str(spatial_index), spatial_text]
 
 
 def tail_parts(cme: Any) -> tuple:
@@ -229,11 +233,7 @@ def mapping_texts(cme: Any) -> tuple[str, ...]:
         if not levels:
             out.append("")
             continue
-        names = memories[operand]
-        out.append(" ".join(
-            f"{names[j] if j < len(names) else f'L{j}'}[{' '.join(text(d, s) for d, s in level)}]"
-            for j, level in enumerate(levels)
-        ))
+        out.append(_allocation_text(memories[operand], ([text(d, s) for d, s in level] for level in levels)))
     return tuple(out)
 
 
@@ -243,12 +243,16 @@ def texts_of_mapping(temporal: tuple, owned: tuple, memories: dict[str, list[str
     texts = [loop_text(d, s) for d, s in temporal]
     out = [" ".join(texts)]
     for op, counts in zip(OPERANDS, owned):
-        names, at, parts = memories[op], 0, []
-        for j, n in enumerate(counts):
-            parts.append(f"{names[j] if j < len(names) else f'L{j}'}[{' '.join(texts[at : at + n])}]")
-            at += n
-        out.append(" ".join(parts))
+        level_texts = (texts[end - n : end] for n, end in zip(counts, accumulate(counts)))
+        out.append(_allocation_text(memories[op], level_texts))
     return tuple(out)
+
+
+def _allocation_text(names: list[str], level_texts: Iterable[list[str]]) -> str:
+    """`rf[FY3] sram[FX3 IX5]`: each level's memory name (`L<j>` past the names known) and its loops."""
+    return " ".join(
+        f"{names[j] if j < len(names) else f'L{j}'}[{' '.join(texts)}]" for j, texts in enumerate(level_texts)
+    )
 
 
 def spatial_mapping_text(cme: Any) -> str:
