@@ -14,10 +14,10 @@ the key cells; `MapspaceSchema.row` makes the same row from the CME itself.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
-from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from zigzag.hardware.architecture.memory_port import DataDirection
