@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from math import prod
 
 
@@ -10,12 +11,12 @@ from zz_event.engine.axes import coupled_axis, dim_digits, uncoupled_axis
 from zz_event.engine.latency import latency_parts
 from zz_event.engine.result import EngineOptions, EngineResult, LevelCounts
 from zz_event.engine.tiles import UNCOUPLED
-from zz_event.engine.transfers import operand_traffic, sequence_events
+from zz_event.engine.transfers import boundary_plan, operand_traffic, sequence_events, sequence_keys
 from zz_event.engine.words import READ_DIRECTIONS, event_words
 from zz_event.memo import LruMemo
-from zz_event.nest import DIRECTIONS, OPERANDS, LoopNest
+from zz_event.nest import DIRECTIONS, OPERANDS, LoopNest, MemLevel
 
-__all__ = ["evaluate", "executed_macs", "compute_cycles", "clear_caches"]
+__all__ = ["evaluate", "operand_costs", "executed_macs", "compute_cycles", "clear_caches"]
 
 
 def executed_macs(nest: LoopNest, filtered: bool) -> int:
@@ -56,31 +57,21 @@ def _compute_cycles(nest: LoopNest, filtered: bool) -> int:
 
 
 def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions()) -> EngineResult:
-    p_partial, p_final = nest.precision["O"], nest.precision["O_final"]
     levels: dict[str, tuple[LevelCounts, ...]] = {}
     port_words: defaultdict[str, int] = defaultdict(int)
     onload: dict[str, int] = {}
     offload = 0
     for op in OPERANDS:
-        traffic, loads = operand_traffic(nest, op, options.filter, options.readiness)
-        precision = (p_partial, p_final) if op == "O" else (nest.precision[op], nest.precision[op])
-        op_levels = nest.levels[op]
-        counts = []
-        for level, per_dir in zip(op_levels, traffic):
-            words = {d: event_words(per_dir[d], level, d, *precision) for d in DIRECTIONS}
-            # Each instance of a memory has its own ports, working in parallel.
-            instances = prod(sl.size for sl in nest.spatial if sl.array_dim not in level.served)
-            for d in DIRECTIONS:
-                if words[d]:
-                    port_words[level.ports[d].name] += -(-words[d] // instances)
-            energy = sum(words[d] * (level.read_cost if d in READ_DIRECTIONS else level.write_cost) for d in DIRECTIONS)
-            counts.append(LevelCounts(level.name, {d: per_dir[d].elements for d in DIRECTIONS}, words, energy))
-        levels[op] = tuple(counts)
-        onload[op] = sum(event_words(ev, op_levels[j], "rd_out_to_low", *precision) for j, ev in loads.onload)
-        offload += sum(event_words(ev, op_levels[j], "rd_out_to_high", *precision) for j, ev in loads.offload)
-    cycles = compute_cycles(nest, options.filter)
+        costs = operand_costs(nest, op, options)
+        levels[op] = costs.counts
+        for port, words in costs.port_words:
+            port_words[port] += words
+        onload[op] = costs.onload_words
+        offload += costs.offload_words
+    order_free = _order_free_key(nest, options.filter)
+    cycles = _ORDER_FREE.get_or(("cycles", order_free), lambda: _compute_cycles(nest, options.filter))
     on, stall, off = latency_parts(cycles, dict(port_words), onload, offload)
-    macs = executed_macs(nest, options.filter)
+    macs = _ORDER_FREE.get_or(("macs", order_free), lambda: _executed_macs(nest, options.filter))
     return EngineResult(
         options=options,
         macs=macs,
@@ -94,6 +85,50 @@ def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions()) -> Engine
     )
 
 
+@dataclass(frozen=True)
+class OperandCosts:
+    """One operand's share of a result: its levels' counts, the words it puts through each port (in
+    level and direction order), and its words at the very start and end."""
+
+    counts: tuple[LevelCounts, ...]
+    port_words: tuple[tuple[str, int], ...]
+    onload_words: int
+    offload_words: int
+    levels: tuple[MemLevel, ...]  # kept alive while memoised: the memo key names them by id
+
+
+# Many mappings of a LOMA search share an operand's every tile sequence (the weights' above all): their
+# counts and words are then the same too. Keyed by the levels' ids, which `NestContext` reuses across
+# the mappings of one layer; a nest with fresh levels misses, which is only slower.
+_OPERAND_COSTS = LruMemo(1024)
+
+
+def operand_costs(nest: LoopNest, op: str, options: EngineOptions) -> OperandCosts:
+    op_levels = nest.levels[op]
+    plan = boundary_plan(op_levels, op)
+    keys = sequence_keys(nest, op, options.filter, options.readiness, plan)
+    precision = (nest.precision["O"], nest.precision["O_final"]) if op == "O" else (nest.precision[op],) * 2
+    key = (op, options.filter, options.readiness, tuple(map(id, op_levels)), precision, keys)
+    return _OPERAND_COSTS.get_or(key, lambda: _operand_costs(nest, op, options, precision, plan, keys))
+
+
+def _operand_costs(nest, op, options, precision, plan, keys) -> OperandCosts:
+    traffic, loads = operand_traffic(nest, op, options.filter, options.readiness, plan, keys)
+    op_levels = nest.levels[op]
+    counts = []
+    port_words: list[tuple[str, int]] = []
+    for level, per_dir in zip(op_levels, traffic):
+        words = {d: event_words(per_dir[d], level, d, *precision) for d in DIRECTIONS}
+        # Each instance of a memory has its own ports, working in parallel.
+        instances = prod(sl.size for sl in nest.spatial if sl.array_dim not in level.served)
+        port_words += [(level.ports[d].name, -(-words[d] // instances)) for d in DIRECTIONS if words[d]]
+        energy = sum(words[d] * (level.read_cost if d in READ_DIRECTIONS else level.write_cost) for d in DIRECTIONS)
+        counts.append(LevelCounts(level.name, {d: per_dir[d].elements for d in DIRECTIONS}, words, energy))
+    onload = sum(event_words(ev, op_levels[j], "rd_out_to_low", *precision) for j, ev in loads.onload)
+    offload = sum(event_words(ev, op_levels[j], "rd_out_to_high", *precision) for j, ev in loads.offload)
+    return OperandCosts(tuple(counts), tuple(port_words), onload, offload, op_levels)
+
+
 def clear_caches() -> None:
     """Forget every memoised tile sequence, axis side, touch count, MAC and cycle count (tests compare
     cold and warm runs)."""
@@ -101,6 +136,7 @@ def clear_caches() -> None:
     from zz_event.engine.transfers import _SEQUENCES  # noqa: PLC0415
 
     _SEQUENCES.clear()
+    _OPERAND_COSTS.clear()
     SIDES.clear()
     TOUCH_COUNTS.clear()
     _ORDER_FREE.clear()

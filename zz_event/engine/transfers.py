@@ -27,13 +27,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from zz_event.engine.analytic import ALL, analytic_applicable, analytic_events
+from zz_event.engine.axes import RELEVANT_UNCOUPLED
 from zz_event.engine.enumerated import enumerated_events
 from zz_event.engine.events import SequenceEvents
 from zz_event.engine.touches import OutputTouches
 from zz_event.memo import LruMemo
 from zz_event.nest import DIRECTIONS, LoopNest
 
-__all__ = ["Events", "OperandTraffic", "BoundaryLoads", "operand_traffic"]
+__all__ = ["Events", "OperandTraffic", "BoundaryLoads", "boundary_plan", "sequence_keys", "operand_traffic"]
 
 
 @dataclass(frozen=True)
@@ -87,24 +88,44 @@ class BoundaryLoads:
     offload: list[tuple[int, Events]]  # (level index whose port reads up, events)
 
 
+Plan = tuple[tuple[tuple[int, frozenset[str], frozenset[str]], ...], ...]
+
+
+def boundary_plan(levels, op: str) -> Plan:
+    """Per boundary, from the MAC's up: the tile sequences it reads as (n_inner, served, need). A tile
+    sequence can serve two boundaries (a level owning no loop is the MAC boundary's parent and the next
+    boundary's child): it is computed once, with every event list either reads."""
+    sides = [_boundary_sequences(levels, j, op) for j in range(-1, len(levels) - 1)]
+    needs: dict[tuple[int, frozenset[str]], frozenset[str]] = {}
+    for side in sides:
+        for n_inner, served, need in side:
+            needs[(n_inner, served)] = needs.get((n_inner, served), frozenset()) | need
+    return tuple(tuple((n_inner, served, needs[(n_inner, served)]) for n_inner, served, _ in side) for side in sides)
+
+
+def sequence_keys(nest: LoopNest, op: str, filtered: bool, readiness: bool, plan: Plan) -> tuple:
+    """The `structural_key` of every tile sequence of `plan`, in its order."""
+    touched = readiness and op == "O"
+    return tuple(
+        structural_key(nest, op, n_inner, served, filtered, touched, need) for side in plan for n_inner, served, need in side
+    )
+
+
 def operand_traffic(
-    nest: LoopNest, op: str, filtered: bool, readiness: bool
+    nest: LoopNest, op: str, filtered: bool, readiness: bool, plan: Plan | None = None, keys: tuple | None = None
 ) -> tuple[OperandTraffic, BoundaryLoads]:
-    """Transfer events of one operand at every level."""
+    """Transfer events of one operand at every level (`plan` and `keys`, if given, are this nest's)."""
     levels = nest.levels[op]
+    plan = plan if plan is not None else boundary_plan(levels, op)
+    keys = keys if keys is not None else sequence_keys(nest, op, filtered, readiness, plan)
     traffic: OperandTraffic = [{d: Events.none() for d in DIRECTIONS} for _ in levels]
     loads = BoundaryLoads([], [])
     touches = OutputTouches(nest, filtered) if op == "O" and readiness else None
-    # A tile sequence can serve two boundaries (a level owning no loop is the MAC boundary's parent and
-    # the next boundary's child): compute it once, with every event list either reads.
-    needs: dict[tuple[int, frozenset[str]], frozenset[str]] = {}
-    for j in range(-1, len(levels) - 1):
-        for n_inner, served, need in _boundary_sequences(levels, j, op):
-            needs[(n_inner, served)] = needs.get((n_inner, served), frozenset()) | need
-    for j in range(-1, len(levels) - 1):
+    next_key = iter(keys)
+    for j, side in zip(range(-1, len(levels) - 1), plan):
         group, *children = (
-            sequence_events(nest, op, n_inner, served, filtered, touches, needs[(n_inner, served)])
-            for n_inner, served, _need in _boundary_sequences(levels, j, op)
+            sequence_events(nest, op, n_inner, served, filtered, touches, need, next(next_key))
+            for n_inner, served, need in side
         )
         child = children[0] if children else None
         parent = levels[j + 1]
@@ -157,25 +178,68 @@ def _output_boundary(ev: SequenceEvents, psum: bool, ready: bool) -> tuple[Event
     return down, Events(ev.exit - ev.exit_final, ev.exit_final, ev.exit_weight)
 
 
-_SEQUENCES = LruMemo(512)  # entries are small; the hits are the sequences many of LOMA's mappings share
+_SEQUENCES = LruMemo(2048)  # entries are small; the hits are the sequences many of LOMA's mappings share
+
+# Event lists that depend on where the first or last tile falls, and so on the order of every loop.
+_ORDERED_NEEDS = frozenset({"onload", "offload"})
+_TILES = frozenset({"tile"})
 
 
 def structural_key(nest: LoopNest, op, n_inner, served, filtered, readiness: bool, need) -> tuple:
     """What a tile sequence's events depend on. Below the boundary only each dimension's product of
     loop sizes matters (a dimension's inner loops are its lowest digits, so they span a fixed box
     whatever their order); above it, the loops in order. Many mappings of a LOMA search share upper
-    boundaries, whose sequences are then computed once."""
+    boundaries, whose sequences are then computed once.
+
+    Above the innermost relevant uncoupled loop (of size > 1), less of the order matters. A change of
+    any loop there resets that relevant loop from its last value to its first, so no tile shares data
+    with its predecessor across it: the sequence falls into blocks, one per value of those loops, each
+    with events that depend on that value only, and permuting the loops only permutes the blocks.
+    - Entries, exits, tiles and steps are multisets over blocks: only the multiset of loops matters.
+    - Touches (readiness) depend on which of an output's blocks comes first and last. Its blocks share
+      its relevant values and take every irrelevant one (the filter never depends on those), so they
+      are ordered by the coupled loops alone: those keep their order, the others form a multiset.
+    - The first and last tiles (onload, offload) keep the whole order.
+    - If a block's tiles past some value of that loop can be empty (an overshooting dimension), the
+      block could end on its first value and share data with the next one: the whole order is kept
+      (`analytic_applicable` tells; it does not depend on the order of the loops above the boundary).
+
+    Tiles alone (outputs at the MAC boundary) are a multiset over the steps, whatever the order of any
+    loop. With readiness, an element's first (last) touch is the earliest (latest) of its steps, which
+    form a product over the axes: per axis the earliest depends on the order of that axis' own loops
+    (position and tap) only, not on how they interleave with the others (`axis_configs` relies on the
+    same fact).
+    """
     inner: dict[str, int] = {}
     loops = nest.loop_pairs
     for dim, size in loops[:n_inner]:
         inner[dim] = inner.get(dim, 1) * size
-    return (nest.shape_id, op, served, filtered, readiness, need, tuple(sorted(inner.items())), loops[n_inner:])
+    upper = loops[n_inner:]
+    if need == _TILES and analytic_applicable(nest, n_inner, served):
+        if readiness:
+            y_dims, x_dims = (nest.position_dims[0], "FY"), (nest.position_dims[1], "FX")
+            upper = (tuple(loop for loop in upper if loop[0] in y_dims), tuple(loop for loop in upper if loop[0] in x_dims),
+                     tuple(sorted(loop for loop in upper if loop[0] not in y_dims and loop[0] not in x_dims)))
+        else:
+            upper = tuple(sorted(upper))
+    elif not (need & _ORDERED_NEEDS) and analytic_applicable(nest, n_inner, served):
+        relevant = RELEVANT_UNCOUPLED[op]
+        first = next((i for i, (dim, size) in enumerate(upper) if size > 1 and dim in relevant), len(upper))
+        above = upper[first:]
+        if readiness:
+            coupled = (*nest.position_dims, "FY", "FX")
+            upper = (upper[:first], tuple(loop for loop in above if loop[0] in coupled),
+                     tuple(sorted(loop for loop in above if loop[0] not in coupled)))
+        else:
+            upper = (upper[:first], tuple(sorted(above)))
+    return (nest.shape_id, op, served, filtered, readiness, need, tuple(sorted(inner.items())), upper)
 
 
-def sequence_events(nest, op, n_inner, served, filtered, touches, need=ALL) -> SequenceEvents:
+def sequence_events(nest, op, n_inner, served, filtered, touches, need=ALL, key=None) -> SequenceEvents:
     """The per-axis backend where it applies (no overshooting loop empties a tile), else the explicit
     tile walk; both give the same event multisets. `need`: the event lists the caller reads. Memoised on
-    `structural_key`; `touches` must be the nest's own (or None without readiness)."""
+    `structural_key` (`key`, if the caller has it); `touches` must be the nest's own (or None without
+    readiness)."""
     def compute() -> SequenceEvents:
         if analytic_applicable(nest, n_inner, served):
             return analytic_events(nest, op, n_inner, served, filtered, touches, need)
@@ -188,4 +252,6 @@ def sequence_events(nest, op, n_inner, served, filtered, touches, need=ALL) -> S
         ready = _SEQUENCES.peek(structural_key(nest, op, n_inner, served, filtered, True, need))
         if ready is not None:
             return ready
-    return _SEQUENCES.get_or(structural_key(nest, op, n_inner, served, filtered, touches is not None, need), compute)
+    if key is None:
+        key = structural_key(nest, op, n_inner, served, filtered, touches is not None, need)
+    return _SEQUENCES.get_or(key, compute)
