@@ -173,7 +173,7 @@ def test_worker_made_rows_equal_rows_made_from_the_cme(tmp_path, monkeypatch):
     record, checked = mapspace.MapspaceLog.record, []
 
     def checking_record(self, cme, layer, spatial_index):
-        generic = csv_line(self.schema.row(cme, layer, self.layers[layer]["rows"], spatial_index))
+        generic = csv_line(self.schema.row(cme, layer, self.layer_rows(layer), spatial_index))
         record(self, cme, layer, spatial_index)
         checked.append((getattr(cme, "zz_event_row_tail", None) is not None, generic))
 
@@ -275,3 +275,37 @@ def test_row_lines_are_what_the_csv_module_writes(seed):
         csv.writer(expected, lineterminator="\n").writerow(cells)
         assert csv_line(cells) == expected.getvalue().encode("utf-8"), cells
     assert csv_line(["a\rb", "1"]) == b'"a\rb",1\n'
+
+
+def test_rows_are_held_in_batches_and_counted_per_layer(tmp_path, monkeypatch):
+    """Rows reach the file a batch at a time (and all of them on close); `rows` and each layer's count
+    include the rows held, and a layer that comes back continues its own evaluation numbers."""
+    from types import SimpleNamespace
+
+    from zz_event.mapspace import MapspaceLog
+    from zz_event.mapspace_writer import RowStream
+
+    monkeypatch.setattr(RowStream, "FLUSH_ROWS", 3)
+    monkeypatch.setattr(RowStream, "FLUSH_SECONDS", 3600.0)
+    log = MapspaceLog(tmp_path / "m.csv", {})
+    log.schema = MapspaceSchema(levels=1)
+    log.stream = RowStream(log.csv_path, log.schema.columns)
+    spatial = object()
+    log._last_spatial = (spatial, "D1:K8")  # the spatial mapping's text, as made for the first row
+    cme = SimpleNamespace(zz_event_row_tail=b"tail", layer=SimpleNamespace(spatial_mapping=spatial))
+    file_rows = lambda: log.csv_path.read_bytes().count(b"\n") - 1  # noqa: E731
+    for layer, rows in (("A", 2), ("B", 3), ("A", 1)):
+        index = log.begin_spatial_mapping(layer, None, None)  # writes the sidecar: flushes what is held
+        for _ in range(rows):
+            log.record(cme, layer, index)
+        if layer == "B":
+            assert file_rows() == 2 + 3 and log.rows == 5  # the third row of the batch flushed
+    assert (log.rows, file_rows()) == (6, 5)
+    log.close("completed")
+    lines = log.csv_path.read_text().splitlines()[1:]
+    assert [line.split(",")[:3] for line in lines] == [
+        ["A", "0", "0"], ["A", "1", "0"], ["B", "0", "0"], ["B", "1", "0"], ["B", "2", "0"], ["A", "2", "1"],
+    ]
+    meta = json.loads(meta_path(log.csv_path).read_text())
+    assert meta["rows"] == 6
+    assert meta["layers"] == [{"name": "A", "rows": 3, "spatial_mappings": 2}, {"name": "B", "rows": 3, "spatial_mappings": 1}]

@@ -9,11 +9,12 @@
 temporal-mapping generator), so it sees every cost-model evaluation of every temporal mapping of every
 spatial mapping of every layer. The correction stage computes the event-driven cost (filter + readiness)
 and, as variants, the exact dense and filter-only counts, once per mapping; the logger only reads them.
-Rows are written as they come, each in one system call, so an interrupted run (Ctrl-C, SIGTERM, crash)
-leaves a CSV of every row written so far. Same inputs give a byte-identical CSV. A sidecar
-`<csv>.meta.json` says whether the run completed (`completed`, `status`), how many rows it holds (per
-layer too), the run's settings and provenance (tool versions, commit, date, arguments). With `pyarrow`
-installed a Parquet copy (`<csv stem>.parquet`) is written from the CSV, in chunks, once the run completes.
+Rows are written as they come, in whole lines (batched: at most half a second or a few hundred rows
+behind), so an interrupted run (Ctrl-C, SIGTERM, crash) leaves a CSV of every row made so far. Same
+inputs give a byte-identical CSV. A sidecar `<csv>.meta.json` says whether the run completed
+(`completed`, `status`), how many rows it holds (per layer too), the run's settings and provenance (tool
+versions, commit, date, arguments). With `pyarrow` installed a Parquet copy (`<csv stem>.parquet`) is
+written from the CSV, in chunks, once the run completes.
 
 Columns, in file order (W, I, O are the layer operands; levels are each operand's memory levels,
 innermost first, as in `summary.json`):
@@ -61,7 +62,6 @@ from zz_event.mapspace_writer import (
     meta_path,
     parquet_available,
     read_options,
-    signals_deferred,
     write_meta,
 )
 
@@ -100,7 +100,10 @@ class MapspaceLog:
         self.progress = progress
         self.stream: RowStream | None = None
         self.schema: MapspaceSchema | None = None
+        # Per layer: spatial mappings begun, and rows before the current layer's stretch; the current
+        # layer's rows since are counted by the stream (so one append counts a row everywhere).
         self.layers: dict[str, dict[str, int]] = {}
+        self._current: tuple[str | None, int] = (None, 0)  # (layer, stream rows when its stretch began)
         self._last_spatial: tuple = (None, "")  # (spatial mapping object, its text)
         self._write_meta("running")
 
@@ -108,11 +111,18 @@ class MapspaceLog:
     def rows(self) -> int:
         return self.stream.rows if self.stream else 0
 
+    def layer_rows(self, layer: str) -> int:
+        current, start = self._current
+        return self.layers[layer]["rows"] + (self.rows - start if layer == current else 0)
+
     def begin_spatial_mapping(self, layer: str, accelerator: Any, expected: int | None) -> int:
         if self.stream is None:
             self.schema = schema_for_accelerator(accelerator)
             self.stream = RowStream(self.csv_path, self.schema.columns)
         counts = self.layers.setdefault(layer, {"rows": 0, "spatial_mappings": 0})
+        if self._current[0] != layer:
+            self._end_stretch()
+            self._current = (layer, self.rows)
         index = counts["spatial_mappings"]
         counts["spatial_mappings"] += 1
         self._write_meta("running")
@@ -120,18 +130,22 @@ class MapspaceLog:
             self.progress.spatial_mapping(layer, index, expected)
         return index
 
+    def _end_stretch(self) -> None:
+        current, start = self._current
+        if current is not None:
+            self.layers[current]["rows"] += self.rows - start
+            self._current = (None, self.rows)
+
     def record(self, cme: Any, layer: str, spatial_index: int) -> None:
         assert self.stream is not None and self.schema is not None, "begin_spatial_mapping() comes first"
-        counts = self.layers[layer]
+        evaluation = self.layer_rows(layer)
         tail = getattr(cme, "zz_event_row_tail", None)  # made by the correction stage (see the logger stage)
         if tail is None:
-            line = csv_line(self.schema.row(cme, layer, counts["rows"], spatial_index))
+            line = csv_line(self.schema.row(cme, layer, evaluation, spatial_index))
         else:
-            keys = key_cells(layer, counts["rows"], spatial_index, self._spatial_text(cme))
+            keys = key_cells(layer, evaluation, spatial_index, self._spatial_text(cme))
             line = csv_line(keys)[:-1] + b"," + tail + b"\n"
-        with signals_deferred():  # an interruption never separates a written row from its count
-            self.stream.write_line(line)
-            counts["rows"] += 1
+        self.stream.write_line(line)
         if self.stream.rows % META_EVERY == 0:
             self._write_meta("running")
         if self.progress is not None:
@@ -148,9 +162,12 @@ class MapspaceLog:
     def close(self, status: str, error: str | None = None, parquet: str | None = None) -> None:
         if self.stream is not None:
             self.stream.close()
+        self._end_stretch()
         self._write_meta(status, error, parquet)
 
     def _write_meta(self, status: str, error: str | None = None, parquet: str | None = None) -> None:
+        if self.stream is not None:
+            self.stream.flush()  # the rows it counts are in the file
         meta = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -160,7 +177,7 @@ class MapspaceLog:
             "error": error,
             "rows": self.rows,
             "columns": len(self.schema.columns) if self.schema else None,
-            "layers": [{"name": name, **counts} for name, counts in self.layers.items()],
+            "layers": [{"name": name, **counts, "rows": self.layer_rows(name)} for name, counts in self.layers.items()],
             "parquet": parquet,
             **self.meta,
         }
@@ -295,7 +312,7 @@ def run_mapspace(
     log.close("completed", parquet=parquet_path.name if parquet_path else None)
     return MapspaceRun(
         csv=log.csv_path, meta=meta_path(log.csv_path), parquet=parquet_path, rows=log.rows,
-        layer_rows=tuple((name, counts["rows"]) for name, counts in log.layers.items()),
+        layer_rows=tuple((name, log.layer_rows(name)) for name in log.layers),
     )
 
 
