@@ -68,10 +68,9 @@ def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions()) -> Engine
             port_words[port] += words
         onload[op] = costs.onload_words
         offload += costs.offload_words
-    order_free = _order_free_key(nest, options.filter)
-    cycles = _ORDER_FREE.get_or(("cycles", order_free), lambda: _compute_cycles(nest, options.filter))
+    cycles = compute_cycles(nest, options.filter)
     on, stall, off = latency_parts(cycles, dict(port_words), onload, offload)
-    macs = _ORDER_FREE.get_or(("macs", order_free), lambda: _executed_macs(nest, options.filter))
+    macs = executed_macs(nest, options.filter)
     return EngineResult(
         options=options,
         macs=macs,

@@ -215,24 +215,27 @@ def structural_key(nest: LoopNest, op, n_inner, served, filtered, readiness: boo
     for dim, size in loops[:n_inner]:
         inner[dim] = inner.get(dim, 1) * size
     upper = loops[n_inner:]
-    if need == _TILES and analytic_applicable(nest, n_inner, served):
-        if readiness:
-            y_dims, x_dims = (nest.position_dims[0], "FY"), (nest.position_dims[1], "FX")
-            upper = (tuple(loop for loop in upper if loop[0] in y_dims), tuple(loop for loop in upper if loop[0] in x_dims),
-                     tuple(sorted(loop for loop in upper if loop[0] not in y_dims and loop[0] not in x_dims)))
-        else:
-            upper = tuple(sorted(upper))
-    elif not (need & _ORDERED_NEEDS) and analytic_applicable(nest, n_inner, served):
-        relevant = RELEVANT_UNCOUPLED[op]
-        first = next((i for i, (dim, size) in enumerate(upper) if size > 1 and dim in relevant), len(upper))
-        above = upper[first:]
-        if readiness:
-            coupled = (*nest.position_dims, "FY", "FX")
-            upper = (upper[:first], tuple(loop for loop in above if loop[0] in coupled),
-                     tuple(sorted(loop for loop in above if loop[0] not in coupled)))
-        else:
-            upper = (upper[:first], tuple(sorted(above)))
+    if not (need & _ORDERED_NEEDS) and analytic_applicable(nest, n_inner, served):
+        upper = _unordered_upper(nest, op, upper, readiness, need)
     return (nest.shape_id, op, served, filtered, readiness, need, tuple(sorted(inner.items())), upper)
+
+
+def _unordered_upper(nest: LoopNest, op: str, upper: tuple, readiness: bool, need) -> tuple:
+    """The loops above the boundary, with the order `structural_key` shows cannot matter left out."""
+    if need == _TILES:
+        if not readiness:
+            return tuple(sorted(upper))
+        y_dims, x_dims = (nest.position_dims[0], "FY"), (nest.position_dims[1], "FX")
+        return (tuple(loop for loop in upper if loop[0] in y_dims), tuple(loop for loop in upper if loop[0] in x_dims),
+                tuple(sorted(loop for loop in upper if loop[0] not in y_dims and loop[0] not in x_dims)))
+    relevant = RELEVANT_UNCOUPLED[op]
+    first = next((i for i, (dim, size) in enumerate(upper) if size > 1 and dim in relevant), len(upper))
+    above = upper[first:]
+    if not readiness:
+        return (upper[:first], tuple(sorted(above)))
+    coupled = (*nest.position_dims, "FY", "FX")
+    return (upper[:first], tuple(loop for loop in above if loop[0] in coupled),
+            tuple(sorted(loop for loop in above if loop[0] not in coupled)))
 
 
 def sequence_events(nest, op, n_inner, served, filtered, touches, need=ALL, key=None) -> SequenceEvents:
