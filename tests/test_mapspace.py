@@ -290,9 +290,8 @@ def test_rows_are_held_in_batches_and_counted_per_layer(tmp_path, monkeypatch):
     log = MapspaceLog(tmp_path / "m.csv", {})
     log.schema = MapspaceSchema(levels=1)
     log.stream = RowStream(log.csv_path, log.schema.columns)
-    spatial = object()
-    log._last_spatial = (spatial, "D1:K8")  # the spatial mapping's text, as made for the first row
-    cme = SimpleNamespace(zz_event_row_tail=b"tail", layer=SimpleNamespace(spatial_mapping=spatial))
+    monkeypatch.setattr("zz_event.mapspace.spatial_mapping_text", lambda cme: "D1:K8")
+    cme = SimpleNamespace(zz_event_row_tail=b"tail", layer=SimpleNamespace(spatial_mapping=object()))
     file_rows = lambda: log.csv_path.read_bytes().count(b"\n") - 1  # noqa: E731
     for layer, rows in (("A", 2), ("B", 3), ("A", 1)):
         index = log.begin_spatial_mapping(layer, None, None)  # writes the sidecar: flushes what is held

@@ -8,18 +8,20 @@ and the energy fields are recomputed from them with the arithmetic of ZigZag's o
 accelerator. Latency fields carry the engine's latency (ZigZag's latency does not read access counts).
 
 The scalar fields (among them `energy_total` and `latency_total2`, all that ZigZag's reduce stages
-compare) are set at once, from the engine's packed results (`zz_event.engine.packed`). The engine's
-results as objects (`engine`, `engine_variants`), the per-level records (`memory_word_access` and the two
-energy breakdowns) and ZigZag's raw figures (`raw`) are built on first read: a search discards almost
-every CME it evaluates, and building them for each cost the main process more than anything else the
-correction does there.
+compare) are set at once, from a `CorrectionAnswer`: a few numbers, the memory energy among them already
+summed where the engine ran. The engine's packed results (`zz_event.engine.packed`) arrive pickled and are
+unpickled on first read, like the engine's results as objects (`engine`, `engine_variants`), the
+per-level records (`memory_word_access` and the two energy breakdowns) and ZigZag's raw figures (`raw`): a
+search discards almost every CME it evaluates, and building them for each cost the main process more than
+anything else the correction does there.
 """
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from zigzag.cost_model.cost_model import CostModelEvaluation
 from zigzag.mapping.data_movement import AccessEnergy, MemoryAccesses
@@ -29,13 +31,54 @@ from zz_event.engine.packed import PackedResult, unpack
 from zz_event.engine.result import EngineResult
 from zz_event.memo import LruMemo
 
-__all__ = ["CorrectedCME", "raw_figures", "raw_state", "correct_cme_with", "OperandLevels", "operand_levels"]
+__all__ = [
+    "CorrectedCME",
+    "CorrectionAnswer",
+    "correction_answer",
+    "raw_figures",
+    "raw_state",
+    "correct_cme_with",
+    "OperandLevels",
+    "operand_levels",
+]
 
 _DIRECTION_NAMES = tuple((d, str(d)) for d in DataDirection)  # enum str() is slow: once, not per level
 _RD_HIGH, _WR_HIGH = DataDirection.RD_OUT_TO_HIGH, DataDirection.WR_IN_BY_HIGH
 _RD_LOW, _WR_LOW = DataDirection.RD_OUT_TO_LOW, DataDirection.WR_IN_BY_LOW
 # The per-level records replace these entries of the copied CME (cached properties below).
 _LAZY = ("memory_word_access", "mem_energy_breakdown", "mem_energy_breakdown_further", "raw", "engine", "engine_variants")
+
+# Per operand name, in ZigZag's order of the layer operands, each memory level's (read, write) energy per
+# word, innermost first: what `memory_energy` multiplies the word accesses by.
+EnergyCosts = tuple[tuple[str, tuple[tuple[float, float], ...]], ...]
+
+
+class CorrectionAnswer(NamedTuple):
+    """What ZigZag's process needs of one mapping's engine results, made where the engine ran: the
+    scalars a corrected CME carries (`mem_energy_pj` summed as ZigZag sums it), the packed results
+    pickled (unpickled only if the CME is read), and with a mapspace row schema the row's tail."""
+
+    mem_energy_pj: float
+    mac_energy_pj: float
+    compute_cycles: int
+    stall_cycles: int
+    onload_cycles: int
+    offload_cycles: int
+    latency_cycles: int
+    results: bytes  # pickle of (PackedResult for the run's switches, {label: PackedResult} of the variants)
+    row_tail: bytes | None = None
+
+    def unpickled(self) -> tuple[PackedResult, dict[str, PackedResult]]:
+        return pickle.loads(self.results)
+
+
+def correction_answer(result: PackedResult, variants: dict[str, PackedResult], costs: EnergyCosts,
+                      row_tail: bytes | None = None) -> CorrectionAnswer:
+    return CorrectionAnswer(
+        memory_energy(result, costs), result.mac_energy_pj, result.compute_cycles, result.stall_cycles,
+        result.onload_cycles, result.offload_cycles, result.latency_cycles,
+        pickle.dumps((result, variants), protocol=pickle.HIGHEST_PROTOCOL), row_tail,
+    )
 
 
 def raw_figures(cme: Any) -> dict:
@@ -66,9 +109,22 @@ def _figures(state: tuple) -> dict:
 class CorrectedCME(CostModelEvaluation):
     """Never constructed directly: see `correct_cme_with`."""
 
-    zz_event_packed: PackedResult  # the engine's result for the run's switches
-    zz_event_packed_variants: dict[str, PackedResult]  # label -> the result for each extra variant
+    zz_event_results: bytes  # `CorrectionAnswer.results`
     zz_event_raw_state: tuple  # `raw_state` of the CME before correction
+
+    @cached_property
+    def zz_event_packed(self) -> PackedResult:
+        """The engine's result for the run's switches, packed."""
+        return self._unpickled[0]
+
+    @cached_property
+    def zz_event_packed_variants(self) -> dict[str, PackedResult]:
+        """label -> the engine's packed result for each extra variant."""
+        return self._unpickled[1]
+
+    @cached_property
+    def _unpickled(self) -> tuple[PackedResult, dict[str, PackedResult]]:
+        return pickle.loads(self.zz_event_results)
 
     @cached_property
     def engine(self) -> EngineResult:
@@ -136,25 +192,26 @@ class CorrectedCME(CostModelEvaluation):
         return base
 
 
-def correct_cme_with(cme: CostModelEvaluation, result: PackedResult, variants: dict[str, PackedResult]) -> CorrectedCME:
-    """A copy of `cme` carrying `result`'s costs; `cme` itself is left untouched."""
+def correct_cme_with(cme: CostModelEvaluation, answer: CorrectionAnswer) -> CorrectedCME:
+    """A copy of `cme` carrying `answer`'s costs; `cme` itself is left untouched."""
     corrected = CorrectedCME.__new__(CorrectedCME)
     state = corrected.__dict__
     state.update(cme.__dict__)
     for name in _LAZY:
         state.pop(name, None)
     corrected.zz_event_raw_state = raw_state(cme)
-    corrected.zz_event_packed = result
-    corrected.zz_event_packed_variants = variants
-    corrected.mac_energy = result.mac_energy_pj
-    corrected.mem_energy = _memory_energy(cme, result)
+    corrected.zz_event_results = answer.results
+    if answer.row_tail is not None:
+        corrected.zz_event_row_tail = answer.row_tail
+    corrected.mac_energy = answer.mac_energy_pj
+    corrected.mem_energy = answer.mem_energy_pj
     corrected.energy_total = corrected.mem_energy + corrected.mac_energy
-    compute = result.compute_cycles
-    corrected.latency_total0 = compute + result.stall_cycles
-    corrected.latency_total1 = corrected.latency_total0 + result.onload_cycles
-    corrected.latency_total2 = result.latency_cycles
-    corrected.data_onloading_cycle = result.onload_cycles
-    corrected.data_offloading_cycle = result.offload_cycles
+    compute = answer.compute_cycles
+    corrected.latency_total0 = compute + answer.stall_cycles
+    corrected.latency_total1 = corrected.latency_total0 + answer.onload_cycles
+    corrected.latency_total2 = answer.latency_cycles
+    corrected.data_onloading_cycle = answer.onload_cycles
+    corrected.data_offloading_cycle = answer.offload_cycles
     corrected.ideal_temporal_cycle = compute
     corrected.systolic_drain_cycle = 0
     corrected.mac_spatial_utilization = corrected.ideal_cycle / max(compute, 1)
@@ -164,13 +221,12 @@ def correct_cme_with(cme: CostModelEvaluation, result: PackedResult, variants: d
     return corrected
 
 
-def _memory_energy(cme: CostModelEvaluation, result: PackedResult) -> float:
+def memory_energy(result: PackedResult, costs: EnergyCosts) -> float:
     """`calc_memory_energy_cost`'s `mem_energy` for the engine's word accesses: the same products and
     sums in the same order, without building its records."""
-    levels = operand_levels(cme)
     energy_total = 0
-    for layer_op, op in levels.layer_ops:
-        for (rd_low, wr_low, rd_high, wr_high), (read, write) in zip(result.level_words(op), levels.costs[layer_op]):
+    for op, levels in costs:
+        for (rd_low, wr_low, rd_high, wr_high), (read, write) in zip(result.level_words(op), levels):
             energy_total += _level_energy(rd_high, wr_high, rd_low, wr_low, read, write)[4]
     return energy_total
 
@@ -200,6 +256,10 @@ class OperandLevels:
     costs: dict[Any, list[tuple[float, float]]]
     names: dict[str, list[str]]
     layer_ops: tuple[tuple[Any, str], ...]
+
+    @property
+    def energy_costs(self) -> EnergyCosts:
+        return tuple((name, tuple(self.costs[op])) for op, name in self.layer_ops)
 
 
 _OPERAND_LEVELS = LruMemo(16)

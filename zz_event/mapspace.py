@@ -57,6 +57,7 @@ from zz_event.errors import InputFileError, ZzEventError
 from zz_event.mapspace_rows import MapspaceSchema, key_cells, schema_for_accelerator, spatial_mapping_text
 from zz_event.mapspace_writer import (
     RowStream,
+    csv_cell,
     csv_line,
     csv_to_parquet,
     meta_path,
@@ -104,7 +105,7 @@ class MapspaceLog:
         # layer's rows since are counted by the stream (so one append counts a row everywhere).
         self.layers: dict[str, dict[str, int]] = {}
         self._current: tuple[str | None, int] = (None, 0)  # (layer, stream rows when its stretch began)
-        self._last_spatial: tuple = (None, "")  # (spatial mapping object, its text)
+        self._last_keys: tuple = (None, None, b"", b"")  # see `_key_parts`
         self._write_meta("running")
 
     @property
@@ -143,21 +144,23 @@ class MapspaceLog:
         if tail is None:
             line = csv_line(self.schema.row(cme, layer, evaluation, spatial_index))
         else:
-            keys = key_cells(layer, evaluation, spatial_index, self._spatial_text(cme))
-            line = csv_line(keys)[:-1] + b"," + tail + b"\n"
+            before, after = self._key_parts(cme, layer, spatial_index)
+            line = b"%s%d%s%s\n" % (before, evaluation, after, tail)
         self.stream.write_line(line)
         if self.stream.rows % META_EVERY == 0:
             self._write_meta("running")
         if self.progress is not None:
             self.progress.row(layer)
 
-    def _spatial_text(self, cme: Any) -> str:
-        """`spatial_mapping_text`, made once per spatial mapping: ZigZag hands over all its temporal
-        mappings in turn, and each row prints it."""
+    def _key_parts(self, cme: Any, layer: str, spatial_index: int) -> tuple[bytes, bytes]:
+        """The row's `key_cells` in CSV form before and after `evaluation`, the one that changes from row
+        to row: made once per spatial mapping, as ZigZag hands over all its temporal mappings in turn."""
         mapping = cme.layer.spatial_mapping
-        if self._last_spatial[0] is not mapping:
-            self._last_spatial = (mapping, spatial_mapping_text(cme))
-        return self._last_spatial[1]
+        if self._last_keys[0] is not mapping or self._last_keys[1] != (layer, spatial_index):
+            cells = [csv_cell(c) for c in key_cells(layer, 0, spatial_index, spatial_mapping_text(cme))]
+            before, after = (cells[0] + ",").encode(), ("," + ",".join(cells[2:]) + ",").encode()
+            self._last_keys = (mapping, (layer, spatial_index), before, after)
+        return self._last_keys[2], self._last_keys[3]
 
     def close(self, status: str, error: str | None = None, parquet: str | None = None) -> None:
         if self.stream is not None:

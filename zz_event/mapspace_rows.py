@@ -156,10 +156,17 @@ def raw_numbers(state: tuple) -> RawNumbers:
     """`RawNumbers` from a CME's `raw_state`."""
     word_access, macs, latency, energy, _mac_energy = state
     by_name = {str(op): levels for op, levels in word_access.items()}
-    words = tuple(
-        tuple(tuple(int(access.data[d]) for d in _ROW_DIRECTIONS) for access in by_name.get(op, ())) for op in OPERANDS
-    )
+    # List comprehensions, not generator expressions: Python 3.12 inlines them (this runs per mapping).
+    words = tuple([tuple([_row_words(access.data) for access in by_name.get(op, ())]) for op in OPERANDS])
     return RawNumbers(int(macs), float(latency), float(energy), words)
+
+
+def _row_words(data: dict) -> tuple[int, ...]:
+    """One level's word accesses in DIRECTIONS order. ZigZag fills the dict in that order: then its values
+    are read as they are (looking each direction up hashes an enum, in Python, 4 times per level)."""
+    if tuple(data) == _ROW_DIRECTIONS:
+        return tuple(map(int, data.values()))
+    return tuple([int(data[d]) for d in _ROW_DIRECTIONS])
 
 
 def key_cells(layer: str, evaluation: int, spatial_index: int, spatial_text: str) -> list[str]:

@@ -79,14 +79,15 @@ def csv_line(cells: Sequence[str]) -> bytes:
     all, which one look at the joined line tells: no quote or line break, and no comma but the separators."""
     line = ",".join(cells)
     if line.count(",") != len(cells) - 1 or _SPECIAL.search(line):
-        line = ",".join(_quoted(c) if _QUOTE_WHEN.search(c) else c for c in cells)
+        line = ",".join([csv_cell(c) for c in cells])
     elif line == "" and cells:  # one empty cell: quoted, or the line would read as no row at all
         line = '""'
     return (line + "\n").encode("utf-8")
 
 
-def _quoted(cell: str) -> str:
-    return '"' + cell.replace('"', '""') + '"'
+def csv_cell(cell: str) -> str:
+    """One cell as `csv_line` writes it within a line of several cells."""
+    return '"' + cell.replace('"', '""') + '"' if _QUOTE_WHEN.search(cell) else cell
 
 
 class RowStream:

@@ -89,10 +89,11 @@ CmeMapping = tuple[tuple[tuple[str, float], ...], tuple[tuple[int, ...], ...], t
 
 def mapping_of_cme(cme: Any) -> CmeMapping:
     """The per-mapping part of a CME's nest, as plain tuples (cheap to send to a worker process)."""
+    # List comprehensions, not generator expressions: Python 3.12 inlines them (this runs per mapping).
     tm = {str(op): levels for op, levels in cme.temporal_mapping.mapping_dic_origin.items()}
-    temporal = tuple((str(d), s) for level in tm["O"] for d, s in level)
-    owned = tuple(tuple(len(loops) for loops in tm[op]) for op in OPERANDS)
-    return temporal, owned, tuple(bool(f) for f in cme.mapping.psum_flag)
+    temporal = tuple([(str(d), s) for level in tm["O"] for d, s in level])
+    owned = tuple([tuple([len(loops) for loops in tm[op]]) for op in OPERANDS])
+    return temporal, owned, tuple([bool(f) for f in cme.mapping.psum_flag])
 
 
 @dataclass(frozen=True, eq=False)

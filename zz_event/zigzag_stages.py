@@ -24,6 +24,7 @@ import atexit
 import gc
 import multiprocessing
 import os
+import pickle
 import signal
 from collections import deque
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from typing import Any
 from zigzag.cost_model.cost_model import CostModelEvaluation
 from zigzag.stages.stage import Stage, StageCallable
 
-from zz_event.corrected_cme import correct_cme_with, raw_state
+from zz_event.corrected_cme import CorrectionAnswer, EnergyCosts, correct_cme_with, correction_answer, operand_levels, raw_state
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.packed import pack
 from zz_event.engine.result import EngineOptions
@@ -65,15 +66,16 @@ def evaluate_all(nest, options: EngineOptions, variants: tuple[EngineOptions, ..
 
 
 def answer(context: NestContext, options: EngineOptions, variants: tuple[EngineOptions, ...],
-           schema: MapspaceSchema | None, mapping, raw: RawNumbers | None) -> tuple:
-    """What ZigZag's process needs of one mapping: `evaluate_all`'s results, and with a row schema the
-    mapspace row's tail as CSV text (else None). Runs in workers."""
+           schema: MapspaceSchema | None, costs: EnergyCosts, mapping, raw: RawNumbers | None) -> CorrectionAnswer:
+    """What ZigZag's process needs of one mapping (`costs`: the memory energies per word, to sum the
+    memory energy here rather than there); with a row schema it carries the mapspace row's tail as CSV
+    text. Runs in workers."""
     result, extra = evaluate_all(context.nest(mapping), options, variants)
     if schema is None:
-        return result, extra, None
+        return correction_answer(result, extra, costs)
     texts = texts_of_mapping(mapping[0], mapping[1], context.memory_names)
     cells = schema.tail_cells(texts, None, raw, {**extra, options.label: result})
-    return result, extra, csv_line(cells)[:-1]
+    return correction_answer(result, extra, costs, csv_line(cells)[:-1])
 
 
 def correct_cme(
@@ -87,10 +89,13 @@ def correct_cme(
     if context is None:
         cme.zz_event_uncorrected = reason
         return cme
-    return correct_cme_with(cme, *evaluate_all(context.nest(mapping_of_cme(cme)), options, variants))
+    result, extra = evaluate_all(context.nest(mapping_of_cme(cme)), options, variants)
+    return correct_cme_with(cme, correction_answer(result, extra, operand_levels(cme).energy_costs))
 
 
 _BATCH = 4  # mappings per message: each pipe write that wakes the other process costs tens of µs
+# Messages are pickled with `pickle` itself: Connection.send's pickler copies the copyreg table per call.
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
 _LAG = 2 * _BATCH  # mappings not yet answered: one batch computing while the next fills
 
 
@@ -135,7 +140,9 @@ class _Worker:
         request_in.close()
         answer_out.close()
         self.sent = self.answered = 0
-        self.jobs: dict[tuple, int] = {}  # `answer`'s (context, options, variants, schema), by their id there
+        # id of `answer`'s (context, options, variants, schema, costs) -> its number there, and the job (kept
+        # alive so that its id stays its own). By id: hashing the tuple costs a µs per mapping.
+        self.jobs: dict[int, tuple[int, tuple]] = {}
         self.dead = False
         self.batch: list[tuple] = []  # requests not sent yet
         self.received: deque = deque()  # answers read from the pipe, not yet handed out
@@ -145,14 +152,14 @@ class _Worker:
         return self.sent - self.answered
 
     def submit(self, job: tuple, mapping, raw) -> _Ticket:
-        """Queue one mapping; `job`: `answer`'s (context, options, variants, schema)."""
+        """Queue one mapping; `job`: `answer`'s (context, options, variants, schema, costs)."""
         number = self.sent
-        known = self.jobs.get(job)
+        known = self.jobs.get(id(job))
         if known is None:  # few (one per layer, core, spatial mapping and stage): the worker keeps them all
-            known = self.jobs[job] = len(self.jobs)
-            self.batch.append((number, known, job, mapping, raw))
+            self.jobs[id(job)] = (len(self.jobs), job)
+            self.batch.append((number, len(self.jobs) - 1, job, mapping, raw))
         else:
-            self.batch.append((number, known, None, mapping, raw))
+            self.batch.append((number, known[0], None, mapping, raw))
         self.sent += 1
         if len(self.batch) >= _BATCH:
             self.flush()
@@ -161,7 +168,7 @@ class _Worker:
     def flush(self) -> None:
         if self.batch:
             try:
-                self.requests.send(self.batch)
+                self.requests.send_bytes(pickle.dumps(self.batch, _PROTOCOL))
             except BrokenPipeError:
                 raise self._gone() from None
             self.batch = []
@@ -177,7 +184,7 @@ class _Worker:
             if not self.received:
                 self.flush()
                 try:
-                    self.received.extend(self.answers.recv())
+                    self.received.extend(pickle.loads(self.answers.recv_bytes()))
                 except EOFError:
                     raise self._gone() from None
             number, ok, value = self.received.popleft()
@@ -211,7 +218,7 @@ def _serve(requests, answers, parent_ends) -> None:
     jobs: dict[int, tuple] = {}
     while True:
         try:
-            batch = requests.recv()
+            batch = pickle.loads(requests.recv_bytes())
         except EOFError:  # the parent closed the pipe: no more work
             return
         out = []
@@ -223,7 +230,7 @@ def _serve(requests, answers, parent_ends) -> None:
             except Exception as error:  # handed to the parent, which raises it where the result is wanted
                 out.append((ticket, False, error))
         try:
-            answers.send(out)
+            answers.send_bytes(pickle.dumps(out, _PROTOCOL))
         except BrokenPipeError:  # the parent is gone: nobody wants the answer
             return
 
@@ -289,11 +296,11 @@ class EventDrivenCorrectionStage(Stage):
         in_main = multiprocessing.current_process().name == "MainProcess"
         self.workers = (default_workers() if zz_event_workers is None else zz_event_workers) if in_main else 0
         self._turn = 0  # the worker whose batch is filling
-        self._last_context: tuple = ()  # layer, accelerator, type, spatial mapping of the last CME; its context
+        self._last_job: tuple = ()  # layer, accelerator, type, spatial mapping of the last CME; its job
 
     def run(self):
         substage = self.list_of_callables[0](self.list_of_callables[1:], **self.kwargs)
-        pending: deque = deque()  # (cme, extra_info, reason, results or ticket), in ZigZag's order
+        pending: deque = deque()  # (cme, extra_info, reason, answer or ticket), in ZigZag's order
         for cme, extra_info in substage.run():
             pending.append((cme, extra_info, self._start(cme)))
             while pending and self._answered(pending[0][2]):
@@ -310,10 +317,9 @@ class EventDrivenCorrectionStage(Stage):
     def _start(self, cme):
         """The engine's results, a ticket if the worker computes them, or the reason the CME keeps
         ZigZag's cost."""
-        context = self._context_of(cme)
-        if isinstance(context, str):
-            return context
-        job = (context, self.options, self.variants, self.row_schema)
+        job = self._job_of(cme)
+        if isinstance(job, str):
+            return job
         raw = None if self.row_schema is None else raw_numbers(raw_state(cme))
         if self.workers:
             workers = _workers(self.workers)
@@ -324,14 +330,14 @@ class EventDrivenCorrectionStage(Stage):
             return ticket
         return answer(*job, mapping_of_cme(cme), raw)
 
-    def _context_of(self, cme) -> NestContext | str:
-        """The nest context of a CME, else the reason it keeps ZigZag's cost. Kept for the last layer,
-        accelerator, CME type and spatial mapping: ZigZag hands a stage every temporal mapping of one
-        spatial mapping in turn, and reading the layer again for each cost a fifth of the main process's
-        share per mapping."""
+    def _job_of(self, cme) -> tuple | str:
+        """`answer`'s (context, options, variants, schema, costs) for a CME, else the reason it keeps
+        ZigZag's cost. Kept for the last layer, accelerator, CME type and spatial mapping: ZigZag hands a
+        stage every temporal mapping of one spatial mapping in turn, and reading the layer again for each
+        cost a fifth of the main process's share per mapping."""
         layer, accelerator = getattr(cme, "layer", None), getattr(cme, "accelerator", None)
         spatial = getattr(layer, "spatial_mapping", None)
-        last = self._last_context
+        last = self._last_job
         if last and last[0] is layer and last[1] is accelerator and last[2] is type(cme) and last[3] is spatial:
             return last[4]
         name = getattr(layer, "name", None)
@@ -339,8 +345,9 @@ class EventDrivenCorrectionStage(Stage):
             found = self.uncorrected[name]
         else:
             context, reason = _context_or_reason(cme, self.geometries.get(name))
-            found = reason if context is None else context
-        self._last_context = (layer, accelerator, type(cme), spatial, found)
+            found = reason if context is None else (
+                context, self.options, self.variants, self.row_schema, operand_levels(cme).energy_costs)
+        self._last_job = (layer, accelerator, type(cme), spatial, found)
         return found
 
     @staticmethod
@@ -348,8 +355,5 @@ class EventDrivenCorrectionStage(Stage):
         if isinstance(work, str):
             cme.zz_event_uncorrected = work
             return cme, extra_info
-        result, variants, row_tail = work.worker.receive(work.number) if isinstance(work, _Ticket) else work
-        corrected = correct_cme_with(cme, result, variants)
-        if row_tail is not None:
-            corrected.zz_event_row_tail = row_tail
-        return corrected, extra_info
+        work = work.worker.receive(work.number) if isinstance(work, _Ticket) else work
+        return correct_cme_with(cme, work), extra_info
