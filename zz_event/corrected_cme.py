@@ -45,8 +45,10 @@ __all__ = [
 _DIRECTION_NAMES = tuple((d, str(d)) for d in DataDirection)  # enum str() is slow: once, not per level
 _RD_HIGH, _WR_HIGH = DataDirection.RD_OUT_TO_HIGH, DataDirection.WR_IN_BY_HIGH
 _RD_LOW, _WR_LOW = DataDirection.RD_OUT_TO_LOW, DataDirection.WR_IN_BY_LOW
-# The per-level records replace these entries of the copied CME (cached properties below).
-_LAZY = ("memory_word_access", "mem_energy_breakdown", "mem_energy_breakdown_further", "raw", "engine", "engine_variants")
+# The per-level records replace these entries of the copied CME (cached properties below); a corrected
+# CME corrected again must not keep its first answer's results either.
+_LAZY = ("memory_word_access", "mem_energy_breakdown", "mem_energy_breakdown_further", "raw", "engine", "engine_variants",
+         "zz_event_packed", "zz_event_packed_variants", "_unpickled", "zz_event_row_tail")
 
 # Per operand name, in ZigZag's order of the layer operands, each memory level's (read, write) energy per
 # word, innermost first: what `memory_energy` multiplies the word accesses by.

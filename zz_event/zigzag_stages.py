@@ -113,9 +113,10 @@ class _Worker:
     A bare pipe, not a ProcessPoolExecutor: the executor's feeder and manager threads contend for the
     GIL with ZigZag at every mapping, which cost more than the engine itself. What is sent per mapping
     is only its `CmeMapping` (a few hundred bytes; with a mapspace row schema, ZigZag's figures as
-    `RawNumbers` too), in batches; each job (context, switches, schema) goes once. Sends never block for long: at most `_LAG` mappings are unanswered, far below the pipe's
-    buffer. Answers carry their ticket, so those of a run abandoned part-way are skipped, never
-    misassigned."""
+    `RawNumbers` too), in batches; each job (context, switches, schema, energy costs) goes once. What
+    comes back is a `CorrectionAnswer` per mapping. Sends never block for long: at most `_LAG` mappings
+    are unanswered, far below the pipe's buffer. Answers carry their ticket, so those of a run abandoned
+    part-way are skipped, never misassigned."""
 
     def __init__(self, others: list["_Worker"]) -> None:
         context = multiprocessing.get_context("fork")
@@ -315,7 +316,7 @@ class EventDrivenCorrectionStage(Stage):
         return not isinstance(work, _Ticket) or work.worker.in_flight >= _LAG
 
     def _start(self, cme):
-        """The engine's results, a ticket if the worker computes them, or the reason the CME keeps
+        """The engine's answer, a ticket if the worker computes it, or the reason the CME keeps
         ZigZag's cost."""
         job = self._job_of(cme)
         if isinstance(job, str):
