@@ -3,14 +3,15 @@
 For LeNet-5 conv1 and conv2 (input-centric), on the toy 8-MAC accelerator and on ZigZag's tpu_like, LOMA
 lpf_limit 6: wall time of ZigZag's own search, and of the same search with the correction stage (in a
 worker process overlapped with ZigZag, the default on 2+ cores; and inline, for reference), interleaved
-and best of `--repeat` (6), in the same run: the machines are shared, and load only ever adds time. The
-added time is the difference. The worst of four differences of best times reads high as soon as one of
-its eight best times was disturbed in every repeat (on these machines a run's time swings by up to a
-third): six repeats make that rarer than four did. The overlap needs an idle second core: on a loaded
-machine the worker column can be the slower one.
+and best of `--repeat` (10; inline, which the target does not read, of `--inline-repeat`, 2), in the same
+run: the machines are shared, and load only ever adds time. The added time is the difference. The worst
+of four differences of best times reads high as soon as one of its eight best times was disturbed in
+every repeat (on these machines a run's time swings by up to a third): ten repeats make that rarer than
+six did, in about the same time, as the slow inline runs are repeated less. The overlap needs an idle
+second core: on a loaded machine the worker column can be the slower one.
 Last line: `overhead_pct=<worst case over the four runs>` (target: at most 10).
 
-    python benchmarks/correction_overhead.py [--repeat N]
+    python benchmarks/correction_overhead.py [--repeat N] [--inline-repeat N]
 """
 
 from __future__ import annotations
@@ -72,27 +73,34 @@ def run_once(layer: dict, hardware: Path, mapping: Path, correction: list, worke
     return time.perf_counter() - t0
 
 
-def measure(layer: dict, hardware: Path, mapping: Path, repeats: int) -> tuple[float, float, float]:
-    """Best-of-`repeats` wall times: plain ZigZag, ZigZag + correction in a worker, + correction inline."""
+def measure(layer: dict, hardware: Path, mapping: Path, repeats: int, inline_repeats: int) -> tuple[float, float, float]:
+    """Best wall times of `repeats` runs of plain ZigZag and of ZigZag + correction in a worker, and of
+    `inline_repeats` runs of ZigZag + correction inline."""
     plain, worker, inline = [], [], []
-    for _ in range(repeats):  # interleaved, so that load on the shared machine hits all three alike
-        plain.append(run_once(layer, hardware, mapping, [], 0))
-        worker.append(run_once(layer, hardware, mapping, [EventDrivenCorrectionStage], 1))
-        inline.append(run_once(layer, hardware, mapping, [EventDrivenCorrectionStage], 0))
+    for i in range(max(repeats, inline_repeats)):  # interleaved, so that load on the machine hits all alike
+        if i < repeats:
+            plain.append(run_once(layer, hardware, mapping, [], 0))
+            worker.append(run_once(layer, hardware, mapping, [EventDrivenCorrectionStage], 1))
+        if i < inline_repeats:
+            inline.append(run_once(layer, hardware, mapping, [EventDrivenCorrectionStage], 0))
     return min(plain), min(worker), min(inline)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=6, help="interleaved runs of each kind; the best counts")
+    parser.add_argument("--repeat", type=int, default=10,
+                        help="interleaved runs of plain ZigZag and of ZigZag + correction; the best counts")
+    parser.add_argument("--inline-repeat", type=int, default=2, help="runs with the correction inline (reference)")
     args = parser.parse_args()
+    if args.repeat < 1 or args.inline_repeat < 1:
+        parser.error("--repeat and --inline-repeat must be at least 1")
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("zigzag").setLevel(logging.ERROR)
     worst = 0.0
     print(f"{'layer':6} {'hardware':9} {'zigzag s':>9} {'+corr. s':>9} {'overhead %':>10} {'inline s':>9} {'inline %':>9}")
     for hw_name, (hardware, mapping) in HARDWARE.items():
         for layer_name, layer in LAYERS.items():
-            plain, worker, inline = measure(layer, hardware, mapping, args.repeat)
+            plain, worker, inline = measure(layer, hardware, mapping, args.repeat, args.inline_repeat)
             pct = 100.0 * (worker - plain) / plain  # the default on 2+ cores: a worker process
             worst = max(worst, pct)
             print(f"{layer_name:6} {hw_name:9} {plain:9.2f} {worker:9.2f} {pct:10.1f} {inline:9.2f} {100 * (inline - plain) / plain:9.1f}")

@@ -30,3 +30,21 @@ def test_zigzag_recomputes_bit_identical_energy_on_tpu_like(tmp_path):
         copy.__dict__.update(cme.__dict__)
         copy.calc_memory_energy_cost()
         assert energy_fields(copy) == ours, cme.layer.name
+
+
+def test_a_corrected_cme_corrected_again_carries_only_the_second_answer(tmp_path):
+    """Its first answer's results, row and records, once read, must not survive into the copy."""
+    from zz_event.corrected_cme import correct_cme_with, correction_answer, operand_levels
+
+    _e, _l, cmes = run_zigzag_event_driven(
+        str(INPUTS / "toy" / "workload.yaml"), str(INPUTS / "toy" / "hardware.yaml"),
+        str(INPUTS / "toy" / "mapping.yaml"), dump_folder=str(tmp_path), loma_show_progress_bar=False,
+    )
+    (first,) = [cme for cme in layer_cmes(cmes) if isinstance(cme, CorrectedCME)]
+    first.zz_event_row_tail = b"first"
+    assert first.engine.macs == 648 and first.memory_word_access  # read: cached on the object
+    doubled = first.zz_event_packed._replace(macs=2 * first.zz_event_packed.macs)
+    second = correct_cme_with(first, correction_answer(doubled, {}, operand_levels(first).energy_costs))
+    assert second.zz_event_packed.macs == second.engine.macs == 1296
+    assert not hasattr(second, "zz_event_row_tail")
+    assert second.energy_total == first.energy_total  # same words: same energy, summed again

@@ -308,3 +308,21 @@ def test_rows_are_held_in_batches_and_counted_per_layer(tmp_path, monkeypatch):
     meta = json.loads(meta_path(log.csv_path).read_text())
     assert meta["rows"] == 6
     assert meta["layers"] == [{"name": "A", "rows": 3, "spatial_mappings": 2}, {"name": "B", "rows": 3, "spatial_mappings": 1}]
+
+
+def test_raw_word_accesses_follow_the_direction_names_whatever_the_dict_order():
+    """ZigZag's records are read by position when their keys come in DataDirection order, by key if not."""
+    from types import SimpleNamespace
+
+    from zigzag.hardware.architecture.memory_port import DataDirection
+
+    from zz_event.mapspace_rows import raw_numbers
+    from zz_event.nest import DIRECTIONS
+
+    values = {d: 10 * i + 1 for i, d in enumerate(DataDirection)}
+    in_order = SimpleNamespace(data=dict(values))
+    reversed_order = SimpleNamespace(data=dict(reversed(values.items())))
+    expected = tuple(next(v for d, v in values.items() if str(d) == name) for name in DIRECTIONS)
+    for access in (in_order, reversed_order):
+        raw = raw_numbers(({"W": [access]}, 5, 1.0, 2.0, 0.5))
+        assert raw.words[0] == (expected,) and raw.words[1:] == ((), ())

@@ -33,7 +33,14 @@ from typing import Any
 from zigzag.cost_model.cost_model import CostModelEvaluation
 from zigzag.stages.stage import Stage, StageCallable
 
-from zz_event.corrected_cme import CorrectionAnswer, EnergyCosts, correct_cme_with, correction_answer, operand_levels, raw_state
+from zz_event.corrected_cme import (
+    CorrectionAnswer,
+    EnergyCosts,
+    correct_cme_with,
+    correction_answer,
+    operand_levels,
+    raw_state,
+)
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.packed import pack
 from zz_event.engine.result import EngineOptions
