@@ -88,8 +88,8 @@ def test_a_killed_worker_is_reported_and_replaced():
     first = zigzag_stages._workers(1)[0]
     os.kill(first.process.pid, signal.SIGKILL)
     first.process.join()
-    ticket = submit(first, context, mappings[0])
-    with pytest.raises(RuntimeError, match="ended unexpectedly"):
+    with pytest.raises(RuntimeError, match="ended unexpectedly"):  # sending or receiving, whichever fails first
+        ticket = submit(first, context, mappings[0])
         first.receive(ticket.number)
     second = zigzag_stages._workers(1)[0]
     assert second is not first and second.process.is_alive()
@@ -133,3 +133,15 @@ def test_the_heap_is_frozen_exactly_while_a_worker_lives():
     assert gc.get_freeze_count() >= frozen  # the second worker still shares them
     second.close()
     assert gc.get_freeze_count() == 0
+
+
+def test_a_new_jobs_first_mapping_goes_at_once_and_the_rest_in_batches(worker):
+    """The first answer for a context is the slowest (cold caches): it is asked for before the batch fills."""
+    context, mappings = context_and_mappings(toy_nest())
+    job = (context, EngineOptions(), (), None, energy_costs(context))
+    first = worker.submit(job, mappings[0], None)
+    assert worker.batch == [] and worker.in_flight == 1
+    tickets = [worker.submit(job, mappings[i % 3], None) for i in range(1, 4)]
+    assert len(worker.batch) == 3  # held until the batch is full
+    assert same(worker.receive(first.number), inline(context, mappings[0]))
+    assert same(worker.receive(tickets[-1].number), inline(context, mappings[0]))

@@ -169,7 +169,9 @@ class _Worker:
         else:
             self.batch.append((number, known[0], None, mapping, raw))
         self.sent += 1
-        if len(self.batch) >= _BATCH:
+        # A new job's first mapping goes at once: the worker's first answer for a context is the slowest
+        # (its caches are cold), and a search waits for it a batch later.
+        if known is None or len(self.batch) >= _BATCH:
             self.flush()
         return _Ticket(self, number)
 
