@@ -26,7 +26,8 @@ from zz_event.errors import InputFileError
 from zz_event.output_files import write_json_atomic
 
 __all__ = [
-    "RowStream", "csv_line", "meta_path", "write_meta", "parquet_available", "csv_to_parquet", "column_kind", "signals_deferred",
+    "RowStream", "csv_line", "csv_cell", "meta_path", "write_meta", "parquet_available", "csv_to_parquet",
+    "column_kind", "signals_deferred",
 ]
 
 FLOAT_SUFFIXES = ("_energy_pj", "valid_mac_fraction", "raw_latency_cycles")

@@ -163,15 +163,14 @@ class _Worker:
         """Queue one mapping; `job`: `answer`'s (context, options, variants, schema, costs)."""
         number = self.sent
         known = self.jobs.get(id(job))
-        if known is None:  # few (one per layer, core, spatial mapping and stage): the worker keeps them all
-            self.jobs[id(job)] = (len(self.jobs), job)
-            self.batch.append((number, len(self.jobs) - 1, job, mapping, raw))
-        else:
-            self.batch.append((number, known[0], None, mapping, raw))
+        new = known is None  # few (one per layer, core, spatial mapping and stage): the worker keeps them all
+        if new:
+            known = self.jobs[id(job)] = (len(self.jobs), job)
+        self.batch.append((number, known[0], job if new else None, mapping, raw))
         self.sent += 1
         # A new job's first mapping goes at once: the worker's first answer for a context is the slowest
         # (its caches are cold), and a search waits for it a batch later.
-        if known is None or len(self.batch) >= _BATCH:
+        if new or len(self.batch) >= _BATCH:
             self.flush()
         return _Ticket(self, number)
 

@@ -107,17 +107,18 @@ def sequence_keys(nest: LoopNest, op: str, filtered: bool, readiness: bool, plan
     """The `structural_key` of every tile sequence of `plan`, in its order."""
     touched = readiness and op == "O"
     return tuple(
-        structural_key(nest, op, n_inner, served, filtered, touched, need) for side in plan for n_inner, served, need in side
+        structural_key(nest, op, n_inner, served, filtered, touched, need)
+        for side in plan
+        for n_inner, served, need in side
     )
 
 
 def operand_traffic(
-    nest: LoopNest, op: str, filtered: bool, readiness: bool, plan: Plan | None = None, keys: tuple | None = None
+    nest: LoopNest, op: str, filtered: bool, readiness: bool, plan: Plan, keys: tuple
 ) -> tuple[OperandTraffic, BoundaryLoads]:
-    """Transfer events of one operand at every level (`plan` and `keys`, if given, are this nest's)."""
+    """Transfer events of one operand at every level: `plan` is `boundary_plan` of its levels, `keys`
+    their `sequence_keys`."""
     levels = nest.levels[op]
-    plan = plan if plan is not None else boundary_plan(levels, op)
-    keys = keys if keys is not None else sequence_keys(nest, op, filtered, readiness, plan)
     traffic: OperandTraffic = [{d: Events.none() for d in DIRECTIONS} for _ in levels]
     loads = BoundaryLoads([], [])
     touches = OutputTouches(nest, filtered) if op == "O" and readiness else None
