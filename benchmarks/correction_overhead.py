@@ -23,13 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from zigzag.mapping.temporal_mapping import TemporalMappingType
-from zigzag.stages.main import MainStage
-
 from zz_event.engine.evaluate import clear_caches
-from zz_event.engine.result import EngineOptions
-from zz_event.pipeline import RunSettings, build_stages
-from zz_event.zigzag_stages import EventDrivenCorrectionStage, end_workers
+from zz_event.zigzag.pipeline import build_stages, main_stage
+from zz_event.zigzag.settings import CorrectionSettings, RunSettings
+from zz_event.zigzag.stages import EventDrivenCorrectionStage
+from zz_event.zigzag.worker import end_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,17 +57,12 @@ def run_once(layer: dict, hardware: Path, mapping: Path, correction: list, worke
     answer a repeated search almost for free)."""
     end_workers()
     clear_caches()
-    stages = build_stages(RunSettings(opt="energy", loma_show_progress_bar=False), correction)
+    settings = RunSettings(opt="energy", loma_show_progress_bar=False)
+    stages = build_stages(settings, correction)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
-        MainStage(
-            stages, accelerator=str(hardware), workload=[layer], mapping=str(mapping), dump_folder=out,
-            pickle_filename=f"{out}/cmes.pickle", loma_lpf_limit=6, loma_show_progress_bar=False,
-            nb_mappings_generated=3, enable_mix_spatial_mapping_generation=False,
-            access_same_data_considered_as_no_access=True, temporal_mapping_type=TemporalMappingType("uneven"),
-            zz_event_options=EngineOptions(), zz_event_geometries={}, zz_event_variants=(),
-            zz_event_workers=workers,
-        ).run()
+        main_stage(stages, settings, CorrectionSettings(workers=workers), accelerator=str(hardware), workload=[layer],
+                   mapping=str(mapping), dump_folder=out, pickle_filename=f"{out}/cmes.pickle").run()
     return time.perf_counter() - t0
 
 

@@ -2,9 +2,9 @@
 
 LeNet-5 conv2 (inputs/lenet5/lenet5.onnx, input-centric) at LOMA lpf_limit 8 (40,320 orderings on the toy
 core), measured in one invocation: plain ZigZag (the same pipeline with neither the correction nor the
-logger), then `zz_event.mapspace.run_mapspace` (correction with the dense and filter-only variants, plus
+logger), then `zz_event.mapspace.logger.run_mapspace` (correction with the dense and filter-only variants, plus
 the CSV logger). Each runs in its own subprocess so that its peak resident memory (ru_maxrss) is its own.
-The correction runs in a worker process when the machine has two cores or more (zz_event.zigzag_stages),
+The correction runs in a worker process when the machine has two cores or more (zz_event.zigzag.stages),
 so a run's peak memory is its main process's ru_maxrss plus its worker's (read once the worker has ended;
 copy-on-write pages shared after the fork are counted twice, so this is an upper bound).
 With `--repeat N` (default 2) the two runs alternate N times and each kind's fastest run counts: on a
@@ -38,7 +38,7 @@ HARDWARE = {
 
 def peak_mb() -> tuple[float, float]:
     """Peak resident MB of this process and of its largest finished child (the correction's worker)."""
-    from zz_event.zigzag_stages import end_workers
+    from zz_event.zigzag.worker import end_workers
 
     end_workers()  # the correction's worker process, if it ran one: end it to read its peak
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -47,15 +47,14 @@ def peak_mb() -> tuple[float, float]:
 
 def run_plain(hardware: Path, mapping: Path, layer: str, lpf: int) -> dict:
     """Plain ZigZag: zz-event's stage list with a counting stage where the correction would be."""
-    from zigzag.mapping.temporal_mapping import TemporalMappingType
-    from zigzag.stages.main import MainStage
     from zigzag.stages.stage import Stage
     from zigzag.stages.workload_iterator import WorkloadStage
 
-    from zz_event.mappings import load_mapping
-    from zz_event.mapspace import LayerFilterStage
-    from zz_event.pipeline import RunSettings, build_stages
-    from zz_event.workloads import load_workload
+    from zz_event.readers.mappings import load_mapping
+    from zz_event.mapspace.logger import LayerFilterStage
+    from zz_event.zigzag.pipeline import build_stages, main_stage
+    from zz_event.zigzag.settings import RunSettings
+    from zz_event.readers.workloads import load_workload
 
     count = [0]
 
@@ -67,16 +66,14 @@ def run_plain(hardware: Path, mapping: Path, layer: str, lpf: int) -> dict:
 
     start = time.perf_counter()
     prepared = load_workload(str(WORKLOAD))
-    stages = build_stages(RunSettings(lpf_limit=lpf, loma_show_progress_bar=False), [CountingStage])
-    stages.insert(stages.index(WorkloadStage) + 1, LayerFilterStage)
+    settings = RunSettings(lpf_limit=lpf, loma_show_progress_bar=False)
+    stages = build_stages(settings, [CountingStage])
+    only = type("OneLayer", (LayerFilterStage,), {"names": frozenset({layer})})
+    stages.insert(stages.index(WorkloadStage) + 1, only)
     with tempfile.TemporaryDirectory() as dump:
-        MainStage(
-            stages, accelerator=str(hardware), workload=prepared.zigzag_workload,
-            mapping=load_mapping(str(mapping), prepared), dump_folder=dump, pickle_filename=f"{dump}/cmes.pickle",
-            loma_lpf_limit=lpf, loma_show_progress_bar=False, nb_mappings_generated=3,
-            enable_mix_spatial_mapping_generation=False, access_same_data_considered_as_no_access=True,
-            temporal_mapping_type=TemporalMappingType("uneven"), zz_event_layers=frozenset({layer}),
-        ).run()
+        main_stage(stages, settings, accelerator=str(hardware), workload=prepared.zigzag_workload,
+                   mapping=load_mapping(str(mapping), prepared), dump_folder=dump,
+                   pickle_filename=f"{dump}/cmes.pickle").run()
     seconds = time.perf_counter() - start
     main_mb, child_mb = peak_mb()
     return {"seconds": seconds, "evaluations": count[0], "peak_mb": main_mb + child_mb, "main_mb": main_mb,
@@ -85,7 +82,7 @@ def run_plain(hardware: Path, mapping: Path, layer: str, lpf: int) -> dict:
 
 def run_logged(hardware: Path, mapping: Path, layer: str, lpf: int) -> dict:
     """ZigZag + correction (event-driven, dense, filter-only) + the mapspace logger."""
-    import zz_event.mapspace as mapspace
+    import zz_event.mapspace.logger as mapspace
 
     logging_seconds = [0.0]
     record = mapspace.MapspaceLog.record

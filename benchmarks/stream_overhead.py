@@ -27,8 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from zz_event.engine.evaluate import clear_caches  # noqa: E402
-from zz_event.stream_runner import MODES, StreamRunOptions, run_stream  # noqa: E402
-from zz_event.zigzag_stages import end_workers  # noqa: E402
+from zz_event.model.vocabulary import STREAM_MODES as MODES  # noqa: E402
+from zz_event.stream.runner import StreamRunOptions, run_stream  # noqa: E402
+from zz_event.zigzag.worker import end_workers  # noqa: E402
 
 ARCH = {1: "single_core", 2: "dual_core", 4: "quad_core"}
 STREAM = ROOT / "inputs" / "stream"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from conftest import INPUTS
 
-from zz_event.api import run_zigzag_event_driven
-from zz_event.corrected_cme import CorrectedCME
-from zz_event.summary import layer_cmes
+from zz_event.zigzag.front_door import run_zigzag_event_driven
+from zz_event.zigzag.corrected_cme import CorrectedCME
+from zz_event.zigzag.summary import layer_cmes
 
 
 def energy_fields(cme) -> tuple:
@@ -34,7 +34,7 @@ def test_zigzag_recomputes_bit_identical_energy_on_tpu_like(tmp_path):
 
 def test_a_corrected_cme_corrected_again_carries_only_the_second_answer(tmp_path):
     """Its first answer's results, row and records, once read, must not survive into the copy."""
-    from zz_event.corrected_cme import correct_cme_with, correction_answer, operand_levels
+    from zz_event.zigzag.corrected_cme import correct_cme_with, correction_answer, operand_levels
 
     _e, _l, cmes = run_zigzag_event_driven(
         str(INPUTS / "toy" / "workload.yaml"), str(INPUTS / "toy" / "hardware.yaml"),

@@ -9,8 +9,9 @@ import pytest
 from test_simulator import toy_nest
 
 from zz_event.engine.result import EngineOptions
-from zz_event.zigzag_adapter import NestContext
-from zz_event.zigzag_stages import _Worker, answer
+from zz_event.zigzag.adapter import NestContext
+from zz_event.zigzag.correction import answer
+from zz_event.zigzag.worker import Worker as _Worker
 
 DENSE = EngineOptions(False, False)
 
@@ -82,16 +83,16 @@ def test_a_killed_worker_is_reported_and_replaced():
     import os
     import signal
 
-    from zz_event import zigzag_stages
+    from zz_event.zigzag import worker as zigzag_stages
 
     context, mappings = context_and_mappings(toy_nest())
-    first = zigzag_stages._workers(1)[0]
+    first = zigzag_stages.workers(1)[0]
     os.kill(first.process.pid, signal.SIGKILL)
     first.process.join()
     with pytest.raises(RuntimeError, match="ended unexpectedly"):  # sending or receiving, whichever fails first
         ticket = submit(first, context, mappings[0])
         first.receive(ticket.number)
-    second = zigzag_stages._workers(1)[0]
+    second = zigzag_stages.workers(1)[0]
     assert second is not first and second.process.is_alive()
     ticket = submit(second, context, mappings[0])
     assert same(second.receive(ticket.number), inline(context, mappings[0]))
@@ -101,10 +102,10 @@ def test_a_killed_worker_is_reported_and_replaced():
 def test_each_of_two_workers_ends_when_its_pipe_closes():
     """A later fork inherits the earlier worker's pipe ends; unless it closes them, the earlier worker
     would never see its pipe close."""
-    from zz_event import zigzag_stages
+    from zz_event.zigzag import worker as zigzag_stages
 
     zigzag_stages.end_workers()
-    first, second = zigzag_stages._workers(2)
+    first, second = zigzag_stages.workers(2)
     first.requests.close()
     first.answers.close()
     first.process.join(timeout=10)
@@ -121,14 +122,14 @@ def test_the_heap_is_frozen_exactly_while_a_worker_lives():
     return to it when the last worker ends."""
     import gc
 
-    from zz_event import zigzag_stages
+    from zz_event.zigzag import worker as zigzag_stages
 
     zigzag_stages.end_workers()
     assert gc.get_freeze_count() == 0
-    first = zigzag_stages._Worker([])
+    first = zigzag_stages.Worker([])
     frozen = gc.get_freeze_count()
     assert frozen > 1000
-    second = zigzag_stages._Worker([first])
+    second = zigzag_stages.Worker([first])
     first.close()
     assert gc.get_freeze_count() >= frozen  # the second worker still shares them
     second.close()

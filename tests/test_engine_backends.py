@@ -11,8 +11,9 @@ from zz_event.engine.analytic import analytic_applicable, analytic_events
 from zz_event.engine.enumerated import enumerated_events
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim
 from zz_event.engine.touches import OutputTouches
-from zz_event.geometry import AxisGeometry, ConvGeometry
-from zz_event.nest import DIRECTIONS, Loop, LoopNest, MemLevel, Port, SpatialLoop
+from zz_event.model.geometry import AxisGeometry, ConvGeometry
+from zz_event.model.nest import Loop, LoopNest, MemLevel, Port, SpatialLoop
+from zz_event.model.vocabulary import DIRECTIONS
 
 FIELDS = {
     "entry": ("entry", "entry_first", "entry_weight"),

@@ -17,7 +17,7 @@ from validation.cases import loop_nests
 from zz_event.engine.evaluate import clear_caches, evaluate
 from zz_event.engine.result import EngineOptions
 from zz_event.engine.transfers import _SEQUENCES, structural_key
-from zz_event.nest import Loop, SpatialLoop
+from zz_event.model.nest import Loop, SpatialLoop
 
 SWITCHES = [EngineOptions(f, r) for f in (False, True) for r in (False, True)]
 

@@ -12,7 +12,7 @@ from validation.cases import loop_nests
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.packed import pack, unpack
 from zz_event.engine.result import EngineOptions
-from zz_event.nest import DIRECTIONS, OPERANDS
+from zz_event.model.vocabulary import DIRECTIONS, OPERANDS
 
 SWITCHES = [EngineOptions(f, r) for f in (False, True) for r in (False, True)]
 

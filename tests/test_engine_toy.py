@@ -7,11 +7,11 @@ import json
 import pytest
 from zigzag.api import get_hardware_performance_zigzag
 
-from zz_event.api import run_zigzag_event_driven
-from zz_event.corrected_cme import CorrectedCME
+from zz_event.zigzag.front_door import run_zigzag_event_driven
+from zz_event.zigzag.corrected_cme import CorrectedCME
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineOptions
-from zz_event.summary import build_summary, layer_cmes
+from zz_event.zigzag.summary import build_summary, layer_cmes
 
 
 def _words(block: dict, op: str) -> dict:
@@ -112,7 +112,7 @@ def test_output_centric_zigzag_differs_by_exactly_the_first_reads(toy, tmp_path)
 def test_engine_is_independent_of_zigzag_objects(fixed_run):
     _out, cmes = fixed_run
     (cme,) = layer_cmes(cmes)
-    from zz_event.zigzag_adapter import nest_from_cme
+    from zz_event.zigzag.adapter import nest_from_cme
 
     nest = nest_from_cme(cme)
     assert evaluate(nest, EngineOptions()).energy_pj == pytest.approx(2889.72)

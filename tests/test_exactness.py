@@ -27,8 +27,9 @@ from validation.cases import loop_nests
 from validation.simulator import simulate
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineOptions
-from zz_event.geometry import AxisGeometry, ConvGeometry
-from zz_event.nest import DIRECTIONS, Loop, LoopNest, MemLevel, Port, SpatialLoop
+from zz_event.model.geometry import AxisGeometry, ConvGeometry
+from zz_event.model.nest import Loop, LoopNest, MemLevel, Port, SpatialLoop
+from zz_event.model.vocabulary import DIRECTIONS
 
 SWITCHES = [(f, r) for f in (False, True) for r in (False, True)]
 STATS: Counter = Counter()

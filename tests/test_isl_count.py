@@ -18,8 +18,9 @@ from validation.isl_count import in_scope, isl_counts
 from validation.simulator import simulate
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineOptions
-from zz_event.geometry import AxisGeometry, ConvGeometry
-from zz_event.nest import DIRECTIONS, Loop, LoopNest, SpatialLoop
+from zz_event.model.geometry import AxisGeometry, ConvGeometry
+from zz_event.model.nest import Loop, LoopNest, SpatialLoop
+from zz_event.model.vocabulary import DIRECTIONS
 
 MAX_ITERATIONS = 3000  # isl counts by enumerating points: keep the random layers small
 

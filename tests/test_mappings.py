@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from zz_event.errors import InputFileError, MappingError, ZzEventError
-from zz_event.mappings import MappingTranslationWarning, load_mapping, save_mapping
-from zz_event.workloads import load_workload
+from zz_event.readers.mappings import MappingTranslationWarning, load_mapping, save_mapping
+from zz_event.readers.workloads import load_workload
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "inputs" / "toy"

@@ -18,9 +18,9 @@ import pytest
 
 from zz_event.cli import main as cli_main
 from zz_event.errors import ZzEventError
-from zz_event.mapspace import load, meta_path, run_mapspace
-from zz_event.mapspace_rows import VARIANTS, MapspaceSchema
-from zz_event.mapspace_writer import csv_line
+from zz_event.mapspace.logger import load, meta_path, run_mapspace
+from zz_event.mapspace.rows import VARIANTS, MapspaceSchema
+from zz_event.mapspace.writer import csv_line
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,7 +70,7 @@ def test_rows_equal_zigzag_evaluations(toy, tmp_path, monkeypatch):
     """Every CostModelEvaluation ZigZag makes is a row, counted independently at ZigZag's CostModelStage."""
     from zigzag.stages.evaluation.cost_model_evaluation import CostModelStage
 
-    import zz_event.zigzag_stages as stages
+    import zz_event.zigzag.correction as stages
 
     evaluations, engine_calls = [], []
     original_run, original_evaluate = CostModelStage.run, stages.evaluate
@@ -192,7 +192,7 @@ def test_interrupted_run_leaves_a_prefix(small, complete_run, signum):
     """Killed part-way, a run leaves a CSV of whole rows that begin the complete run, and says so."""
     csv = small["dir"] / f"interrupted_{signum}.csv"
     slow = (  # slows each row down so the signal lands mid-run, whatever the machine's speed
-        "import time, zz_event.mapspace as m\n"
+        "import time, zz_event.mapspace.logger as m\n"
         "_record = m.MapspaceLog.record\n"
         "def record(self, *a):\n    time.sleep(0.05)\n    _record(self, *a)\n"
         "m.MapspaceLog.record = record"
@@ -282,15 +282,15 @@ def test_rows_are_held_in_batches_and_counted_per_layer(tmp_path, monkeypatch):
     include the rows held, and a layer that comes back continues its own evaluation numbers."""
     from types import SimpleNamespace
 
-    from zz_event.mapspace import MapspaceLog
-    from zz_event.mapspace_writer import RowStream
+    from zz_event.mapspace.logger import MapspaceLog
+    from zz_event.mapspace.writer import RowStream
 
     monkeypatch.setattr(RowStream, "FLUSH_ROWS", 3)
     monkeypatch.setattr(RowStream, "FLUSH_SECONDS", 3600.0)
     log = MapspaceLog(tmp_path / "m.csv", {})
     log.schema = MapspaceSchema(levels=1)
     log.stream = RowStream(log.csv_path, log.schema.columns)
-    monkeypatch.setattr("zz_event.mapspace.spatial_mapping_text", lambda cme: "D1:K8")
+    monkeypatch.setattr("zz_event.mapspace.logger.spatial_mapping_text", lambda cme: "D1:K8")
     cme = SimpleNamespace(zz_event_row_tail=b"tail", layer=SimpleNamespace(spatial_mapping=object()))
     file_rows = lambda: log.csv_path.read_bytes().count(b"\n") - 1  # noqa: E731
     for layer, rows in (("A", 2), ("B", 3), ("A", 1)):
@@ -316,8 +316,8 @@ def test_raw_word_accesses_follow_the_direction_names_whatever_the_dict_order():
 
     from zigzag.hardware.architecture.memory_port import DataDirection
 
-    from zz_event.mapspace_rows import raw_numbers
-    from zz_event.nest import DIRECTIONS
+    from zz_event.mapspace.rows import raw_numbers
+    from zz_event.model.vocabulary import DIRECTIONS
 
     values = {d: 10 * i + 1 for i, d in enumerate(DataDirection)}
     in_order = SimpleNamespace(data=dict(values))

@@ -65,7 +65,7 @@ def test_onnx_conv_axis_order(tmp_path):
 
 
 def test_zz_event_reads_the_same_conv_correctly(tmp_path):
-    from zz_event.workloads import load_workload
+    from zz_event.readers.workloads import load_workload
 
     path = tmp_path / "conv.onnx"
     onnx.save(conv_model(), path)

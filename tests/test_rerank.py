@@ -12,8 +12,8 @@ import pytest
 
 from zz_event.cli import main as cli_main
 from zz_event.errors import ZzEventError
-from zz_event.mapspace_rows import MapspaceSchema
-from zz_event.rerank import kendall_tau_b, rerank_file
+from zz_event.mapspace.rows import MapspaceSchema
+from zz_event.mapspace.rerank import kendall_tau_b, rerank_file
 
 
 def _frame(layers: dict[str, list[tuple]]) -> pd.DataFrame:

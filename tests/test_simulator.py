@@ -18,8 +18,9 @@ from validation.naive import naive_result
 from validation.reference import onnx_reference_conv, random_data, reference_conv
 from validation.seed_table import seed_table
 from validation.simulator import simulate
-from zz_event.geometry import AxisGeometry, ConvGeometry
-from zz_event.nest import DIRECTIONS, Loop, LoopNest, MemLevel, Port, SpatialLoop
+from zz_event.model.geometry import AxisGeometry, ConvGeometry
+from zz_event.model.nest import Loop, LoopNest, MemLevel, Port, SpatialLoop
+from zz_event.model.vocabulary import DIRECTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY_FILES = [str(ROOT / "inputs/toy" / f) for f in ("workload.yaml", "hardware.yaml", "mapping.yaml")]
@@ -79,7 +80,7 @@ def res_geometry():
 def test_toy_through_zigzag_matches_the_literal_nest():
     pytest.importorskip("zigzag")
     from validation.simulate import chosen_cmes
-    from zz_event.zigzag_adapter import nest_from_cme
+    from zz_event.zigzag.adapter import nest_from_cme
 
     (cme,) = chosen_cmes(*TOY_FILES)
     nest = nest_from_cme(cme)

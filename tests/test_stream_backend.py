@@ -1,6 +1,6 @@
 """zz-event's Stream core-cost backend: the seam's contract (after Stream's own conformance kit,
 tests/unit/test_conformance_core_cost_backends.py in stream-dse), cache separation between costing modes, and
-frame-mode runs of real workloads through zz_event.stream_runner."""
+frame-mode runs of real workloads through zz_event.stream.runner."""
 
 from __future__ import annotations
 
@@ -80,10 +80,10 @@ def test_claims_returns_bool_for_every_core_type(monkeypatch, mode):
 
 
 def test_claims_is_cheap_and_imports_nothing_heavy(monkeypatch, event_mode):
-    for heavy in ("zz_event.api", "zz_event.stream_costing"):
+    for heavy in ("zz_event.zigzag.front_door", "zz_event.stream.costing"):
         monkeypatch.delitem(sys.modules, heavy, raising=False)
     assert sb.ZZ_EVENT_BACKEND.claims(_fake_core("zigzag.compute")) is True
-    assert "zz_event.api" not in sys.modules and "zz_event.stream_costing" not in sys.modules
+    assert "zz_event.zigzag.front_door" not in sys.modules and "zz_event.stream.costing" not in sys.modules
 
 
 def test_stock_selection_is_unaffected_without_the_mode(monkeypatch):
@@ -264,7 +264,7 @@ def _tiny_conv(path: Path) -> Path:
 
 
 def _stub_engine(calls: list):
-    """Stands in for zz_event.stream_costing.cost_node_event_driven: ZigZag's own CME at half the energy, with raw
+    """Stands in for zz_event.stream.costing.cost_node_event_driven: ZigZag's own CME at half the energy, with raw
     figures."""
 
     def engine(node, core, *, layer, mode, search):
@@ -293,10 +293,10 @@ def _stub_engine(calls: list):
 
 
 def test_modes_never_share_a_cost_cache_end_to_end(tmp_path, monkeypatch):
-    import zz_event.stream_costing
+    import zz_event.stream.costing
 
     calls: list = []
-    monkeypatch.setattr(zz_event.stream_costing, "cost_node_event_driven", _stub_engine(calls))
+    monkeypatch.setattr(zz_event.stream.costing, "cost_node_event_driven", _stub_engine(calls))
     monkeypatch.delenv(sb.MODE_ENV, raising=False)
     onnx_path = _tiny_conv(tmp_path / "tiny.onnx")
     options = sr.StreamRunOptions(artifacts=False)
@@ -336,9 +336,9 @@ def test_frame_mode_overrides_an_event_mode_left_in_the_environment(tmp_path, mo
 
 
 def test_event_mode_without_the_engine_is_an_error_not_a_zero(tmp_path, monkeypatch):
-    import zz_event.stream_costing
+    import zz_event.stream.costing
 
-    monkeypatch.delattr(zz_event.stream_costing, "cost_node_event_driven")
+    monkeypatch.delattr(zz_event.stream.costing, "cost_node_event_driven")
     with pytest.raises(sb.StreamBackendError, match="cost_node_event_driven"):
         sr.run_stream(SINGLE, _tiny_conv(tmp_path / "t.onnx"), None, "event-raw", tmp_path / "o",
                       sr.StreamRunOptions(artifacts=False))  # fmt: skip

@@ -1,4 +1,4 @@
-"""zz-event's per-core costing of Stream's MAC nodes (zz_event.stream_costing): the input-centric layer it builds
+"""zz-event's per-core costing of Stream's MAC nodes (zz_event.stream.costing): the input-centric layer it builds
 for a Stream node, its errors, and -- end to end through Stream -- that the corrected cost Stream uses for every
 Conv node of LeNet-5 is what run_zigzag_event_driven() gives for the same layer on the same core.
 
@@ -184,7 +184,7 @@ def _core_accelerator(tmp_path: Path) -> str:
 
 
 def _zz_event(layer: dict, accelerator: str, tmp_path: Path):
-    from zz_event.api import run_zigzag_event_driven
+    from zz_event.zigzag.front_door import run_zigzag_event_driven
 
     *_, cmes = run_zigzag_event_driven(
         [layer], accelerator, str(ROOT / "inputs" / "toy" / "mapping_lenet5.yaml"), opt="latency", lpf_limit=6,

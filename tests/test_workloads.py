@@ -11,8 +11,8 @@ import yaml
 from onnx import TensorProto, helper, numpy_helper
 
 from zz_event.errors import GeometryError, InputFileError, ZzEventError
-from zz_event.geometry import AxisGeometry, ConvGeometry
-from zz_event.workloads import CONV_EQUATION, load_workload, zigzag_workload_errors
+from zz_event.model.geometry import AxisGeometry, ConvGeometry
+from zz_event.readers.workloads import CONV_EQUATION, load_workload, zigzag_workload_errors
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "inputs" / "toy" / "workload.yaml"

@@ -16,8 +16,9 @@ from math import ceil
 
 from hypothesis import strategies as st
 
-from zz_event.geometry import AxisGeometry, ConvGeometry
-from zz_event.nest import DIRECTIONS, OPERANDS, Loop, LoopNest, MemLevel, Port, SpatialLoop
+from zz_event.model.geometry import AxisGeometry, ConvGeometry
+from zz_event.model.nest import Loop, LoopNest, MemLevel, Port, SpatialLoop
+from zz_event.model.vocabulary import DIRECTIONS, OPERANDS
 
 __all__ = ["loop_nests", "axis_geometries"]
 

@@ -18,10 +18,10 @@ from collections import defaultdict
 
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineOptions
-from zz_event.nest import DIRECTIONS
-from zz_event.pipeline import RunSettings, build_stages
-from zz_event.zigzag_adapter import layer_is_correctable, nest_from_cme
-from zz_event.zigzag_stages import EventDrivenCorrectionStage
+from zz_event.model.vocabulary import DIRECTIONS
+from zz_event.zigzag.pipeline import RunSettings, build_stages
+from zz_event.zigzag.adapter import layer_is_correctable, nest_from_cme
+from zz_event.zigzag.stages import EventDrivenCorrectionStage
 
 DENSE = EngineOptions(filter=False, readiness=False)
 
@@ -48,8 +48,8 @@ def compare(workload, accelerator, mapping, lpf_limit: int = 6) -> dict:
     from zigzag.mapping.temporal_mapping import TemporalMappingType
     from zigzag.stages.main import MainStage
 
-    from zz_event.mappings import load_mapping
-    from zz_event.workloads import load_workload
+    from zz_event.readers.mappings import load_mapping
+    from zz_event.readers.workloads import load_workload
 
     CompareStage.records = []
     prepared = load_workload(workload)

@@ -38,7 +38,9 @@ from __future__ import annotations
 
 import islpy as isl
 
-from zz_event.nest import DIRECTIONS, LoopNest
+from zz_event.model.nest import LoopNest
+
+from zz_event.model.vocabulary import DIRECTIONS
 
 __all__ = ["IslScopeError", "entries", "in_scope", "isl_counts", "iteration_set"]
 

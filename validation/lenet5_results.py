@@ -26,14 +26,14 @@ from pathlib import Path
 from zigzag.api import get_hardware_performance_zigzag
 
 from validation.simulator import simulate
-from zz_event.api import run_zigzag_event_driven
+from zz_event.zigzag.front_door import run_zigzag_event_driven
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineOptions
-from zz_event.mappings import load_mapping, save_mapping
+from zz_event.readers.mappings import load_mapping, save_mapping
 from zz_event.provenance import provenance
-from zz_event.summary import layer_cmes
-from zz_event.workloads import load_workload
-from zz_event.zigzag_adapter import layer_is_correctable, nest_from_cme
+from zz_event.zigzag.summary import layer_cmes
+from zz_event.readers.workloads import load_workload
+from zz_event.zigzag.adapter import layer_is_correctable, nest_from_cme
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = {

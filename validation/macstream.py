@@ -30,7 +30,7 @@ from math import prod
 
 import numpy as np
 
-from zz_event.nest import LoopNest
+from zz_event.model.nest import LoopNest
 
 __all__ = ["Axis", "Component", "Form", "Iterations", "Layout"]
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from validation.buffers import TileEvents
 from validation.reference import random_data
-from zz_event.nest import LoopNest
+from zz_event.model.nest import LoopNest
 
 __all__ = ["naive_simulate", "naive_result"]
 

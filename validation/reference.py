@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zz_event.geometry import ConvGeometry
+from zz_event.model.geometry import ConvGeometry
 
 __all__ = ["random_data", "as_layer_data", "reference_conv", "onnx_reference_conv"]
 

@@ -33,7 +33,8 @@ import numpy as np
 
 from validation.buffers import TileEvents
 from validation.reference import reference_conv
-from zz_event.nest import DIRECTIONS, OPERANDS, LoopNest
+from zz_event.model.nest import LoopNest
+from zz_event.model.vocabulary import DIRECTIONS, OPERANDS
 
 __all__ = ["LevelSim", "SimResult", "groupings", "assemble"]
 

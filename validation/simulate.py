@@ -4,7 +4,7 @@
                                   [--mac-log DIR] [--lpf-limit N] [--json]
 
 ZigZag (`zigzag.api.get_hardware_performance_zigzag`, dump folder in a temporary directory) picks the
-mapping of every layer; each CostModelEvaluation becomes a `LoopNest` (`zz_event.zigzag_adapter.
+mapping of every layer; each CostModelEvaluation becomes a `LoopNest` (`zz_event.zigzag.adapter.
 nest_from_cme`) and is simulated. The workload path is passed to ZigZag as is (YAML or ONNX). Per layer it
 prints name, MACs, compute cycles, word accesses and whether the simulated arithmetic equals the
 reference convolution (numpy; for ONNX workloads also `onnx.reference.ReferenceEvaluator`).
@@ -21,8 +21,8 @@ from pathlib import Path
 
 from validation.reference import onnx_reference_conv
 from validation.simulator import simulate
-from zz_event.nest import DIRECTIONS
-from zz_event.zigzag_adapter import layer_is_correctable, nest_from_cme
+from zz_event.model.vocabulary import DIRECTIONS
+from zz_event.zigzag.adapter import layer_is_correctable, nest_from_cme
 
 __all__ = ["chosen_cmes", "simulate_workload", "main"]
 

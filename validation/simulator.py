@@ -8,7 +8,7 @@ boundary filter) with real integer data. It replays each memory level of each op
 per-instance buffers (`validation.buffers`) and applies the transfer rules of design.md as stated in the
 spec docstrings (zz_event/engine/tiles.py, transfers.py, words.py, latency.py), re-implemented from the
 text in `validation.rules`; no counting code is shared with the engine. Only the input description is
-shared: `zz_event.nest.LoopNest` and `zz_event.geometry`.
+shared: `zz_event.model.nest.LoopNest` and `zz_event.model.geometry`.
 
 Output readiness needs, per PE, the first and last step at which its MACs touch each output element;
 the MAC pass gathers them before the buffers are replayed (in one scan over the steps when validity does
@@ -29,7 +29,7 @@ from validation.maclog import MacLogWriter
 from validation.macstream import Iterations, Layout
 from validation.reference import as_layer_data, random_data
 from validation.rules import LevelSim, SimResult, assemble, groupings as _groupings
-from zz_event.nest import LoopNest
+from zz_event.model.nest import LoopNest
 
 __all__ = ["SimResult", "LevelSim", "simulate"]
 

@@ -1,4 +1,4 @@
-"""`zz-event mapspace`: log every mapping ZigZag evaluates, raw and corrected, to a CSV (see zz_event.mapspace)."""
+"""`zz-event mapspace`: log every mapping ZigZag evaluates, raw and corrected, to a CSV (see zz_event.mapspace.logger)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def register(sub) -> None:
         "mapspace",
         help="log every evaluated mapping (raw ZigZag, exact dense, event-driven) to a CSV",
         description="Run ZigZag's LOMA search with event-driven correction and stream one CSV row per evaluated "
-        "mapping (columns: see zz_event.mapspace). An interrupted run leaves a valid CSV of the rows so far; "
+        "mapping (columns: see zz_event.mapspace.logger). An interrupted run leaves a valid CSV of the rows so far; "
         "FILE.meta.json says whether the run completed.",
     )
     p.add_argument("--workload", required=True, help="ONNX model, or ZigZag workload YAML (output- or input-centric)")
@@ -85,7 +85,7 @@ def _signals_interrupt():
 
 def mapspace_command(args) -> int:
     from zz_event.errors import ZzEventError
-    from zz_event.mapspace import meta_path, run_mapspace
+    from zz_event.mapspace.logger import meta_path, run_mapspace
 
     layers = tuple(n.strip() for n in args.layers.split(",") if n.strip()) if args.layers else None
     if args.lpf_limit < 1:

@@ -24,7 +24,7 @@ def register(sub) -> None:
 
 
 def report_command(args) -> int:
-    from zz_event.report import ReportOptions, build_report  # noqa: PLC0415
+    from zz_event.report.build import ReportOptions, build_report  # noqa: PLC0415
 
     verbose = bool(getattr(args, "verbose", False))
     options = ReportOptions(

@@ -14,7 +14,7 @@ def register(sub) -> None:
         help="compare ZigZag's raw ranking of a mapspace CSV with the corrected one",
         description="Per layer of a `zz-event mapspace` file: ZigZag's raw pick and the corrected optimum, the "
         "regret of the raw pick, Kendall's tau-b between the rankings, top-1/10/100 overlap and the mappings "
-        "that truly beat the raw pick (definitions: zz_event.rerank).",
+        "that truly beat the raw pick (definitions: zz_event.mapspace.rerank).",
     )
     p.add_argument("file", metavar="FILE", help="a mapspace CSV (.csv, .csv.gz) or Parquet file")
     p.add_argument("--by", type=str.lower, choices=["latency", "energy", "edp"], default="latency",
@@ -58,8 +58,8 @@ def _round(value, digits):
 
 
 def rerank_command(args) -> int:
-    from zz_event.mapspace import meta_path
-    from zz_event.rerank import plot_file, rerank_file
+    from zz_event.mapspace.logger import meta_path
+    from zz_event.mapspace.rerank import plot_file, rerank_file
 
     report = rerank_file(args.file, by=args.by, variant=args.variant)
     meta = meta_path(args.file)

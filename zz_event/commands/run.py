@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 
 from zz_event.engine.result import EngineOptions
-from zz_event.hardware import check_accelerator
+from zz_event.readers.hardware import check_accelerator
 from zz_event.output_files import staged_directory, write_json_atomic
 from zz_event.provenance import provenance
-from zz_event.summary import build_summary
+from zz_event.zigzag.summary import build_summary
 
 __all__ = ["run_command", "summary_table"]
 
@@ -37,7 +37,7 @@ def summary_table(summary: dict) -> pd.DataFrame:
 
 
 def run_command(args) -> int:
-    from zz_event.api import run_zigzag_event_driven
+    from zz_event.zigzag.front_door import run_zigzag_event_driven
 
     check_accelerator(args.accelerator)
     options = EngineOptions(filter=not args.no_filter, readiness=not args.no_readiness)

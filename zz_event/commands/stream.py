@@ -1,6 +1,6 @@
 """`zz-event stream`: one Stream run of a workload in frame, event-raw or event mode; writes DIR/stream_summary.json.
 
-The summary (:class:`zz_event.stream_runner.StreamSummary`) holds `total_latency_cycles`, `total_energy_pj` and
+The summary (:class:`zz_event.stream.runner.StreamSummary`) holds `total_latency_cycles`, `total_energy_pj` and
 `nodes`: one entry per (node, core) cost Stream used, with `node`, `core`, `latency_cycles`, `energy_pj` and
 `backend`, plus what produced it (`metadata`). The run's provenance (tool versions, commit, date, arguments) is
 added under `provenance`.
@@ -18,7 +18,7 @@ __all__ = ["register", "stream_command"]
 
 
 def register(sub) -> None:
-    from zz_event.stream_runner import MODES  # noqa: PLC0415
+    from zz_event.model.vocabulary import STREAM_MODES as MODES  # noqa: PLC0415
 
     p = sub.add_parser(
         "stream",
@@ -36,7 +36,7 @@ def register(sub) -> None:
 
 
 def stream_command(args) -> int:
-    from zz_event.stream_runner import SUMMARY_FILE, StreamRunOptions, run_stream  # noqa: PLC0415
+    from zz_event.stream.runner import SUMMARY_FILE, StreamRunOptions, run_stream  # noqa: PLC0415
 
     out = Path(args.out)
     options = StreamRunOptions(solver=args.solver, time_limit_s=args.time_limit)

@@ -33,7 +33,7 @@ from zz_event.engine.events import SequenceEvents
 from zz_event.engine.grouping import grouped_pairs, slots, three_way
 from zz_event.engine.overshoot import never_empties, relevant_blocks
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim, _loop_classes
-from zz_event.nest import LoopNest
+from zz_event.model.nest import LoopNest
 
 __all__ = ["analytic_events", "analytic_applicable"]
 

@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from zz_event.memo import LruMemo
-from zz_event.nest import LoopNest
+from zz_event.model.nest import LoopNest
 
 __all__ = ["Digit", "dim_digits", "digit_fixed", "UncoupledAxis", "CoupledAxis", "RELEVANT_UNCOUPLED", "uncoupled_axis", "coupled_axis"]
 

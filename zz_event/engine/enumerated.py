@@ -7,7 +7,7 @@ import numpy as np
 from zz_event.engine.events import SequenceEvents
 from zz_event.engine.tiles import TileSequence, tile_sequence
 from zz_event.engine.touches import OutputTouches
-from zz_event.nest import LoopNest
+from zz_event.model.nest import LoopNest
 
 __all__ = ["enumerated_events"]
 

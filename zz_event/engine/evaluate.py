@@ -12,9 +12,10 @@ from zz_event.engine.latency import latency_parts
 from zz_event.engine.result import EngineOptions, EngineResult, LevelCounts
 from zz_event.engine.tiles import UNCOUPLED
 from zz_event.engine.transfers import boundary_plan, operand_traffic, sequence_events, sequence_keys
-from zz_event.engine.words import READ_DIRECTIONS, event_words
+from zz_event.engine.words import event_words
 from zz_event.memo import LruMemo
-from zz_event.nest import DIRECTIONS, OPERANDS, LoopNest, MemLevel
+from zz_event.model.nest import LoopNest, MemLevel
+from zz_event.model.vocabulary import DIRECTIONS, OPERANDS, READ_DIRECTIONS
 
 __all__ = ["evaluate", "operand_costs", "executed_macs", "compute_cycles", "clear_caches"]
 

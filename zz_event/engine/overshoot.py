@@ -23,7 +23,7 @@ import numpy as np
 
 from zz_event.engine.axes import RELEVANT_UNCOUPLED, Digit, digit_fixed, dim_digits
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim
-from zz_event.nest import LoopNest
+from zz_event.model.nest import LoopNest
 
 __all__ = ["RelevantBlocks", "relevant_blocks", "never_empties"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from zz_event.engine.result import EngineOptions, EngineResult, LevelCounts
-from zz_event.nest import DIRECTIONS, OPERANDS
+from zz_event.model.vocabulary import DIRECTIONS, OPERANDS
 
 __all__ = ["PackedResult", "pack", "unpack"]
 

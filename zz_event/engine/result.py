@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from zz_event.model.vocabulary import VARIANT_OF_SWITCHES
+
 __all__ = ["EngineOptions", "LevelCounts", "EngineResult"]
 
 
@@ -16,9 +18,7 @@ class EngineOptions:
 
     @property
     def label(self) -> str:
-        return {(False, False): "dense", (True, False): "filter", (False, True): "readiness"}.get(
-            (self.filter, self.readiness), "event_driven"
-        )
+        return VARIANT_OF_SWITCHES[self.filter, self.readiness]
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from zz_event.engine.axes import (
     fixed_flags,
     uncoupled_axis,
 )
-from zz_event.nest import LoopNest
+from zz_event.model.nest import LoopNest
 
 __all__ = ["TileSequence", "tile_sequence"]
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from zz_event.engine.axes import RELEVANT_UNCOUPLED, coupled_axis, dim_digits
 from zz_event.engine.tiles import UNCOUPLED, TileSequence
-from zz_event.nest import LoopNest
+from zz_event.model.nest import LoopNest
 
 __all__ = ["OutputTouches", "TouchPart"]
 

@@ -32,7 +32,8 @@ from zz_event.engine.enumerated import enumerated_events
 from zz_event.engine.events import SequenceEvents
 from zz_event.engine.touches import OutputTouches
 from zz_event.memo import LruMemo
-from zz_event.nest import DIRECTIONS, LoopNest
+from zz_event.model.nest import LoopNest
+from zz_event.model.vocabulary import DIRECTIONS
 
 __all__ = ["Events", "OperandTraffic", "BoundaryLoads", "boundary_plan", "sequence_keys", "operand_traffic"]
 

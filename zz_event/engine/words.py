@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from zz_event.engine.transfers import Events
-from zz_event.nest import MemLevel
+from zz_event.model.nest import MemLevel
+from zz_event.model.vocabulary import READ_DIRECTIONS
 
-__all__ = ["event_words", "READ_DIRECTIONS"]
+__all__ = ["event_words"]
 
-READ_DIRECTIONS = ("rd_out_to_low", "rd_out_to_high")
 
 
 def event_words(events: Events, level: MemLevel, direction: str, p_partial: int, p_final: int) -> int:

@@ -9,7 +9,7 @@ tpu_like (inputs/tpu_like), at LOMA lpf_limit 6 and 8, this runs exactly
 
 and writes `rerank_<hw>_lpf<N>_<cost>.json`, the PNG scatters, and `summary.md` / `summary.json` (one line
 per layer, hardware, lpf limit and cost, with each run's wall time). A CSV over 10 MB is stored
-gzip-compressed (`.csv.gz`, deterministic: no name, no time stamp); `zz_event.mapspace.load` and
+gzip-compressed (`.csv.gz`, deterministic: no name, no time stamp); `zz_event.mapspace.logger.load` and
 `zz-event rerank` read it as it is.
 
     .venv/bin/python validation/results/mapspace/regenerate.py              # everything (lpf 8 takes long)
@@ -109,7 +109,7 @@ def summarize(timings: dict[str, float]) -> None:
         "Per layer: ZigZag's raw pick vs the corrected optimum (`event_driven`: filter + readiness), the regret of",
         "the raw pick (% over the true optimum), Kendall's tau-b between raw and corrected costs over all",
         "mappings, top-1/10/100 overlap (fraction), and mappings that truly beat the raw pick. Definitions:",
-        "`zz_event/rerank.py`. Regenerate with `.venv/bin/python validation/results/mapspace/regenerate.py`.",
+        "`zz_event/mapspace/rerank.py`. Regenerate with `.venv/bin/python validation/results/mapspace/regenerate.py`.",
         f"Generated {source['date']} at commit {source['commit']} ({versions}).",
         "",
         "| layer | hardware | lpf | cost | mappings | differ | regret % | Kendall tau-b | top 1/10/100 | lost (%) |",

@@ -25,7 +25,7 @@ def _quiet() -> None:
 
 
 def _run(cores: int, mode: str) -> dict:
-    from zz_event.report_stream import StreamCase, stream_job
+    from zz_event.report.multi_core import StreamCase, stream_job
 
     case = StreamCase(cores, mode, str(ROOT / "inputs" / "lenet5" / "lenet5.onnx"), str(ROOT / "inputs"))
     with tempfile.TemporaryDirectory() as out:
@@ -45,7 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     from zz_event.output_files import write_json_atomic
     from zz_event.provenance import provenance
-    from zz_event.report_jobs import prepare_worker
+    from zz_event.report.jobs import prepare_worker
 
     cases = [(c, m) for m in ("event", "event-raw", "frame") for c in (1, 2, 4)]  # longest first
     context = multiprocessing.get_context("spawn")

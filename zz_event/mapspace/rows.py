@@ -1,0 +1,283 @@
+"""One mapspace row per evaluated mapping: the column schema and the row of one CostModelEvaluation.
+
+The columns are described in `zz_event.mapspace.logger`'s docstring. This module is pure: it turns a CME (a
+`CorrectedCME`, or a plain ZigZag CME of a layer zz-event does not correct) into a list of strings in
+the fixed column order, with a stable text form for every number (integers as integers, floats as
+Python's shortest round-trip `repr`), so the same run always writes the same bytes.
+
+A row is its key cells (up to `spatial_mapping`) and its tail. The tail is made from plain data
+(`tail_cells`): for corrected mappings the correction's worker makes it from what it knows of the mapping
+(`texts_of_mapping`) and ZigZag's figures as numbers (`RawNumbers`), so that ZigZag's process only adds
+the key cells; `MapspaceSchema.row` makes the same row from the CME itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate
+from typing import Any, NamedTuple
+
+from zigzag.hardware.architecture.memory_port import DataDirection
+
+from zz_event.zigzag.corrected_cme import CorrectedCME, operand_levels, raw_state
+from zz_event.engine.packed import PackedResult
+from zz_event.mapspace.writer import csv_line
+from zz_event.model.vocabulary import DIRECTIONS, MAPSPACE_VARIANTS, OPERANDS
+
+__all__ = [
+    "VARIANTS",
+    "KEY_COLUMNS",
+    "MapspaceSchema",
+    "schema_for_accelerator",
+    "word_column",
+    "metric_columns",
+    "format_value",
+    "loop_text",
+    "mapping_texts",
+    "texts_of_mapping",
+    "RawNumbers",
+    "raw_numbers",
+    "key_cells",
+    "spatial_mapping_text",
+    "tail_parts",
+]
+
+# Engine variants logged per mapping: column prefix -> EngineOptions label (zz_event.engine.result).
+VARIANTS = MAPSPACE_VARIANTS
+KEY_COLUMNS = (
+    "layer",
+    "evaluation",
+    "spatial_index",
+    "spatial_mapping",
+    "temporal_ordering",
+    "alloc_W",
+    "alloc_I",
+    "alloc_O",
+    "corrected",
+    "uncorrected_reason",
+)
+_RAW_METRICS = ("macs", "latency_cycles", "energy_pj")
+_ENGINE_METRICS = ("macs", "compute_cycles", "latency_cycles", "energy_pj")
+_ROW_DIRECTIONS = tuple(next(d for d in DataDirection if str(d) == name) for name in DIRECTIONS)
+_EMPTY = [""]
+
+
+def word_column(prefix: str, operand: str, level: int, direction: str) -> str:
+    """E.g. `raw_W0_rd_out_to_low`: word accesses of operand W at its level 0 (innermost), one direction."""
+    return f"{prefix}_{operand}{level}_{direction}"
+
+
+def metric_columns(prefix: str) -> tuple[str, ...]:
+    metrics = _RAW_METRICS if prefix == "raw" else _ENGINE_METRICS
+    return tuple(f"{prefix}_{m}" for m in metrics)
+
+
+@dataclass(frozen=True)
+class MapspaceSchema:
+    """The fixed column order of one mapspace file; `levels` = word-access levels kept per operand."""
+
+    levels: int
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        cols = list(KEY_COLUMNS)
+        for prefix in ("raw", *VARIANTS):
+            cols += metric_columns(prefix)
+            cols += self.word_columns(prefix)
+        cols.append("valid_mac_fraction")
+        return tuple(cols)
+
+    def word_columns(self, prefix: str) -> list[str]:
+        return [
+            word_column(prefix, op, j, d) for op in OPERANDS for j in range(self.levels) for d in DIRECTIONS
+        ]
+
+    def row(self, cme: Any, layer: str, evaluation: int, spatial_index: int) -> list[str]:
+        """The row of one evaluated mapping, as strings in `columns` order."""
+        keys = key_cells(layer, evaluation, spatial_index, spatial_mapping_text(cme))
+        return [*keys, *self.tail_cells(*tail_parts(cme))]
+
+    def tail_cells(self, texts: tuple[str, ...], reason: str | None, raw: RawNumbers, results: dict) -> list[str]:
+        """The row from `temporal_ordering` on: `texts` (`mapping_texts`), why the layer keeps ZigZag's cost
+        (None if corrected), ZigZag's figures, the engine's results by variant label (packed)."""
+        cells = [*texts, "0" if reason is not None else "1", reason or ""]
+        cells += self._raw_cells(raw)
+        for prefix in VARIANTS:
+            cells += self._variant_cells(results.get(prefix))
+        cells.append(format_value(_valid_fraction(results)))
+        return cells
+
+    def raw_of(self, cme: Any) -> RawNumbers:
+        """ZigZag's figures of a CME as plain numbers: what a correction worker needs to format its row."""
+        return raw_numbers(raw_state(cme))
+
+    def row_tail(self, mapping: tuple, memory_names: dict[str, list[str]], raw: RawNumbers, results: dict) -> bytes:
+        """The tail of a corrected mapping's row as CSV text (no line end), from what a correction worker knows:
+        the mapping's loops (`zz_event.zigzag.adapter.CmeMapping`), memory names, ZigZag's figures, the
+        engine's packed results by variant label."""
+        texts = texts_of_mapping(mapping[0], mapping[1], memory_names)
+        return csv_line(self.tail_cells(texts, None, raw, results))[:-1]
+
+    def _raw_cells(self, raw: RawNumbers) -> list[str]:
+        cells = [str(raw.macs), format_value(raw.latency), format_value(raw.energy)]
+        for op, levels in zip(OPERANDS, raw.words):
+            self._check_depth(op, len(levels))
+            for words in levels:
+                cells += map(str, words)
+            cells += _EMPTY * (len(DIRECTIONS) * (self.levels - len(levels)))
+        return cells
+
+    def _variant_cells(self, result: PackedResult | None) -> list[str]:
+        if result is None:
+            return _EMPTY * (len(_ENGINE_METRICS) + len(OPERANDS) * self.levels * len(DIRECTIONS))
+        cells = [str(result.macs), str(result.compute_cycles), str(result.latency_cycles),
+                 format_value(float(result.energy_pj))]
+        words, at = result.words, 0
+        for op, n in zip(OPERANDS, result.shape):
+            self._check_depth(op, n)
+            cells += map(str, words[at : at + len(DIRECTIONS) * n])
+            cells += _EMPTY * (len(DIRECTIONS) * (self.levels - n))
+            at += len(DIRECTIONS) * n
+        return cells
+
+    def _check_depth(self, operand: str, levels: int) -> None:
+        if levels > self.levels:
+            raise ValueError(f"operand {operand} has {levels} memory levels; the schema keeps {self.levels}")
+
+
+def schema_for_accelerator(accelerator: Any) -> MapspaceSchema:
+    """The schema for an accelerator: as many word-access levels as its deepest memory operand has."""
+    hierarchy = accelerator.memory_hierarchy
+    depth = max(len(hierarchy.get_memory_levels(mem_op)) for mem_op in hierarchy.get_operands())
+    return MapspaceSchema(levels=depth)
+
+
+class RawNumbers(NamedTuple):
+    """ZigZag's own figures of one CME, as a row prints them: plain numbers (a worker can format them)."""
+
+    macs: int
+    latency: float
+    energy: float
+    words: tuple[tuple[tuple[int, ...], ...], ...]  # per operand (W, I, O), per level, DIRECTIONS order
+
+
+def raw_numbers(state: tuple) -> RawNumbers:
+    """`RawNumbers` from a CME's `raw_state`."""
+    word_access, macs, latency, energy, _mac_energy = state
+    by_name = {str(op): levels for op, levels in word_access.items()}
+    # List comprehensions, not generator expressions: Python 3.12 inlines them (this runs per mapping).
+    words = tuple([tuple([_row_words(access.data) for access in by_name.get(op, ())]) for op in OPERANDS])
+    return RawNumbers(int(macs), float(latency), float(energy), words)
+
+
+def _row_words(data: dict) -> tuple[int, ...]:
+    """One level's word accesses in DIRECTIONS order. ZigZag fills the dict in that order: then its values
+    are read as they are (looking each direction up hashes an enum, in Python, 4 times per level)."""
+    if tuple(data) == _ROW_DIRECTIONS:
+        return tuple(map(int, data.values()))
+    return tuple([int(data[d]) for d in _ROW_DIRECTIONS])
+
+
+def key_cells(layer: str, evaluation: int, spatial_index: int, spatial_text: str) -> list[str]:
+    """The row's cells up to `spatial_mapping` (`spatial_text`: `spatial_mapping_text` of the CME)."""
+    return [layer, str(evaluation), str(spatial_index), spatial_text]
+
+
+def tail_parts(cme: Any) -> tuple:
+    """`MapspaceSchema.tail_cells`'s arguments for a CME (corrected or not)."""
+    if isinstance(cme, CorrectedCME):
+        results = dict(cme.zz_event_packed_variants)
+        results[cme.zz_event_packed.options.label] = cme.zz_event_packed
+        return mapping_texts(cme), None, raw_numbers(cme.zz_event_raw_state), results
+    reason = str(getattr(cme, "zz_event_uncorrected", "not corrected"))
+    return mapping_texts(cme), reason, raw_numbers(raw_state(cme)), {}
+
+
+def _valid_fraction(results: dict) -> float | None:
+    dense, event = results.get("dense"), results.get("event_driven") or results.get("filter")
+    if dense is None or event is None or dense.macs == 0:
+        return None
+    return event.macs / dense.macs
+
+
+def format_value(value: Any) -> str:
+    """Stable text of one cell: '' for missing, integers as integers, floats as shortest round-trip repr."""
+    if type(value) is int:  # most cells: first, and without the isinstance chain
+        return str(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return repr(value)
+    return str(value)
+
+
+def loop_text(dim: Any, size: float) -> str:
+    """`FY3`; a fractional ZigZag loop size keeps its fraction (`K10.5`)."""
+    return _loop_text(str(dim), size)
+
+
+@lru_cache(maxsize=4096)  # a layer has few distinct loops; every row prints them
+def _loop_text(dim: str, size: float) -> str:
+    size = float(size)
+    return f"{dim}{int(size)}" if size.is_integer() else f"{dim}{size!r}"
+
+
+def mapping_texts(cme: Any) -> tuple[str, ...]:
+    """The temporal ordering's text, then each operand's allocation text (W, I, O): one walk of the
+    temporal mapping, each distinct loop's text made once (a row prints every loop four times)."""
+    by_name = {str(op): levels for op, levels in cme.temporal_mapping.mapping_dic_origin.items()}
+    texts: dict[tuple, str] = {}  # (id(dim), size) -> text: the dims stay alive for the call
+
+    def text(dim: Any, size: float) -> str:
+        key = (id(dim), size)
+        found = texts.get(key)
+        if found is None:
+            found = texts[key] = loop_text(dim, size)
+        return found
+
+    order_levels = by_name.get("O") or next(iter(by_name.values()))
+    out = [" ".join(text(d, s) for level in order_levels for d, s in level)]
+    memories = operand_levels(cme).names if by_name else {}
+    for operand in OPERANDS:
+        levels = by_name.get(operand)
+        if not levels:
+            out.append("")
+            continue
+        out.append(_allocation_text(memories[operand], ([text(d, s) for d, s in level] for level in levels)))
+    return tuple(out)
+
+
+def texts_of_mapping(temporal: tuple, owned: tuple, memories: dict[str, list[str]]) -> tuple[str, ...]:
+    """`mapping_texts` from a CmeMapping's loops and loop counts per level (`zz_event.zigzag.adapter`)
+    and each operand's memory names: what a correction worker knows of a mapping."""
+    texts = [loop_text(d, s) for d, s in temporal]
+    out = [" ".join(texts)]
+    for op, counts in zip(OPERANDS, owned):
+        level_texts = (texts[end - n : end] for n, end in zip(counts, accumulate(counts)))
+        out.append(_allocation_text(memories[op], level_texts))
+    return tuple(out)
+
+
+def _allocation_text(names: list[str], level_texts: Iterable[list[str]]) -> str:
+    """`rf[FY3] sram[FX3 IX5]`: each level's memory name (`L<j>` past the names known) and its loops."""
+    return " ".join(
+        f"{names[j] if j < len(names) else f'L{j}'}[{' '.join(texts)}]" for j, texts in enumerate(level_texts)
+    )
+
+
+def spatial_mapping_text(cme: Any) -> str:
+    """The spatial unrolling per array dimension: `D1:K8 D2:C6` (ZigZag's order)."""
+    parts = []
+    for oa_dim, single in cme.layer.spatial_mapping.items():
+        loops = ",".join(loop_text(d, s) for d, s in single.items())
+        parts.append(f"{oa_dim}:{loops}")
+    return " ".join(parts)

@@ -1,0 +1,199 @@
+"""The comparison report: event-driven vs frame-based costs of LeNet-5 on one core (ZigZag) and on 1, 2 and 4
+cores (Stream), with the reference simulator's check of the single-core numbers.
+
+    from zz_event.report.build import ReportOptions, build_report
+    result = build_report("out/demo")          # out/demo/report.md, out/demo/report_files/...
+
+What it runs (nothing is cached between runs; every run recomputes everything):
+
+- single core, ZigZag on ``accelerator`` (the toy 8-MAC core) with ``mapping`` (K on the array), every MAC layer of
+  ``network`` four ways: best frame-based weight-stationary and output-stationary mappings, event-raw (plain ZigZag
+  on the input-centric layer) and event-driven (zz-event) -- :mod:`zz_event.report.single_core`;
+- the same for the layers ``padded_layers`` of ``padded`` (LeNet-5's conv1 with padding 2 on 28x28);
+- the reference simulator's replay of every single-core row (:mod:`zz_event.report.costs`);
+- Stream on ``inputs/stream`` with 1, 2 and 4 compute cores, each in frame, event-raw and event mode
+  (:mod:`zz_event.report.multi_core`).
+
+Every search ranks mappings as Stream does (latency, then energy), at LOMA's ``lpf_limit`` (Stream fixes 6 for its
+own runs). The work runs in ``jobs`` worker processes. Output: ``report.md`` and ``report_files/`` (PNG figures,
+``report.json`` with every number and its provenance, Stream's summaries), written into a staging folder and moved
+into ``out_dir`` only when complete, replacing the previous report's files and nothing else in ``out_dir``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zz_event.errors import InputFileError, ZzEventError
+from zz_event.output_files import staged_directory, write_json_atomic
+from zz_event.model.vocabulary import STREAM_MODES
+from zz_event.provenance import provenance
+from zz_event.report.jobs import prepare_worker
+from zz_event.report.single_core import SearchSettings
+from zz_event.report.multi_core import StreamCase
+
+__all__ = ["ReportOptions", "ReportData", "ReportResult", "build_report", "REPORT_FILE", "FILES_DIR"]
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT_FILE = "report.md"
+FILES_DIR = "report_files"
+_STREAM_SECONDS = {"frame": 20.0, "event-raw": 20.0, "event": 80.0}  # LeNet-5, one compute core, idle machine
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What the report runs; paths default to this source tree's ``inputs/``."""
+
+    network: str = str(ROOT / "inputs" / "lenet5" / "lenet5.onnx")
+    padded: str = str(ROOT / "inputs" / "lenet5" / "lenet5_pad2_28.onnx")
+    padded_layers: tuple[str, ...] = ("conv1",)
+    accelerator: str = str(ROOT / "inputs" / "toy" / "hardware.yaml")
+    mapping: str = str(ROOT / "inputs" / "toy" / "mapping_lenet5.yaml")
+    inputs: str = str(ROOT / "inputs")
+    lpf_limit: int = 6
+    precision: int = 32
+    cores: tuple[int, ...] = (1, 2, 4)  # Stream's compute cores; () runs no Stream
+    modes: tuple[str, ...] = STREAM_MODES
+    simulator: bool = True
+    jobs: int = 2
+    worker_initializer: Callable[[], None] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Every number of the report: rows per layer and costing (``zz_event.report.costs.Row``), Stream summaries per
+    (cores, mode), and how long each piece took."""
+
+    options: ReportOptions
+    single: dict[str, dict[str, Any]]
+    padded: dict[str, dict[str, Any]]
+    stream: dict[tuple[int, str], dict[str, Any]]
+    job_seconds: dict[str, float]
+    provenance: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    report: Path
+    data: ReportData
+    wall_time_s: float
+
+
+def build_report(out_dir: str | Path, options: ReportOptions | None = None) -> ReportResult:
+    """Run everything, write ``out_dir/report.md`` and ``out_dir/report_files/``; see the module docstring."""
+    from zz_event.report.markdown import render  # noqa: PLC0415
+    from zz_event.report.plots import draw  # noqa: PLC0415
+
+    options = options or ReportOptions()
+    _check(options)
+    start = time.perf_counter()
+    with staged_directory(out_dir) as scratch:
+        files = scratch / FILES_DIR
+        files.mkdir()
+        data = collect(options, files)
+        figures = draw(data, files)
+        wall = time.perf_counter() - start
+        write_json_atomic(files / "report.json", to_json(data, wall))
+        (scratch / REPORT_FILE).write_text(render(data, figures, FILES_DIR, wall), encoding="utf-8")
+    return ReportResult(Path(out_dir) / REPORT_FILE, data, wall)
+
+
+def collect(options: ReportOptions, files: Path) -> ReportData:
+    """Run the report's jobs (longest first) in ``options.jobs`` worker processes, or inline with one job."""
+    tasks = _tasks(options, files)
+    results: dict[str, Any] = {}
+    seconds: dict[str, float] = {}
+    if options.jobs <= 1:
+        for name, (fn, args) in tasks.items():
+            results[name], seconds[name] = _timed(fn, *args)
+    else:
+        context = multiprocessing.get_context("spawn")  # no fork of a process that may hold solver threads
+        with ProcessPoolExecutor(options.jobs, mp_context=context, initializer=prepare_worker,
+                                 initargs=(options.worker_initializer,)) as pool:  # fmt: skip
+            futures: dict[str, Future] = {name: pool.submit(_timed, fn, *args) for name, (fn, args) in tasks.items()}
+            try:
+                for name, future in futures.items():
+                    results[name], seconds[name] = future.result()
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)  # a failed job fails the report: run nothing more
+                raise
+    stream = {(c, m): results[f"stream {c} {m}"] for c in options.cores for m in options.modes}
+    single = _merge(results["single frame"], results["single event"])
+    padded = _merge(results["padded frame"], results["padded event"]) if options.padded_layers else {}
+    arguments = {k: v for k, v in vars(options).items() if k != "worker_initializer"}
+    return ReportData(options, single, padded, stream, seconds, provenance(arguments))
+
+
+def _tasks(options: ReportOptions, files: Path) -> dict[str, tuple[Callable, tuple]]:
+    from zz_event.report.jobs import event_job, frame_job  # noqa: PLC0415
+    from zz_event.report.multi_core import stream_job  # noqa: PLC0415
+
+    settings = SearchSettings(options.accelerator, options.mapping, options.lpf_limit, options.precision)
+    tasks: dict[str, tuple[float, Callable, tuple]] = {
+        "single event": (90.0, event_job, (options.network, (), settings, options.simulator)),
+        "single frame": (15.0, frame_job, (options.network, (), settings, options.simulator)),
+    }
+    if options.padded_layers:
+        tasks["padded event"] = (60.0, event_job, (options.padded, options.padded_layers, settings, options.simulator))
+        tasks["padded frame"] = (5.0, frame_job, (options.padded, options.padded_layers, settings, options.simulator))
+    for cores in options.cores:
+        for mode in options.modes:
+            case = StreamCase(cores, mode, options.network, options.inputs)
+            estimate = _STREAM_SECONDS[mode] / cores**0.5
+            out = str(files / "stream" / f"{cores}core_{mode}")
+            tasks[f"stream {cores} {mode}"] = (estimate, stream_job, (case, out))
+    ordered = sorted(tasks.items(), key=lambda item: -item[1][0])  # longest first (seconds on an idle machine)
+    return {name: (fn, args) for name, (_estimate, fn, args) in ordered}
+
+
+def _timed(fn: Callable, *args: Any) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = fn(*args)
+    return result, time.perf_counter() - start
+
+
+def _merge(*parts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for part in parts:
+        for layer, rows in part.items():
+            out.setdefault(layer, {}).update(rows)
+    return out
+
+
+def _check(options: ReportOptions) -> None:
+    for label in ("network", "accelerator", "mapping") + (("padded",) if options.padded_layers else ()):
+        path = getattr(options, label)
+        if not Path(path).is_file():
+            raise InputFileError(f"{label} file not found", path)
+    bad = [m for m in options.modes if m not in STREAM_MODES]
+    if bad or not options.modes or any(c not in (1, 2, 4) for c in options.cores):
+        raise ZzEventError(f"report modes {options.modes} / cores {options.cores}: expected modes from {STREAM_MODES} and "
+                           f"core counts from 1, 2, 4 (none: no Stream runs)")  # fmt: skip
+    for cores in options.cores:
+        case = StreamCase(cores, options.modes[0], options.network, options.inputs)
+        for path in (case.hardware, case.mapping):
+            if not path.is_file():
+                raise InputFileError(f"no Stream input for {cores} core(s)", str(path))
+
+
+def to_json(data: ReportData, wall: float) -> dict[str, Any]:
+    """``report.json``: every number of ``data`` (rows as nested dicts), the wall time and the provenance."""
+    from dataclasses import asdict  # noqa: PLC0415
+
+    def rows(block: dict[str, dict[str, Any]]) -> dict:
+        return {layer: {label: asdict(row) for label, row in per.items()} for layer, per in block.items()}
+
+    return {
+        "provenance": data.provenance,
+        "wall_time_s": wall,
+        "job_seconds": data.job_seconds,
+        "single_core": rows(data.single),
+        "padded": rows(data.padded),
+        "stream": [{"cores": c, "mode": m, **summary} for (c, m), summary in data.stream.items()],
+    }

@@ -1,0 +1,89 @@
+"""The report's units of work, each a plain function of picklable arguments (the report runs them in worker
+processes): the single-core frame-based and event-driven searches of a network's MAC layers with the simulator's
+check of every row, and one Stream run (:func:`zz_event.report.multi_core.stream_job`).
+
+Rows per layer: ``frame-WS``, ``frame-OS``, ``event-raw``, ``event``, ``event-IS`` (see
+:mod:`zz_event.report.single_core`) and ``event, no readiness``: the engine on the ``event`` mapping with the boundary
+filter but ZigZag's static partial-sum rule for outputs, which isolates what output readiness saves in partial-sum traffic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from zz_event.report.costs import Row, costs_of, costs_of_engine, load_simulator, simulator_check
+from zz_event.model.vocabulary import FRAME_COSTINGS
+from zz_event.report.single_core import ReportLayer, SearchSettings, event_search, frame_search, mac_layers
+
+__all__ = ["frame_job", "event_job", "prepare_worker", "NO_READINESS"]
+
+NO_READINESS = "event, no readiness"
+
+
+def frame_job(onnx_path: str, only: tuple[str, ...], settings: SearchSettings, check: bool) -> dict[str, dict]:
+    """{layer: {"frame-WS": Row, "frame-OS": Row}}."""
+    layers = mac_layers(onnx_path, only)
+    found = frame_search(layers, settings)
+    simulate, why = _simulator(check)
+    out: dict[str, dict] = {}
+    for layer in layers:
+        out[layer.name] = {}
+        for label in FRAME_COSTINGS:
+            cme = found[layer.name][label]
+            costs = costs_of(cme, found[layer.name][f"{label} note"])
+            out[layer.name][label] = _row(simulate, why, cme, layer, "output", costs, event=False)
+    return out
+
+
+def event_job(onnx_path: str, only: tuple[str, ...], settings: SearchSettings, check: bool) -> dict[str, dict]:
+    """{layer: {"event-raw": Row, "event": Row, "event, no readiness": Row, "event-IS": Row}}."""
+    from zz_event.engine.evaluate import evaluate  # noqa: PLC0415
+    from zz_event.engine.result import EngineOptions  # noqa: PLC0415
+    from zz_event.zigzag.adapter import nest_from_cme  # noqa: PLC0415
+
+    layers = mac_layers(onnx_path, only)
+    found = event_search(layers, settings)
+    simulate, why = _simulator(check)
+    out: dict[str, dict] = {}
+    for layer in layers:
+        raw, event = found[layer.name]["event-raw"], found[layer.name]["event"]
+        event_costs = costs_of(event)
+        nest = nest_from_cme(event, layer.geometry, "input")
+        partial = costs_of_engine(evaluate(nest, EngineOptions(filter=True, readiness=False)), event_costs,
+                                  "the event mapping with ZigZag's static partial-sum rule")  # fmt: skip
+        stationary = found[layer.name].get("event-IS")
+        note = "" if stationary is not None else "no mapping has a temporal loop irrelevant to the input: the event row"
+        stationary = stationary if stationary is not None else event
+        out[layer.name] = {
+            "event-raw": _row(simulate, why, raw, layer, "input", costs_of(raw), event=False),
+            "event": _row(simulate, why, event, layer, "input", event_costs, event=True),
+            NO_READINESS: Row(partial, None, "not replayed (a variant of the event row's mapping)"),
+            "event-IS": _row(simulate, why, stationary, layer, "input", costs_of(stationary, note), event=True),
+        }
+    return out
+
+
+def _simulator(check: bool) -> tuple[Any, str]:
+    if not check:
+        return None, "simulator check not requested"
+    try:
+        return load_simulator(), ""
+    except Exception as exc:  # noqa: BLE001 -- reported in the report's check column, never hidden
+        return None, f"simulator unavailable ({type(exc).__name__}: {exc})"
+
+
+def _row(simulate: Any, why: str, cme: Any, layer: ReportLayer, centric: str, costs: Any, event: bool) -> Row:
+    if simulate is None:
+        return Row(costs, None, why)
+    try:
+        return Row(costs, simulator_check(simulate, cme, layer.geometry, centric, costs, event))
+    except Exception as exc:  # noqa: BLE001 -- reported in the report's check column, never hidden
+        return Row(costs, None, f"simulator failed ({type(exc).__name__}: {' '.join(str(exc).split())})")
+
+
+def prepare_worker(initializer: Callable[[], None] | None = None) -> None:
+    """Run first in every worker process: the caller's ``initializer`` (e.g. the CLI's logging set-up).
+    (Workers correct inline: the correction stage starts its own engine process only in the main process.)"""
+    if initializer is not None:
+        initializer()

@@ -1,0 +1,217 @@
+"""Event-driven per-core costs of Stream's MAC nodes: the function zz-event's Stream backend calls.
+
+    cost_node_event_driven(node, core, *, layer, mode, search) -> CostModelEvaluation
+
+:mod:`zz_event.stream.backend` calls it for every Conv, Gemm or MatMul node Stream costs on a ZigZag compute core
+while an event mode is active (``mode`` is ``"event-raw"`` or ``"event"``); ``core`` is the core's ZigZag
+accelerator (``Core.to_zigzag_core()``), ``layer`` the output-centric ZigZag layer Stream built for that core (dims
+``D0..Dn`` at their per-core extent), ``search`` the ZigZag search Stream asked for
+(:class:`zz_event.stream.backend.ZigZagSearch`).
+
+What it costs. :func:`zz_event.stream.node_geometry.conv_view` gives the true geometry of the tile one core runs (stride,
+dilation, and the padding Stream's own layer drops). From it :func:`node_layer` writes the input-centric ZigZag
+layer zz-event costs everywhere else (``zz_event.readers.workloads``: loops ``B, K, C, IY, IX, FY, FX``, relations
+``ox=1*ix+1*fx``, ``oy=1*iy+1*fy``; a matrix product is a 1x1 convolution whose contraction dims, e.g. ``C, C1, C2``
+behind a folded Flatten, are folded into one ``C``), with
+
+- the precisions of Stream's layer (``W`` = its second input ``B``, ``I`` = its first input ``A``, ``O`` at the
+  core's accumulator precision, ``O_final`` the output tensor's);
+- Stream's memory-operand links (``W`` -> ``B``'s memory operand, ``I`` -> ``A``'s, ``O`` -> ``O``);
+- both inputs constant, sourced from layer 0, as in Stream's layer;
+- a spatial mapping consistent with Stream's: the core's ``dataflows`` with its dims renamed to the input-centric
+  loops (``D<n>`` through ``conv_view``, ``OY``/``OX`` -> ``IY``/``IX``, contraction dims -> ``C``), else -- a core
+  without dataflows, such as the toy core, whose unrolling Stream leaves to ZigZag's generator -- ``K`` unrolled
+  over every operational-array dimension at its full width (the toy core: ``D1: K, 8``; ZigZag caps it at K).
+
+How. ZigZag's ``MainStage`` runs the stages Stream's ``ZigZagCostEstimator`` runs (``MinimalLatencyStage,
+SpatialMappingGeneratorStage, MinimalLatencyStage, TemporalMappingGeneratorStage, CostModelStage``) on ``core``
+with Stream's ``loma_lpf_limit``, ``temporal_mapping_type`` and number of spatial mappings, and ZigZag's API
+default ``access_same_data_considered_as_no_access=True``. In mode ``event``,
+:class:`zz_event.zigzag.stages.EventDrivenCorrectionStage` sits directly above the temporal-mapping generator (with
+the tile's geometry), so ZigZag's reduce stages rank every temporal mapping on its corrected cost, and the result is
+the best mapping's :class:`zz_event.zigzag.corrected_cme.CorrectedCME` (``.raw`` holds ZigZag's own figures of that
+mapping). In mode ``event-raw`` the same stages run without it: plain ZigZag on the input-centric layer, whose
+overestimate (every (input, tap) pair a MAC, outputs as partial sums) is what Stream then schedules. Stream's retry
+with mixed spatial mappings is not needed: the spatial mapping is given.
+
+Errors. A node that is not a plain Conv or a 2-D matrix product raises ``UnsupportedLayerError`` (the backend then
+keeps ZigZag's own cost and says so). Anything else that stops the costing -- ZigZag failing, a layer the engine
+cannot correct in mode ``event`` -- raises :class:`zz_event.errors.StreamBackendError` naming the node and the
+core: never a zero-energy estimate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from zz_event.errors import StreamBackendError, UnsupportedLayerError, ZzEventError
+from zz_event.model.vocabulary import EVENT_MODES
+
+if TYPE_CHECKING:
+    from zigzag.cost_model.cost_model import CostModelEvaluation
+
+    from zz_event.model.geometry import ConvGeometry
+    from zz_event.stream.backend import ZigZagSearch
+
+__all__ = ["NodeLayer", "cost_node_event_driven", "node_layer", "spatial_mapping_for"]
+
+_INPUT_CENTRIC = ("B", "K", "C", "IY", "IX", "FY", "FX")
+_RENAMED = {"OY": "IY", "OX": "IX"}
+
+
+@dataclass(frozen=True)
+class NodeLayer:
+    """The input-centric ZigZag layer zz-event costs for one Stream node on one core: a ZigZag workload dict
+    (``zz_event.readers.workloads`` form), the mapping entry that goes with it, and the tile's true geometry."""
+
+    name: str
+    layer: dict[str, Any] = field(repr=False)
+    mapping: dict[str, Any] = field(repr=False)
+    geometry: ConvGeometry
+
+
+def cost_node_event_driven(
+    node: Any, core: Any, *, layer: Any, mode: str, search: ZigZagSearch
+) -> CostModelEvaluation:
+    """The CME Stream should use for ``node`` on ``core`` in ``mode`` (see the module docstring)."""
+    if mode not in EVENT_MODES:
+        raise StreamBackendError(f"costing mode {mode!r} is not one of {EVENT_MODES}")
+    spec = node_layer(node, core, layer)
+    where = f"node {spec.name!r} on core {_core_label(core)}"
+    try:
+        zigzag_layer = _zigzag_layer_node(spec)
+        answers = _main_stage(spec, zigzag_layer, core, mode, search).run()
+    except ZzEventError as exc:
+        raise StreamBackendError(f"zz-event could not cost {where} in mode {mode!r}: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 -- re-raised with the node and core named, never swallowed
+        raise StreamBackendError(
+            f"ZigZag could not cost {where} in mode {mode!r} ({type(exc).__name__}: {' '.join(str(exc).split())})"
+        ) from exc
+    if len(answers) != 1:
+        raise StreamBackendError(f"ZigZag returned {len(answers)} results for {where}; expected one")
+    cme = answers[0][0]
+    reason = getattr(cme, "zz_event_uncorrected", None)
+    if mode == "event" and (reason is not None or not hasattr(cme, "engine")):
+        raise StreamBackendError(f"the engine did not correct {where}: {reason or 'no engine result'}")
+    return cme
+
+
+def node_layer(node: Any, core: Any, layer: Any) -> NodeLayer:
+    """The input-centric layer and mapping entry for ``node`` as Stream's ``layer`` sizes it on ``core``."""
+    from zz_event.stream.node_geometry import conv_view  # noqa: PLC0415 -- imports Stream, which this module defers
+    from zz_event.readers.workloads import CONV_EQUATION, CONV_RELATIONS  # noqa: PLC0415
+
+    view = conv_view(node, layer)
+    g = view.geometry
+    if g.G != 1:
+        raise UnsupportedLayerError(f"node {node.name!r} is a grouped convolution ({g.G} groups)")
+    sizes = (g.B, g.K, g.C, g.y.inp, g.x.inp, g.y.kernel, g.x.kernel)
+    data = {
+        "id": 0,
+        "name": str(node.name),
+        "operator_type": "Conv" if node.type == "Conv" else "Gemm",  # ZigZag's validator knows Gemm, not MatMul
+        "equation": CONV_EQUATION,
+        "dimension_relations": list(CONV_RELATIONS),
+        "loop_dims": list(_INPUT_CENTRIC),
+        "loop_sizes": [int(s) for s in sizes],
+        "operand_precision": _precision(layer),
+        "operand_source": {"I": 0, "W": 0},
+        "zz_event": {
+            "stride": [g.y.stride, g.x.stride],
+            "dilation": [g.y.dilation, g.x.dilation],
+            "padding": [g.y.pad_before, g.y.pad_after, g.x.pad_before, g.x.pad_after],
+            "output": [g.OY, g.OX],
+        },
+    }
+    mapping = {
+        "name": "default",
+        "spatial_mapping": spatial_mapping_for(core, view.dim_names),
+        "memory_operand_links": _operand_links(layer),
+    }
+    return NodeLayer(str(node.name), data, mapping, g)
+
+
+def spatial_mapping_for(core: Any, dim_names: dict[str, str]) -> dict[str, list[str]]:
+    """ZigZag mapping-file ``spatial_mapping`` for the input-centric layer: the core's dataflows renamed, or K over
+    every operational-array dimension (see the module docstring). ``dim_names`` is :func:`conv_view`'s map."""
+    dataflows = getattr(core, "dataflows", None)
+    if not dataflows:
+        return {str(d): [f"K, {int(size)}"] for d, size in core.operational_array.dimension_sizes.items()}
+    out: dict[str, list[str]] = {}
+    for oa_dim, single in dataflows.items():
+        factors: dict[str, int] = {}
+        for dim, factor in single.items():
+            name = dim_names.get(str(dim), str(dim))
+            name = "C" if name.startswith("C") and name[1:].isdigit() else _RENAMED.get(name, name)
+            if name not in _INPUT_CENTRIC:
+                raise StreamBackendError(
+                    f"the core's dataflow unrolls {dim} ({name}) over {oa_dim}, which the input-centric layer "
+                    f"(loops {', '.join(_INPUT_CENTRIC)}) does not have; give the core a dataflow over these loops"
+                )
+            factors[name] = factors.get(name, 1) * int(math.ceil(factor))
+        out[str(oa_dim)] = [f"{d}, {f}" for d, f in factors.items()]
+    return out
+
+
+def _precision(layer: Any) -> dict[str, int]:
+    data = {str(k): int(v) for k, v in layer.operand_precision.data.items()}
+    missing = {"A", "B", "O_final"} - set(data)
+    if missing:
+        raise UnsupportedLayerError(f"Stream's layer has no precision for {sorted(missing)}; expected A, B, O_final")
+    return {"W": data["B"], "I": data["A"], "O": data.get("O", data["O_final"]), "O_final": data["O_final"]}
+
+
+def _operand_links(layer: Any) -> dict[str, str]:
+    links = {str(k): str(v) for k, v in layer.memory_operand_links.data.items()}
+    if not {"A", "B", "O"} <= set(links):
+        raise UnsupportedLayerError(f"Stream's layer links operands {sorted(links)}; expected A, B and O")
+    return {"O": links["O"], "W": links["B"], "I": links["A"]}
+
+
+def _zigzag_layer_node(spec: NodeLayer) -> Any:
+    """ZigZag's ``LayerNode`` of ``spec``, built as ZigZag's own workload parser builds it."""
+    from zigzag.parser.mapping_validator import MappingValidator  # noqa: PLC0415
+    from zigzag.parser.workload_factory import LayerNodeFactory  # noqa: PLC0415
+    from zigzag.parser.workload_validator import WorkloadValidator  # noqa: PLC0415
+
+    from zz_event.readers.workloads import captured_log, load_workload  # noqa: PLC0415
+
+    prepared = load_workload([spec.layer])  # validates; strips the zz_event block
+    if prepared.geometry.get(spec.name) != spec.geometry:
+        raise StreamBackendError(
+            f"node {spec.name!r}: the input-centric layer reads back as {prepared.geometry.get(spec.name)}, not "
+            f"the tile's geometry {spec.geometry}"
+        )
+    with captured_log("zigzag.parser"):
+        workload = WorkloadValidator(prepared.zigzag_workload)
+        mapping = MappingValidator([spec.mapping])
+        accepted = workload.validate() and mapping.validate()
+    if not accepted:
+        raise StreamBackendError(
+            f"ZigZag's validators reject the input-centric layer of node {spec.name!r}: "
+            f"{workload.validator.errors or mapping.validator.errors}"
+        )
+    return LayerNodeFactory(workload.normalized_data[0], mapping.normalized_data).create()
+
+
+def _main_stage(spec: NodeLayer, zigzag_layer: Any, core: Any, mode: str, search: ZigZagSearch) -> Any:
+    """The stages Stream's ``ZigZagCostEstimator`` runs, with the correction stage in mode ``event``."""
+    from zz_event.engine.result import EngineOptions  # noqa: PLC0415
+    from zz_event.zigzag.pipeline import build_stages, main_stage  # noqa: PLC0415
+    from zz_event.zigzag.settings import CorrectionSettings, RunSettings  # noqa: PLC0415
+
+    settings = RunSettings(opt="latency", lpf_limit=search.loma_lpf_limit, loma_show_progress_bar=False,
+                           temporal_mapping_type=search.temporal_mapping_type.value,
+                           nb_spatial_mappings_generated=search.nb_spatial_mappings_generated)
+    correction = CorrectionSettings(options=EngineOptions(filter=True, readiness=True),
+                                    geometries={spec.name: (spec.geometry, "input")})
+    stages = build_stages(settings, None if mode == "event" else [], parse=False)
+    return main_stage(stages, settings, correction, layer=zigzag_layer, accelerator=core)
+
+
+def _core_label(core: Any) -> str:
+    core_id = getattr(core, "id", None)
+    name = getattr(core, "name", None)
+    return " ".join(str(p) for p in (core_id, f"({name})" if name else None) if p is not None) or repr(core)

@@ -1,0 +1,51 @@
+"""One evaluated mapping, corrected: the engine's answer for a ZigZag CostModelEvaluation's mapping.
+
+Module-level functions of picklable arguments: they run in ZigZag's process or in a correction worker
+(`zz_event.zigzag.worker`).
+"""
+
+from __future__ import annotations
+
+from zigzag.cost_model.cost_model import CostModelEvaluation
+
+from zz_event.engine.evaluate import evaluate
+from zz_event.engine.packed import pack
+from zz_event.engine.result import EngineOptions
+from zz_event.errors import UnsupportedLayerError
+from zz_event.zigzag.adapter import NestContext, context_of_cme, layer_is_correctable
+from zz_event.zigzag.corrected_cme import CorrectionAnswer, EnergyCosts, correction_answer
+from zz_event.zigzag.settings import RowFormatter
+
+__all__ = ["context_or_reason", "evaluate_all", "answer"]
+
+
+def context_or_reason(cme, geometry_and_centric) -> tuple[NestContext | None, str | None]:
+    """The nest context of a correctable CME, else the reason it keeps ZigZag's cost."""
+    reason = layer_is_correctable(cme.layer) if isinstance(cme, CostModelEvaluation) else "not a single-layer CME"
+    if reason is None and type(cme) is not CostModelEvaluation:
+        reason = f"{type(cme).__name__} is not ZigZag's digital cost model"
+    if reason is not None:
+        return None, reason
+    geometry, centric = geometry_and_centric if geometry_and_centric else (None, None)
+    try:
+        return context_of_cme(cme, geometry, centric), None
+    except UnsupportedLayerError as error:
+        return None, str(error)
+
+
+def evaluate_all(nest, options: EngineOptions, variants: tuple[EngineOptions, ...]):
+    """The engine's result for `options` and for each variant, packed (a module-level function: runs in
+    workers, whose answers are these)."""
+    return pack(evaluate(nest, options)), {v.label: pack(evaluate(nest, v)) for v in variants if v != options}
+
+
+def answer(context: NestContext, options: EngineOptions, variants: tuple[EngineOptions, ...],
+           rows: RowFormatter | None, costs: EnergyCosts, mapping, raw) -> CorrectionAnswer:
+    """What ZigZag's process needs of one mapping (`costs`: the memory energies per word, to sum the
+    memory energy here rather than there); with a row formatter it carries the mapspace row's tail as CSV
+    text. Runs in workers."""
+    result, extra = evaluate_all(context.nest(mapping), options, variants)
+    if rows is None:
+        return correction_answer(result, extra, costs)
+    return correction_answer(result, extra, costs, rows.row_tail(mapping, context.memory_names, raw,
+                                                                {**extra, options.label: result}))

@@ -1,0 +1,80 @@
+"""zz-event's front door: ZigZag's search, ranked on exact event-driven costs.
+
+    from zz_event.zigzag.front_door import run_zigzag_event_driven
+    energy, latency, cmes = run_zigzag_event_driven("inputs/toy/workload.yaml",
+                                                    "inputs/toy/hardware.yaml", "inputs/toy/mapping.yaml")
+
+`run_zigzag_event_driven` takes what `zigzag.api.get_hardware_performance_zigzag` takes and returns the
+same shapes. Convolutions and matrix products (from ONNX, output-centric YAML or input-centric YAML) are
+run input-centric and every temporal mapping ZigZag evaluates is corrected before ZigZag ranks it; the
+returned CMEs are `CorrectedCME`s carrying ZigZag's raw figures in `.raw`. Other layers keep ZigZag's own
+cost and carry a `zz_event_uncorrected` reason.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any, Literal
+
+from onnx import ModelProto
+
+from zz_event.engine.result import EngineOptions
+from zz_event.readers.mappings import load_mapping
+from zz_event.readers.workloads import load_workload
+from zz_event.zigzag.pipeline import build_stages, main_stage
+from zz_event.zigzag.settings import CorrectionSettings, RunSettings
+from zz_event.zigzag.stages import EventDrivenCorrectionStage
+
+__all__ = ["run_zigzag_event_driven"]
+
+
+def run_zigzag_event_driven(
+    workload: str | list[dict[str, Any]] | ModelProto,
+    accelerator: str,
+    mapping: str,
+    *,
+    temporal_mapping_search_engine: Literal["loma", "salsa"] = "loma",
+    temporal_mapping_type: Literal["uneven", "even"] = "uneven",
+    opt: str = "latency",
+    dump_folder: str | None = None,
+    pickle_filename: str | None = None,
+    lpf_limit: int = 6,
+    nb_spatial_mappings_generated: int = 3,
+    in_memory_compute: bool = False,
+    exploit_data_locality: bool = False,
+    enable_mix_spatial_mapping: bool = False,
+    loma_show_progress_bar: bool = True,
+    event_driven: EngineOptions = EngineOptions(),
+    variants: tuple[EngineOptions, ...] = (),
+    extra_stages: list | None = None,
+    workers: int | None = None,
+):
+    """Drop-in for `zigzag.api.get_hardware_performance_zigzag` with event-driven correction.
+
+    Extra keywords: `event_driven` (the two switches), `variants` (other switch settings to evaluate and
+    keep on each CME), `extra_stages` (stages to place beside the correction stage, e.g. the mapspace
+    logger), `workers` (correction worker processes; None: one when there is a spare core, 0: inline).
+    `dump_folder` defaults to `outputs/<time of the call>`, as ZigZag's does.
+    Returns (energy, latency, cmes), or (energy, latency, tclk, area, cmes) for in-memory compute.
+    """
+    settings = RunSettings(
+        temporal_mapping_search_engine, temporal_mapping_type, opt, lpf_limit, nb_spatial_mappings_generated,
+        in_memory_compute, exploit_data_locality, enable_mix_spatial_mapping, loma_show_progress_bar,
+    )
+    prepared = load_workload(workload)
+    mapping_input = load_mapping(mapping, prepared)
+    if dump_folder is None:
+        dump_folder = os.path.join("outputs", datetime.now().strftime("%Y-%m-%d_%H-%M-%S"))
+    pickle_filename = pickle_filename or os.path.join(dump_folder, "list_of_cmes.pickle")
+    correction = CorrectionSettings.for_workload(prepared, options=event_driven, variants=variants, workers=workers)
+    stages = build_stages(settings, [EventDrivenCorrectionStage, *(extra_stages or [])])
+    cmes = main_stage(stages, settings, correction, accelerator=accelerator, workload=prepared.zigzag_workload,
+                      mapping=mapping_input, dump_folder=dump_folder, pickle_filename=pickle_filename).run()
+    energy_total: float = cmes[0][0].energy_total
+    latency_total: float = cmes[0][0].latency_total2
+    if in_memory_compute:
+        first = cmes[0][1][0][0]
+        return energy_total, latency_total, first.tclk, first.area_total, cmes
+    return energy_total, latency_total, cmes
+

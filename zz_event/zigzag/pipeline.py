@@ -1,0 +1,96 @@
+"""ZigZag's stage list, rebuilt with zz-event's stages in it (what `zigzag.api` hard-codes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zigzag.mapping.temporal_mapping import TemporalMappingType
+from zigzag.stages.evaluation.cost_model_evaluation import CostModelStage
+from zigzag.stages.exploit_data_locality_stages import (
+    ExploitInterLayerDataLocalityStage,
+    SearchInterLayerDataLocalityStage,
+)
+from zigzag.stages.mapping.salsa import SalsaStage
+from zigzag.stages.mapping.spatial_mapping_generation import SpatialMappingGeneratorStage
+from zigzag.stages.mapping.temporal_mapping_generator_stage import TemporalMappingGeneratorStage
+from zigzag.stages.parser.accelerator_parser import AcceleratorParserStage
+from zigzag.stages.parser.workload_parser import WorkloadParserStage
+from zigzag.stages.results.reduce_stages import MinimalEDPStage, MinimalEnergyStage, MinimalLatencyStage, SumStage
+from zigzag.stages.results.save import CompleteSaveStage, PickleSaveStage, SimpleSaveStage
+from zigzag.stages.results.visualization import VisualizationStage
+from zigzag.stages.main import MainStage
+from zigzag.stages.workload_iterator import WorkloadStage
+
+from zigzag.parser.mapping_validator import MappingValidator
+from zigzag.stages.stage import Stage
+
+from zz_event.errors import ZzEventError
+from zz_event.zigzag.settings import CorrectionSettings, RunSettings
+from zz_event.zigzag.stages import EventDrivenCorrectionStage
+
+__all__ = ["build_stages", "main_stage", "PreparedWorkloadParserStage"]
+
+
+class PreparedWorkloadParserStage(WorkloadParserStage):
+    """ZigZag's workload parser, also taking the mapping as data (zz-event translates mappings in memory)."""
+
+    def __init__(self, list_of_callables, *, workload, mapping, **kwargs):
+        Stage.__init__(self, list_of_callables, **kwargs)
+        self.workload = workload
+        self.mapping = mapping
+
+    def _parse_mapping_data(self):
+        if isinstance(self.mapping, str):
+            return self.parse_mapping_data(self.mapping)
+        validator = MappingValidator(self.mapping)
+        data = validator.normalized_data
+        if not validator.validate():
+            raise ZzEventError(f"ZigZag's mapping validator rejects the mapping: {validator.validator.errors}")
+        return data
+
+_OPT_STAGES = {"energy": MinimalEnergyStage, "latency": MinimalLatencyStage, "EDP": MinimalEDPStage}
+
+
+def build_stages(settings: RunSettings, correction_stages: list | None = None, *, parse: bool = True) -> list:
+    """ZigZag's stage list with `correction_stages` (default: the correction stage) directly above the
+    temporal-mapping generator. `parse=False` gives the part below the workload iterator, for a caller
+    that hands ZigZag one parsed layer and accelerator (Stream's per-core costing)."""
+    opt_stage = _OPT_STAGES[settings.opt]
+    locality = settings.in_memory_compute or settings.exploit_data_locality or settings.enable_mix_spatial_mapping
+    engine = SalsaStage if settings.temporal_mapping_search_engine == "salsa" else TemporalMappingGeneratorStage
+    correction = [EventDrivenCorrectionStage] if correction_stages is None else correction_stages
+    search = [opt_stage, SpatialMappingGeneratorStage, opt_stage, *correction, engine, CostModelStage]
+    if not parse:
+        return search
+    stages = [
+        PreparedWorkloadParserStage,
+        AcceleratorParserStage,
+        SimpleSaveStage,
+        PickleSaveStage,
+        SumStage,
+        SearchInterLayerDataLocalityStage if locality else None,
+        WorkloadStage,
+        VisualizationStage,
+        ExploitInterLayerDataLocalityStage if locality else None,
+        CompleteSaveStage,
+        *search,
+    ]
+    return [s for s in stages if s is not None]
+
+
+def main_stage(stages: list, settings: RunSettings, correction: CorrectionSettings | None = None,
+               **inputs: Any) -> MainStage:
+    """ZigZag's MainStage over `stages`, with the keywords `get_hardware_performance_zigzag` passes for
+    `settings` and zz-event's `correction` as the one keyword `zz_event`. `inputs`: what the first stage
+    reads (accelerator, workload, mapping, dump_folder, pickle_filename; or layer and accelerator)."""
+    return MainStage(
+        list_of_callables=stages,
+        loma_lpf_limit=settings.lpf_limit,
+        loma_show_progress_bar=settings.loma_show_progress_bar,
+        nb_mappings_generated=settings.nb_spatial_mappings_generated,
+        enable_mix_spatial_mapping_generation=settings.in_memory_compute or settings.enable_mix_spatial_mapping,
+        access_same_data_considered_as_no_access=True,
+        temporal_mapping_type=TemporalMappingType(settings.temporal_mapping_type),
+        zz_event=correction or CorrectionSettings(),
+        **inputs,
+    )
