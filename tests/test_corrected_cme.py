@@ -7,7 +7,7 @@ from conftest import INPUTS
 
 from zz_event.zigzag.front_door import run_zigzag_event_driven
 from zz_event.zigzag.corrected_cme import CorrectedCME
-from zz_event.zigzag.summary import layer_cmes
+from zz_event.zigzag.result import layer_results
 
 
 def energy_fields(cme) -> tuple:
@@ -21,7 +21,7 @@ def test_zigzag_recomputes_bit_identical_energy_on_tpu_like(tmp_path):
         str(INPUTS / "tpu_like" / "mapping.yaml"), opt="energy", dump_folder=str(tmp_path),
         loma_show_progress_bar=False, lpf_limit=2,
     )
-    corrected = [cme for cme in layer_cmes(cmes) if isinstance(cme, CorrectedCME)]
+    corrected = [r.cme for r in layer_results(cmes) if r.corrected]
     assert len(corrected) >= 5  # conv1, conv2, fc1-fc3
     for cme in corrected:
         assert max(len(levels) for levels in cme.mem_energy_breakdown.values()) >= 2
@@ -40,7 +40,7 @@ def test_a_corrected_cme_corrected_again_carries_only_the_second_answer(tmp_path
         str(INPUTS / "toy" / "workload.yaml"), str(INPUTS / "toy" / "hardware.yaml"),
         str(INPUTS / "toy" / "mapping.yaml"), dump_folder=str(tmp_path), loma_show_progress_bar=False,
     )
-    (first,) = [cme for cme in layer_cmes(cmes) if isinstance(cme, CorrectedCME)]
+    (first,) = [r.cme for r in layer_results(cmes) if r.corrected]
     first.zz_event_row_tail = b"first"
     assert first.engine.macs == 648 and first.memory_word_access  # read: cached on the object
     doubled = first.zz_event_packed._replace(macs=2 * first.zz_event_packed.macs)

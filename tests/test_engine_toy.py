@@ -11,7 +11,8 @@ from zz_event.zigzag.front_door import run_zigzag_event_driven
 from zz_event.zigzag.corrected_cme import CorrectedCME
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineOptions
-from zz_event.zigzag.summary import build_summary, layer_cmes
+from zz_event.zigzag.result import layer_results
+from zz_event.zigzag.summary import build_summary
 
 
 def _words(block: dict, op: str) -> dict:
@@ -57,7 +58,7 @@ def test_fixed_ordering_event_driven(fixed_run):
 
 def test_exact_dense_equals_raw_zigzag_on_the_toy(fixed_run):
     _out, cmes = fixed_run
-    (cme,) = layer_cmes(cmes)
+    (cme,) = [r.cme for r in layer_results(cmes)]
     dense = cme.engine_variants["dense"]
     assert dense.macs == 1800 and dense.compute_cycles == 225
     assert dense.energy_pj == pytest.approx(cme.raw["energy_pj"])
@@ -66,7 +67,7 @@ def test_exact_dense_equals_raw_zigzag_on_the_toy(fixed_run):
 
 def test_zigzag_recomputes_the_same_energy_from_substituted_counts(fixed_run):
     _out, cmes = fixed_run
-    (cme,) = layer_cmes(cmes)
+    (cme,) = [r.cme for r in layer_results(cmes)]
     assert isinstance(cme, CorrectedCME)
     assert cme.energy_total == pytest.approx(cme.engine.energy_pj)
     assert cme.latency_total2 == cme.engine.latency_cycles
@@ -111,7 +112,7 @@ def test_output_centric_zigzag_differs_by_exactly_the_first_reads(toy, tmp_path)
 
 def test_engine_is_independent_of_zigzag_objects(fixed_run):
     _out, cmes = fixed_run
-    (cme,) = layer_cmes(cmes)
+    (cme,) = [r.cme for r in layer_results(cmes)]
     from zz_event.zigzag.adapter import nest_from_cme
 
     nest = nest_from_cme(cme)

@@ -168,7 +168,7 @@ def test_worker_made_rows_equal_rows_made_from_the_cme(tmp_path, monkeypatch):
     """Corrected CMEs reach the logger with their row's tail formatted where the engine ran, from the
     mapping as the worker knows it; the row built from the CME in ZigZag's process must be the same bytes
     (multi-level tpu_like hierarchy, every LeNet-5 layer, corrected or not)."""
-    from zz_event import mapspace
+    from zz_event.mapspace import logger as mapspace
 
     record, checked = mapspace.MapspaceLog.record, []
 

@@ -12,8 +12,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from zz_event import report as rp
-from zz_event import report_plots
+from zz_event.report import build as rp
+from zz_event.report import plots as report_plots
 from zz_event.cli import main
 from zz_event.errors import InputFileError
 

@@ -28,8 +28,8 @@ from stream.stages.estimation.core_cost_backends import (
     select_backend,
 )
 
-from zz_event import stream_backend as sb
-from zz_event import stream_runner as sr
+from zz_event.stream import backend as sb
+from zz_event.stream import runner as sr
 
 ROOT = Path(__file__).resolve().parent.parent
 STREAM_INPUTS = ROOT / "inputs" / "stream"

@@ -17,9 +17,9 @@ import pytest
 import yaml
 from zigzag.mapping.temporal_mapping import TemporalMappingType
 
-from zz_event import stream_backend as sb
-from zz_event import stream_costing as sc
-from zz_event import stream_runner as sr
+from zz_event.stream import backend as sb
+from zz_event.stream import costing as sc
+from zz_event.stream import runner as sr
 from zz_event.errors import StreamBackendError, UnsupportedLayerError
 
 ROOT = Path(__file__).resolve().parent.parent

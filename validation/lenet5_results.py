@@ -31,7 +31,7 @@ from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineOptions
 from zz_event.readers.mappings import load_mapping, save_mapping
 from zz_event.provenance import provenance
-from zz_event.zigzag.summary import layer_cmes
+from zz_event.zigzag.result import layer_results
 from zz_event.readers.workloads import load_workload
 from zz_event.zigzag.adapter import layer_is_correctable, nest_from_cme
 
@@ -97,7 +97,7 @@ def run_case(name: str, workload: Path, hardware: Path, mapping: Path, lpf: int)
         )
     rows = []
     geometry = {k: (g, "input") for k, g in prepared.geometry.items()}
-    for raw_cme, corrected_cme in zip(layer_cmes(raw_cmes), layer_cmes(corrected_cmes)):
+    for raw_cme, corrected_cme in zip([r.cme for r in layer_results(raw_cmes)], [r.cme for r in layer_results(corrected_cmes)]):
         if raw_cme.layer.name in prepared.uncorrected or layer_is_correctable(raw_cme.layer):
             continue
         g = geometry.get(raw_cme.layer.name)

@@ -8,7 +8,10 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["provenance"]
+__all__ = ["provenance", "SOURCE_ROOT"]
+
+# The checkout zz-event runs from (an editable install): its commit, and the inputs its demo reads.
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _version(package: str) -> str | None:
@@ -19,9 +22,8 @@ def _version(package: str) -> str | None:
 
 
 def _commit() -> str | None:
-    root = Path(__file__).resolve().parent.parent
     try:
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
+        out = subprocess.run(["git", "-C", str(SOURCE_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
     except OSError:
         return None
     return out.stdout.strip() or None

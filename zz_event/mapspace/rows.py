@@ -166,7 +166,7 @@ class RawNumbers(NamedTuple):
 
 def raw_numbers(state: tuple) -> RawNumbers:
     """`RawNumbers` from a CME's `raw_state`."""
-    word_access, macs, latency, energy, _mac_energy = state
+    word_access, macs, latency, energy = state[:4]
     by_name = {str(op): levels for op, levels in word_access.items()}
     # List comprehensions, not generator expressions: Python 3.12 inlines them (this runs per mapping).
     words = tuple([tuple([_row_words(access.data) for access in by_name.get(op, ())]) for op in OPERANDS])

@@ -33,14 +33,14 @@ from typing import Any
 from zz_event.errors import InputFileError, ZzEventError
 from zz_event.output_files import staged_directory, write_json_atomic
 from zz_event.model.vocabulary import STREAM_MODES
-from zz_event.provenance import provenance
+from zz_event.provenance import SOURCE_ROOT, provenance
 from zz_event.report.jobs import prepare_worker
 from zz_event.report.single_core import SearchSettings
 from zz_event.report.multi_core import StreamCase
 
 __all__ = ["ReportOptions", "ReportData", "ReportResult", "build_report", "REPORT_FILE", "FILES_DIR"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = SOURCE_ROOT
 REPORT_FILE = "report.md"
 FILES_DIR = "report_files"
 _STREAM_SECONDS = {"frame": 20.0, "event-raw": 20.0, "event": 80.0}  # LeNet-5, one compute core, idle machine

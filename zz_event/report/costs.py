@@ -13,8 +13,6 @@ expected to match for W and I and may differ for O, where ZigZag averages partia
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,8 @@ from typing import Any
 
 from zz_event.errors import ZzEventError
 from zz_event.model.vocabulary import OPERANDS
+from zz_event.zigzag.adapter import nest_from_cme
+from zz_event.zigzag.result import layer_result
 
 __all__ = ["Costs", "Row", "SimCheck", "costs_of", "costs_of_engine", "load_simulator", "simulator_check"]
 
@@ -77,23 +77,18 @@ class Row:
 
 
 def costs_of(cme: Any, note: str = "") -> Costs:
-    """The figures of a ZigZag CME, or of a ``CorrectedCME`` (MACs then the engine's executed MACs)."""
-    from zz_event.report.single_core import temporal_ordering  # noqa: PLC0415
-
-    engine = getattr(cme, "engine", None)
-    words = {
-        str(op): round(sum(float(v) for acc in levels for v in acc.data.values()))
-        for op, levels in cme.memory_word_access.items()
-    }
+    """The figures of a ZigZag CME, or of a ``CorrectedCME`` (the engine's figures of the ranked switches)."""
+    layer = layer_result(cme)
+    figures = layer.event_driven
     return Costs(
-        macs=int(engine.macs if engine is not None else cme.layer.total_mac_count),
-        latency_cycles=float(cme.latency_total2),
-        energy_pj=float(cme.energy_total),
-        mac_energy_pj=float(cme.mac_energy),
-        operand_energy_pj={str(op): float(sum(levels)) for op, levels in cme.mem_energy_breakdown.items()},
-        word_accesses=words,
-        temporal_ordering=temporal_ordering(cme),
-        spatial_mapping=_spatial(cme),
+        macs=int(figures.macs),
+        latency_cycles=float(figures.latency_cycles),
+        energy_pj=float(figures.energy_pj),
+        mac_energy_pj=float(figures.mac_energy_pj),
+        operand_energy_pj=dict(figures.operand_energy_pj),
+        word_accesses={op: figures.words(op) for op in figures.word_accesses},
+        temporal_ordering=layer.temporal_ordering,
+        spatial_mapping=_spatial(layer.spatial_mapping),
         note=note,
     )
 
@@ -113,30 +108,16 @@ def costs_of_engine(result: Any, like: Costs, note: str) -> Costs:
     )
 
 
-def load_simulator(root: Path | None = None) -> Any:
-    """``validation.simulator.simulate`` from the source tree beside the installed package, or ZzEventError."""
-    root = root or Path(__file__).resolve().parent.parent
-    if not (root / "validation" / "simulator.py").is_file():
-        raise ZzEventError(f"the reference simulator is not in this source tree ({root / 'validation'} has no "
-                           f"simulator.py); the simulator check needs a source checkout of zz-event")  # fmt: skip
-    added = str(root) not in sys.path
-    if added:
-        sys.path.insert(0, str(root))
-    try:
-        module = importlib.import_module("validation.simulator")
-    finally:
-        if added:
-            sys.path.remove(str(root))
-    if not str(getattr(module, "__file__", "")).startswith(str(root)):
-        raise ZzEventError(f"'validation' resolves to {module.__file__}, not to {root / 'validation'}")
-    return module.simulate
+def load_simulator() -> Any:
+    """``validation.simulator.simulate``: the reference simulator, installed beside zz-event."""
+    from validation.simulator import simulate  # noqa: PLC0415 -- heavy; only the report's check needs it
+
+    return simulate
 
 
 def simulator_check(simulate: Any, cme: Any, geometry: Any, centric: str, row: Costs, event: bool) -> SimCheck:
     """Replay ``cme``'s mapping of the layer (true ``geometry``, ``centric`` loops) under the event-driven rules
     (``event``: a zz-event row) or the exact dense ones (a ZigZag row), and compare it with ``row``."""
-    from zz_event.zigzag.adapter import nest_from_cme  # noqa: PLC0415
-
     nest = nest_from_cme(cme, geometry, centric)
     sim = simulate(nest, filter=event, readiness=event)
     words = {op: int(sum(sum(lv.words.values()) for lv in sim.levels[op])) for op in OPERANDS}
@@ -165,7 +146,7 @@ def _difference(label: str, sim: float, row: float) -> str:
     return f"{label}: simulator {sim:,.6g}, row {row:,.6g}{rel}"
 
 
-def _spatial(cme: Any) -> str:
+def _spatial(spatial_mapping: dict[str, dict[str, float]]) -> str:
     parts = [f"{oa}: " + " x ".join(f"{d} {round(s, 2):g}" for d, s in single.items())
-             for oa, single in cme.layer.spatial_mapping.items()]  # fmt: skip
+             for oa, single in spatial_mapping.items()]  # fmt: skip
     return "; ".join(parts)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from zz_event.model.vocabulary import OPERANDS
+from zz_event.model.vocabulary import OPERANDS, STREAM_MODES
+from zz_event.provenance import SOURCE_ROOT
 from zz_event.report.costs import Costs, Row
 from zz_event.report.findings import findings, pct
 from zz_event.report.plots import ROWS, network_total
@@ -169,7 +170,7 @@ def _separator(header: str) -> str:
 
 
 def _mode_order(mode: str) -> int:
-    return ("frame", "event-raw", "event").index(mode) if mode in ("frame", "event-raw", "event") else 9
+    return STREAM_MODES.index(mode) if mode in STREAM_MODES else 9
 
 
 def _num(value: float | None) -> str:
@@ -177,9 +178,7 @@ def _num(value: float | None) -> str:
 
 
 def _rel(path: str) -> str:
-    from zz_event.report.build import ROOT  # noqa: PLC0415
-
     try:
-        return str(Path(path).resolve().relative_to(ROOT))
+        return str(Path(path).resolve().relative_to(SOURCE_ROOT))
     except ValueError:
         return str(path)

@@ -38,6 +38,7 @@ from typing import Any
 
 from zz_event.errors import InputFileError, ZzEventError
 from zz_event.output_files import write_json_atomic
+from zz_event.zigzag.result import layer_result
 from zz_event.model.vocabulary import EVENT_MODES, FRAME_MODE, STREAM_MODES
 from zz_event.stream.backend import (
     BACKEND_NAME,
@@ -304,17 +305,16 @@ def _breakdown(cme: Any) -> dict[str, Any]:
     """MAC energy, memory energy and word accesses per operand (W, I, O) of a ZigZag CME, or nothing without one."""
     if cme is None:
         return {}
+    figures = layer_result(cme).event_driven
     energy: dict[str, float] = {}
     words: dict[str, int] = {}
-    for op, levels in cme.mem_energy_breakdown.items():
-        name = _OPERAND_NAMES.get(str(op), str(op))
-        energy[name] = energy.get(name, 0.0) + float(sum(levels))
-    for op, levels in cme.memory_word_access.items():
-        name = _OPERAND_NAMES.get(str(op), str(op))
-        words[name] = words.get(name, 0) + round(sum(float(v) for acc in levels for v in acc.data.values()))
-    engine = getattr(cme, "engine", None)
-    macs = engine.macs if engine is not None else cme.layer.total_mac_count
-    return {"macs": int(macs), "mac_energy_pj": float(cme.mac_energy), "operand_energy_pj": energy,
+    for op, value in figures.operand_energy_pj.items():
+        name = _OPERAND_NAMES.get(op, op)
+        energy[name] = energy.get(name, 0.0) + value
+    for op in figures.word_accesses:
+        name = _OPERAND_NAMES.get(op, op)
+        words[name] = words.get(name, 0) + figures.words(op)
+    return {"macs": int(figures.macs), "mac_energy_pj": float(figures.mac_energy_pj), "operand_energy_pj": energy,
             "word_accesses": words}  # fmt: skip
 
 

@@ -89,12 +89,14 @@ def raw_figures(cme: Any) -> dict:
 
 
 def raw_state(cme: Any) -> tuple:
-    """What `raw_figures` reads of a CME (the word-access records are kept, not copied)."""
-    return cme.memory_word_access, cme.layer.total_mac_count, cme.latency_total2, cme.energy_total, cme.mac_energy
+    """ZigZag's own figures of a CME, as references (the records are kept, not copied): word accesses, MACs,
+    latency, energy, MAC energy, memory energy per operand and level."""
+    return (cme.memory_word_access, cme.layer.total_mac_count, cme.latency_total2, cme.energy_total, cme.mac_energy,
+            cme.mem_energy_breakdown)
 
 
 def _figures(state: tuple) -> dict:
-    word_access, macs, latency, energy, mac_energy = state
+    word_access, macs, latency, energy, mac_energy = state[:5]
     words = {
         str(op): [{name: int(acc.data[d]) for d, name in _DIRECTION_NAMES} for acc in levels]
         for op, levels in word_access.items()
