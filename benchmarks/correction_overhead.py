@@ -66,7 +66,8 @@ def run_once(layer: dict, hardware: Path, mapping: Path, correction: list, worke
     return time.perf_counter() - t0
 
 
-def measure(layer: dict, hardware: Path, mapping: Path, repeats: int, inline_repeats: int) -> tuple[float, float, float]:
+def measure(layer: dict, hardware: Path, mapping: Path, repeats: int,
+            inline_repeats: int) -> tuple[float, float, float]:
     """Best wall times of `repeats` runs of plain ZigZag and of ZigZag + correction in a worker, and of
     `inline_repeats` runs of ZigZag + correction inline."""
     plain, worker, inline = [], [], []
@@ -90,13 +91,15 @@ def main() -> int:
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("zigzag").setLevel(logging.ERROR)
     worst = 0.0
-    print(f"{'layer':6} {'hardware':9} {'zigzag s':>9} {'+corr. s':>9} {'overhead %':>10} {'inline s':>9} {'inline %':>9}")
+    print(f"{'layer':6} {'hardware':9} {'zigzag s':>9} {'+corr. s':>9} {'overhead %':>10} "
+          f"{'inline s':>9} {'inline %':>9}")
     for hw_name, (hardware, mapping) in HARDWARE.items():
         for layer_name, layer in LAYERS.items():
             plain, worker, inline = measure(layer, hardware, mapping, args.repeat, args.inline_repeat)
             pct = 100.0 * (worker - plain) / plain  # the default on 2+ cores: a worker process
             worst = max(worst, pct)
-            print(f"{layer_name:6} {hw_name:9} {plain:9.2f} {worker:9.2f} {pct:10.1f} {inline:9.2f} {100 * (inline - plain) / plain:9.1f}")
+            inline_pct = 100 * (inline - plain) / plain
+            print(f"{layer_name:6} {hw_name:9} {plain:9.2f} {worker:9.2f} {pct:10.1f} {inline:9.2f} {inline_pct:9.1f}")
     print(f"overhead_pct={worst:.1f}")
     return 0
 

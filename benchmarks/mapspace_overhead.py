@@ -50,11 +50,11 @@ def run_plain(hardware: Path, mapping: Path, layer: str, lpf: int) -> dict:
     from zigzag.stages.stage import Stage
     from zigzag.stages.workload_iterator import WorkloadStage
 
-    from zz_event.readers.mappings import load_mapping
     from zz_event.mapspace.logger import LayerFilterStage
+    from zz_event.readers.mappings import load_mapping
+    from zz_event.readers.workloads import load_workload
     from zz_event.zigzag.pipeline import build_stages, main_stage
     from zz_event.zigzag.settings import RunSettings
-    from zz_event.readers.workloads import load_workload
 
     count = [0]
 

@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from validation.simulator import simulate  # noqa: E402
-from zz_event.model.geometry import AxisGeometry, ConvGeometry  # noqa: E402
-from zz_event.model.nest import Loop, LoopNest, MemLevel, Port, SpatialLoop  # noqa: E402
-from zz_event.model.vocabulary import DIRECTIONS  # noqa: E402
+from validation.simulator import simulate
+from zz_event.model.geometry import AxisGeometry, ConvGeometry
+from zz_event.model.nest import Loop, LoopNest, MemLevel, Port, SpatialLoop
+from zz_event.model.vocabulary import DIRECTIONS
 
 GEOMETRY = ConvGeometry(B=1, K=16, C=6, y=AxisGeometry(14, 5), x=AxisGeometry(14, 5))
 

@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from zz_event.engine.evaluate import clear_caches  # noqa: E402
-from zz_event.model.vocabulary import STREAM_MODES as MODES  # noqa: E402
-from zz_event.stream.runner import StreamRunOptions, run_stream  # noqa: E402
-from zz_event.zigzag.worker import end_workers  # noqa: E402
+from zz_event.engine.evaluate import clear_caches
+from zz_event.model.vocabulary import STREAM_MODES as MODES
+from zz_event.stream.runner import StreamRunOptions, run_stream
+from zz_event.zigzag.worker import end_workers
 
 ARCH = {1: "single_core", 2: "dual_core", 4: "quad_core"}
 STREAM = ROOT / "inputs" / "stream"

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import INPUTS, ROOT
 
 TOY = INPUTS / "toy"
@@ -21,7 +20,8 @@ def zz_event(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     )
 
 
-def run_args(out: Path, workload=TOY / "workload.yaml", accelerator=TOY / "hardware.yaml", mapping=TOY / "mapping.yaml"):
+def run_args(out: Path, workload=TOY / "workload.yaml", accelerator=TOY / "hardware.yaml",
+             mapping=TOY / "mapping.yaml"):
     return ["run", "--workload", str(workload), "--accelerator", str(accelerator), "--mapping", str(mapping),
             "--opt", "energy", "--out", str(out)]
 
@@ -47,7 +47,8 @@ def test_run_writes_the_summary_contract(tmp_path):
 def test_uncorrected_layers_are_marked(tmp_path):
     """LeNet-5's pooling layers keep ZigZag's cost and say so, in the file and in the table."""
     out = tmp_path / "lenet"
-    result = zz_event(*run_args(out, INPUTS / "lenet5" / "lenet5.onnx", mapping=TOY / "mapping_lenet5.yaml"), "--lpf-limit", "3")
+    lenet5 = run_args(out, INPUTS / "lenet5" / "lenet5.onnx", mapping=TOY / "mapping_lenet5.yaml")
+    result = zz_event(*lenet5, "--lpf-limit", "3")
     assert result.returncode == 0, result.stderr
     layers = {layer["name"]: layer for layer in json.loads((out / "summary.json").read_text())["layers"]}
     assert layers["pool1"]["corrected"] is False and "Pooling" in layers["pool1"]["uncorrected_reason"]
@@ -84,12 +85,18 @@ def _bad_cases(tmp: Path) -> dict[str, tuple[list[str], str]]:
         "missing file": (run_args(tmp / "o", workload=tmp / "nope.yaml"), "nope.yaml"),
         "unreadable file": (run_args(tmp / "o", workload=unreadable), "unreadable.yaml"),
         "invalid yaml": (run_args(tmp / "o", workload=_write(tmp / "bad.yaml", "- id: [0\n")), "bad.yaml"),
-        "zigzag rejects workload": (run_args(tmp / "o", workload=_write(tmp / "rej.yaml", BAD_WORKLOAD_ZIGZAG_REJECTS)), "rej.yaml"),
-        "unknown loop dim": (run_args(tmp / "o", mapping=_write(tmp / "map.yaml", (TOY / "mapping.yaml").read_text().replace("[FY, 3]", "[QQ, 3]"))), "map.yaml"),
-        "inconsistent geometry": (run_args(tmp / "o", workload=_write(tmp / "geo.yaml", toy.rstrip() + "\n  zz_event: {output: [4, 4]}\n")), "geo.yaml"),
-        "non-positive size": (run_args(tmp / "o", workload=_write(tmp / "neg.yaml", toy.replace("[1, 8, 1, 5, 5, 3, 3]", "[1, 8, 1, 0, 5, 3, 3]"))), "neg.yaml"),
-        "stride below one": (run_args(tmp / "o", workload=_write(tmp / "stride.yaml", toy.rstrip() + "\n  zz_event: {stride: 0}\n")), "stride.yaml"),
-        "bad accelerator": (run_args(tmp / "o", accelerator=_write(tmp / "hw.yaml", "name: x\nmemories: {}\n")), "hw.yaml"),
+        "zigzag rejects workload": (
+            run_args(tmp / "o", workload=_write(tmp / "rej.yaml", BAD_WORKLOAD_ZIGZAG_REJECTS)), "rej.yaml"),
+        "unknown loop dim": (run_args(tmp / "o", mapping=_write(
+            tmp / "map.yaml", (TOY / "mapping.yaml").read_text().replace("[FY, 3]", "[QQ, 3]"))), "map.yaml"),
+        "inconsistent geometry": (run_args(tmp / "o", workload=_write(
+            tmp / "geo.yaml", toy.rstrip() + "\n  zz_event: {output: [4, 4]}\n")), "geo.yaml"),
+        "non-positive size": (run_args(tmp / "o", workload=_write(
+            tmp / "neg.yaml", toy.replace("[1, 8, 1, 5, 5, 3, 3]", "[1, 8, 1, 0, 5, 3, 3]"))), "neg.yaml"),
+        "stride below one": (run_args(tmp / "o", workload=_write(
+            tmp / "stride.yaml", toy.rstrip() + "\n  zz_event: {stride: 0}\n")), "stride.yaml"),
+        "bad accelerator": (
+            run_args(tmp / "o", accelerator=_write(tmp / "hw.yaml", "name: x\nmemories: {}\n")), "hw.yaml"),
     }
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from conftest import INPUTS
 
-from zz_event.zigzag.front_door import run_zigzag_event_driven
 from zz_event.zigzag.corrected_cme import CorrectedCME
+from zz_event.zigzag.front_door import run_zigzag_event_driven
 from zz_event.zigzag.result import layer_results
 
 

@@ -11,8 +11,8 @@ from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from test_simulator import toy_nest
+
 from validation.cases import loop_nests
 from zz_event.engine.evaluate import clear_caches, evaluate
 from zz_event.engine.result import EngineOptions

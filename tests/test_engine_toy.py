@@ -7,10 +7,10 @@ import json
 import pytest
 from zigzag.api import get_hardware_performance_zigzag
 
-from zz_event.zigzag.front_door import run_zigzag_event_driven
-from zz_event.zigzag.corrected_cme import CorrectedCME
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineOptions
+from zz_event.zigzag.corrected_cme import CorrectedCME
+from zz_event.zigzag.front_door import run_zigzag_event_driven
 from zz_event.zigzag.result import layer_results
 from zz_event.zigzag.summary import build_summary
 

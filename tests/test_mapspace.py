@@ -18,7 +18,7 @@ import pytest
 
 from zz_event.cli import main as cli_main
 from zz_event.errors import ZzEventError
-from zz_event.mapspace.logger import load, meta_path, run_mapspace
+from zz_event.mapspace import load, meta_path, run_mapspace
 from zz_event.mapspace.rows import VARIANTS, MapspaceSchema
 from zz_event.mapspace.writer import csv_line
 
@@ -61,7 +61,7 @@ def complete_run(small):
     """The small layer's complete mapspace, written by the CLI in a subprocess."""
     csv = small["dir"] / "complete.csv"
     proc = _cli(["mapspace", *small["args"], "--csv", str(csv)], {"PYTHONHASHSEED": "1"})
-    out, err = proc.communicate(timeout=600)
+    _out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err
     return csv
 
@@ -307,7 +307,8 @@ def test_rows_are_held_in_batches_and_counted_per_layer(tmp_path, monkeypatch):
     ]
     meta = json.loads(meta_path(log.csv_path).read_text())
     assert meta["rows"] == 6
-    assert meta["layers"] == [{"name": "A", "rows": 3, "spatial_mappings": 2}, {"name": "B", "rows": 3, "spatial_mappings": 1}]
+    assert meta["layers"] == [{"name": "A", "rows": 3, "spatial_mappings": 2},
+                              {"name": "B", "rows": 3, "spatial_mappings": 1}]
 
 
 def test_raw_word_accesses_follow_the_direction_names_whatever_the_dict_order():

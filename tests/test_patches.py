@@ -35,7 +35,8 @@ def patched_module(tmp_path: Path, patch: str, relative: str, name: str):
 def conv_model() -> onnx.ModelProto:
     """A convolution whose Y and X differ in every attribute: kernel 3x5, stride 1x2, padding (1,2,1,2)."""
     weight = helper.make_tensor("w", TensorProto.FLOAT, [4, 2, 3, 5], [0.0] * 120)
-    node = helper.make_node("Conv", ["x", "w"], ["y"], name="conv", kernel_shape=[3, 5], strides=[1, 2], pads=[1, 2, 1, 2])
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="conv", kernel_shape=[3, 5], strides=[1, 2],
+                            pads=[1, 2, 1, 2])
     graph = helper.make_graph(
         [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 8, 10])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [weight],

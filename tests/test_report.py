@@ -1,4 +1,4 @@
-"""The comparison report (zz_event.report.build*): what it writes, that it is regenerated from scratch, that a failed run
+"""The comparison report (zz_event.report): what it writes, that it is regenerated from scratch, that a failed run
 leaves the previous report alone, and that its numbers hold together (single-core rows of a tiny network, checked by
 the reference simulator). The full LeNet-5 report with Stream is the slow test at the end."""
 
@@ -12,10 +12,10 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from zz_event.report import build as rp
-from zz_event.report import plots as report_plots
 from zz_event.cli import main
 from zz_event.errors import InputFileError
+from zz_event.report import build as rp
+from zz_event.report import plots as report_plots
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,8 +12,8 @@ import pytest
 
 from zz_event.cli import main as cli_main
 from zz_event.errors import ZzEventError
-from zz_event.mapspace.rows import MapspaceSchema
 from zz_event.mapspace.rerank import kendall_tau_b, rerank_file
+from zz_event.mapspace.rows import MapspaceSchema
 
 
 def _frame(layers: dict[str, list[tuple]]) -> pd.DataFrame:
@@ -21,7 +21,7 @@ def _frame(layers: dict[str, list[tuple]]) -> pd.DataFrame:
     rows = []
     for name, mappings in layers.items():
         for i, (raw_lat, raw_e, ed_lat, ed_e) in enumerate(mappings):
-            row = {c: pd.NA for c in MapspaceSchema(levels=1).columns}
+            row = dict.fromkeys(MapspaceSchema(levels=1).columns, pd.NA)
             corrected = ed_lat is not None
             row.update(layer=name, evaluation=i, spatial_index=0, spatial_mapping="D1:K8",
                        temporal_ordering=f"ORD{i}", alloc_W=f"m[ORD{i}]", alloc_I=f"m[ORD{i}]", alloc_O=f"m[ORD{i}]",

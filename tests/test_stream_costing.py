@@ -17,10 +17,10 @@ import pytest
 import yaml
 from zigzag.mapping.temporal_mapping import TemporalMappingType
 
+from zz_event.errors import StreamBackendError, UnsupportedLayerError
 from zz_event.stream import backend as sb
 from zz_event.stream import costing as sc
 from zz_event.stream import runner as sr
-from zz_event.errors import StreamBackendError, UnsupportedLayerError
 
 ROOT = Path(__file__).resolve().parent.parent
 STREAM_INPUTS = ROOT / "inputs" / "stream"
@@ -153,7 +153,7 @@ def test_event_mode_refuses_a_cme_the_engine_did_not_correct(tmp_path, monkeypat
     uncorrected = types.SimpleNamespace(zz_event_uncorrected="the engine said no")
     monkeypatch.setattr(sc, "_main_stage", lambda *a, **k: types.SimpleNamespace(run=lambda: [(uncorrected, None)]))
     node, layer = layers["fc3"]
-    with pytest.raises(StreamBackendError, match="did not correct node 'fc3'.*the engine said no"):
+    with pytest.raises(StreamBackendError, match=r"did not correct node 'fc3'.*the engine said no"):
         sc.cost_node_event_driven(node, core, layer=layer, mode="event", search=SEARCH)
 
 
@@ -217,12 +217,13 @@ def _stream_run(tmp_path: Path, cores: int, mode: str) -> dict:
     """{(node, core id): the CoreCostEntry Stream stored} of a LeNet-5 run."""
     summary = sr.run_stream(
         STREAM_INPUTS / "hardware" / f"{ARCH[cores]}.yaml", LENET5,
-        STREAM_INPUTS / "mapping" / f"lenet5_{cores}core.yaml", mode, tmp_path / mode, sr.StreamRunOptions(artifacts=False),
+        STREAM_INPUTS / "mapping" / f"lenet5_{cores}core.yaml", mode, tmp_path / mode,
+        sr.StreamRunOptions(artifacts=False),
     )  # fmt: skip
     entries = {}
     for lut in sorted(Path(summary.stream_dir).rglob(sr.LUT_FILE)):
         with lut.open("rb") as fp:
-            for node, per_core in pickle.load(fp)["lut"].items():  # noqa: S301 -- written by this test's Stream run
+            for node, per_core in pickle.load(fp)["lut"].items():  # written by this test's Stream run
                 entries.update({(node.name, int(core.id)): entry for core, entry in per_core.items()})
     return entries
 

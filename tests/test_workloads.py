@@ -12,7 +12,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 from zz_event.errors import GeometryError, InputFileError, ZzEventError
 from zz_event.model.geometry import AxisGeometry, ConvGeometry
-from zz_event.readers.workloads import CONV_EQUATION, load_workload, zigzag_workload_errors
+from zz_event.readers.layers import CONV_EQUATION, zigzag_workload_errors
+from zz_event.readers.workloads import load_workload
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "inputs" / "toy" / "workload.yaml"

@@ -20,7 +20,7 @@ from zz_event.model.geometry import AxisGeometry, ConvGeometry
 from zz_event.model.nest import Loop, LoopNest, MemLevel, Port, SpatialLoop
 from zz_event.model.vocabulary import DIRECTIONS, OPERANDS
 
-__all__ = ["loop_nests", "axis_geometries"]
+__all__ = ["axis_geometries", "loop_nests"]
 
 ARRAY_DIMS = ("D1", "D2", "D3")
 MEMORIES = ("reg", "lb", "gb", "dram")

@@ -15,12 +15,13 @@ import logging
 import sys
 import tempfile
 from collections import defaultdict
+from typing import ClassVar
 
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineOptions
 from zz_event.model.vocabulary import DIRECTIONS
-from zz_event.zigzag.pipeline import RunSettings, build_stages
 from zz_event.zigzag.adapter import layer_is_correctable, nest_from_cme
+from zz_event.zigzag.pipeline import RunSettings, build_stages
 from zz_event.zigzag.stages import EventDrivenCorrectionStage
 
 DENSE = EngineOptions(filter=False, readiness=False)
@@ -29,7 +30,7 @@ DENSE = EngineOptions(filter=False, readiness=False)
 class CompareStage(EventDrivenCorrectionStage):
     """Passes ZigZag's CMEs through untouched, recording raw vs exact dense words for each."""
 
-    records: list = []
+    records: ClassVar[list] = []
 
     def run(self):
         substage = self.list_of_callables[0](self.list_of_callables[1:], **self.kwargs)
@@ -98,7 +99,8 @@ def main(argv=None) -> int:
     for key, s in stats.items():
         if s["equal"] == s["mappings"]:
             continue
-        print(f"{key:45} {s['equal']}/{s['mappings']} equal, zigzag above {s['zigzag_above']}, below {s['zigzag_below']},"
+        print(f"{key:45} {s['equal']}/{s['mappings']} equal, zigzag above {s['zigzag_above']}, "
+              f"below {s['zigzag_below']},"
               f" ratio {s['min_ratio']:.3f}..{s['max_ratio']:.3f}  e.g. {s['example']}")
     n_equal = sum(1 for s in stats.values() if s["equal"] == s["mappings"])
     print(f"{n_equal}/{len(stats)} (operand, level, direction) series equal on every mapping")

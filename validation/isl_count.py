@@ -39,7 +39,6 @@ from __future__ import annotations
 import islpy as isl
 
 from zz_event.model.nest import LoopNest
-
 from zz_event.model.vocabulary import DIRECTIONS
 
 __all__ = ["IslScopeError", "entries", "in_scope", "isl_counts", "iteration_set"]
@@ -62,7 +61,7 @@ def in_scope(nest: LoopNest) -> bool:
 
 def _digits(nest: LoopNest) -> tuple[dict[tuple[str, int], str], dict[tuple[str, int], str]]:
     """Quasi-affine expression of every loop digit in the dimension indices: (spatial, temporal)."""
-    radix = {d: 1 for d in DIMS}
+    radix = dict.fromkeys(DIMS, 1)
     spatial, temporal = {}, {}
 
     def expr(dim: str, size: int) -> str:
@@ -139,7 +138,7 @@ def isl_counts(nest: LoopNest, filtered: bool) -> dict[str, list[dict[str, int]]
     out: dict[str, list[dict[str, int]]] = {}
     for op in INPUT_OPERANDS:
         levels = nest.levels[op]
-        per = [{d: 0 for d in DIRECTIONS} for _ in levels]
+        per = [dict.fromkeys(DIRECTIONS, 0) for _ in levels]
         per[0]["rd_out_to_low"] = entries(nest, op, 0, levels[0].served, filtered)
         for j in range(len(levels) - 1):
             per[j]["wr_in_by_high"] = entries(nest, op, levels[j].top, levels[j].served, filtered)

@@ -21,25 +21,28 @@ import json
 import logging
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from zigzag.api import get_hardware_performance_zigzag
 
 from validation.simulator import simulate
-from zz_event.zigzag.front_door import run_zigzag_event_driven
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineOptions
-from zz_event.readers.mappings import load_mapping, save_mapping
 from zz_event.provenance import provenance
-from zz_event.zigzag.result import layer_results
+from zz_event.readers.mappings import load_mapping, save_mapping
 from zz_event.readers.workloads import load_workload
 from zz_event.zigzag.adapter import layer_is_correctable, nest_from_cme
+from zz_event.zigzag.front_door import run_zigzag_event_driven
+from zz_event.zigzag.result import layer_results
 
 ROOT = Path(__file__).resolve().parent.parent
+INPUTS = ROOT / "inputs"
 CASES = {
-    "toy": (ROOT / "inputs/toy/workload.yaml", ROOT / "inputs/toy/hardware.yaml", ROOT / "inputs/toy/mapping_free.yaml"),
-    "lenet5/toy": (ROOT / "inputs/lenet5/lenet5.onnx", ROOT / "inputs/toy/hardware.yaml", ROOT / "inputs/toy/mapping_lenet5.yaml"),
-    "lenet5/tpu_like": (ROOT / "inputs/lenet5/lenet5.onnx", ROOT / "inputs/tpu_like/hardware.yaml", ROOT / "inputs/tpu_like/mapping.yaml"),
+    "toy": (INPUTS / "toy/workload.yaml", INPUTS / "toy/hardware.yaml", INPUTS / "toy/mapping_free.yaml"),
+    "lenet5/toy": (INPUTS / "lenet5/lenet5.onnx", INPUTS / "toy/hardware.yaml", INPUTS / "toy/mapping_lenet5.yaml"),
+    "lenet5/tpu_like": (INPUTS / "lenet5/lenet5.onnx", INPUTS / "tpu_like/hardware.yaml",
+                        INPUTS / "tpu_like/mapping.yaml"),
 }
 SETTINGS = {
     "dense": EngineOptions(False, False),
@@ -54,7 +57,8 @@ def totals(words: dict[str, list[dict]]) -> dict[str, int]:
 
 
 def figures(macs, latency, energy, words) -> dict:
-    return {"macs": int(macs), "latency_cycles": float(latency), "energy_pj": round(float(energy), 4), "words": totals(words)}
+    return {"macs": int(macs), "latency_cycles": float(latency), "energy_pj": round(float(energy), 4),
+            "words": totals(words)}
 
 
 def evaluate_pick(cme, geometry) -> dict:
@@ -62,7 +66,8 @@ def evaluate_pick(cme, geometry) -> dict:
     nest = nest_from_cme(cme, *(geometry or (None, None)))
     raw = cme.raw if hasattr(cme, "raw") else None
     raw_words = raw["word_accesses"] if raw else {
-        str(op): [{str(d): int(a.get(d)) for d in a.data} for a in levels] for op, levels in cme.memory_word_access.items()
+        str(op): [{str(d): int(a.get(d)) for d in a.data} for a in levels]
+        for op, levels in cme.memory_word_access.items()
     }
     out = {"temporal_ordering": [[str(d), int(s)] for lv in cme.temporal_mapping.mapping_dic_origin["O"] for d, s in lv]
            if "O" in cme.temporal_mapping.mapping_dic_origin else None}
@@ -97,7 +102,8 @@ def run_case(name: str, workload: Path, hardware: Path, mapping: Path, lpf: int)
         )
     rows = []
     geometry = {k: (g, "input") for k, g in prepared.geometry.items()}
-    for raw_cme, corrected_cme in zip([r.cme for r in layer_results(raw_cmes)], [r.cme for r in layer_results(corrected_cmes)]):
+    pairs = zip(layer_results(raw_cmes), layer_results(corrected_cmes))
+    for raw_cme, corrected_cme in ((raw.cme, corrected.cme) for raw, corrected in pairs):
         if raw_cme.layer.name in prepared.uncorrected or layer_is_correctable(raw_cme.layer):
             continue
         g = geometry.get(raw_cme.layer.name)
@@ -106,6 +112,10 @@ def run_case(name: str, workload: Path, hardware: Path, mapping: Path, lpf: int)
             "raw_pick": evaluate_pick(raw_cme, g), "corrected_pick": evaluate_pick(corrected_cme, g),
         })
     return rows
+
+
+def _words_of(op: str, figures: dict) -> int:
+    return figures["words"].get(op, 0)
 
 
 def attribution_table(rows: list[dict]) -> str:
@@ -117,9 +127,10 @@ def attribution_table(rows: list[dict]) -> str:
         pick = row["raw_pick"]
         quantities = [("MACs", lambda f: f["macs"]), ("cycles", lambda f: f["latency_cycles"]),
                       ("energy pJ", lambda f: f["energy_pj"])]
-        quantities += [(f"{op} words", (lambda op: lambda f: f["words"].get(op, 0))(op)) for op in ("W", "I", "O")]
+        quantities += [(f"{op} words", partial(_words_of, op)) for op in ("W", "I", "O")]
         for label, get in quantities:
-            raw, dense, filt, event = (get(pick[k]) for k in ("zigzag", "engine_dense", "engine_filter", "engine_event_driven"))
+            keys = ("zigzag", "engine_dense", "engine_filter", "engine_event_driven")
+            raw, dense, filt, event = (get(pick[k]) for k in keys)
             lines.append(f"| {row['case']} | {row['layer']} | {label} | {raw:g} | {dense:g} | {filt:g} | {event:g} "
                          f"| {raw - dense:+g} | {dense - filt:+g} | {filt - event:+g} |")
     return head + "\n".join(lines) + "\n"
@@ -138,7 +149,8 @@ def write(rows: list[dict], out: Path, lpf: int) -> None:
                 for source, f in row[pick].items():
                     if source == "temporal_ordering":
                         continue
-                    writer.writerow([row["case"], row["layer"], pick, source, f["macs"], f["latency_cycles"], f["energy_pj"],
+                    writer.writerow([row["case"], row["layer"], pick, source, f["macs"], f["latency_cycles"],
+                                     f["energy_pj"],
                                      f["words"].get("W"), f["words"].get("I"), f["words"].get("O"),
                                      f.get("equal_to_engine", ""), f.get("output_matches_reference", "")])
     (out / "attribution.md").write_text(

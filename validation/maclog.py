@@ -19,7 +19,7 @@ from typing import IO
 
 import numpy as np
 
-__all__ = ["MacLogWriter", "LINE", "parse_line"]
+__all__ = ["LINE", "MacLogWriter", "parse_line"]
 
 LINE = re.compile(
     r"^cycle (?P<cycle>\d+) step (?P<step>\d+) NPE (?P<pe>\d+): "

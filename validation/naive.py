@@ -17,7 +17,7 @@ from validation.buffers import TileEvents
 from validation.reference import random_data
 from zz_event.model.nest import LoopNest
 
-__all__ = ["naive_simulate", "naive_result"]
+__all__ = ["naive_result", "naive_simulate"]
 
 
 def _digits(nest: LoopNest, dim: str):

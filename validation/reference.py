@@ -10,7 +10,7 @@ import numpy as np
 
 from zz_event.model.geometry import ConvGeometry
 
-__all__ = ["random_data", "as_layer_data", "reference_conv", "onnx_reference_conv"]
+__all__ = ["as_layer_data", "onnx_reference_conv", "random_data", "reference_conv"]
 
 
 def random_data(geometry: ConvGeometry, seed: int = 0, low: int = -8, high: int = 8) -> dict[str, np.ndarray]:

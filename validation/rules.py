@@ -36,7 +36,7 @@ from validation.reference import reference_conv
 from zz_event.model.nest import LoopNest
 from zz_event.model.vocabulary import DIRECTIONS, OPERANDS
 
-__all__ = ["LevelSim", "SimResult", "groupings", "assemble"]
+__all__ = ["LevelSim", "SimResult", "assemble", "groupings"]
 
 READS = ("rd_out_to_low", "rd_out_to_high")
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 
-__all__ = ["seed_table", "frame_based", "zigzag", "event_driven"]
+__all__ = ["event_driven", "frame_based", "seed_table", "zigzag"]
 
 TOY = {"B": 1, "K": 8, "C": 1, "IY": 5, "IX": 5, "FY": 3, "FX": 3, "S": 1}
 

@@ -24,7 +24,7 @@ from validation.simulator import simulate
 from zz_event.model.vocabulary import DIRECTIONS
 from zz_event.zigzag.adapter import layer_is_correctable, nest_from_cme
 
-__all__ = ["chosen_cmes", "simulate_workload", "main"]
+__all__ = ["chosen_cmes", "main", "simulate_workload"]
 
 
 def _collect(obj, out: list) -> None:

@@ -28,10 +28,11 @@ from validation.buffers import Touches, replay
 from validation.maclog import MacLogWriter
 from validation.macstream import Iterations, Layout
 from validation.reference import as_layer_data, random_data
-from validation.rules import LevelSim, SimResult, assemble, groupings as _groupings
+from validation.rules import LevelSim, SimResult, assemble
+from validation.rules import groupings as _groupings
 from zz_event.model.nest import LoopNest
 
-__all__ = ["SimResult", "LevelSim", "simulate"]
+__all__ = ["LevelSim", "SimResult", "simulate"]
 
 
 def _layer_data(nest: LoopNest, data):

@@ -7,12 +7,12 @@ Every message says what was found, what was expected and, where it helps, what t
 from __future__ import annotations
 
 __all__ = [
-    "ZzEventError",
-    "InputFileError",
     "GeometryError",
+    "InputFileError",
     "MappingError",
-    "UnsupportedLayerError",
     "StreamBackendError",
+    "UnsupportedLayerError",
+    "ZzEventError",
 ]
 
 

@@ -8,7 +8,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["provenance", "SOURCE_ROOT"]
+__all__ = ["SOURCE_ROOT", "provenance"]
 
 # The checkout zz-event runs from (an editable install): its commit, and the inputs its demo reads.
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +23,8 @@ def _version(package: str) -> str | None:
 
 def _commit() -> str | None:
     try:
-        out = subprocess.run(["git", "-C", str(SOURCE_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
+        out = subprocess.run(["git", "-C", str(SOURCE_ROOT), "rev-parse", "HEAD"],
+                             capture_output=True, text=True, check=False)
     except OSError:
         return None
     return out.stdout.strip() or None
@@ -35,6 +36,6 @@ def provenance(arguments: dict | None = None) -> dict:
         "versions": {p: _version(p) for p in ("zz-event", "zigzag-dse", "stream-dse", "numpy", "onnx")},
         "python": sys.version.split()[0],
         "commit": _commit(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "arguments": arguments or {},
     }

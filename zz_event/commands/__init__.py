@@ -1,17 +1,25 @@
-"""One module per CLI subcommand; `register_more` adds the subcommands beyond `run`."""
+"""The `zz-event` subcommands, one module each: `register(sub)` adds its parser, its handler does the work.
+
+Handlers import what they run inside themselves, so that `zz-event --help` loads neither ZigZag nor Stream.
+
+| module | its one job |
+|---|---|
+| `run` | one ZigZag run with the correction; `summary.json` and a raw-vs-corrected table |
+| `mapspace` | every evaluated mapping to a CSV |
+| `rerank` | raw-optimal vs corrected-optimal mappings of a logged mapping space |
+| `stream` | one Stream run in frame, event-raw or event mode |
+| `report` | the comparison report |
+"""
 
 from __future__ import annotations
 
-__all__ = ["register_more"]
+from zz_event.commands import mapspace, report, rerank, run, stream
+
+__all__ = ["COMMANDS", "register_all"]
+
+COMMANDS = (run, mapspace, rerank, stream, report)
 
 
-def register_more(sub) -> None:
-    """Subcommands added by later features register here (mapspace, rerank, stream, report)."""
-    for module_name in ("mapspace", "rerank", "stream", "report"):
-        try:
-            module = __import__(f"zz_event.commands.{module_name}", fromlist=["register"])
-        except ModuleNotFoundError as error:
-            if error.name != f"zz_event.commands.{module_name}":
-                raise
-            continue
-        module.register(sub)
+def register_all(sub) -> None:
+    for command in COMMANDS:
+        command.register(sub)

@@ -1,4 +1,4 @@
-"""`zz-event mapspace`: log every mapping ZigZag evaluates, raw and corrected, to a CSV (see zz_event.mapspace.logger)."""
+"""`zz-event mapspace`: log every mapping ZigZag evaluates, raw and corrected, to a CSV (zz_event.mapspace.logger)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import signal
 import sys
 from contextlib import contextmanager
 
-__all__ = ["register", "mapspace_command"]
+from zz_event.errors import ZzEventError
+
+__all__ = ["mapspace_command", "register"]
 
 
 def register(sub) -> None:
@@ -41,7 +43,7 @@ class _LayerBars:
         self.bar = None
 
     def spatial_mapping(self, layer: str, index: int, expected: int | None) -> None:
-        from tqdm import tqdm
+        from tqdm import tqdm  # noqa: PLC0415 -- keeps `zz-event --help` fast
 
         if layer != self.layer:
             self.close()
@@ -84,8 +86,7 @@ def _signals_interrupt():
 
 
 def mapspace_command(args) -> int:
-    from zz_event.errors import ZzEventError
-    from zz_event.mapspace.logger import meta_path, run_mapspace
+    from zz_event.mapspace import meta_path, run_mapspace  # noqa: PLC0415 -- keeps `zz-event --help` fast
 
     layers = tuple(n.strip() for n in args.layers.split(",") if n.strip()) if args.layers else None
     if args.lpf_limit < 1:

@@ -27,7 +27,7 @@ def register(sub) -> None:
 
 
 def _table(report) -> str:
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 -- keeps `zz-event --help` fast
 
     rows = []
     for layer in report.layers:
@@ -58,8 +58,8 @@ def _round(value, digits):
 
 
 def rerank_command(args) -> int:
-    from zz_event.mapspace.logger import meta_path
-    from zz_event.mapspace.rerank import plot_file, rerank_file
+    from zz_event.mapspace import meta_path  # noqa: PLC0415 -- keeps `zz-event --help` fast
+    from zz_event.mapspace.rerank import plot_file, rerank_file  # noqa: PLC0415
 
     report = rerank_file(args.file, by=args.by, variant=args.variant)
     meta = meta_path(args.file)

@@ -1,0 +1,21 @@
+"""Exact counts of one mapped layer: a `LoopNest` and two switches in, transfers, words, energy and latency
+out. Imports only `zz_event.model` and numpy: no ZigZag, no Stream.
+
+| module | its one job |
+|---|---|
+| `evaluate` | the front door: `evaluate(nest, options) -> EngineResult`; `clear_caches()` |
+| `result` | `EngineOptions` (the switches), `LevelCounts`, `EngineResult` |
+| `tiles` | the residency rules: the tile sequence each level holds and what each change moves |
+| `axes` | per-axis views of a tile: which elements one dimension (or coupled pair) needs |
+| `axis_configs` | per-configuration tables of one coupled axis for the analytic backend |
+| `analytic` | events computed per axis, without walking the tile sequence (the fast backend) |
+| `enumerated` | events from an explicit, compressed tile sequence (the reference backend) |
+| `overshoot` | loops whose product overshoots a dimension: blocks of unequal size |
+| `grouping` | array helpers: distinct rows, grouped pairs, slot tables |
+| `events` | `SequenceEvents`: what one tile sequence moves, the interface between counting and transfers |
+| `touches` | first and last touch of every output element per instance (output readiness) |
+| `transfers` | element transfers per operand, level and direction under the two switches |
+| `words` | transfers to word accesses and energy with ZigZag's port rules |
+| `latency` | compute, on-loading, stall and off-loading cycles |
+| `packed` | an `EngineResult` as flat numbers, for the correction worker's answers |
+"""

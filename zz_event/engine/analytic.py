@@ -35,7 +35,7 @@ from zz_event.engine.overshoot import never_empties, relevant_blocks
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim, _loop_classes
 from zz_event.model.nest import LoopNest
 
-__all__ = ["analytic_events", "analytic_applicable"]
+__all__ = ["analytic_applicable", "analytic_events"]
 
 
 def analytic_applicable(nest: LoopNest, n_inner: int, served: frozenset[str]) -> bool:

@@ -17,15 +17,15 @@ without touching individual MACs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import prod
 from functools import lru_cache
+from math import prod
 
 import numpy as np
 
 from zz_event.memo import LruMemo
 from zz_event.model.nest import LoopNest
 
-__all__ = ["Digit", "dim_digits", "digit_fixed", "UncoupledAxis", "CoupledAxis", "RELEVANT_UNCOUPLED", "uncoupled_axis", "coupled_axis"]
+__all__ = ["RELEVANT_UNCOUPLED", "CoupledAxis", "Digit", "UncoupledAxis", "coupled_axis", "digit_fixed", "dim_digits", "uncoupled_axis"]
 
 # Uncoupled dimensions each operand is indexed by.
 RELEVANT_UNCOUPLED = {"W": ("G", "K", "C"), "I": ("B", "G", "C"), "O": ("B", "G", "K")}

@@ -21,8 +21,19 @@ from zz_event.engine.axes import coupled_axis, digit_fixed, dim_digits
 from zz_event.engine.grouping import unique_rows
 from zz_event.memo import LruMemo
 
-__all__ = ["NONE", "AxisCore", "AxisTable", "Touches", "Side", "axis_side", "block_ends", "executed_rows",
-           "TOUCH_COUNTS", "SIDES", "AXIS_ROWS"]
+__all__ = [
+    "AXIS_ROWS",
+    "NONE",
+    "SIDES",
+    "TOUCH_COUNTS",
+    "AxisCore",
+    "AxisTable",
+    "Side",
+    "Touches",
+    "axis_side",
+    "block_ends",
+    "executed_rows",
+]
 
 NONE = np.iinfo(np.int64).max  # "no step back inside the block"
 

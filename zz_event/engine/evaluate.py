@@ -6,7 +6,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from math import prod
 
-
 from zz_event.engine.axes import coupled_axis, dim_digits, uncoupled_axis
 from zz_event.engine.latency import latency_parts
 from zz_event.engine.result import EngineOptions, EngineResult, LevelCounts
@@ -17,7 +16,7 @@ from zz_event.memo import LruMemo
 from zz_event.model.nest import LoopNest, MemLevel
 from zz_event.model.vocabulary import DIRECTIONS, OPERANDS, READ_DIRECTIONS
 
-__all__ = ["evaluate", "operand_costs", "executed_macs", "compute_cycles", "clear_caches"]
+__all__ = ["clear_caches", "compute_cycles", "evaluate", "executed_macs", "operand_costs"]
 
 
 def executed_macs(nest: LoopNest, filtered: bool) -> int:

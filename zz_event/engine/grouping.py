@@ -6,7 +6,7 @@ from math import prod
 
 import numpy as np
 
-__all__ = ["unique_rows", "grouped_pairs", "three_way", "slots"]
+__all__ = ["grouped_pairs", "slots", "three_way", "unique_rows"]
 
 
 def encode(columns: list[np.ndarray]) -> tuple[np.ndarray, list[int]] | None:

@@ -25,7 +25,7 @@ from zz_event.engine.axes import RELEVANT_UNCOUPLED, Digit, digit_fixed, dim_dig
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim
 from zz_event.model.nest import LoopNest
 
-__all__ = ["RelevantBlocks", "relevant_blocks", "never_empties"]
+__all__ = ["RelevantBlocks", "never_empties", "relevant_blocks"]
 
 
 def never_empties(nest: LoopNest, n_inner: int, served: frozenset[str]) -> bool:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from zz_event.model.vocabulary import VARIANT_OF_SWITCHES
 
-__all__ = ["EngineOptions", "LevelCounts", "EngineResult"]
+__all__ = ["EngineOptions", "EngineResult", "LevelCounts"]
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from zz_event.memo import LruMemo
 from zz_event.model.nest import LoopNest
 from zz_event.model.vocabulary import DIRECTIONS
 
-__all__ = ["Events", "OperandTraffic", "BoundaryLoads", "boundary_plan", "sequence_keys", "operand_traffic"]
+__all__ = ["BoundaryLoads", "Events", "OperandTraffic", "boundary_plan", "operand_traffic", "sequence_keys"]
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,11 @@ class Events:
         return int(np.dot(self.partial + self.final, self.weight))
 
     @staticmethod
-    def none() -> "Events":
+    def none() -> Events:
         return _NO_EVENTS
 
     @staticmethod
-    def of(counts: np.ndarray, weight, final: bool = False) -> "Events":
+    def of(counts: np.ndarray, weight, final: bool = False) -> Events:
         nonzero = counts > 0
         counts = counts[nonzero]
         weight = weight[nonzero] if np.ndim(weight) else np.full(counts.shape, weight, dtype=np.int64)

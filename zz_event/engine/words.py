@@ -13,7 +13,6 @@ import numpy as np
 
 from zz_event.engine.transfers import Events
 from zz_event.model.nest import MemLevel
-from zz_event.model.vocabulary import READ_DIRECTIONS
 
 __all__ = ["event_words"]
 

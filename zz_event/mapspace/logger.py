@@ -1,6 +1,6 @@
 """The full mapping space of a ZigZag run, raw and corrected, streamed to CSV one mapping per row.
 
-    from zz_event.mapspace.logger import run_mapspace, load
+    from zz_event.mapspace import run_mapspace, load
     run = run_mapspace("inputs/toy/workload.yaml", "inputs/toy/hardware.yaml", "inputs/toy/mapping_free.yaml",
                        "out/toy_mapspace.csv")
     frame = load(run.csv)            # a pandas DataFrame, one row per evaluated mapping
@@ -56,14 +56,7 @@ from zigzag.stages.stage import Stage
 from zigzag.stages.workload_iterator import WorkloadStage
 
 from zz_event.engine.result import EngineOptions
-from zz_event.errors import InputFileError, ZzEventError
-from zz_event.provenance import provenance
-from zz_event.readers.hardware import check_accelerator
-from zz_event.readers.mappings import load_mapping
-from zz_event.readers.workloads import load_workload
-from zz_event.zigzag.pipeline import build_stages, main_stage
-from zz_event.zigzag.settings import CorrectionSettings, RunSettings
-from zz_event.zigzag.stages import EventDrivenCorrectionStage
+from zz_event.errors import ZzEventError
 from zz_event.mapspace.rows import MapspaceSchema, key_cells, schema_for_accelerator, spatial_mapping_text
 from zz_event.mapspace.writer import (
     RowStream,
@@ -72,18 +65,23 @@ from zz_event.mapspace.writer import (
     csv_to_parquet,
     meta_path,
     parquet_available,
-    read_options,
     write_meta,
 )
+from zz_event.provenance import provenance
+from zz_event.readers.hardware import check_accelerator
+from zz_event.readers.mappings import load_mapping
+from zz_event.readers.workloads import load_workload
+from zz_event.zigzag.pipeline import build_stages, main_stage
+from zz_event.zigzag.settings import CorrectionSettings, RunSettings
+from zz_event.zigzag.stages import EventDrivenCorrectionStage
 
 __all__ = [
-    "MapspaceLoggerStage",
     "MapspaceLog",
+    "MapspaceLoggerStage",
     "MapspaceProgress",
     "MapspaceRun",
-    "run_mapspace",
-    "load",
     "meta_path",
+    "run_mapspace",
 ]
 
 FORMAT = "zz-event mapspace"
@@ -340,42 +338,3 @@ def _run_zigzag(prepared, accelerator, mapping_input, dump, opt, lpf_limit, nb_s
     stages.insert(stages.index(WorkloadStage) + 1, type("BoundLayerFilter", (LayerFilterStage,), {"names": selected}))
     main_stage(stages, settings, correction, accelerator=accelerator, workload=prepared.zigzag_workload,
                mapping=mapping_input, dump_folder=dump, pickle_filename=os.path.join(dump, "list_of_cmes.pickle")).run()
-
-
-def load(path: str | Path, columns: list[str] | None = None):
-    """A mapspace file (CSV, gzip'd CSV or Parquet) as a pandas DataFrame with the documented column types.
-
-    `columns` reads only those columns. Raises InputFileError if the file is missing or not a mapspace.
-    """
-    import pandas as pd
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError("no such file", str(path))
-    if path.suffix == ".parquet":
-        try:
-            frame = pd.read_parquet(path, columns=columns)
-        except (ValueError, OSError) as error:
-            raise InputFileError(f"is not a readable mapspace Parquet file ({_one_line(error)})", str(path)) from error
-        return frame.astype(read_options(frame.columns)["dtype"])
-    try:
-        header = pd.read_csv(path, nrows=0).columns.tolist()
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError, EOFError) as error:
-        raise InputFileError(f"is not a readable CSV ({_one_line(error)})", str(path)) from error
-    missing = [c for c in ("layer", "evaluation", "temporal_ordering", "corrected") if c not in header]
-    if missing:
-        raise InputFileError(f"is not a zz-event mapspace CSV (no column {', '.join(missing)})", str(path))
-    if columns is not None:
-        absent = [c for c in columns if c not in header]
-        if absent:
-            raise InputFileError(f"has no column {', '.join(absent)}", str(path))
-    wanted = header if columns is None else columns
-    try:
-        return pd.read_csv(path, usecols=wanted, **read_options(wanted))
-    except (ValueError, pd.errors.ParserError) as error:
-        raise InputFileError(f"is not a valid mapspace CSV ({_one_line(error)})", str(path)) from error
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__

@@ -33,11 +33,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from zz_event.errors import InputFileError, ZzEventError
+from zz_event.mapspace.reader import load
 from zz_event.model.vocabulary import MAPSPACE_VARIANTS
 
-__all__ = ["Pick", "LayerRerank", "RerankReport", "rerank", "rerank_file", "kendall_tau_b", "plot_layer", "COSTS"]
+__all__ = ["COSTS", "LayerRerank", "Pick", "RerankReport", "kendall_tau_b", "plot_layer", "rerank", "rerank_file"]
 
 COSTS = ("latency", "energy", "edp")
 TOP_K = (1, 10, 100)
@@ -207,7 +210,7 @@ def rerank_layer(frame, name: str, by: str = "latency", variant: str = "event_dr
 
 
 def rerank(frame, by: str = "latency", variant: str = "event_driven") -> RerankReport:
-    """Re-rank every layer of a mapspace DataFrame (as `zz_event.mapspace.logger.load` returns it)."""
+    """Re-rank every layer of a mapspace DataFrame (as `zz_event.mapspace.load` returns it)."""
     by = by.lower()
     if by not in COSTS:
         raise ZzEventError(f"cost is {by!r}; expected one of {', '.join(COSTS)}")
@@ -227,8 +230,6 @@ def rerank(frame, by: str = "latency", variant: str = "event_driven") -> RerankR
 
 def rerank_file(path: str | Path, by: str = "latency", variant: str = "event_driven") -> RerankReport:
     """`rerank` of a mapspace file; InputFileError if it is not one (or holds no corrected layer)."""
-    from zz_event.mapspace.logger import load
-
     columns = _ID_COLUMNS + [f"{p}_{m}" for p in ("raw", variant) for m in ("latency_cycles", "energy_pj")]
     frame = load(path, columns=columns)
     if frame.empty:
@@ -243,9 +244,6 @@ def plot_layer(
     frame, result: LayerRerank, path: str | Path, by: str = "latency", variant: str = "event_driven"
 ) -> Path:
     """A PNG scatter of raw against corrected cost per mapping of one layer, both optima marked."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     rows = frame[(frame["layer"] == result.name) & (frame["corrected"] == 1)]
     raw, _ = _costs(rows, "raw", by)
     corrected, _ = _costs(rows, variant, by)
@@ -273,8 +271,6 @@ def plot_layer(
 
 def plot_file(path: str | Path, report: RerankReport, plot_dir: str | Path) -> list[Path]:
     """One PNG per re-ranked layer of `path` into `plot_dir`, named `<layer>_<cost>.png`."""
-    from zz_event.mapspace.logger import load
-
     metrics = ("latency_cycles", "energy_pj")
     columns = ["layer", "corrected"] + [f"{p}_{m}" for p in ("raw", report.variant) for m in metrics]
     frame = load(path, columns=columns)

@@ -22,27 +22,27 @@ from typing import Any, NamedTuple
 
 from zigzag.hardware.architecture.memory_port import DataDirection
 
-from zz_event.zigzag.corrected_cme import CorrectedCME, operand_levels, raw_state
 from zz_event.engine.packed import PackedResult
 from zz_event.mapspace.writer import csv_line
 from zz_event.model.vocabulary import DIRECTIONS, MAPSPACE_VARIANTS, OPERANDS
+from zz_event.zigzag.corrected_cme import CorrectedCME, operand_levels, raw_state
 
 __all__ = [
-    "VARIANTS",
     "KEY_COLUMNS",
+    "VARIANTS",
     "MapspaceSchema",
-    "schema_for_accelerator",
-    "word_column",
-    "metric_columns",
+    "RawNumbers",
     "format_value",
+    "key_cells",
     "loop_text",
     "mapping_texts",
-    "texts_of_mapping",
-    "RawNumbers",
+    "metric_columns",
     "raw_numbers",
-    "key_cells",
+    "schema_for_accelerator",
     "spatial_mapping_text",
     "tail_parts",
+    "texts_of_mapping",
+    "word_column",
 ]
 
 # Engine variants logged per mapping: column prefix -> EngineOptions label (zz_event.engine.result).

@@ -18,16 +18,23 @@ import os
 import re
 import signal
 import time
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from zz_event.errors import InputFileError
 from zz_event.output_files import write_json_atomic
 
 __all__ = [
-    "RowStream", "csv_line", "csv_cell", "meta_path", "write_meta", "parquet_available", "csv_to_parquet",
-    "column_kind", "signals_deferred",
+    "RowStream",
+    "column_kind",
+    "csv_cell",
+    "csv_line",
+    "csv_to_parquet",
+    "meta_path",
+    "parquet_available",
+    "signals_deferred",
+    "write_meta",
 ]
 
 FLOAT_SUFFIXES = ("_energy_pj", "valid_mac_fraction", "raw_latency_cycles")
@@ -165,9 +172,9 @@ def parquet_available() -> bool:
 
 def csv_to_parquet(csv_path: str | Path, parquet_path: str | Path, chunk_rows: int = 20_000) -> Path:
     """Convert a mapspace CSV to Parquet, `chunk_rows` rows at a time (memory stays bounded)."""
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pandas as pd  # noqa: PLC0415 -- with pyarrow, which is optional
+    import pyarrow as pa  # noqa: PLC0415 -- optional (the `parquet` extra)
+    import pyarrow.parquet as pq  # noqa: PLC0415
 
     csv_path, parquet_path = Path(csv_path), Path(parquet_path)
     columns = pd.read_csv(csv_path, nrows=0).columns.tolist()

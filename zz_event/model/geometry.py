@@ -73,7 +73,7 @@ class ConvGeometry:
     x: AxisGeometry
     G: int = 1
 
-    def check(self, path: str | None = None) -> "ConvGeometry":
+    def check(self, path: str | None = None) -> ConvGeometry:
         for label, value in (("B", self.B), ("K", self.K), ("C", self.C), ("G", self.G)):
             if value < 1:
                 raise GeometryError(f"{label} is {value}; it must be a positive integer", path)

@@ -23,7 +23,7 @@ from typing import Literal
 from zz_event.model.geometry import ConvGeometry
 from zz_event.model.vocabulary import DIRECTIONS, OPERANDS
 
-__all__ = ["Loop", "SpatialLoop", "Port", "MemLevel", "LoopNest", "OPERANDS", "DIRECTIONS"]
+__all__ = ["DIRECTIONS", "OPERANDS", "Loop", "LoopNest", "MemLevel", "Port", "SpatialLoop"]
 
 Centric = Literal["input", "output"]
 _SHAPE_IDS: dict[tuple, int] = {}  # see LoopNest.shape_id; one entry per layer and spatial mapping seen
@@ -110,12 +110,6 @@ class LoopNest:
         # Cached values stay behind: shape ids number shapes per process, so one carried to another
         # process could name a different shape there.
         return {k: v for k, v in self.__dict__.items() if k not in _CACHED}
-
-    def level_of_loop(self, operand: str, loop_index: int) -> int:
-        for j, level in enumerate(self.levels[operand]):
-            if loop_index < level.top:
-                return j
-        raise ValueError(f"temporal loop {loop_index} is above the top level of operand {operand}")
 
     @property
     def temporal_steps(self) -> int:

@@ -4,22 +4,23 @@ costing modes."""
 from __future__ import annotations
 
 __all__ = [
-    "OPERANDS",
-    "DIRECTIONS",
-    "READ_DIRECTIONS",
     "DENSE",
-    "FILTER",
-    "READINESS",
+    "DIRECTIONS",
+    "EVENT_COSTINGS",
     "EVENT_DRIVEN",
-    "VARIANT_OF_SWITCHES",
-    "MAPSPACE_VARIANTS",
-    "FRAME_MODE",
-    "EVENT_RAW_MODE",
     "EVENT_MODE",
     "EVENT_MODES",
-    "STREAM_MODES",
+    "EVENT_RAW_MODE",
+    "FILTER",
     "FRAME_COSTINGS",
-    "EVENT_COSTINGS",
+    "FRAME_MODE",
+    "MAPSPACE_VARIANTS",
+    "OPERANDS",
+    "OPT_TARGETS",
+    "READINESS",
+    "READ_DIRECTIONS",
+    "STREAM_MODES",
+    "VARIANT_OF_SWITCHES",
 ]
 
 # A layer's three operands in ZigZag's names: weights, inputs, outputs.
@@ -30,7 +31,9 @@ READ_DIRECTIONS = ("rd_out_to_low", "rd_out_to_high")
 
 # Engine variants, named by their two switches (filter, readiness): see `zz_event.engine.result.EngineOptions`.
 DENSE, FILTER, READINESS, EVENT_DRIVEN = "dense", "filter", "readiness", "event_driven"
-VARIANT_OF_SWITCHES = {(False, False): DENSE, (True, False): FILTER, (False, True): READINESS, (True, True): EVENT_DRIVEN}
+VARIANT_OF_SWITCHES = {
+    (False, False): DENSE, (True, False): FILTER, (False, True): READINESS, (True, True): EVENT_DRIVEN,
+}
 # The variants a mapspace row logs, in column order.
 MAPSPACE_VARIANTS = (DENSE, FILTER, EVENT_DRIVEN)
 
@@ -42,3 +45,6 @@ STREAM_MODES = (FRAME_MODE, *EVENT_MODES)
 # The single-core report's costings: frame-based weight- and output-stationary, and the input-centric ones.
 FRAME_COSTINGS = ("frame-WS", "frame-OS")
 EVENT_COSTINGS = (EVENT_RAW_MODE, EVENT_MODE, "event-IS")
+
+# What ZigZag's search minimises (its reduce stages).
+OPT_TARGETS = ("latency", "energy", "EDP")

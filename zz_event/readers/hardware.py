@@ -8,7 +8,7 @@ import yaml
 from zigzag.parser.accelerator_validator import AcceleratorValidator
 
 from zz_event.errors import InputFileError, ZzEventError
-from zz_event.readers.workloads import captured_log, flatten_errors
+from zz_event.readers.layers import captured_log, flatten_errors
 
 __all__ = ["check_accelerator"]
 
@@ -40,7 +40,8 @@ def check_accelerator(path: str) -> str:
         try:
             valid = validator.validate()
         except (KeyError, TypeError) as error:  # the validator indexes sections it has not checked exist
-            raise ZzEventError(f"ZigZag's accelerator validator cannot read it: missing or malformed {error}", path) from error
+            raise ZzEventError(f"ZigZag's accelerator validator cannot read it: missing or malformed {error}",
+                               path) from error
     if not valid:
         errors = flatten_errors(validator.validator.errors) or "rejected"
         raise ZzEventError(f"ZigZag's accelerator validator rejects it: {errors}", path)

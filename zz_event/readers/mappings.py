@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from zigzag.parser.mapping_validator import MappingValidator
 
 from zz_event.errors import InputFileError, MappingError, ZzEventError
-from zz_event.readers.workloads import PreparedWorkload, captured_log, flatten_errors, read_yaml_list
+from zz_event.readers.layers import PreparedWorkload, captured_log, flatten_errors, read_yaml_list
 
-__all__ = ["MappingTranslationWarning", "load_mapping", "save_mapping", "entry_for_layer"]
+__all__ = ["MappingTranslationWarning", "entry_for_layer", "load_mapping", "save_mapping"]
 
 
 class MappingTranslationWarning(UserWarning):
@@ -157,8 +158,6 @@ def _translate(
 
 
 def _check_zigzag_accepts(entries: list[dict[str, Any]], source: str) -> None:
-    from zigzag.parser.mapping_validator import MappingValidator
-
     with captured_log("zigzag.parser.mapping_validator") as log:
         validator = MappingValidator(copy.deepcopy(entries))
         accepted = validator.validate()

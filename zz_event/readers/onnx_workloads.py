@@ -14,15 +14,15 @@ import onnx
 
 from zz_event.errors import GeometryError, InputFileError, ZzEventError
 from zz_event.model.geometry import AxisGeometry, ConvGeometry
-from zz_event.readers.workloads import (
-    _POOLS,
+from zz_event.readers.layers import (
     ADD_EQUATION,
     POOL_EQUATION,
+    POOL_TYPES,
     LayerOrigin,
     PreparedWorkload,
-    _check_zigzag_accepts,
-    _conv_layer,
-    _one_line,
+    check_zigzag_accepts,
+    conv_layer,
+    one_line,
 )
 
 __all__ = ["from_onnx"]
@@ -34,7 +34,7 @@ class _Onnx:
         try:
             model = onnx.shape_inference.infer_shapes(model)
         except (onnx.shape_inference.InferenceError, ValueError) as exc:
-            raise InputFileError(f"ONNX shape inference failed ({_one_line(exc)})", source) from exc
+            raise InputFileError(f"ONNX shape inference failed ({one_line(exc)})", source) from exc
         self.model, self.source = model, source
         graph = model.graph
         self.shapes = {i.name: list(i.dims) for i in graph.initializer}
@@ -73,13 +73,13 @@ def from_onnx(model: onnx.ModelProto, source: str) -> PreparedWorkload:
         if not isinstance(built, tuple):
             skipped[name] = built or f"ZigZag cannot cost ONNX {node.op_type} (its ONNX front end makes it a DummyNode)"
             if data and data[0] in producer:
-                producer.update({o: producer[data[0]] for o in node.output})
+                producer.update(dict.fromkeys(node.output, producer[data[0]]))
             continue
         layer, geo, reason = built
         if name in geometry or name in uncorrected:
             raise ZzEventError(f"two ONNX nodes are named {name!r}; zz-event needs unique layer names", source)
         out.append(layer)
-        producer.update({o: idx for o in node.output})
+        producer.update(dict.fromkeys(node.output, idx))
         if geo is not None:
             geometry[name] = geo
             origins[name] = _onnx_origin(node.op_type, geo)
@@ -87,7 +87,7 @@ def from_onnx(model: onnx.ModelProto, source: str) -> PreparedWorkload:
             uncorrected[name] = reason
     if not out:
         raise ZzEventError("the ONNX model has no layer ZigZag can cost (Conv, Gemm, MatMul, pooling, Add)", source)
-    _check_zigzag_accepts(out, source, "converted workload")
+    check_zigzag_accepts(out, source, "converted workload")
     return PreparedWorkload(out, geometry, uncorrected, source, skipped, origins)
 
 
@@ -143,7 +143,7 @@ def _build_conv(g: _Onnx, node: onnx.NodeProto, idx: int, name: str, producer: d
     group = int(g.attrs(node).get("group", 1))
     y_axis, x_axis = _onnx_axes(g, node, x, list(g.attrs(node).get("kernel_shape", w[2:])))
     geo = _checked(ConvGeometry(x[0], w[0] // group, x[1] // group, y_axis, x_axis, group), name, y, g.source)
-    layer = _conv_layer(idx, name, "Conv", geo, g.precision(g.attrs(node)))
+    layer = conv_layer(idx, name, "Conv", geo, g.precision(g.attrs(node)))
     w_src = idx if node.input[1] in g.consts else _source(producer, node.input[1], idx)
     layer["operand_source"] = {"W": w_src, "I": _source(producer, node.input[0], idx)}
     return layer, geo, None
@@ -167,7 +167,7 @@ def _build_matmul(g: _Onnx, node: onnx.NodeProto, idx: int, name: str, producer:
         return layer, None, "batched matrix product (weights vary per batch); ZigZag's own cost is kept"
     one = AxisGeometry(1, 1)
     geo = _checked(ConvGeometry(math.prod(a[:-1]), y[-1], a[-1], one, one), name, [], g.source)
-    layer = _conv_layer(idx, name, "Gemm", geo, precision)  # ZigZag's validator knows Gemm, not MatMul
+    layer = conv_layer(idx, name, "Gemm", geo, precision)  # ZigZag's validator knows Gemm, not MatMul
     layer["operand_source"] = sources
     return layer, geo, None
 
@@ -205,7 +205,7 @@ def _build_add(g: _Onnx, node: onnx.NodeProto, idx: int, name: str, producer: di
 
 
 _BUILDERS = {"Conv": _build_conv, "Gemm": _build_matmul, "MatMul": _build_matmul, "Add": _build_add}
-_BUILDERS.update({op: _build_pool for op in _POOLS})
+_BUILDERS.update(dict.fromkeys(POOL_TYPES, _build_pool))
 
 
 # --------------------------------------------------------------------------------------------- ZigZag's validator

@@ -26,19 +26,21 @@ import multiprocessing
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from zz_event.errors import InputFileError, ZzEventError
-from zz_event.output_files import staged_directory, write_json_atomic
 from zz_event.model.vocabulary import STREAM_MODES
+from zz_event.output_files import staged_directory, write_json_atomic
 from zz_event.provenance import SOURCE_ROOT, provenance
-from zz_event.report.jobs import prepare_worker
+from zz_event.report.jobs import event_job, frame_job, prepare_worker
+from zz_event.report.markdown import render
+from zz_event.report.multi_core import StreamCase, stream_job
+from zz_event.report.plots import draw
 from zz_event.report.single_core import SearchSettings
-from zz_event.report.multi_core import StreamCase
 
-__all__ = ["ReportOptions", "ReportData", "ReportResult", "build_report", "REPORT_FILE", "FILES_DIR"]
+__all__ = ["FILES_DIR", "REPORT_FILE", "ReportData", "ReportOptions", "ReportResult", "build_report"]
 
 ROOT = SOURCE_ROOT
 REPORT_FILE = "report.md"
@@ -87,8 +89,6 @@ class ReportResult:
 
 def build_report(out_dir: str | Path, options: ReportOptions | None = None) -> ReportResult:
     """Run everything, write ``out_dir/report.md`` and ``out_dir/report_files/``; see the module docstring."""
-    from zz_event.report.markdown import render  # noqa: PLC0415
-    from zz_event.report.plots import draw  # noqa: PLC0415
 
     options = options or ReportOptions()
     _check(options)
@@ -131,8 +131,6 @@ def collect(options: ReportOptions, files: Path) -> ReportData:
 
 
 def _tasks(options: ReportOptions, files: Path) -> dict[str, tuple[Callable, tuple]]:
-    from zz_event.report.jobs import event_job, frame_job  # noqa: PLC0415
-    from zz_event.report.multi_core import stream_job  # noqa: PLC0415
 
     settings = SearchSettings(options.accelerator, options.mapping, options.lpf_limit, options.precision)
     tasks: dict[str, tuple[float, Callable, tuple]] = {
@@ -173,8 +171,8 @@ def _check(options: ReportOptions) -> None:
             raise InputFileError(f"{label} file not found", path)
     bad = [m for m in options.modes if m not in STREAM_MODES]
     if bad or not options.modes or any(c not in (1, 2, 4) for c in options.cores):
-        raise ZzEventError(f"report modes {options.modes} / cores {options.cores}: expected modes from {STREAM_MODES} and "
-                           f"core counts from 1, 2, 4 (none: no Stream runs)")  # fmt: skip
+        raise ZzEventError(f"report modes {options.modes} / cores {options.cores}: expected modes from {STREAM_MODES} "
+                           "and core counts from 1, 2, 4 (none: no Stream runs)")
     for cores in options.cores:
         case = StreamCase(cores, options.modes[0], options.network, options.inputs)
         for path in (case.hardware, case.mapping):
@@ -184,7 +182,6 @@ def _check(options: ReportOptions) -> None:
 
 def to_json(data: ReportData, wall: float) -> dict[str, Any]:
     """``report.json``: every number of ``data`` (rows as nested dicts), the wall time and the provenance."""
-    from dataclasses import asdict  # noqa: PLC0415
 
     def rows(block: dict[str, dict[str, Any]]) -> dict:
         return {layer: {label: asdict(row) for label, row in per.items()} for layer, per in block.items()}

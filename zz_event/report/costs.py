@@ -15,10 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from zz_event.errors import ZzEventError
 from zz_event.model.vocabulary import OPERANDS
 from zz_event.zigzag.adapter import nest_from_cme
 from zz_event.zigzag.result import layer_result
@@ -48,7 +46,7 @@ class Costs:
             energy_pj=self.energy_pj + other.energy_pj,
             mac_energy_pj=self.mac_energy_pj + other.mac_energy_pj,
             operand_energy_pj={op: self.operand_energy_pj.get(op, 0.0) + other.operand_energy_pj.get(op, 0.0)
-                               for op in OPERANDS},  # fmt: skip
+                               for op in OPERANDS},
             word_accesses={op: self.word_accesses.get(op, 0) + other.word_accesses.get(op, 0) for op in OPERANDS},
         )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from zz_event.readers.hardware import read_yaml
 from zz_event.report.plots import network_total
 from zz_event.report.single_core import mac_layers
 
@@ -104,7 +105,6 @@ def _partial_sums(data: Any) -> str:
 
 
 def _output_levels_note(accelerator: str) -> str:
-    from zz_event.readers.hardware import read_yaml  # noqa: PLC0415
 
     memories = (read_yaml(accelerator) or {}).get("memories") or {}
     levels = sum(1 for m in memories.values() if "O" in (m.get("operands") or []))

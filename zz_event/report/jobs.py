@@ -4,7 +4,8 @@ check of every row, and one Stream run (:func:`zz_event.report.multi_core.stream
 
 Rows per layer: ``frame-WS``, ``frame-OS``, ``event-raw``, ``event``, ``event-IS`` (see
 :mod:`zz_event.report.single_core`) and ``event, no readiness``: the engine on the ``event`` mapping with the boundary
-filter but ZigZag's static partial-sum rule for outputs, which isolates what output readiness saves in partial-sum traffic.
+filter but ZigZag's static partial-sum rule for outputs, which isolates what output readiness saves in partial-sum
+traffic.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from zz_event.report.costs import Row, costs_of, costs_of_engine, load_simulator, simulator_check
+from zz_event.engine.evaluate import evaluate
+from zz_event.engine.result import EngineOptions
 from zz_event.model.vocabulary import FRAME_COSTINGS
+from zz_event.report.costs import Row, costs_of, costs_of_engine, load_simulator, simulator_check
 from zz_event.report.single_core import ReportLayer, SearchSettings, event_search, frame_search, mac_layers
+from zz_event.zigzag.adapter import nest_from_cme
 
-__all__ = ["frame_job", "event_job", "prepare_worker", "NO_READINESS"]
+__all__ = ["NO_READINESS", "event_job", "frame_job", "prepare_worker"]
 
 NO_READINESS = "event, no readiness"
 
@@ -38,9 +42,6 @@ def frame_job(onnx_path: str, only: tuple[str, ...], settings: SearchSettings, c
 
 def event_job(onnx_path: str, only: tuple[str, ...], settings: SearchSettings, check: bool) -> dict[str, dict]:
     """{layer: {"event-raw": Row, "event": Row, "event, no readiness": Row, "event-IS": Row}}."""
-    from zz_event.engine.evaluate import evaluate  # noqa: PLC0415
-    from zz_event.engine.result import EngineOptions  # noqa: PLC0415
-    from zz_event.zigzag.adapter import nest_from_cme  # noqa: PLC0415
 
     layers = mac_layers(onnx_path, only)
     found = event_search(layers, settings)

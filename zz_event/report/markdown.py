@@ -9,8 +9,8 @@ from zz_event.model.vocabulary import OPERANDS, STREAM_MODES
 from zz_event.provenance import SOURCE_ROOT
 from zz_event.report.costs import Costs, Row
 from zz_event.report.findings import findings, pct
-from zz_event.report.plots import ROWS, network_total
 from zz_event.report.multi_core import stream_layer_costs
+from zz_event.report.plots import ROWS, network_total
 
 __all__ = ["render"]
 

@@ -16,8 +16,9 @@ from typing import Any
 
 from zz_event.model.vocabulary import OPERANDS
 from zz_event.report.costs import Costs
+from zz_event.stream.runner import StreamRunOptions, run_stream
 
-__all__ = ["StreamCase", "stream_job", "stream_layer_costs", "ARCHITECTURES"]
+__all__ = ["ARCHITECTURES", "StreamCase", "stream_job", "stream_layer_costs"]
 
 ARCHITECTURES = {1: "single_core", 2: "dual_core", 4: "quad_core"}
 
@@ -44,7 +45,6 @@ class StreamCase:
 
 def stream_job(case: StreamCase, out_dir: str) -> dict[str, Any]:
     """Run ``case`` into ``out_dir``; the run's summary (``StreamSummary.to_json()``)."""
-    from zz_event.stream.runner import StreamRunOptions, run_stream  # noqa: PLC0415
 
     summary = run_stream(case.hardware, case.workload, case.mapping, case.mode, out_dir,
                          StreamRunOptions(artifacts=False))  # fmt: skip

@@ -15,12 +15,12 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 from zz_event.model.vocabulary import OPERANDS
-from zz_event.report.costs import Costs  # noqa: E402
+from zz_event.report.costs import Costs
 
-__all__ = ["draw", "ROWS", "network_total"]
+__all__ = ["ROWS", "draw", "network_total"]
 
 ROWS = ("frame-WS", "frame-OS", "event-raw", "event")
 _PARTS = ("MAC", *OPERANDS)

@@ -21,26 +21,27 @@ float32 tensors) and both inputs constant, so a layer here is exactly the node S
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from zigzag.stages.stage import Stage
 
 from zz_event.engine.result import EngineOptions
 from zz_event.model.geometry import ConvGeometry
 from zz_event.model.vocabulary import FRAME_COSTINGS
+from zz_event.readers.layers import CONV_EQUATION, CONV_RELATIONS, read_yaml_list
 from zz_event.readers.mappings import load_mapping
-from zz_event.readers.workloads import CONV_EQUATION, CONV_RELATIONS, load_workload
+from zz_event.readers.workloads import load_workload
 from zz_event.zigzag.pipeline import build_stages, main_stage
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
 from zz_event.zigzag.stages import EventDrivenCorrectionStage
 
-__all__ = ["ReportLayer", "SearchSettings", "mac_layers", "frame_search", "event_search"]
+__all__ = ["ReportLayer", "SearchSettings", "event_search", "frame_search", "mac_layers"]
 
 _IRRELEVANT = {"frame-WS": frozenset({"B", "OY", "OX"}), "frame-OS": frozenset({"C", "FY", "FX"})}
 _INPUT_IRRELEVANT = frozenset({"K", "FY", "FX"})  # input-centric I[b][c][iy][ix]: an input stays for all its taps
-
 
 @dataclass(frozen=True)
 class ReportLayer:
@@ -49,7 +50,6 @@ class ReportLayer:
     name: str
     op_type: str
     geometry: ConvGeometry
-
 
 @dataclass(frozen=True)
 class SearchSettings:
@@ -62,7 +62,6 @@ class SearchSettings:
     precision: int = 32
     opt: str = "latency"
 
-
 def mac_layers(onnx_path: str | Path, only: tuple[str, ...] = ()) -> tuple[ReportLayer, ...]:
     """The layers of ``onnx_path`` zz-event corrects (Conv, Gemm, MatMul), in network order."""
     prepared = load_workload(str(onnx_path))
@@ -71,7 +70,6 @@ def mac_layers(onnx_path: str | Path, only: tuple[str, ...] = ()) -> tuple[Repor
         for name, geo in prepared.geometry.items()
         if not only or name in only
     )
-
 
 def frame_search(layers: tuple[ReportLayer, ...], settings: SearchSettings) -> dict[str, dict[str, Any]]:
     """{layer: {"frame-WS": cme, "frame-OS": cme, "frame-WS note": str, ...}} from one plain-ZigZag LOMA search per
@@ -94,7 +92,6 @@ def frame_search(layers: tuple[ReportLayer, ...], settings: SearchSettings) -> d
             out[layer.name][f"{label} note"] = "" if found else _no_category_note(label)
     return out
 
-
 def event_search(layers: tuple[ReportLayer, ...], settings: SearchSettings) -> dict[str, dict[str, Any]]:
     """{layer: {"event-raw": ZigZag's cme, "event": CorrectedCME, "event-IS": CorrectedCME}} from one zz-event run
     of the input-centric layers: ZigZag's stage list with the correction stage above the temporal-mapping generator
@@ -113,16 +110,13 @@ def event_search(layers: tuple[ReportLayer, ...], settings: SearchSettings) -> d
                    mapping=load_mapping(settings.mapping, prepared), **_dump(dump)).run()
     return {layer.name: {**corrected[layer.name], **raw[layer.name]} for layer in layers}
 
-
 def _run_settings(settings: SearchSettings) -> RunSettings:
     """ZigZag's knobs for a report search: one spatial mapping (the mapping file's), no progress bars."""
     return RunSettings(opt=settings.opt, lpf_limit=settings.lpf_limit, loma_show_progress_bar=False,
                        nb_spatial_mappings_generated=1)  # fmt: skip
 
-
 def _dump(dump: str) -> dict[str, str]:
     return {"dump_folder": dump, "pickle_filename": str(Path(dump) / "cmes.pickle")}
-
 
 class BestByCategoryStage(Stage):
     """Sits directly above the temporal-mapping generator and passes every CME up unchanged; records in ``sink``,
@@ -142,12 +136,10 @@ class BestByCategoryStage(Stage):
                     best[label] = cme
             yield cme, extra_info
 
-
 def temporal_ordering(cme: Any) -> tuple[tuple[str, int], ...]:
     """The temporal loops of a CME, innermost first (every operand has the same ordering)."""
     levels = next(iter(cme.temporal_mapping.mapping_dic_origin.values()))
     return tuple((str(dim), int(round(size))) for level in levels for dim, size in level)
-
 
 def _innermost_in(dims: frozenset[str]) -> Callable[[Any], bool]:
     def accepts(cme: Any) -> bool:
@@ -156,11 +148,9 @@ def _innermost_in(dims: frozenset[str]) -> Callable[[Any], bool]:
 
     return accepts
 
-
 def _no_category_note(label: str) -> str:
     operand = "the weights" if label == "frame-WS" else "the output"
     return f"no mapping has a temporal loop irrelevant to {operand}: best of all orderings"
-
 
 def output_centric(layer: ReportLayer, layer_id: int, precision: int) -> dict[str, Any]:
     """The frame-based ZigZag layer: output loops, stride and dilation in the relations, padding in ZigZag's fields."""
@@ -176,7 +166,6 @@ def output_centric(layer: ReportLayer, layer_id: int, precision: int) -> dict[st
         "operand_precision": _precision(precision), "operand_source": {"I": layer_id, "W": layer_id},
     }  # fmt: skip
 
-
 def input_centric(layer: ReportLayer, layer_id: int, precision: int) -> dict[str, Any]:
     """The input-centric layer zz-event writes, with the true stride, dilation and padding in its zz_event block."""
     g = layer.geometry
@@ -190,14 +179,10 @@ def input_centric(layer: ReportLayer, layer_id: int, precision: int) -> dict[str
                      "padding": [g.y.pad_before, g.y.pad_after, g.x.pad_before, g.x.pad_after]},
     }  # fmt: skip
 
-
 def _precision(bits: int) -> dict[str, int]:
     return {"W": bits, "I": bits, "O": bits, "O_final": bits}
 
-
 def _mapping_data(path: str) -> list[dict[str, Any]]:
-    from zz_event.readers.workloads import read_yaml_list  # noqa: PLC0415
 
     return read_yaml_list(Path(path), "mapping", "layer or operator type")
-
 

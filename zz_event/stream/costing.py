@@ -8,7 +8,8 @@ accelerator (``Core.to_zigzag_core()``), ``layer`` the output-centric ZigZag lay
 ``D0..Dn`` at their per-core extent), ``search`` the ZigZag search Stream asked for
 (:class:`zz_event.stream.backend.ZigZagSearch`).
 
-What it costs. :func:`zz_event.stream.node_geometry.conv_view` gives the true geometry of the tile one core runs (stride,
+What it costs. :func:`zz_event.stream.node_geometry.conv_view` gives the true geometry of the tile one core runs
+(stride,
 dilation, and the padding Stream's own layer drops). From it :func:`node_layer` writes the input-centric ZigZag
 layer zz-event costs everywhere else (``zz_event.readers.workloads``: loops ``B, K, C, IY, IX, FY, FX``, relations
 ``ox=1*ix+1*fx``, ``oy=1*iy+1*fy``; a matrix product is a 1x1 convolution whose contraction dims, e.g. ``C, C1, C2``
@@ -46,8 +47,18 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from zigzag.parser.mapping_validator import MappingValidator
+from zigzag.parser.workload_factory import LayerNodeFactory
+from zigzag.parser.workload_validator import WorkloadValidator
+
+from zz_event.engine.result import EngineOptions
 from zz_event.errors import StreamBackendError, UnsupportedLayerError, ZzEventError
 from zz_event.model.vocabulary import EVENT_MODES
+from zz_event.readers.layers import CONV_EQUATION, CONV_RELATIONS, captured_log
+from zz_event.readers.workloads import load_workload
+from zz_event.stream.node_geometry import conv_view
+from zz_event.zigzag.pipeline import build_stages, main_stage
+from zz_event.zigzag.settings import CorrectionSettings, RunSettings
 
 if TYPE_CHECKING:
     from zigzag.cost_model.cost_model import CostModelEvaluation
@@ -85,7 +96,7 @@ def cost_node_event_driven(
         answers = _main_stage(spec, zigzag_layer, core, mode, search).run()
     except ZzEventError as exc:
         raise StreamBackendError(f"zz-event could not cost {where} in mode {mode!r}: {exc}") from exc
-    except Exception as exc:  # noqa: BLE001 -- re-raised with the node and core named, never swallowed
+    except Exception as exc:  # re-raised with the node and core named, never swallowed
         raise StreamBackendError(
             f"ZigZag could not cost {where} in mode {mode!r} ({type(exc).__name__}: {' '.join(str(exc).split())})"
         ) from exc
@@ -100,9 +111,6 @@ def cost_node_event_driven(
 
 def node_layer(node: Any, core: Any, layer: Any) -> NodeLayer:
     """The input-centric layer and mapping entry for ``node`` as Stream's ``layer`` sizes it on ``core``."""
-    from zz_event.stream.node_geometry import conv_view  # noqa: PLC0415 -- imports Stream, which this module defers
-    from zz_event.readers.workloads import CONV_EQUATION, CONV_RELATIONS  # noqa: PLC0415
-
     view = conv_view(node, layer)
     g = view.geometry
     if g.G != 1:
@@ -172,12 +180,6 @@ def _operand_links(layer: Any) -> dict[str, str]:
 
 def _zigzag_layer_node(spec: NodeLayer) -> Any:
     """ZigZag's ``LayerNode`` of ``spec``, built as ZigZag's own workload parser builds it."""
-    from zigzag.parser.mapping_validator import MappingValidator  # noqa: PLC0415
-    from zigzag.parser.workload_factory import LayerNodeFactory  # noqa: PLC0415
-    from zigzag.parser.workload_validator import WorkloadValidator  # noqa: PLC0415
-
-    from zz_event.readers.workloads import captured_log, load_workload  # noqa: PLC0415
-
     prepared = load_workload([spec.layer])  # validates; strips the zz_event block
     if prepared.geometry.get(spec.name) != spec.geometry:
         raise StreamBackendError(
@@ -198,10 +200,6 @@ def _zigzag_layer_node(spec: NodeLayer) -> Any:
 
 def _main_stage(spec: NodeLayer, zigzag_layer: Any, core: Any, mode: str, search: ZigZagSearch) -> Any:
     """The stages Stream's ``ZigZagCostEstimator`` runs, with the correction stage in mode ``event``."""
-    from zz_event.engine.result import EngineOptions  # noqa: PLC0415
-    from zz_event.zigzag.pipeline import build_stages, main_stage  # noqa: PLC0415
-    from zz_event.zigzag.settings import CorrectionSettings, RunSettings  # noqa: PLC0415
-
     settings = RunSettings(opt="latency", lpf_limit=search.loma_lpf_limit, loma_show_progress_bar=False,
                            temporal_mapping_type=search.temporal_mapping_type.value,
                            nb_spatial_mappings_generated=search.nb_spatial_mappings_generated)

@@ -38,7 +38,7 @@ def conv_view(node: ComputationNode, layer: Any) -> ConvView:
     edge tiles would differ from the interior tile Stream costs for every core."""
     sizes = {str(d): int(s) for d, s in layer.layer_dim_sizes.items()}
     out_map, w_map = node.operand_mapping[-1], node.operand_mapping[1]
-    if node.type == "Conv" and len(out_map.results) == 4:  # noqa: PLR2004
+    if node.type == "Conv" and len(out_map.results) == 4:
         names = {f"D{_dim(e)}": n for e, n in zip(out_map.results, ("B", "K", "OY", "OX"), strict=True)}
         names.update({f"D{_dim(e)}": n for e, n in zip(w_map.results[1:], ("C", "FY", "FX"), strict=True)})
         axes = []
@@ -50,7 +50,7 @@ def conv_view(node: ComputationNode, layer: Any) -> ConvView:
             axes.append(_axis(node, axis, terms, const, sizes, pos_dim, tap_dim))
         g = ConvGeometry(sizes[_key(names, "B")], sizes[_key(names, "K")], sizes[_key(names, "C")], *axes)
         return ConvView(g.check(), names)
-    if is_mac_operator_type(node.type) and len(out_map.results) == 2:  # noqa: PLR2004
+    if is_mac_operator_type(node.type) and len(out_map.results) == 2:
         names = {f"D{_dim(out_map.results[0])}": "B", f"D{_dim(out_map.results[1])}": "K"}
         contraction = [d for d in sizes if d not in names]
         names.update({d: "C" if i == 0 else f"C{i}" for i, d in enumerate(contraction)})

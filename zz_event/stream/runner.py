@@ -36,16 +36,17 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from zz_event.errors import InputFileError, ZzEventError
+from zz_event.errors import InputFileError, UnsupportedLayerError, ZzEventError
+from zz_event.model.vocabulary import EVENT_MODES, STREAM_MODES
 from zz_event.output_files import write_json_atomic
-from zz_event.zigzag.result import layer_result
-from zz_event.model.vocabulary import EVENT_MODES, FRAME_MODE, STREAM_MODES
 from zz_event.stream.backend import (
     BACKEND_NAME,
     MODE_ENV,
     StreamBackendError,
     foreign_cost_entries,
 )
+from zz_event.stream.node_geometry import conv_view
+from zz_event.zigzag.result import layer_result
 
 __all__ = ["NodeCost", "StreamRunOptions", "StreamSummary", "prepare_onnx", "run_stream"]
 
@@ -72,7 +73,6 @@ class StreamRunOptions:
 @dataclass(frozen=True)
 class NodeCost:
     """One per-core cost Stream used: ``node`` on ``core`` in fused group ``group``, and who produced it."""
-
     group: int
     node: str
     core: int
@@ -227,7 +227,7 @@ def _require_backend() -> None:
 
 def _load_lut(path: Path) -> dict:
     with path.open("rb") as fp:
-        data = pickle.load(fp)  # noqa: S301 -- Stream's own cache, written by this process's Stream
+        data = pickle.load(fp)  # Stream's own cache, written by this process's Stream
     return data.get("lut", {}) if isinstance(data, dict) else {}
 
 
@@ -329,9 +329,6 @@ def _spatial_mapping(node: Any, cme: Any) -> str:
         return ""
     names: Mapping[str, str] = {}
     if any(str(d).startswith("D") for d in cme.layer.layer_dim_sizes.data):
-        from zz_event.errors import UnsupportedLayerError  # noqa: PLC0415
-        from zz_event.stream.node_geometry import conv_view  # noqa: PLC0415
-
         try:
             names = conv_view(node, cme.layer).dim_names
         except UnsupportedLayerError:  # pooling, ReLU: no engine names; Stream's D<n> are kept

@@ -7,14 +7,23 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
+from zigzag.datatypes import LayerDim
+
 from zz_event.errors import UnsupportedLayerError
-from zz_event.model.geometry import AxisGeometry, ConvGeometry
 from zz_event.memo import LruMemo
+from zz_event.model.geometry import AxisGeometry, ConvGeometry
 from zz_event.model.nest import Loop, LoopNest, MemLevel, Port, SpatialLoop
 from zz_event.model.vocabulary import DIRECTIONS, OPERANDS
 
-__all__ = ["nest_from_cme", "context_of_cme", "mapping_of_cme", "NestContext", "CmeMapping", "geometry_from_layer",
-           "layer_is_correctable"]
+__all__ = [
+    "CmeMapping",
+    "NestContext",
+    "context_of_cme",
+    "geometry_from_layer",
+    "layer_is_correctable",
+    "mapping_of_cme",
+    "nest_from_cme",
+]
 
 _KNOWN_DIMS = {"B", "G", "K", "C", "IY", "IX", "OY", "OX", "FY", "FX"}
 
@@ -54,15 +63,15 @@ def geometry_from_layer(layer: Any) -> tuple[ConvGeometry, str]:
         pad = layer.padding
         (pt, pb), (pl, pr) = pad[_layer_dim("IY")], pad[_layer_dim("IX")]
         sy, sx = _relation_coefficients(layer, "IY"), _relation_coefficients(layer, "IX")
-        y = AxisGeometry((get("OY") - 1) * sy[0] + (get("FY") - 1) * sy[1] + 1 - pt - pb, get("FY"), sy[0], sy[1], pt, pb)
-        x = AxisGeometry((get("OX") - 1) * sx[0] + (get("FX") - 1) * sx[1] + 1 - pl - pr, get("FX"), sx[0], sx[1], pl, pr)
+        y_in = (get("OY") - 1) * sy[0] + (get("FY") - 1) * sy[1] + 1 - pt - pb
+        x_in = (get("OX") - 1) * sx[0] + (get("FX") - 1) * sx[1] + 1 - pl - pr
+        y = AxisGeometry(y_in, get("FY"), sy[0], sy[1], pt, pb)
+        x = AxisGeometry(x_in, get("FX"), sx[0], sx[1], pl, pr)
         centric = "output"
     return ConvGeometry(get("B"), get("K"), get("C"), y, x, get("G")), centric
 
 
 def _layer_dim(name: str):
-    from zigzag.datatypes import LayerDim
-
     return LayerDim(name)
 
 

@@ -24,8 +24,8 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from zigzag.cost_model.cost_model import CostModelEvaluation
-from zigzag.mapping.data_movement import AccessEnergy, MemoryAccesses
 from zigzag.hardware.architecture.memory_port import DataDirection
+from zigzag.mapping.data_movement import AccessEnergy, MemoryAccesses
 
 from zz_event.engine.packed import PackedResult, unpack
 from zz_event.engine.result import EngineResult
@@ -34,12 +34,12 @@ from zz_event.memo import LruMemo
 __all__ = [
     "CorrectedCME",
     "CorrectionAnswer",
+    "OperandLevels",
+    "correct_cme_with",
     "correction_answer",
+    "operand_levels",
     "raw_figures",
     "raw_state",
-    "correct_cme_with",
-    "OperandLevels",
-    "operand_levels",
 ]
 
 _DIRECTION_NAMES = tuple((d, str(d)) for d in DataDirection)  # enum str() is slow: once, not per level
@@ -47,7 +47,8 @@ _RD_HIGH, _WR_HIGH = DataDirection.RD_OUT_TO_HIGH, DataDirection.WR_IN_BY_HIGH
 _RD_LOW, _WR_LOW = DataDirection.RD_OUT_TO_LOW, DataDirection.WR_IN_BY_LOW
 # The per-level records replace these entries of the copied CME (cached properties below); a corrected
 # CME corrected again must not keep its first answer's results either.
-_LAZY = ("memory_word_access", "mem_energy_breakdown", "mem_energy_breakdown_further", "raw", "engine", "engine_variants",
+_LAZY = ("memory_word_access", "mem_energy_breakdown", "mem_energy_breakdown_further", "raw", "engine",
+         "engine_variants",
          "zz_event_packed", "zz_event_packed_variants", "_unpickled", "zz_event_row_tail")
 
 # Per operand name, in ZigZag's order of the layer operands, each memory level's (read, write) energy per

@@ -16,7 +16,7 @@ from zz_event.zigzag.adapter import NestContext, context_of_cme, layer_is_correc
 from zz_event.zigzag.corrected_cme import CorrectionAnswer, EnergyCosts, correction_answer
 from zz_event.zigzag.settings import RowFormatter
 
-__all__ = ["context_or_reason", "evaluate_all", "answer"]
+__all__ = ["answer", "context_or_reason", "evaluate_all"]
 
 
 def context_or_reason(cme, geometry_and_centric) -> tuple[NestContext | None, str | None]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from zigzag.mapping.temporal_mapping import TemporalMappingType
+from zigzag.parser.mapping_validator import MappingValidator
 from zigzag.stages.evaluation.cost_model_evaluation import CostModelStage
 from zigzag.stages.exploit_data_locality_stages import (
     ExploitInterLayerDataLocalityStage,
     SearchInterLayerDataLocalityStage,
 )
+from zigzag.stages.main import MainStage
 from zigzag.stages.mapping.salsa import SalsaStage
 from zigzag.stages.mapping.spatial_mapping_generation import SpatialMappingGeneratorStage
 from zigzag.stages.mapping.temporal_mapping_generator_stage import TemporalMappingGeneratorStage
@@ -18,17 +20,14 @@ from zigzag.stages.parser.workload_parser import WorkloadParserStage
 from zigzag.stages.results.reduce_stages import MinimalEDPStage, MinimalEnergyStage, MinimalLatencyStage, SumStage
 from zigzag.stages.results.save import CompleteSaveStage, PickleSaveStage, SimpleSaveStage
 from zigzag.stages.results.visualization import VisualizationStage
-from zigzag.stages.main import MainStage
-from zigzag.stages.workload_iterator import WorkloadStage
-
-from zigzag.parser.mapping_validator import MappingValidator
 from zigzag.stages.stage import Stage
+from zigzag.stages.workload_iterator import WorkloadStage
 
 from zz_event.errors import ZzEventError
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
 from zz_event.zigzag.stages import EventDrivenCorrectionStage
 
-__all__ = ["build_stages", "main_stage", "PreparedWorkloadParserStage"]
+__all__ = ["PreparedWorkloadParserStage", "build_stages", "main_stage"]
 
 
 class PreparedWorkloadParserStage(WorkloadParserStage):

@@ -6,16 +6,17 @@ stages receive zz-event's settings as one keyword, `zz_event` (`zz_event.zigzag.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, Protocol
+from typing import Any, Literal, Protocol
 
 from zz_event.engine.result import EngineOptions
 from zz_event.errors import ZzEventError
 from zz_event.model.geometry import ConvGeometry
+from zz_event.model.vocabulary import OPT_TARGETS
 
-__all__ = ["RunSettings", "CorrectionSettings", "RowFormatter", "OPT_TARGETS"]
+__all__ = ["CorrectionSettings", "RowFormatter", "RunSettings"]
 
-OPT_TARGETS = ("latency", "energy", "EDP")
 _CENTRICS = ("input", "output")
 
 
@@ -85,7 +86,8 @@ class CorrectionSettings:
         for name, value in self.geometries.items():
             if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], ConvGeometry)
                     and value[1] in _CENTRICS):
-                raise ZzEventError(f"geometry of layer {name!r} is {value!r}; expected (ConvGeometry, 'input'|'output')")
+                raise ZzEventError(f"geometry of layer {name!r} is {value!r}; "
+                                   "expected (ConvGeometry, 'input' or 'output')")
         if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, int)
                                          or self.workers < 0):
             raise ZzEventError(f"workers is {self.workers!r}; expected None or a whole number of at least 0")

@@ -19,8 +19,8 @@ from typing import Any
 from zigzag.stages.stage import Stage, StageCallable
 
 from zz_event.zigzag.adapter import mapping_of_cme
-from zz_event.zigzag.correction import answer, context_or_reason
 from zz_event.zigzag.corrected_cme import correct_cme_with, operand_levels
+from zz_event.zigzag.correction import answer, context_or_reason
 from zz_event.zigzag.settings import CorrectionSettings
 from zz_event.zigzag.worker import LAG, Ticket, default_workers, workers
 

@@ -38,7 +38,8 @@ def layer_summary(layer: LayerResult) -> dict:
         event_block = {**zigzag, "compute_cycles": None}
     entry.update(
         temporal_ordering=[list(loop) for loop in layer.temporal_ordering],
-        spatial_mapping={oa: {d: int(round(s)) for d, s in single.items()} for oa, single in layer.spatial_mapping.items()},
+        spatial_mapping={oa: {d: int(round(s)) for d, s in single.items()}
+                         for oa, single in layer.spatial_mapping.items()},
         zigzag=zigzag,
         event_driven=event_block,
     )

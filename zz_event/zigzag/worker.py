@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from zz_event.zigzag.correction import answer
 
-__all__ = ["Ticket", "Worker", "workers", "end_workers", "default_workers", "LAG"]
+__all__ = ["LAG", "Ticket", "Worker", "default_workers", "end_workers", "workers"]
 
 
 _BATCH = 4  # mappings per message: each pipe write that wakes the other process costs tens of µs
@@ -30,7 +30,7 @@ LAG = 2 * _BATCH  # mappings not yet answered: one batch computing while the nex
 class Ticket:
     """Marks a CME whose engine results `worker` will answer (`number` orders that worker's answers)."""
 
-    worker: "Worker"
+    worker: Worker
     number: int
 
 
@@ -45,7 +45,7 @@ class Worker:
     are unanswered, far below the pipe's buffer. Answers carry their ticket, so those of a run abandoned
     part-way are skipped, never misassigned."""
 
-    def __init__(self, others: list["Worker"]) -> None:
+    def __init__(self, others: list[Worker]) -> None:
         context = multiprocessing.get_context("fork")
         # Two one-way pipes (not a socket pair): a closed end reads as a clean EOF on the other side.
         request_in, self.requests = context.Pipe(duplex=False)
@@ -156,7 +156,7 @@ def _serve(requests, answers, parent_ends) -> None:
                 jobs[known] = job
             try:
                 out.append((ticket, True, answer(*jobs[known], mapping, raw)))
-            except Exception as error:  # handed to the parent, which raises it where the result is wanted
+            except Exception as error:  # noqa: BLE001 -- handed to the parent, which raises it where wanted
                 out.append((ticket, False, error))
         try:
             answers.send_bytes(pickle.dumps(out, _PROTOCOL))

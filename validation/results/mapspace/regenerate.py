@@ -9,7 +9,7 @@ tpu_like (inputs/tpu_like), at LOMA lpf_limit 6 and 8, this runs exactly
 
 and writes `rerank_<hw>_lpf<N>_<cost>.json`, the PNG scatters, and `summary.md` / `summary.json` (one line
 per layer, hardware, lpf limit and cost, with each run's wall time). A CSV over 10 MB is stored
-gzip-compressed (`.csv.gz`, deterministic: no name, no time stamp); `zz_event.mapspace.logger.load` and
+gzip-compressed (`.csv.gz`, deterministic: no name, no time stamp); `zz_event.mapspace.load` and
 `zz-event rerank` read it as it is.
 
     .venv/bin/python validation/results/mapspace/regenerate.py              # everything (lpf 8 takes long)
