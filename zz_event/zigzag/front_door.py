@@ -1,6 +1,6 @@
 """zz-event's front door: ZigZag's search, ranked on exact event-driven costs.
 
-    from zz_event.zigzag.front_door import run_zigzag_event_driven
+    from zz_event import run_zigzag_event_driven
     energy, latency, cmes = run_zigzag_event_driven("inputs/toy/workload.yaml",
                                                     "inputs/toy/hardware.yaml", "inputs/toy/mapping.yaml")
 
@@ -56,7 +56,9 @@ def run_zigzag_event_driven(
     keep on each CME), `extra_stages` (stages to place beside the correction stage, e.g. the mapspace
     logger), `workers` (correction worker processes; None: one when there is a spare core, 0: inline).
     `dump_folder` defaults to `outputs/<time of the call>`, as ZigZag's does.
-    Returns (energy, latency, cmes), or (energy, latency, tclk, area, cmes) for in-memory compute.
+    Returns (energy, latency, cmes). `in_memory_compute`, `exploit_data_locality` and
+    `enable_mix_spatial_mapping` are accepted for the same signature but refused (ZzEventError): the engine
+    cannot follow them.
     """
     settings = RunSettings(
         temporal_mapping_search_engine, temporal_mapping_type, opt, lpf_limit, nb_spatial_mappings_generated,
@@ -71,10 +73,5 @@ def run_zigzag_event_driven(
     stages = build_stages(settings, [EventDrivenCorrectionStage, *(extra_stages or [])])
     cmes = main_stage(stages, settings, correction, accelerator=accelerator, workload=prepared.zigzag_workload,
                       mapping=mapping_input, dump_folder=dump_folder, pickle_filename=pickle_filename).run()
-    energy_total: float = cmes[0][0].energy_total
-    latency_total: float = cmes[0][0].latency_total2
-    if in_memory_compute:
-        first = cmes[0][1][0][0]
-        return energy_total, latency_total, first.tclk, first.area_total, cmes
-    return energy_total, latency_total, cmes
+    return cmes[0][0].energy_total, cmes[0][0].latency_total2, cmes
 

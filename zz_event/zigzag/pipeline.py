@@ -7,10 +7,6 @@ from typing import Any
 from zigzag.mapping.temporal_mapping import TemporalMappingType
 from zigzag.parser.mapping_validator import MappingValidator
 from zigzag.stages.evaluation.cost_model_evaluation import CostModelStage
-from zigzag.stages.exploit_data_locality_stages import (
-    ExploitInterLayerDataLocalityStage,
-    SearchInterLayerDataLocalityStage,
-)
 from zigzag.stages.main import MainStage
 from zigzag.stages.mapping.salsa import SalsaStage
 from zigzag.stages.mapping.spatial_mapping_generation import SpatialMappingGeneratorStage
@@ -55,7 +51,6 @@ def build_stages(settings: RunSettings, correction_stages: list | None = None, *
     temporal-mapping generator. `parse=False` gives the part below the workload iterator, for a caller
     that hands ZigZag one parsed layer and accelerator (Stream's per-core costing)."""
     opt_stage = _OPT_STAGES[settings.opt]
-    locality = settings.in_memory_compute or settings.exploit_data_locality or settings.enable_mix_spatial_mapping
     engine = SalsaStage if settings.temporal_mapping_search_engine == "salsa" else TemporalMappingGeneratorStage
     correction = [EventDrivenCorrectionStage] if correction_stages is None else correction_stages
     search = [opt_stage, SpatialMappingGeneratorStage, opt_stage, *correction, engine, CostModelStage]
@@ -67,14 +62,12 @@ def build_stages(settings: RunSettings, correction_stages: list | None = None, *
         SimpleSaveStage,
         PickleSaveStage,
         SumStage,
-        SearchInterLayerDataLocalityStage if locality else None,
         WorkloadStage,
         VisualizationStage,
-        ExploitInterLayerDataLocalityStage if locality else None,
         CompleteSaveStage,
         *search,
     ]
-    return [s for s in stages if s is not None]
+    return stages
 
 
 def main_stage(stages: list, settings: RunSettings, correction: CorrectionSettings | None = None,
@@ -87,7 +80,7 @@ def main_stage(stages: list, settings: RunSettings, correction: CorrectionSettin
         loma_lpf_limit=settings.lpf_limit,
         loma_show_progress_bar=settings.loma_show_progress_bar,
         nb_mappings_generated=settings.nb_spatial_mappings_generated,
-        enable_mix_spatial_mapping_generation=settings.in_memory_compute or settings.enable_mix_spatial_mapping,
+        enable_mix_spatial_mapping_generation=False,  # RunSettings refuses it
         access_same_data_considered_as_no_access=True,
         temporal_mapping_type=TemporalMappingType(settings.temporal_mapping_type),
         zz_event=correction or CorrectionSettings(),

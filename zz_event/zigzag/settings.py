@@ -18,6 +18,14 @@ from zz_event.model.vocabulary import OPT_TARGETS
 __all__ = ["CorrectionSettings", "RowFormatter", "RunSettings"]
 
 _CENTRICS = ("input", "output")
+# ZigZag options whose costs the engine cannot follow: refused up front rather than silently mis-costed.
+_UNFOLLOWED = {
+    "in_memory_compute": "the engine models digital MAC arrays only, not ZigZag's in-memory-compute cost model",
+    "exploit_data_locality": "inter-layer data locality changes what each layer reads from DRAM, which the engine "
+                             "does not model",
+    "enable_mix_spatial_mapping": "ZigZag 3.9.1's mixed spatial mappings fail in its own data-locality stage "
+                                  "(KeyError 'I2') for every workload",
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,9 @@ class RunSettings:
                                "expected 'loma' or 'salsa'")
         if self.temporal_mapping_type not in ("uneven", "even"):
             raise ZzEventError(f"temporal_mapping_type is {self.temporal_mapping_type!r}; expected 'uneven' or 'even'")
+        for name, why in _UNFOLLOWED.items():
+            if getattr(self, name):
+                raise ZzEventError(f"{name}=True is not supported by zz-event: {why}; leave it off")
         for name in ("lpf_limit", "nb_spatial_mappings_generated"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -30,9 +30,9 @@ __all__ = ["EventDrivenCorrectionStage"]
 class EventDrivenCorrectionStage(Stage):
     """Replace every CostModelEvaluation yielded below by its event-driven correction.
 
-    With `workers=1` (the default on machines with two or more cores) the engine runs in a
-    worker process while ZigZag evaluates the next mappings; results are yielded in ZigZag's order and
-    are identical to inline evaluation (`workers=0`). With `n` > 1, batches go to `n` workers in
+    With `CorrectionSettings.workers=1` (the default on machines with two or more cores) the engine runs
+    in a worker process while ZigZag evaluates the next mappings; results are yielded in ZigZag's order
+    and are identical to inline evaluation (`workers=0`). With `n` > 1, batches go to `n` workers in
     turn: worth it when the engine is the slower side (tiles that an overshooting loop empties take the
     explicit walk), as then ZigZag's process mostly waits.
     """
@@ -85,7 +85,7 @@ class EventDrivenCorrectionStage(Stage):
         return answer(*job, mapping_of_cme(cme), raw)
 
     def _job_of(self, cme) -> tuple | str:
-        """`answer`'s (context, options, variants, schema, costs) for a CME, else the reason it keeps
+        """`answer`'s (context, options, variants, row formatter, costs) for a CME, else the reason it keeps
         ZigZag's cost. Kept for the last layer, accelerator, CME type and spatial mapping: ZigZag hands a
         stage every temporal mapping of one spatial mapping in turn, and reading the layer again for each
         cost a fifth of the main process's share per mapping."""
