@@ -28,10 +28,12 @@ from validation.buffers import Touches, replay
 from validation.maclog import MacLogWriter
 from validation.macstream import Iterations, Layout
 from validation.reference import as_layer_data, random_data
-from validation.rules import LevelSim, SimResult, assemble, groupings as _groupings
+from validation.rules import LevelSim, SimResult, assemble, parent_groupings
+from validation.rules import groupings as _groupings
+from validation.shared import parent_replay
 from zz_event.nest import LoopNest
 
-__all__ = ["SimResult", "LevelSim", "simulate"]
+__all__ = ["LevelSim", "SimResult", "simulate"]
 
 
 def _layer_data(nest: LoopNest, data):
@@ -124,7 +126,7 @@ def simulate(nest: LoopNest, filter: bool = True, readiness: bool = True, data=N
     layout = Layout(nest, filter, block_iterations)
     g = nest.geometry
     its = Iterations(layout)
-    log_stream, own_stream = (open(mac_log, "w") if isinstance(mac_log, str) else mac_log), isinstance(mac_log, str)
+    log_stream, own_stream = (open(mac_log, "w") if isinstance(mac_log, str) else mac_log), isinstance(mac_log, str)  # noqa: SIM115 (closed below)
     writer = None
     if log_stream is not None:
         writer = MacLogWriter(log_stream, (g.B, g.G, g.K, g.OY, g.OX), (g.B, g.G, g.C, g.y.inp, g.x.inp),
@@ -143,5 +145,7 @@ def simulate(nest: LoopNest, filter: bool = True, readiness: bool = True, data=N
             log_stream.close()
     seqs = {(op, top, served): replay(layout, its, op, top, served, arithmetic.touches if op == "O" else None)
             for op, gs in _groupings(nest).items() for top, served in gs}
+    parents = {(op, *key): parent_replay(layout, its, op, *key)
+               for op, keys in parent_groupings(nest).items() for key in keys}
     outputs = np.rint(arithmetic.acc[:-1]).astype(np.int64).reshape(g.B, g.G, g.K, g.OY, g.OX)
-    return assemble(nest, filter, readiness, macs, cycles, seqs, outputs, arithmetic.data)
+    return assemble(nest, filter, readiness, macs, cycles, seqs, parents, outputs, arithmetic.data)
