@@ -30,11 +30,12 @@ from zz_event.engine.analytic import ALL, analytic_applicable, analytic_events
 from zz_event.engine.axes import RELEVANT_UNCOUPLED
 from zz_event.engine.enumerated import enumerated_events
 from zz_event.engine.events import SequenceEvents
+from zz_event.engine.siblings import needs_union, union_events
 from zz_event.engine.touches import OutputTouches
 from zz_event.memo import LruMemo
 from zz_event.nest import DIRECTIONS, LoopNest
 
-__all__ = ["Events", "OperandTraffic", "BoundaryLoads", "boundary_plan", "sequence_keys", "operand_traffic"]
+__all__ = ["BoundaryLoads", "Events", "OperandTraffic", "boundary_plan", "operand_traffic", "sequence_keys"]
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,11 @@ class Events:
         return int(np.dot(self.partial + self.final, self.weight))
 
     @staticmethod
-    def none() -> "Events":
+    def none() -> Events:
         return _NO_EVENTS
 
     @staticmethod
-    def of(counts: np.ndarray, weight, final: bool = False) -> "Events":
+    def of(counts: np.ndarray, weight, final: bool = False) -> Events:
         nonzero = counts > 0
         counts = counts[nonzero]
         weight = weight[nonzero] if np.ndim(weight) else np.full(counts.shape, weight, dtype=np.int64)
@@ -106,11 +107,14 @@ def boundary_plan(levels, op: str) -> Plan:
 def sequence_keys(nest: LoopNest, op: str, filtered: bool, readiness: bool, plan: Plan) -> tuple:
     """The `structural_key` of every tile sequence of `plan`, in its order."""
     touched = readiness and op == "O"
-    return tuple(
+    keys = tuple(
         structural_key(nest, op, n_inner, served, filtered, touched, need)
         for side in plan
         for n_inner, served, need in side
     )
+    # A parent counted per transition (`siblings.py`) depends on the whole loop order.
+    union = any(len(side) > 1 and needs_union(nest, side[1][1], side[0][1]) for side in plan)
+    return keys + (("union", nest.loop_pairs),) if union else keys
 
 
 def operand_traffic(
@@ -143,7 +147,32 @@ def operand_traffic(
             down, up = _output_boundary(child, parent.psum, touches is not None)
             traffic[j]["wr_in_by_high"], traffic[j]["rd_out_to_high"] = down, up
             loads.offload.append((j, Events.of(child.offload, child.offload_weight, final=True)))
+        if j >= 0 and needs_union(nest, levels[j].served, parent.served):
+            _parent_per_transition(nest, op, j, filtered, readiness, traffic[j + 1], loads)
     return traffic, loads
+
+
+def _parent_per_transition(nest, op, j, filtered, readiness, parent_traffic, loads) -> None:
+    """The parent side of boundary j/j+1 where the combined tile would miscount (`siblings.py`): per
+    transition the union of the child instances' own transfers."""
+    levels = nest.levels[op]
+    key = ("union", nest.shape_id, op, levels[j].top, levels[j].served, levels[j + 1].served, filtered,
+           nest.loop_pairs)
+    ev = _SEQUENCES.get_or(key, lambda: union_events(nest, op, levels[j].top, levels[j].served, levels[j + 1].served,
+                                                     filtered))
+    one = np.int64(1)
+    if op != "O":
+        parent_traffic["rd_out_to_low"] = Events.of(ev.down, one)
+        loads.onload[-1] = (j + 1, Events.of(ev.onload, one))
+    elif not readiness:
+        psum = levels[j + 1].psum
+        parent_traffic["rd_out_to_low"] = Events.of(ev.down, one) if psum else Events.none()
+        parent_traffic["wr_in_by_low"] = Events.of(ev.up, one, final=not psum)
+    else:
+        parent_traffic["rd_out_to_low"] = Events.of(ev.down_touched, one)
+        keep = ev.up > 0
+        parent_traffic["wr_in_by_low"] = Events(ev.up[keep] - ev.up_final[keep], ev.up_final[keep],
+                                                np.ones(int(keep.sum()), dtype=np.int64))
 
 
 def _boundary_sequences(levels, j: int, op: str) -> list[tuple[int, frozenset[str], frozenset[str]]]:

@@ -1,0 +1,210 @@
+"""What a parent level exchanges with several child instances, per transition (design.md, "Several
+processing elements").
+
+Every child instance keeps its own tile; nothing is forwarded between processing elements. At each
+transition (the change into a tile of the child level, the same moment for all children, which own the
+same temporal loops) a parent instance
+- reads down, once, the union of what its children take in (multicast): for a child, its tile minus its
+  own previous executed tile; for outputs with readiness only the elements that same child instance
+  touched before (its own partial sum), without readiness all of them if the parent holds partial sums;
+- takes in, once, the union of what its children evict at that moment (the adder tree reduces copies
+  written together); copies of one element evicted at different moments are separate writes; at the end
+  every child flushes its last tile, one moment. An arrival is final (readiness) when no child of the
+  parent instance touches the element at or after that transition.
+The children of a parent instance are the child instances with a processing element in it.
+
+The combined tile (`tiles.py`, rule 4) gives the same counts when the children of a parent instance
+differ only in digits of exactly tiled uncoupled dimensions: they then execute the same tiles and hold
+either disjoint sets (a dimension the operand depends on) or the same set (one it ignores). Otherwise
+(`needs_union`: children spread over a position or tap dimension, or over an overshooting dimension, or a
+child shared by several parents) the child tiles are built here explicitly: per (child instance, tile) a
+product of per-axis sets (`axes.py`), expanded into element ids, set differences by per-axis membership,
+unions by `np.unique`. Work is proportional to the total size of the child tiles, never to the MACs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+
+import numpy as np
+
+from zz_event.engine.axes import RELEVANT_UNCOUPLED, coupled_axis, digit_fixed, dim_digits, fixed_flags
+from zz_event.engine.tiles import UNCOUPLED, _exact_dim
+from zz_event.nest import LoopNest
+
+__all__ = ["UnionEvents", "needs_union", "union_events"]
+
+
+@dataclass(frozen=True)
+class UnionEvents:
+    """Per (parent instance, transition) element counts at the parent, one entry per event."""
+
+    down: np.ndarray  # union of the children's entries
+    down_touched: np.ndarray  # union of the entries the same child touched before
+    up: np.ndarray  # union of the evictions of one transition (and the end-of-layer flush)
+    up_final: np.ndarray
+    onload: np.ndarray  # per parent instance: its first transition's reads
+
+
+def needs_union(nest: LoopNest, child_served: frozenset[str], parent_served: frozenset[str]) -> bool:
+    """Whether the combined tile would miscount: see the module docstring."""
+    if not child_served <= parent_served:
+        return True
+    return any(
+        sl.size > 1 and sl.array_dim in parent_served - child_served
+        and (sl.dim not in UNCOUPLED or not _exact_dim(nest, sl.dim))
+        for sl in nest.spatial
+    )
+
+
+def _spatial_index(nest: LoopNest, served: frozenset[str]) -> np.ndarray:
+    """Per PE (first spatial loop least significant): its instance of a memory serving `served`."""
+    sizes = [sl.size for sl in nest.spatial]
+    pe = np.arange(prod(sizes), dtype=np.int64)
+    inst, radix, stride = np.zeros_like(pe), 1, 1
+    for sl in nest.spatial:
+        if sl.array_dim not in served:
+            inst += (pe // stride % sl.size) * radix
+            radix *= sl.size
+        stride *= sl.size
+    return inst
+
+
+class _Axes:
+    """Per axis of the operand (its relevant uncoupled dimensions, Y, X) a membership table
+    member[key, value] and each (child, tile)'s key; plus whether each (child, tile) executes."""
+
+    def __init__(self, nest: LoopNest, op: str, n_inner: int, served: frozenset[str], filtered: bool) -> None:
+        outer = list(range(n_inner, len(nest.temporal)))
+        self.n_tiles = prod(nest.temporal[t].size for t in outer)
+        unserved = [sl for sl in nest.spatial if sl.array_dim not in served]
+        self.n_child = prod(sl.size for sl in unserved)
+        tile = np.arange(self.n_tiles, dtype=np.int64)[None, :]
+        child = np.arange(self.n_child, dtype=np.int64)[:, None]
+        t_stride = dict(zip(outer, np.cumprod([1] + [nest.temporal[t].size for t in outer])[:-1].tolist()))
+        s_stride, radix = {}, 1
+        for sl in unserved:
+            s_stride[(sl.array_dim, sl.dim)] = radix
+            radix *= sl.size
+        def is_fixed(d) -> bool:
+            return digit_fixed(d, n_inner, served)
+
+        def key(digits) -> np.ndarray:
+            k, r = np.zeros((1, 1), dtype=np.int64), 1
+            for d in digits:
+                if is_fixed(d):
+                    value = tile // t_stride[d.temporal] if d.temporal is not None else child // s_stride[(d.array_dim, d.dim)]
+                    k, r = k + value % d.size * r, r * d.size
+            return k
+
+        self.executed = np.ones((self.n_child, self.n_tiles), dtype=bool)
+        self.tables: list[tuple[np.ndarray, np.ndarray]] = []  # (member, key) per relevant axis
+        for dim in UNCOUPLED:
+            digits = dim_digits(nest, dim)
+            index = np.arange(nest.dim_size(dim), dtype=np.int64)
+            k_idx, r = np.zeros_like(index), 1
+            for d in digits:
+                if is_fixed(d):
+                    k_idx, r = k_idx + index // d.weight % d.size * r, r * d.size
+            member = np.zeros((r, index.size), dtype=bool)
+            member[k_idx, index] = True
+            k = key(digits)
+            self.executed &= member.any(axis=1)[k]
+            if dim in RELEVANT_UNCOUPLED[op]:
+                self.tables.append((member, k))
+        for axis, pos_dim in zip(("Y", "X"), nest.position_dims):
+            pos_digits, tap_digits = dim_digits(nest, pos_dim), dim_digits(nest, "F" + axis)
+            ax = coupled_axis(nest, axis, op, fixed_flags(pos_digits, is_fixed), fixed_flags(tap_digits, is_fixed),
+                              filtered)
+            k = key(pos_digits) + key(tap_digits) * ax.npos_keys
+            self.executed &= ax.nonempty[k]
+            self.tables.append((ax.mask, k))
+        self.extents = [member.shape[1] for member, _ in self.tables]
+
+    def keys_at(self, child: np.ndarray, tile: np.ndarray) -> list[np.ndarray]:
+        return [np.broadcast_to(k, self.executed.shape)[child, tile] for _, k in self.tables]
+
+    def expand(self, child: np.ndarray, tile: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The elements of the tiles (child, tile): (row into the given pairs, element id), rows in order."""
+        row = np.arange(child.size, dtype=np.int64)
+        elem = np.zeros_like(row)
+        for (member, _), k in zip(self.tables, self.keys_at(child, tile)):
+            counts = member.sum(axis=1)
+            _, values = np.nonzero(member)  # values sorted per key
+            offsets = np.cumsum(counts) - counts
+            n = counts[k[row]]
+            within = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
+            elem = np.repeat(elem, n) * member.shape[1] + values[np.repeat(offsets[k[row]], n) + within]
+            row = np.repeat(row, n)
+        return row, elem
+
+    def holds(self, child: np.ndarray, tile: np.ndarray, elem: np.ndarray) -> np.ndarray:
+        """Whether the tile (child, tile) holds each element (per-axis membership of its coordinates)."""
+        inside = np.ones(elem.shape, dtype=bool)
+        coords = elem.copy()
+        for (member, _), k, extent in reversed(list(zip(self.tables, self.keys_at(child, tile), self.extents))):
+            inside &= member[k, coords % extent]
+            coords //= extent
+        return inside
+
+
+def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[str], parent_served: frozenset[str],
+                 filtered: bool) -> UnionEvents:
+    """The parent side of the boundary above a child level owning the temporal loops [0, n_inner). For
+    outputs both switch settings of readiness at once (they share every set)."""
+    axes = _Axes(nest, op, n_inner, child_served, filtered)
+    n_tiles = axes.n_tiles
+    child, tile = np.nonzero(axes.executed)  # each child's executed tiles, in time order
+    same = child[1:] == child[:-1]
+    pred, succ = np.full(child.size, -1, dtype=np.int64), np.full(child.size, -1, dtype=np.int64)
+    pred[1:] = np.where(same, tile[:-1], -1)
+    succ[:-1] = np.where(same, tile[1:], -1)
+    row, elem = axes.expand(child, tile)
+    c, t, before, after = child[row], tile[row], pred[row], succ[row]
+    entering = (before < 0) | ~axes.holds(c, np.maximum(before, 0), elem)
+    evicted = (after >= 0) & ~axes.holds(c, np.maximum(after, 0), elem)
+    moment = np.where(after >= 0, after, n_tiles)  # evictions at the successor, the flush at the end
+    n_elem = prod(axes.extents)
+    # Children of each parent instance: the child instances with a PE in it.
+    n_pe = prod(sl.size for sl in nest.spatial)
+    pairs = np.unique(_spatial_index(nest, child_served) * n_pe + _spatial_index(nest, parent_served))
+    pair_child, pair_parent = pairs // n_pe, pairs % n_pe
+    starts = np.searchsorted(pair_child, np.arange(axes.n_child + 1))
+
+    def to_parents(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        idx = np.flatnonzero(mask)
+        counts = starts[c[idx] + 1] - starts[c[idx]]
+        offset = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        idx = np.repeat(idx, counts)
+        return idx, pair_parent[starts[c[idx]] + offset]
+
+    def per_event(mask: np.ndarray, when: np.ndarray, final_after: np.ndarray | None = None):
+        idx, parent = to_parents(mask)
+        keys = np.unique((parent * (n_tiles + 1) + when[idx]) * n_elem + elem[idx])
+        events, count = np.unique(keys // n_elem, return_counts=True)
+        if final_after is None:
+            return events, count.astype(np.int64), None
+        last = final_after(keys // n_elem // (n_tiles + 1) * n_elem + keys % n_elem)
+        final = np.bincount(np.searchsorted(events, keys[last < keys // n_elem % (n_tiles + 1)] // n_elem),
+                            minlength=events.size)
+        return events, count.astype(np.int64), final.astype(np.int64)
+
+    down_events, down, _ = per_event(entering, t)
+    first_event = np.unique(down_events // (n_tiles + 1), return_index=True)[1]
+    onload = down[first_event] if down.size else np.zeros(0, dtype=np.int64)
+    if op != "O":
+        _, up, _ = per_event(evicted | (after < 0), moment)
+        return UnionEvents(down, down, up, np.zeros_like(up), onload)
+    # Readiness: a child reads an element down only if it touched it before; an arrival is final when no
+    # child of the parent instance touches the element at or after its moment.
+    _, inverse = np.unique(c * n_elem + elem, return_inverse=True)
+    first = np.full(inverse.max(initial=-1) + 1, n_tiles, dtype=np.int64)
+    np.minimum.at(first, inverse, t)
+    _, touched, _ = per_event(entering & (first[inverse] < t), t)
+    idx, parent = to_parents(np.ones(c.size, dtype=bool))
+    last_keys, inverse = np.unique(parent * n_elem + elem[idx], return_inverse=True)
+    last = np.full(last_keys.size, -1, dtype=np.int64)
+    np.maximum.at(last, inverse, t[idx])
+    _, up, up_final = per_event(evicted | (after < 0), moment, lambda k: last[np.searchsorted(last_keys, k)])
+    return UnionEvents(down, touched, up, up_final, onload)
