@@ -5,18 +5,23 @@ the level below), `rd_out_to_high` (read, sent up), `wr_in_by_high` (written fro
 between the top level and the world outside is not counted, as in ZigZag.
 
 Inputs (W, I) only move down. Between level j and the level above, the child's instances receive the
-entries of their own tile sequence (`wr_in_by_high`), and each parent instance reads the entries of
-its children's combined tile (`rd_out_to_low`). Below level 0, the MAC array's register bank takes
-the entries of the step tiles.
+entries of their own tile sequence (`wr_in_by_high`), and each parent instance reads, per transition,
+the union of its children's entries (`rd_out_to_low`): the entries of their combined tile where that is
+the same (`tiles.py`, rule 4), else counted per child instance (`siblings.py`). Below level 0, the MAC
+array's register bank takes the entries of the step tiles.
 
 Outputs (O) have no accumulator in the MAC: at every executed step, level 0 is written with the step's
 outputs (`wr_in_by_low`) and read for them (`rd_out_to_low`) when they carry a partial sum. Between
-level j and the level above, elements go down on entry and up on eviction (and at the end).
+level j and the level above, elements go down on entry and up on eviction (and at the end); each child
+instance has its own copies, and the parent takes in, per transition, the union of what its children
+evict then (copies evicted at different moments are separate writes), as for inputs (`siblings.py`).
 - Without readiness a level's reads down follow ZigZag's static flag (`MemLevel.psum`): all entries are
   read down from a flagged level, none from an unflagged one; transfers up are partial sums into a
   flagged level and final outputs into an unflagged one.
-- With readiness an element is read down only if it already holds a partial sum (it was touched
-  before), and an eviction carries a final output exactly when it ends the element's last residency.
+- With readiness an element is read down only if it already holds a partial sum (the same instance
+  touched it before), and an eviction carries a final output exactly when it ends the element's last
+  residency in that instance; at the parent an arrival is final when no child of the parent instance
+  touches the element at or after it.
 Each transfer event keeps its own element count, because words are rounded per event (`words`).
 """
 
