@@ -168,7 +168,7 @@ def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[
     n_elem = prod(axes.extents)
     # Children of each parent instance: the child instances with a PE in it.
     n_pe = prod(sl.size for sl in nest.spatial)
-    pairs = np.unique(_spatial_index(nest, child_served) * n_pe + _spatial_index(nest, parent_served))
+    pairs = _distinct(_spatial_index(nest, child_served) * n_pe + _spatial_index(nest, parent_served))
     pair_child, pair_parent = pairs // n_pe, pairs % n_pe
     starts = np.searchsorted(pair_child, np.arange(axes.n_child + 1))
 
@@ -181,7 +181,7 @@ def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[
 
     def per_event(mask: np.ndarray, when: np.ndarray, final_after: np.ndarray | None = None):
         idx, parent = to_parents(mask)
-        keys = np.unique((parent * (n_tiles + 1) + when[idx]) * n_elem + elem[idx])
+        keys = _distinct((parent * (n_tiles + 1) + when[idx]) * n_elem + elem[idx])
         events, count = np.unique(keys // n_elem, return_counts=True)
         if final_after is None:
             return events, count.astype(np.int64), None
@@ -208,3 +208,11 @@ def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[
     np.maximum.at(last, inverse, t[idx])
     _, up, up_final = per_event(evicted | (after < 0), moment, lambda k: last[np.searchsorted(last_keys, k)])
     return UnionEvents(down, touched, up, up_final, onload)
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """np.unique by sorting (numpy 2.3's hash-based unique is several times slower on these int64 keys)."""
+    values = np.sort(values)
+    keep = np.ones(values.size, dtype=bool)
+    keep[1:] = values[1:] != values[:-1]
+    return values[keep]
