@@ -123,29 +123,34 @@ class _Axes:
         self.extents = [member.shape[1] for member, _ in self.tables]
 
     def keys_at(self, child: np.ndarray, tile: np.ndarray) -> list[np.ndarray]:
+        """Per axis, the key of each tile (child, tile)."""
         return [np.broadcast_to(k, self.executed.shape)[child, tile] for _, k in self.tables]
 
-    def expand(self, child: np.ndarray, tile: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The elements of the tiles (child, tile): (row into the given pairs, element id), rows in order."""
-        row = np.arange(child.size, dtype=np.int64)
-        elem = np.zeros_like(row)
-        for (member, _), k in zip(self.tables, self.keys_at(child, tile)):
+    def expand(self, keys: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The elements of the tiles with the given keys: (tile row, per-axis coordinates), rows in order."""
+        row = np.arange(keys[0].size if keys else 1, dtype=np.int64)
+        coords: list[np.ndarray] = []
+        for (member, _), k in zip(self.tables, keys):
             counts = member.sum(axis=1)
             _, values = np.nonzero(member)  # values sorted per key
-            offsets = np.cumsum(counts) - counts
             n = counts[k[row]]
             within = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
-            elem = np.repeat(elem, n) * member.shape[1] + values[np.repeat(offsets[k[row]], n) + within]
+            start = np.repeat((np.cumsum(counts) - counts)[k[row]], n)
+            coords = [np.repeat(c, n) for c in coords] + [values[start + within]]
             row = np.repeat(row, n)
-        return row, elem
+        return row, coords
 
-    def holds(self, child: np.ndarray, tile: np.ndarray, elem: np.ndarray) -> np.ndarray:
-        """Whether the tile (child, tile) holds each element (per-axis membership of its coordinates)."""
-        inside = np.ones(elem.shape, dtype=bool)
-        coords = elem.copy()
-        for (member, _), k, extent in reversed(list(zip(self.tables, self.keys_at(child, tile), self.extents))):
-            inside &= member[k, coords % extent]
-            coords //= extent
+    def element(self, coords: list[np.ndarray]) -> np.ndarray:
+        elem = np.zeros_like(coords[0]) if coords else np.zeros(1, dtype=np.int64)
+        for c, extent in zip(coords, self.extents):
+            elem = elem * extent + c
+        return elem
+
+    def holds(self, keys: list[np.ndarray], rows: np.ndarray, coords: list[np.ndarray]) -> np.ndarray:
+        """Whether the tile of each given row holds the element with these coordinates."""
+        inside = np.ones(rows.shape, dtype=bool)
+        for (member, _), k, c in zip(self.tables, keys, coords):
+            inside &= member[k[rows], c]
         return inside
 
 
@@ -160,11 +165,12 @@ def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[
     pred, succ = np.full(child.size, -1, dtype=np.int64), np.full(child.size, -1, dtype=np.int64)
     pred[1:] = np.where(same, tile[:-1], -1)
     succ[:-1] = np.where(same, tile[1:], -1)
-    row, elem = axes.expand(child, tile)
+    keys = axes.keys_at(child, tile)
+    row, coords = axes.expand(keys)
+    elem = axes.element(coords)
     c, t, before, after = child[row], tile[row], pred[row], succ[row]
-    entering = (before < 0) | ~axes.holds(c, np.maximum(before, 0), elem)
-    evicted = (after >= 0) & ~axes.holds(c, np.maximum(after, 0), elem)
-    moment = np.where(after >= 0, after, n_tiles)  # evictions at the successor, the flush at the end
+    # The previous (next) executed tile of the same child is the previous (next) row.
+    entering = (before < 0) | ~axes.holds(keys, np.maximum(row - 1, 0), coords)
     n_elem = prod(axes.extents)
     # Children of each parent instance: the child instances with a PE in it.
     n_pe = prod(sl.size for sl in nest.spatial)
@@ -194,8 +200,9 @@ def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[
     first_event = np.unique(down_events // (n_tiles + 1), return_index=True)[1]
     onload = down[first_event] if down.size else np.zeros(0, dtype=np.int64)
     if op != "O":
-        _, up, _ = per_event(evicted | (after < 0), moment)
-        return UnionEvents(down, down, up, np.zeros_like(up), onload)
+        return UnionEvents(down, down, _NONE, _NONE, onload)
+    evicted = (after >= 0) & ~axes.holds(keys, np.minimum(row + 1, max(child.size - 1, 0)), coords)
+    moment = np.where(after >= 0, after, n_tiles)  # evictions at the successor, the flush at the end
     # Readiness: a child reads an element down only if it touched it before; an arrival is final when no
     # child of the parent instance touches the element at or after its moment.
     _, inverse = np.unique(c * n_elem + elem, return_inverse=True)
@@ -208,6 +215,9 @@ def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[
     np.maximum.at(last, inverse, t[idx])
     _, up, up_final = per_event(evicted | (after < 0), moment, lambda k: last[np.searchsorted(last_keys, k)])
     return UnionEvents(down, touched, up, up_final, onload)
+
+
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
