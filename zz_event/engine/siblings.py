@@ -154,66 +154,76 @@ class _Axes:
         return inside
 
 
+class _Parents:
+    """Which parent instances each child instance belongs to (those sharing a PE with it)."""
+
+    def __init__(self, nest: LoopNest, child_served: frozenset[str], parent_served: frozenset[str], n_child: int):
+        n_pe = prod(sl.size for sl in nest.spatial)
+        pairs = _distinct(_spatial_index(nest, child_served) * n_pe + _spatial_index(nest, parent_served))
+        self.parent = pairs % n_pe
+        self.starts = np.searchsorted(pairs // n_pe, np.arange(n_child + 1))
+
+    def of(self, child: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(index into `child`, parent instance) for every parent of every child where `mask`."""
+        idx = np.flatnonzero(mask)
+        counts = self.starts[child[idx] + 1] - self.starts[child[idx]]
+        offset = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        idx = np.repeat(idx, counts)
+        return idx, self.parent[self.starts[child[idx]] + offset]
+
+
+def _last_touch(parents: _Parents, child: np.ndarray, tile: np.ndarray, elem: np.ndarray, n_elem: int):
+    """A lookup (parent instance * n_elem + element) -> the last tile in which a child of it uses it."""
+    idx, parent = parents.of(child, np.ones(child.size, dtype=bool))
+    keys, inverse = np.unique(parent * n_elem + elem[idx], return_inverse=True)
+    last = np.full(keys.size, -1, dtype=np.int64)
+    np.maximum.at(last, inverse, tile[idx])
+    return lambda query: last[np.searchsorted(keys, query)]
+
+
 def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[str], parent_served: frozenset[str],
                  filtered: bool) -> UnionEvents:
     """The parent side of the boundary above a child level owning the temporal loops [0, n_inner). For
     outputs both switch settings of readiness at once (they share every set)."""
     axes = _Axes(nest, op, n_inner, child_served, filtered)
-    n_tiles = axes.n_tiles
+    n_tiles, n_elem = axes.n_tiles, prod(axes.extents)
     child, tile = np.nonzero(axes.executed)  # each child's executed tiles, in time order
-    same = child[1:] == child[:-1]
-    pred, succ = np.full(child.size, -1, dtype=np.int64), np.full(child.size, -1, dtype=np.int64)
-    pred[1:] = np.where(same, tile[:-1], -1)
-    succ[:-1] = np.where(same, tile[1:], -1)
     keys = axes.keys_at(child, tile)
-    row, coords = axes.expand(keys)
+    row, coords = axes.expand(keys)  # every element of every executed tile
     elem = axes.element(coords)
-    c, t, before, after = child[row], tile[row], pred[row], succ[row]
     # The previous (next) executed tile of the same child is the previous (next) row.
-    entering = (before < 0) | ~axes.holds(keys, np.maximum(row - 1, 0), coords)
-    n_elem = prod(axes.extents)
-    # Children of each parent instance: the child instances with a PE in it.
-    n_pe = prod(sl.size for sl in nest.spatial)
-    pairs = _distinct(_spatial_index(nest, child_served) * n_pe + _spatial_index(nest, parent_served))
-    pair_child, pair_parent = pairs // n_pe, pairs % n_pe
-    starts = np.searchsorted(pair_child, np.arange(axes.n_child + 1))
+    has_pred = np.zeros(child.size, dtype=bool)
+    has_pred[1:] = child[1:] == child[:-1]
+    has_succ = np.append(has_pred[1:], False)
+    before, after = has_pred[row], has_succ[row]
+    c, t = child[row], tile[row]
+    entering = ~before | ~axes.holds(keys, np.maximum(row - 1, 0), coords)
+    parents = _Parents(nest, child_served, parent_served, axes.n_child)
 
-    def to_parents(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        idx = np.flatnonzero(mask)
-        counts = starts[c[idx] + 1] - starts[c[idx]]
-        offset = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-        idx = np.repeat(idx, counts)
-        return idx, pair_parent[starts[c[idx]] + offset]
-
-    def per_event(mask: np.ndarray, when: np.ndarray, final_after: np.ndarray | None = None):
-        idx, parent = to_parents(mask)
-        keys = _distinct((parent * (n_tiles + 1) + when[idx]) * n_elem + elem[idx])
-        events, count = np.unique(keys // n_elem, return_counts=True)
-        if final_after is None:
-            return events, count.astype(np.int64), None
-        last = final_after(keys // n_elem // (n_tiles + 1) * n_elem + keys % n_elem)
-        final = np.bincount(np.searchsorted(events, keys[last < keys // n_elem % (n_tiles + 1)] // n_elem),
-                            minlength=events.size)
+    def per_event(mask: np.ndarray, when: np.ndarray, last=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(event ids, elements, final elements) of the union per (parent instance, moment)."""
+        idx, parent = parents.of(c, mask)
+        moment = parent * (n_tiles + 1) + when[idx]
+        pairs = _distinct(moment * n_elem + elem[idx])
+        events, count = np.unique(pairs // n_elem, return_counts=True)
+        final = np.zeros(events.size, dtype=np.int64)
+        if last is not None:  # final: no child of the parent instance uses the element at or after then
+            done = last(pairs // n_elem // (n_tiles + 1) * n_elem + pairs % n_elem) < pairs // n_elem % (n_tiles + 1)
+            final = np.bincount(np.searchsorted(events, pairs[done] // n_elem), minlength=events.size)
         return events, count.astype(np.int64), final.astype(np.int64)
 
     down_events, down, _ = per_event(entering, t)
-    first_event = np.unique(down_events // (n_tiles + 1), return_index=True)[1]
-    onload = down[first_event] if down.size else np.zeros(0, dtype=np.int64)
+    onload = down[np.unique(down_events // (n_tiles + 1), return_index=True)[1]]
     if op != "O":
         return UnionEvents(down, down, _NONE, _NONE, onload)
-    evicted = (after >= 0) & ~axes.holds(keys, np.minimum(row + 1, max(child.size - 1, 0)), coords)
-    moment = np.where(after >= 0, after, n_tiles)  # evictions at the successor, the flush at the end
-    # Readiness: a child reads an element down only if it touched it before; an arrival is final when no
-    # child of the parent instance touches the element at or after its moment.
+    leaving = ~after | ~axes.holds(keys, np.minimum(row + 1, child.size - 1), coords)
+    when = np.where(after, np.append(tile[1:], 0)[row], n_tiles)  # at the successor; the flush at the end
+    # Readiness: a child reads an element down only if it used it in an earlier tile (its own partial sum).
     _, inverse = np.unique(c * n_elem + elem, return_inverse=True)
     first = np.full(inverse.max(initial=-1) + 1, n_tiles, dtype=np.int64)
     np.minimum.at(first, inverse, t)
     _, touched, _ = per_event(entering & (first[inverse] < t), t)
-    idx, parent = to_parents(np.ones(c.size, dtype=bool))
-    last_keys, inverse = np.unique(parent * n_elem + elem[idx], return_inverse=True)
-    last = np.full(last_keys.size, -1, dtype=np.int64)
-    np.maximum.at(last, inverse, t[idx])
-    _, up, up_final = per_event(evicted | (after < 0), moment, lambda k: last[np.searchsorted(last_keys, k)])
+    _, up, up_final = per_event(leaving, when, _last_touch(parents, c, t, elem, n_elem))
     return UnionEvents(down, touched, up, up_final, onload)
 
 
