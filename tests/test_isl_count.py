@@ -13,7 +13,7 @@ pytest.importorskip("islpy")
 
 from test_exactness import _lv, _nest
 
-from validation.cases import loop_nests
+from validation.cases import loop_nests, multi_pe_nests
 from validation.isl_count import in_scope, isl_counts
 from validation.simulator import simulate
 from zz_event.engine.evaluate import evaluate
@@ -99,6 +99,36 @@ def test_two_memory_levels():
 @settings(max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 @given(loop_nests(overshoot=True))
 def test_isl_equals_engine_equals_simulator(nest):
+    assume(in_scope(nest))
+    steps = nest.temporal_steps
+    for sl in nest.spatial:
+        steps *= sl.size
+    assume(steps <= MAX_ITERATIONS)
+    assert_agree(nest)
+
+
+# Weights under IX spread over two PEs (IX = 4 as 2 PEs x 2 steps, FX inner), per-PE registers under one
+# SRAM. PE0 (ix 0, 2) uses w0 at step 0, skips step 1 (no valid tap), keeps w0 at step 2 and takes w1 at
+# step 3; PE1 (ix 1, 3) takes w0 at step 0 and w1 at step 1, skips step 2 and keeps w1 at step 3. Per step
+# the SRAM sends the union of the registers' intakes: {w0}, {w1}, -, {w1}: 3 reads (a combined tile of the
+# two registers would read w0 again at step 2: 4).
+HALO_W = _nest(
+    ConvGeometry(B=1, K=1, C=1, y=AxisGeometry(1, 1), x=AxisGeometry(4, 2)),
+    [Loop("FX", 2), Loop("IX", 2)], [SpatialLoop("D1", "IX", 2)],
+    {"W": (_lv("reg", 0), _lv("sram", 2, {"D1"})), "I": (_lv("sram", 2, {"D1"}),),
+     "O": (_lv("sram", 2, {"D1"}, True),)},
+)
+
+
+def test_weights_multicast_per_transition():
+    isl = isl_counts(HALO_W, True)
+    assert isl["W"][0]["wr_in_by_high"] == 4 and isl["W"][1]["rd_out_to_low"] == 3
+    assert_agree(HALO_W)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(multi_pe_nests(overshoot=True))
+def test_isl_on_layers_whose_pes_share_data(nest):
     assume(in_scope(nest))
     steps = nest.temporal_steps
     for sl in nest.spatial:

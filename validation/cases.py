@@ -20,7 +20,7 @@ from zz_event.model.geometry import AxisGeometry, ConvGeometry
 from zz_event.model.nest import Loop, LoopNest, MemLevel, Port, SpatialLoop
 from zz_event.model.vocabulary import DIRECTIONS, OPERANDS
 
-__all__ = ["axis_geometries", "loop_nests"]
+__all__ = ["axis_geometries", "loop_nests", "multi_pe_nests"]
 
 ARRAY_DIMS = ("D1", "D2", "D3")
 MEMORIES = ("reg", "lb", "gb", "dram")
@@ -116,4 +116,69 @@ def loop_nests(draw, overshoot: bool = True) -> LoopNest:
         mac_energy=draw(st.sampled_from([0.0, 0.04, 0.5])),
         dense_relation={"Y": (draw(st.integers(1, 2)), draw(st.integers(1, 2))),
                         "X": (draw(st.integers(1, 2)), draw(st.integers(1, 2)))},
+    )
+
+
+COUPLED = {"input": ("IY", "IX", "FY", "FX"), "output": ("OY", "OX", "FY", "FX")}
+
+
+@st.composite
+def multi_pe_nests(draw, overshoot: bool = False) -> LoopNest:
+    """A random layer whose processing elements share output elements: one or two of the position and tap
+    dimensions (and maybe one of B, K, C) unrolled over up to three array dimensions, per-PE registers at
+    level 0 (always for outputs) under one or two shared levels, the top one serving every array."""
+    centric = draw(st.sampled_from(["input", "input", "input", "output"]))
+    geo = ConvGeometry(
+        B=draw(st.integers(1, 2)), K=draw(st.integers(1, 2)), C=draw(st.integers(1, 2)),
+        y=draw(_small_axis()), x=draw(_small_axis()),
+    )
+    pos = COUPLED[centric][:2]
+    sizes = {"B": geo.B, "K": geo.K, "C": geo.C, "FY": geo.y.kernel, "FX": geo.x.kernel,
+             pos[0]: geo.y.inp if centric == "input" else geo.OY, pos[1]: geo.x.inp if centric == "input" else geo.OX}
+    unrolled = draw(st.lists(st.sampled_from([d for d in COUPLED[centric] if sizes[d] > 1] or ["FX"]),
+                             min_size=1, max_size=2, unique=True))
+    if draw(st.booleans()):
+        unrolled.append(draw(st.sampled_from(["B", "K", "C"])))
+    spatial, temporal = [], []
+    for dim, size in sizes.items():
+        remaining = size
+        divisors = [d for d in range(2, min(size, 3) + 1) if size % d == 0]
+        if dim in unrolled and size > 1 and (overshoot or divisors):
+            s = draw(st.integers(2, min(size + 1, 3))) if overshoot else draw(st.sampled_from(divisors))
+            spatial.append(SpatialLoop(ARRAY_DIMS[len(spatial)], dim, s))
+            remaining = ceil(size / s)
+        temporal += [Loop(dim, r) for r in draw(_split(remaining, overshoot, 2))]
+    temporal = draw(st.permutations(temporal)) if temporal else []
+    arrays = frozenset(sl.array_dim for sl in spatial)
+    levels = {op: draw(_shared_levels(op, len(temporal), arrays, per_pe=op == "O" or draw(st.booleans())))
+              for op in OPERANDS}
+    return LoopNest(
+        geometry=geo, centric=centric, temporal=tuple(temporal), spatial=tuple(spatial), levels=levels,
+        precision={"W": 8, "I": 8, "O": draw(st.sampled_from([16, 24])), "O_final": 8},
+        dense_relation={"Y": (1, 1), "X": (1, draw(st.integers(1, 2)))},
+    )
+
+
+@st.composite
+def _small_axis(draw) -> AxisGeometry:
+    while True:
+        geo = AxisGeometry(inp=draw(st.integers(1, 6)), kernel=draw(st.integers(1, 3)), stride=draw(st.integers(1, 2)),
+                           dilation=draw(st.integers(1, 2)), pad_before=draw(st.integers(0, 1)),
+                           pad_after=draw(st.integers(0, 1)))
+        if geo.out >= 1:
+            return geo
+
+
+@st.composite
+def _shared_levels(draw, op: str, n_loops: int, arrays: frozenset[str], per_pe: bool) -> tuple[MemLevel, ...]:
+    n_levels = draw(st.integers(2, 3))
+    tops = sorted(draw(st.lists(st.integers(0, n_loops), min_size=n_levels - 1, max_size=n_levels - 1))) + [n_loops]
+    served = [frozenset() if per_pe else frozenset(a for a in arrays if draw(st.booleans()))]
+    if n_levels == 3:
+        served.append(served[0] | frozenset(a for a in arrays if draw(st.booleans())))
+    served.append(arrays)
+    return tuple(
+        MemLevel(name=MEMORIES[j], top=top, served=srv, read_cost=1.0, write_cost=1.5,
+                 ports=draw(_ports(MEMORIES[j], op)), psum=draw(st.booleans()) if op == "O" else False)
+        for j, (top, srv) in enumerate(zip(tops, served))
     )

@@ -19,7 +19,9 @@ The engine counts analytically, the simulator replays every MAC; this module sta
 
 Groupings and directions (transfers.py / rules.py): the register bank ``(0, served_0)`` gives level 0's
 ``rd_out_to_low``; at each boundary j/j+1 the child ``(top_j, served_j)`` gives level j's
-``wr_in_by_high`` and the combined tile ``(top_j, served_{j+1})`` gives level j+1's ``rd_out_to_low``.
+``wr_in_by_high``, and level j+1's ``rd_out_to_low`` is, per parent instance and transition, the union of
+its children's entries (design.md, "Several processing elements"): the child entries related to the parent
+instances that share a PE with the child (``PT[parent instance, tile]``), counted as distinct pairs.
 W and I never move up: their ``wr_in_by_low`` and ``rd_out_to_high`` are 0, and the top level's
 ``wr_in_by_high`` (traffic with the outside world) is not counted.
 
@@ -116,8 +118,25 @@ def _earlier_same_instance(width: int, n_inst: int) -> isl.Map:
     return isl.Map(f"{{ Tile[{', '.join(a)}] -> Tile[{', '.join(b)}] : {cond} }}")
 
 
-def entries(nest: LoopNest, op: str, top: int, served: frozenset[str], filtered: bool) -> int:
-    """Sum over executed tiles (all instances) of |needed(t) - needed(prev(t))| for one grouping."""
+def _child_to_parent(nest: LoopNest, top: int, child: frozenset[str], parent: frozenset[str]) -> isl.Map:
+    """{ Tile[child instance, t] -> PT[parent instance, t] : the two instances share a PE }."""
+    s = [f"s{i}" for i in range(len(nest.spatial))]
+    n_t = len(nest.temporal) - top
+    t = [f"t{i}" for i in range(n_t)]
+    c = [s[i] for i, sl in enumerate(nest.spatial) if sl.array_dim not in child]
+    p = [s[i] for i, sl in enumerate(nest.spatial) if sl.array_dim not in parent]
+    a = [f"a{i}" for i in range(len(c) + n_t)]
+    b = [f"b{i}" for i in range(len(p) + n_t)]
+    cons = [f"0 <= {v} < {sl.size}" for v, sl in zip(s, nest.spatial)]
+    cons += [f"{x} = {y}" for x, y in zip(a, c + t)] + [f"{x} = {y}" for x, y in zip(b, p + t)]
+    ex = f"exists {', '.join(s + t)} : " if s or t else ""
+    return isl.Map(f"{{ Tile[{', '.join(a)}] -> PT[{', '.join(b)}] : {ex}{' and '.join(cons) or '1 = 1'} }}")
+
+
+def entries(nest: LoopNest, op: str, top: int, served: frozenset[str], filtered: bool,
+            parent: frozenset[str] | None = None) -> int:
+    """Sum over executed tiles (all instances) of |needed(t) - needed(prev(t))| for one grouping; with
+    `parent`, the sum over (parent instance, tile) of the union of its children's entries instead."""
     executed = iteration_set(nest, filtered)
     access = isl.Map("{ " + IS_TUPLE + " -> " + OPERAND_TUPLE[op] + " }").intersect_domain(executed)
     tiles, n_inst = _tile_map(nest, top, served)
@@ -128,6 +147,8 @@ def entries(nest: LoopNest, op: str, top: int, served: frozenset[str], filtered:
     prev = _earlier_same_instance(width, n_inst).intersect_domain(ran).intersect_range(ran).lexmax()
     held = prev.apply_range(needed)  # Tile -> elements of its previous executed tile
     new = needed.subtract(held)
+    if parent is not None:  # one read per (parent instance, transition, element): a multicast
+        new = _child_to_parent(nest, top, served, parent).reverse().apply_range(new)
     return int(new.wrap().count_val().to_python())
 
 
@@ -142,6 +163,7 @@ def isl_counts(nest: LoopNest, filtered: bool) -> dict[str, list[dict[str, int]]
         per[0]["rd_out_to_low"] = entries(nest, op, 0, levels[0].served, filtered)
         for j in range(len(levels) - 1):
             per[j]["wr_in_by_high"] = entries(nest, op, levels[j].top, levels[j].served, filtered)
-            per[j + 1]["rd_out_to_low"] = entries(nest, op, levels[j].top, levels[j + 1].served, filtered)
+            per[j + 1]["rd_out_to_low"] = entries(nest, op, levels[j].top, levels[j].served, filtered,
+                                                  levels[j + 1].served)
         out[op] = per
     return out

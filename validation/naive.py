@@ -15,6 +15,7 @@ import numpy as np
 
 from validation.buffers import TileEvents
 from validation.reference import random_data
+from validation.shared import ParentEvents, Transfers
 from zz_event.model.nest import LoopNest
 
 __all__ = ["naive_result", "naive_simulate"]
@@ -78,8 +79,10 @@ def _instance(nest: LoopNest, pe_digits: list[int], served: frozenset[str]) -> i
 
 
 def naive_simulate(nest: LoopNest, filtered: bool, readiness: bool):
-    """Returns (macs, compute_cycles, tile events per (op, top, served), outputs, reference)."""
+    """Returns (macs, compute_cycles, tile events per (op, top, served), parent events per (op, top, child
+    served, parent served), outputs, data)."""
     from validation.rules import groupings as _groupings
+    from validation.rules import parent_groupings as _parent_groupings
 
     t_sizes, s_sizes = [lp.size for lp in nest.temporal], [sl.size for sl in nest.spatial]
     dims = ("B", "G", "K", "C", *nest.position_dims, "FY", "FX")
@@ -114,7 +117,50 @@ def naive_simulate(nest: LoopNest, filtered: bool, readiness: bool):
         cycles += any_mac
     end = prod(t_sizes)
     events = {gr: _events(nest, gr, tiles[gr], first, last, end, readiness and gr[0] == "O") for gr in groupings}
-    return macs, cycles, events, out, data
+    parents = {}
+    for op, keys in _parent_groupings(nest).items():
+        for top, child_served, parent_served in keys:
+            pes = [[(pe // prod(s_sizes[:s])) % s_sizes[s] for s in range(len(s_sizes))] for pe in range(prod(s_sizes))]
+            pairs = {(_instance(nest, d, child_served), _instance(nest, d, parent_served)) for d in pes}
+            n_parents = prod(sl.size for sl in nest.spatial if sl.array_dim not in parent_served)
+            n_tiles = end // prod(t_sizes[:top])
+            parents[(op, top, child_served, parent_served)] = _parent_events(
+                tiles[(op, top, child_served)], pairs, n_parents, n_tiles)
+    return macs, cycles, events, parents, out, data
+
+
+def _parent_events(child_tiles: dict, pairs: set, n_parents: int, n_tiles: int) -> ParentEvents:
+    """Per transition and parent instance: the union of its children's entries (and of those the same child
+    used before), of their evictions, and at the end of their last tiles (design.md, several PEs)."""
+    down, touched, up, flush = (defaultdict(set) for _ in range(4))
+    last: dict = {}
+    per_child = defaultdict(list)
+    for (inst, tile), elems in sorted(child_tiles.items()):
+        per_child[inst].append((tile, elems))
+    for c, seq in per_child.items():
+        mine = [p for cc, p in pairs if cc == c]
+        seen, held = set(), None
+        for tile, T in seq:
+            for p in mine:
+                for e in T:
+                    last[(p, e)] = max(last.get((p, e), -1), tile)
+                down[(p, tile)] |= T - (held or set())
+                touched[(p, tile)] |= (T - (held or set())) & seen
+                if held is not None:
+                    up[(p, tile)] |= held - T
+            seen |= T
+            held = T
+        for p in mine:
+            flush[(p, n_tiles)] |= held
+
+    def transfers(sets: dict) -> Transfers:
+        rows = sorted((p, t) for (p, t), elems in sets.items() if elems)
+        count = [len(sets[r]) for r in rows]
+        final = [sum(last[(r[0], e)] < r[1] for e in sets[r]) for r in rows]
+        starts = [sum(1 for r in rows if r[0] < p) for p in range(n_parents + 1)]
+        return Transfers(np.array(count, dtype=np.int64), np.array(final, dtype=np.int64), np.array(starts))
+
+    return ParentEvents(transfers(down), transfers(touched), transfers(up), transfers(flush))
 
 
 def _events(nest, grouping, tiles, first, last, end, ready) -> TileEvents:
@@ -152,5 +198,5 @@ def naive_result(nest: LoopNest, filtered: bool = True, readiness: bool = True):
     """The plain replay turned into a `SimResult` by the simulator's own transfer rules."""
     from validation.rules import assemble
 
-    macs, cycles, events, out, data = naive_simulate(nest, filtered, readiness)
-    return assemble(nest, filtered, readiness, macs, cycles, events, out, data)
+    macs, cycles, events, parents, out, data = naive_simulate(nest, filtered, readiness)
+    return assemble(nest, filtered, readiness, macs, cycles, events, parents, out, data)

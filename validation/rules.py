@@ -4,14 +4,19 @@ Re-implemented from the text of zz_event/engine/transfers.py, words.py and laten
 
 - W, I move down only. The register bank below level 0 takes the entries of every step's tile
   (level 0 `rd_out_to_low`). Between j and j+1: level j's own tiles' entries are written into it
-  (`wr_in_by_high`), the combined tiles' entries are read from j+1 (`rd_out_to_low`).
+  (`wr_in_by_high`); j+1 reads, per transition, the union of what its child instances take in
+  (`rd_out_to_low`, a multicast: `validation.shared`).
 - O at the MAC boundary: every executed step's outputs are written into level 0 (`wr_in_by_low`) and
   read from it (`rd_out_to_low`) if it holds partial sums — with readiness, only those the instance
   touched before the step; a write is final when the instance never touches the element again.
 - O between j and j+1: down = entries (all if j+1 holds partial sums, none otherwise; with readiness
   the entries the instance touched before the tile), up = evictions and the end-of-layer flush (partial
   if j+1 holds partial sums, final otherwise; with readiness final exactly when the instance never
-  touches the element again). Parent side on the combined tiles, child side on level j's tiles.
+  touches the element again). Child side on level j's own tiles; parent side per transition
+  (`validation.shared`): down the union of the children's reads, up the union of what they write up at
+  that moment (copies written at different moments each one write), final when no child of the parent
+  instance touches the element again. So every boundary conserves: per transition the parent sends
+  exactly the union of what its children take in and takes in exactly what they send up, merged.
 - Words: per event ceil((n_partial*P_O + n_final*P_Ofinal) / bw_min), summed, then * bw_min // bw_max.
 - Energy: words at the read cost (rd_*) or write cost (wr_*), plus MACs * MAC energy.
 - Latency: compute cycles + on-loading + stalls + off-loading. Each instance of a memory has its own
@@ -33,10 +38,11 @@ import numpy as np
 
 from validation.buffers import TileEvents
 from validation.reference import reference_conv
+from validation.shared import ParentEvents
 from zz_event.model.nest import LoopNest
 from zz_event.model.vocabulary import DIRECTIONS, OPERANDS
 
-__all__ = ["LevelSim", "SimResult", "assemble", "groupings"]
+__all__ = ["LevelSim", "SimResult", "assemble", "groupings", "parent_groupings"]
 
 READS = ("rd_out_to_low", "rd_out_to_high")
 
@@ -147,18 +153,22 @@ def _segment_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 def groupings(nest: LoopNest) -> dict[str, list[tuple[int, frozenset[str]]]]:
-    """Per operand, the (top, served) tile groupings the rules need: register bank, child, combined."""
+    """Per operand, the (top, served) tile groupings the rules need: the register bank and every level
+    below the top (its own instances' tiles)."""
     out = {}
     for op in OPERANDS:
         lv = nest.levels[op]
-        need = [(0, lv[0].served)]
-        for j in range(len(lv) - 1):
-            need += [(lv[j].top, lv[j].served), (lv[j].top, lv[j + 1].served)]
-        out[op] = list(dict.fromkeys(need))
+        out[op] = list(dict.fromkeys([(0, lv[0].served)] + [(lv[j].top, lv[j].served) for j in range(len(lv) - 1)]))
     return out
 
 
-def _transfers(nest: LoopNest, op: str, seqs: dict, readiness: bool):
+def parent_groupings(nest: LoopNest) -> dict[str, list[tuple[int, frozenset[str], frozenset[str]]]]:
+    """Per operand, per boundary j/j+1: (top of j, served by j, served by j+1), for `shared.parent_replay`."""
+    return {op: list(dict.fromkeys((lv[j].top, lv[j].served, lv[j + 1].served) for j in range(len(lv) - 1)))
+            for op, lv in nest.levels.items()}
+
+
+def _transfers(nest: LoopNest, op: str, seqs: dict, parents: dict, readiness: bool):
     """Per level: direction -> events; plus per level below the top its first-tile and flush events."""
     lv = nest.levels[op]
     per_level = [{d: _Ev() for d in DIRECTIONS} for _ in lv]
@@ -174,25 +184,30 @@ def _transfers(nest: LoopNest, op: str, seqs: dict, readiness: bool):
         per_level[0]["wr_in_by_low"] = _Ev((_Events(reg.size - reg.size_final, reg.size_final, reg.starts),))
         per_level[0]["rd_out_to_low"] = _Ev((_partial(reg.size_touched, reg.starts),))
     for j in range(len(lv) - 1):
-        child, comb = seqs[(lv[j].top, lv[j].served)], seqs[(lv[j].top, lv[j + 1].served)]
+        child = seqs[(lv[j].top, lv[j].served)]
+        parent: ParentEvents = parents[(lv[j].top, lv[j].served, lv[j + 1].served)]
         if op != "O":
             per_level[j]["wr_in_by_high"] = _Ev((_partial(child.entries, child.starts),))
-            per_level[j + 1]["rd_out_to_low"] = _Ev((_partial(comb.entries, comb.starts),))
+            per_level[j + 1]["rd_out_to_low"] = _Ev((_partial(parent.down.count, parent.down.starts),))
             first_tiles.append(_Ev((_partial(child.first_entries, np.arange(child.flush_size.size + 1)),)))
             continue
         psum = lv[j + 1].psum
-        for seq, k, down_dir, up_dir in ((comb, j + 1, "rd_out_to_low", "wr_in_by_low"),
-                                         (child, j, "wr_in_by_high", "rd_out_to_high")):
-            each = np.arange(seq.flush_size.size + 1)  # one flush event per instance
-            if not readiness:
-                down = _Ev((_partial(seq.entries, seq.starts),)) if psum else _Ev()
-                make = _partial if psum else _final
-                up = _Ev((make(seq.evicted, seq.starts), make(seq.flush_size, each)))
-            else:
-                down = _Ev((_partial(seq.entries_touched, seq.starts),))
-                up = _Ev((_Events(seq.evicted - seq.evicted_final, seq.evicted_final, seq.starts),
-                          _Events(seq.flush_size - seq.flush_final, seq.flush_final, each)))
-            per_level[k][down_dir], per_level[k][up_dir] = down, up
+        each = np.arange(child.flush_size.size + 1)  # one flush event per instance
+        if not readiness:
+            make = _partial if psum else _final
+            per_level[j]["wr_in_by_high"] = _Ev((_partial(child.entries, child.starts),)) if psum else _Ev()
+            per_level[j]["rd_out_to_high"] = _Ev((make(child.evicted, child.starts), make(child.flush_size, each)))
+            per_level[j + 1]["rd_out_to_low"] = _Ev((_partial(parent.down.count, parent.down.starts),)) if psum \
+                else _Ev()
+            per_level[j + 1]["wr_in_by_low"] = _Ev(tuple(make(t.count, t.starts) for t in (parent.up, parent.flush)))
+        else:
+            per_level[j]["wr_in_by_high"] = _Ev((_partial(child.entries_touched, child.starts),))
+            per_level[j]["rd_out_to_high"] = _Ev((
+                _Events(child.evicted - child.evicted_final, child.evicted_final, child.starts),
+                _Events(child.flush_size - child.flush_final, child.flush_final, each)))
+            per_level[j + 1]["rd_out_to_low"] = _Ev((_partial(parent.down_touched.count, parent.down_touched.starts),))
+            per_level[j + 1]["wr_in_by_low"] = _Ev(tuple(_Events(t.count - t.final, t.final, t.starts)
+                                                         for t in (parent.up, parent.flush)))
         # At the end every output is final.
         flushes.append(_Ev((_final(child.flush_size, np.arange(child.flush_size.size + 1)),)))
     return per_level, first_tiles, flushes
@@ -220,7 +235,7 @@ def _busiest(ev_list, levels, direction, prec) -> int:
     return sum(int(words(ev, levels[j], direction, *prec)[1].max(initial=0)) for j, ev in enumerate(ev_list))
 
 
-def assemble(nest: LoopNest, filter: bool, readiness: bool, macs: int, cycles: int, seqs: dict,
+def assemble(nest: LoopNest, filter: bool, readiness: bool, macs: int, cycles: int, seqs: dict, parents: dict,
              outputs: np.ndarray, data: dict[str, np.ndarray]) -> SimResult:
     """Apply the direction, word, energy and latency rules to replayed tile events."""
     levels: dict[str, tuple[LevelSim, ...]] = {}
@@ -229,7 +244,8 @@ def assemble(nest: LoopNest, filter: bool, readiness: bool, macs: int, cycles: i
     offload = 0
     for op in OPERANDS:
         own = {(top, served): ev for (o, top, served), ev in seqs.items() if o == op}
-        per_level, first_tiles, flushes = _transfers(nest, op, own, readiness)
+        own_parents = {key[1:]: ev for key, ev in parents.items() if key[0] == op}
+        per_level, first_tiles, flushes = _transfers(nest, op, own, own_parents, readiness)
         prec = (nest.precision["O"], nest.precision["O_final"]) if op == "O" else (nest.precision[op],) * 2
         out = []
         for level, per_dir in zip(nest.levels[op], per_level):

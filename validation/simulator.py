@@ -28,8 +28,9 @@ from validation.buffers import Touches, replay
 from validation.maclog import MacLogWriter
 from validation.macstream import Iterations, Layout
 from validation.reference import as_layer_data, random_data
-from validation.rules import LevelSim, SimResult, assemble
+from validation.rules import LevelSim, SimResult, assemble, parent_groupings
 from validation.rules import groupings as _groupings
+from validation.shared import parent_replay
 from zz_event.model.nest import LoopNest
 
 __all__ = ["LevelSim", "SimResult", "simulate"]
@@ -144,5 +145,7 @@ def simulate(nest: LoopNest, filter: bool = True, readiness: bool = True, data=N
             log_stream.close()
     seqs = {(op, top, served): replay(layout, its, op, top, served, arithmetic.touches if op == "O" else None)
             for op, gs in _groupings(nest).items() for top, served in gs}
+    parents = {(op, *key): parent_replay(layout, its, op, *key)
+               for op, keys in parent_groupings(nest).items() for key in keys}
     outputs = np.rint(arithmetic.acc[:-1]).astype(np.int64).reshape(g.B, g.G, g.K, g.OY, g.OX)
-    return assemble(nest, filter, readiness, macs, cycles, seqs, outputs, arithmetic.data)
+    return assemble(nest, filter, readiness, macs, cycles, seqs, parents, outputs, arithmetic.data)

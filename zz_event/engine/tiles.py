@@ -13,10 +13,12 @@ Residency rules (design.md, "Definitions"), as implemented here:
    previous executed tile (of the same instance) did not hold: |T - H|. Nothing else is retained.
 3. The MAC array's operand registers below one instance of the innermost memory act as one register
    bank (the level "below level 0" with no temporal loop inside): every step is a tile for it.
-4. A parent level's instance reads, at each change, what its children's *combined* tile needs and did
-   not hold: the combined tile is the tile of a virtual level with the child's temporal loops and the
-   parent's served array dimensions. Children that need the same data (broadcast, or outputs reduced
-   by an adder tree) are served once; children with disjoint data are served each.
+4. A parent level's instance sends down, per transition, the union of what its child instances take in
+   and takes in once what they write up at that moment (design.md, "Several processing elements"). Where
+   its children differ only in digits of exactly tiled uncoupled dimensions, that is what their
+   *combined* tile changes by (the tile of a virtual level with the child's temporal loops and the
+   parent's served array dimensions): such children execute the same tiles and need either the same data
+   (served once) or disjoint data (served each). Otherwise `siblings.py` counts it per child instance.
 5. Elements leave a level when a tile change drops them (|H - T|) and at the end of the layer; for the
    output operand this is the upward write-back, so it sums to the same total as the entries.
 

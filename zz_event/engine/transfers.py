@@ -5,18 +5,23 @@ the level below), `rd_out_to_high` (read, sent up), `wr_in_by_high` (written fro
 between the top level and the world outside is not counted, as in ZigZag.
 
 Inputs (W, I) only move down. Between level j and the level above, the child's instances receive the
-entries of their own tile sequence (`wr_in_by_high`), and each parent instance reads the entries of
-its children's combined tile (`rd_out_to_low`). Below level 0, the MAC array's register bank takes
-the entries of the step tiles.
+entries of their own tile sequence (`wr_in_by_high`), and each parent instance reads, per transition,
+the union of its children's entries (`rd_out_to_low`): the entries of their combined tile where that is
+the same (`tiles.py`, rule 4), else counted per child instance (`siblings.py`). Below level 0, the MAC
+array's register bank takes the entries of the step tiles.
 
 Outputs (O) have no accumulator in the MAC: at every executed step, level 0 is written with the step's
 outputs (`wr_in_by_low`) and read for them (`rd_out_to_low`) when they carry a partial sum. Between
-level j and the level above, elements go down on entry and up on eviction (and at the end).
+level j and the level above, elements go down on entry and up on eviction (and at the end); each child
+instance has its own copies, and the parent takes in, per transition, the union of what its children
+evict then (copies evicted at different moments are separate writes), as for inputs (`siblings.py`).
 - Without readiness a level's reads down follow ZigZag's static flag (`MemLevel.psum`): all entries are
   read down from a flagged level, none from an unflagged one; transfers up are partial sums into a
   flagged level and final outputs into an unflagged one.
-- With readiness an element is read down only if it already holds a partial sum (it was touched
-  before), and an eviction carries a final output exactly when it ends the element's last residency.
+- With readiness an element is read down only if it already holds a partial sum (the same instance
+  touched it before), and an eviction carries a final output exactly when it ends the element's last
+  residency in that instance; at the parent an arrival is final when no child of the parent instance
+  touches the element at or after it.
 Each transfer event keeps its own element count, because words are rounded per event (`words`).
 """
 
@@ -30,6 +35,7 @@ from zz_event.engine.analytic import ALL, analytic_applicable, analytic_events
 from zz_event.engine.axes import RELEVANT_UNCOUPLED
 from zz_event.engine.enumerated import enumerated_events
 from zz_event.engine.events import SequenceEvents
+from zz_event.engine.siblings import needs_union, union_events
 from zz_event.engine.touches import OutputTouches
 from zz_event.memo import LruMemo
 from zz_event.model.nest import LoopNest
@@ -107,11 +113,14 @@ def boundary_plan(levels, op: str) -> Plan:
 def sequence_keys(nest: LoopNest, op: str, filtered: bool, readiness: bool, plan: Plan) -> tuple:
     """The `structural_key` of every tile sequence of `plan`, in its order."""
     touched = readiness and op == "O"
-    return tuple(
+    keys = tuple(
         structural_key(nest, op, n_inner, served, filtered, touched, need)
         for side in plan
         for n_inner, served, need in side
     )
+    # A parent counted per transition (`siblings.py`) depends on the whole loop order.
+    union = any(len(side) > 1 and needs_union(nest, side[1][1], side[0][1]) for side in plan)
+    return keys + (("union", nest.loop_pairs),) if union else keys
 
 
 def operand_traffic(
@@ -144,7 +153,32 @@ def operand_traffic(
             down, up = _output_boundary(child, parent.psum, touches is not None)
             traffic[j]["wr_in_by_high"], traffic[j]["rd_out_to_high"] = down, up
             loads.offload.append((j, Events.of(child.offload, child.offload_weight, final=True)))
+        if j >= 0 and needs_union(nest, levels[j].served, parent.served):
+            _parent_per_transition(nest, op, j, filtered, readiness, traffic[j + 1], loads)
     return traffic, loads
+
+
+def _parent_per_transition(nest, op, j, filtered, readiness, parent_traffic, loads) -> None:
+    """The parent side of boundary j/j+1 where the combined tile would miscount (`siblings.py`): per
+    transition the union of the child instances' own transfers."""
+    levels = nest.levels[op]
+    key = ("union", nest.shape_id, op, levels[j].top, levels[j].served, levels[j + 1].served, filtered,
+           nest.loop_pairs)
+    ev = _SEQUENCES.get_or(key, lambda: union_events(nest, op, levels[j].top, levels[j].served, levels[j + 1].served,
+                                                     filtered))
+    one = np.int64(1)
+    if op != "O":
+        parent_traffic["rd_out_to_low"] = Events.of(ev.down, one)
+        loads.onload[-1] = (j + 1, Events.of(ev.onload, one))
+    elif not readiness:
+        psum = levels[j + 1].psum
+        parent_traffic["rd_out_to_low"] = Events.of(ev.down, one) if psum else Events.none()
+        parent_traffic["wr_in_by_low"] = Events.of(ev.up, one, final=not psum)
+    else:
+        parent_traffic["rd_out_to_low"] = Events.of(ev.down_touched, one)
+        keep = ev.up > 0
+        parent_traffic["wr_in_by_low"] = Events(ev.up[keep] - ev.up_final[keep], ev.up_final[keep],
+                                                np.ones(int(keep.sum()), dtype=np.int64))
 
 
 def _boundary_sequences(levels, j: int, op: str) -> list[tuple[int, frozenset[str], frozenset[str]]]:
