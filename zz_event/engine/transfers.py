@@ -170,7 +170,7 @@ def _parent_per_transition(nest, op, j, filtered, readiness, parent_traffic, loa
            nest.loop_pairs)
     ev = _SEQUENCES.get_or(key, lambda: union_events(nest, op, levels[j].top, levels[j].served, levels[j + 1].served,
                                                      filtered))
-    one = np.int64(1)
+    one = np.int64(ev.weight)
     if op != "O":
         parent_traffic["rd_out_to_low"] = Events.of(ev.down, one)
         loads.onload.append((j + 1, Events.of(ev.onload, one)))
@@ -182,7 +182,7 @@ def _parent_per_transition(nest, op, j, filtered, readiness, parent_traffic, loa
         parent_traffic["rd_out_to_low"] = Events.of(ev.down_touched, one)
         keep = ev.up > 0
         parent_traffic["wr_in_by_low"] = Events(ev.up[keep] - ev.up_final[keep], ev.up_final[keep],
-                                                np.ones(int(keep.sum()), dtype=np.int64))
+                                                np.full(int(keep.sum()), ev.weight, dtype=np.int64))
 
 
 def _boundary_sequences(levels, j: int, op: str) -> list[tuple[int, frozenset[str], frozenset[str]]]:
