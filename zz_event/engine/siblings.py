@@ -19,7 +19,9 @@ either disjoint sets (a dimension the operand depends on) or the same set (one i
 (`needs_union`: children spread over a position or tap dimension, or over an overshooting dimension, or a
 child shared by several parents) the child tiles are built here explicitly: per (child instance, tile) a
 product of per-axis sets (`axes.py`), expanded into element ids, set differences by per-axis membership,
-unions by `np.unique`. Work is proportional to the total size of the child tiles, never to the MACs.
+unions by sorting. Work is proportional to the total size of the child tiles, never to the MACs; spatial
+digits of exactly tiled B/G/K/C that tell children apart are folded (one value stands for identical
+copies, `_folded`).
 """
 
 from __future__ import annotations
