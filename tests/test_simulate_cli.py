@@ -95,18 +95,28 @@ def test_output_centric_yaml_with_an_ox_mapping_is_replayed_input_centric(tmp_pa
     assert (row["macs"], row["compute_cycles"]) == (648, 81)
 
 
+def _mapping(path, ordering) -> str:
+    path.write_text(yaml.safe_dump([{"name": "default", "spatial_mapping": {"D1": ["K, 8"]},
+                                     "temporal_ordering": ordering,
+                                     "memory_operand_links": {"O": "O", "W": "I2", "I": "I1"}}]))
+    return str(path)
+
+
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
+    """Missing files, and temporal orderings on which ZigZag 3.9.1 itself dies with a traceback (a factor
+    not dividing its dimension: LOMA's `reduce_static_fps`; a loop over a dimension of size 1:
+    `is_complete`)."""
     c, k, h, w, kernel, attrs = LAYERS["asymmetric"]
     workload = _onnx(tmp_path / "asym.onnx", c, k, h, w, kernel, attrs)
-    bad_order = tmp_path / "bad.yaml"
-    bad_order.write_text(yaml.safe_dump([{"name": "default", "spatial_mapping": {"D1": ["K, 8"]},
-                                          "temporal_ordering": [["FY", 3], ["FX", 2], ["IX", 5], ["IY", 7]],
-                                          "memory_operand_links": {"O": "O", "W": "I2", "I": "I1"}}]))
-    for workload_path, mapping in ((workload, str(tmp_path / "missing.yaml")), (str(tmp_path / "nope.onnx"),
-                                                                               str(bad_order)),
-                                   (workload, str(bad_order))):
+    not_dividing = _mapping(tmp_path / "five.yaml", [["FY", 3], ["FX", 2], ["IX", 5], ["IY", 7]])
+    size_one = _mapping(tmp_path / "one.yaml", [["FY", 3], ["FX", 2], ["C", 1], ["IX", 6], ["IY", 7]])
+    cases = [(workload, str(tmp_path / "missing.yaml"), "mapping file not found"),
+             (str(tmp_path / "nope.onnx"), not_dividing, "workload file not found"),
+             (workload, not_dividing, "has [IX, 5] but layer 'conv' has IX = 6"),
+             (workload, size_one, "has [C, 1] but layer 'conv' has C = 1")]
+    for workload_path, mapping, message in cases:
         code = simulate_main(["--workload", workload_path, "--accelerator", str(TOY / "hardware.yaml"),
                               "--mapping", mapping])
         err = capsys.readouterr().err.strip()
         assert code == 2 and len(err.splitlines()) == 1 and err.startswith("validation.simulate: error:"), err
-    assert "[IX, 5]" in err and "IX = 6" in err
+        assert message in err, err

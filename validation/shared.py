@@ -61,6 +61,12 @@ def pe_instances(layout: Layout, served: frozenset[str]) -> np.ndarray:
     return inst
 
 
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (by sorting: faster here than numpy 2.3's hash-based np.unique)."""
+    values = np.sort(values, kind="stable")
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if values.size else values
+
+
 def _member(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     at = np.searchsorted(sorted_keys, keys)
     return (at < sorted_keys.size) & (sorted_keys[np.minimum(at, sorted_keys.size - 1)] == keys)
@@ -78,10 +84,10 @@ class _ChildTiles:
         self.n_tiles, self.n_elem = layout.n_steps // inner, layout.n_elements(op)
         self.child_of_pe = pe_instances(layout, served)
         child_tile = self.child_of_pe[pes] * self.n_tiles + steps // inner
-        self.keys = np.unique(child_tile * self.n_elem + elem)  # (child, tile, element), sorted
+        self.keys = _sorted_unique(child_tile * self.n_elem + elem)  # (child, tile, element)
         self.ct = self.keys // self.n_elem
         self.elem = self.keys % self.n_elem
-        tiles = np.unique(self.ct)  # executed (child, tile), in order
+        tiles = _sorted_unique(self.ct)  # executed (child, tile), in order
         same = np.zeros(tiles.size, dtype=bool)
         same[1:] = tiles[1:] // self.n_tiles == tiles[:-1] // self.n_tiles
         pred = np.full(tiles.size, -1, dtype=np.int64)
@@ -134,7 +140,7 @@ def parent_replay(layout: Layout, its: Iterations, op: str, top: int, child_serv
     def union(mask: np.ndarray, moment: np.ndarray, final_rule: bool) -> Transfers:
         idx, par = to_parents(child[mask])
         e, t = ch.elem[mask][idx], moment[mask][idx]
-        keys = np.unique((par * (n_tiles + 1) + t) * n_elem + e)
+        keys = _sorted_unique((par * (n_tiles + 1) + t) * n_elem + e)
         p_t, e = keys // n_elem, keys % n_elem
         rows, count = np.unique(p_t, return_counts=True)
         final = np.zeros(rows.size, dtype=np.int64)

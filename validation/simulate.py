@@ -82,15 +82,15 @@ def run_choices(workload: str, accelerator: str, mapping: str, *, opt: str = "la
 
 
 def _check_orderings(prepared, entries: list[dict], source: str) -> None:
-    """ZigZag 3.9.1 fails with a traceback deep in LOMA (`reduce_static_fps`) or in `is_complete` when a
-    temporal ordering names a loop of size 1 or factors a dimension into sizes that do not divide what the
-    spatial unrolling leaves: refuse such a mapping in one line instead."""
+    """ZigZag 3.9.1 fails with a traceback deep in LOMA (`reduce_static_fps`: a factor that does not divide
+    what the spatial unrolling leaves of its dimension) or in `is_complete` (a loop over a dimension of
+    size 1, which ZigZag drops from the layer): refuse such a mapping in one line instead."""
     from zz_event.readers.mappings import entry_for_layer
 
     for layer in prepared.zigzag_workload:
         entry = entry_for_layer(entries, layer, prepared)
         sizes = dict(zip((str(d).upper() for d in layer["loop_dims"]), layer["loop_sizes"]))
-        spatial = {}
+        spatial: dict[str, int] = {}
         for unrolls in (entry.get("spatial_mapping") or {}).values():
             for item in unrolls:
                 dim, _, size = str(item).partition(",")
@@ -99,14 +99,14 @@ def _check_orderings(prepared, entries: list[dict], source: str) -> None:
                     spatial[dim] = spatial.get(dim, 1) * min(int(size), sizes.get(dim, 1))
         for dim, size in entry.get("temporal_ordering") or []:
             dim = str(dim).upper()
-            if size == "*":
+            if str(size) == "*":
                 continue
             left = -(-sizes.get(dim, 1) // spatial.get(dim, 1))
-            if int(size) < 2 or left % int(size):
+            if sizes.get(dim, 1) <= 1 or int(size) < 1 or left % int(size):
                 raise MappingError(
                     f"temporal_ordering of entry {entry['name']!r} has [{dim}, {size}] but layer {layer['name']!r} "
-                    f"has {dim} = {sizes.get(dim, 1)} ({left} after spatial unrolling); ZigZag needs factors >= 2 "
-                    f"that divide it", source)
+                    f"has {dim} = {sizes.get(dim, 1)} ({left} after spatial unrolling); ZigZag needs each factor to "
+                    f"divide that and no loop over a dimension of size 1", source)
 
 
 def _structure(prepared, cme, name: str) -> dict:

@@ -19,7 +19,9 @@ either disjoint sets (a dimension the operand depends on) or the same set (one i
 (`needs_union`: children spread over a position or tap dimension, or over an overshooting dimension, or a
 child shared by several parents) the child tiles are built here explicitly: per (child instance, tile) a
 product of per-axis sets (`axes.py`), expanded into element ids, set differences by per-axis membership,
-unions by `np.unique`. Work is proportional to the total size of the child tiles, never to the MACs.
+unions by sorting. Work is proportional to the total size of the child tiles, never to the MACs; spatial
+digits of exactly tiled B/G/K/C that tell children apart are folded (one value stands for identical
+copies, `_folded`).
 """
 
 from __future__ import annotations
@@ -38,13 +40,15 @@ __all__ = ["UnionEvents", "needs_union", "union_events"]
 
 @dataclass(frozen=True)
 class UnionEvents:
-    """Per (parent instance, transition) element counts at the parent, one entry per event."""
+    """Per (parent instance, transition) element counts at the parent, one entry per event; each entry
+    stands for `weight` identical events (parent instances told apart only by a folded digit)."""
 
     down: np.ndarray  # union of the children's entries
     down_touched: np.ndarray  # union of the entries the same child touched before
     up: np.ndarray  # union of the evictions of one transition (and the end-of-layer flush)
     up_final: np.ndarray
     onload: np.ndarray  # per parent instance: its first transition's reads
+    weight: int = 1
 
 
 def needs_union(nest: LoopNest, child_served: frozenset[str], parent_served: frozenset[str]) -> bool:
@@ -58,17 +62,27 @@ def needs_union(nest: LoopNest, child_served: frozenset[str], parent_served: fro
     )
 
 
-def _spatial_index(nest: LoopNest, served: frozenset[str]) -> np.ndarray:
-    """Per PE (first spatial loop least significant): its instance of a memory serving `served`."""
-    sizes = [sl.size for sl in nest.spatial]
-    pe = np.arange(prod(sizes), dtype=np.int64)
-    inst, radix, stride = np.zeros_like(pe), 1, 1
+def _folded(nest: LoopNest, served: frozenset[str]) -> list:
+    """Spatial loops of exactly tiled uncoupled dimensions that tell a level's instances apart: their
+    instances see identical tile sequences up to a relabelling (copies of disjoint data, or of the same
+    data), so one value stands for all of them."""
+    return [sl for sl in nest.spatial
+            if sl.size > 1 and sl.array_dim not in served and sl.dim in UNCOUPLED and _exact_dim(nest, sl.dim)]
+
+
+def _spatial_index(nest: LoopNest, served: frozenset[str], folded: list) -> tuple[np.ndarray, np.ndarray]:
+    """Per PE (first spatial loop least significant): its instance of a memory serving `served`, numbered
+    over the loops not folded, and whether every folded digit of the PE is 0 (the PEs that stand for all)."""
+    pe = np.arange(prod(sl.size for sl in nest.spatial), dtype=np.int64)
+    inst, keep, radix, stride = np.zeros_like(pe), np.ones(pe.size, dtype=bool), 1, 1
     for sl in nest.spatial:
-        if sl.array_dim not in served:
-            inst += (pe // stride % sl.size) * radix
-            radix *= sl.size
+        digit = pe // stride % sl.size
+        if sl in folded:
+            keep &= digit == 0
+        elif sl.array_dim not in served:
+            inst, radix = inst + digit * radix, radix * sl.size
         stride *= sl.size
-    return inst
+    return inst, keep
 
 
 class _Axes:
@@ -78,7 +92,8 @@ class _Axes:
     def __init__(self, nest: LoopNest, op: str, n_inner: int, served: frozenset[str], filtered: bool) -> None:
         outer = list(range(n_inner, len(nest.temporal)))
         self.n_tiles = prod(nest.temporal[t].size for t in outer)
-        unserved = [sl for sl in nest.spatial if sl.array_dim not in served]
+        self.folded = _folded(nest, served)
+        unserved = [sl for sl in nest.spatial if sl.array_dim not in served and sl not in self.folded]
         self.n_child = prod(sl.size for sl in unserved)
         tile = np.arange(self.n_tiles, dtype=np.int64)[None, :]
         child = np.arange(self.n_child, dtype=np.int64)[:, None]
@@ -94,8 +109,11 @@ class _Axes:
             k, r = np.zeros((1, 1), dtype=np.int64), 1
             for d in digits:
                 if is_fixed(d):
-                    value = tile // t_stride[d.temporal] if d.temporal is not None else child // s_stride[(d.array_dim, d.dim)]
-                    k, r = k + value % d.size * r, r * d.size
+                    if d.temporal is not None:
+                        k = k + tile // t_stride[d.temporal] % d.size * r
+                    elif (d.array_dim, d.dim) in s_stride:  # a folded digit stays at 0
+                        k = k + child // s_stride[(d.array_dim, d.dim)] % d.size * r
+                    r *= d.size
             return k
 
         self.executed = np.ones((self.n_child, self.n_tiles), dtype=bool)
@@ -157,9 +175,11 @@ class _Axes:
 class _Parents:
     """Which parent instances each child instance belongs to (those sharing a PE with it)."""
 
-    def __init__(self, nest: LoopNest, child_served: frozenset[str], parent_served: frozenset[str], n_child: int):
-        n_pe = prod(sl.size for sl in nest.spatial)
-        pairs = _distinct(_spatial_index(nest, child_served) * n_pe + _spatial_index(nest, parent_served))
+    def __init__(self, nest: LoopNest, child_served: frozenset[str], parent_served: frozenset[str], axes: _Axes):
+        n_pe, n_child = prod(sl.size for sl in nest.spatial), axes.n_child
+        child, keep = _spatial_index(nest, child_served, axes.folded)
+        parent, _ = _spatial_index(nest, parent_served, axes.folded)
+        pairs = _distinct((child * n_pe + parent)[keep])
         self.parent = pairs % n_pe
         self.starts = np.searchsorted(pairs // n_pe, np.arange(n_child + 1))
 
@@ -198,7 +218,11 @@ def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[
     before, after = has_pred[row], has_succ[row]
     c, t = child[row], tile[row]
     entering = ~before | ~axes.holds(keys, np.maximum(row - 1, 0), coords)
-    parents = _Parents(nest, child_served, parent_served, axes.n_child)
+    parents = _Parents(nest, child_served, parent_served, axes)
+    # Folded digits (`_folded`): the parent serves some (siblings holding disjoint copies of the operand's
+    # data add up, copies of the same data count once), the others tell identical parent instances apart.
+    scale = prod(sl.size for sl in axes.folded if sl.array_dim in parent_served and sl.dim in RELEVANT_UNCOUPLED[op])
+    weight = prod(sl.size for sl in axes.folded if sl.array_dim not in parent_served)
 
     def per_event(mask: np.ndarray, when: np.ndarray, last=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(event ids, elements, final elements) of the union per (parent instance, moment)."""
@@ -210,12 +234,12 @@ def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[
         if last is not None:  # final: no child of the parent instance uses the element at or after then
             done = last(pairs // n_elem // (n_tiles + 1) * n_elem + pairs % n_elem) < pairs // n_elem % (n_tiles + 1)
             final = np.bincount(np.searchsorted(events, pairs[done] // n_elem), minlength=events.size)
-        return events, count.astype(np.int64), final.astype(np.int64)
+        return events, count.astype(np.int64) * scale, final.astype(np.int64) * scale
 
     down_events, down, _ = per_event(entering, t)
     onload = down[np.unique(down_events // (n_tiles + 1), return_index=True)[1]]
     if op != "O":
-        return UnionEvents(down, down, _NONE, _NONE, onload)
+        return UnionEvents(down, down, _NONE, _NONE, onload, weight)
     leaving = ~after | ~axes.holds(keys, np.minimum(row + 1, child.size - 1), coords)
     when = np.where(after, np.append(tile[1:], 0)[row], n_tiles)  # at the successor; the flush at the end
     # Readiness: a child reads an element down only if it used it in an earlier tile (its own partial sum).
@@ -224,7 +248,7 @@ def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[
     np.minimum.at(first, inverse, t)
     _, touched, _ = per_event(entering & (first[inverse] < t), t)
     _, up, up_final = per_event(leaving, when, _last_touch(parents, c, t, elem, n_elem))
-    return UnionEvents(down, touched, up, up_final, onload)
+    return UnionEvents(down, touched, up, up_final, onload, weight)
 
 
 _NONE = np.zeros(0, dtype=np.int64)

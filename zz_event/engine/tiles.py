@@ -178,7 +178,7 @@ def tile_sequence(
     # Blocks: tiles on either side of a change of an exactly tiled relevant dimension share nothing.
     block_loops = [t for t in loops if not _above_first_relevant(nest, operand, t, outer, overshooting)]
 
-    is_fixed = lambda d: digit_fixed(d, n_inner, served)  # noqa: E731
+    is_fixed = lambda d: digit_fixed(d, n_inner, served)
 
     base_tiles = prod(nest.temporal[t].size for t in loops)
     n_tiles = base_tiles * len(class_weights)

@@ -134,26 +134,31 @@ def operand_traffic(
     touches = OutputTouches(nest, filtered) if op == "O" and readiness else None
     next_key = iter(keys)
     for j, side in zip(range(-1, len(levels) - 1), plan):
+        parent = levels[j + 1]
+        # The parent side counted per child instance (`siblings.py`) needs no combined tile sequence.
+        union = j >= 0 and needs_union(nest, levels[j].served, parent.served)
         group, *children = (
-            sequence_events(nest, op, n_inner, served, filtered, touches, need, next(next_key))
-            for n_inner, served, need in side
+            None if union and k == 0 else sequence_events(nest, op, n_inner, served, filtered, touches, need, key)
+            for k, ((n_inner, served, need), key) in enumerate(zip(side, next_key))
         )
         child = children[0] if children else None
-        parent = levels[j + 1]
         if op != "O":
-            traffic[j + 1]["rd_out_to_low"] = Events.of(group.entry, group.entry_weight)
             if child is not None:
                 traffic[j]["wr_in_by_high"] = Events.of(child.entry, child.entry_weight)
-                loads.onload.append((j + 1, Events.of(group.onload, group.onload_weight)))
+            if group is not None:
+                traffic[j + 1]["rd_out_to_low"] = Events.of(group.entry, group.entry_weight)
+                if child is not None:
+                    loads.onload.append((j + 1, Events.of(group.onload, group.onload_weight)))
         elif j < 0:
             _mac_boundary_outputs(group, parent.psum, touches is not None, traffic[0])
         else:
-            down, up = _output_boundary(group, parent.psum, touches is not None)
-            traffic[j + 1]["rd_out_to_low"], traffic[j + 1]["wr_in_by_low"] = down, up
+            if group is not None:
+                down, up = _output_boundary(group, parent.psum, touches is not None)
+                traffic[j + 1]["rd_out_to_low"], traffic[j + 1]["wr_in_by_low"] = down, up
             down, up = _output_boundary(child, parent.psum, touches is not None)
             traffic[j]["wr_in_by_high"], traffic[j]["rd_out_to_high"] = down, up
             loads.offload.append((j, Events.of(child.offload, child.offload_weight, final=True)))
-        if j >= 0 and needs_union(nest, levels[j].served, parent.served):
+        if union:
             _parent_per_transition(nest, op, j, filtered, readiness, traffic[j + 1], loads)
     return traffic, loads
 
@@ -166,10 +171,10 @@ def _parent_per_transition(nest, op, j, filtered, readiness, parent_traffic, loa
            nest.loop_pairs)
     ev = _SEQUENCES.get_or(key, lambda: union_events(nest, op, levels[j].top, levels[j].served, levels[j + 1].served,
                                                      filtered))
-    one = np.int64(1)
+    one = np.int64(ev.weight)
     if op != "O":
         parent_traffic["rd_out_to_low"] = Events.of(ev.down, one)
-        loads.onload[-1] = (j + 1, Events.of(ev.onload, one))
+        loads.onload.append((j + 1, Events.of(ev.onload, one)))
     elif not readiness:
         psum = levels[j + 1].psum
         parent_traffic["rd_out_to_low"] = Events.of(ev.down, one) if psum else Events.none()
@@ -178,7 +183,7 @@ def _parent_per_transition(nest, op, j, filtered, readiness, parent_traffic, loa
         parent_traffic["rd_out_to_low"] = Events.of(ev.down_touched, one)
         keep = ev.up > 0
         parent_traffic["wr_in_by_low"] = Events(ev.up[keep] - ev.up_final[keep], ev.up_final[keep],
-                                                np.ones(int(keep.sum()), dtype=np.int64))
+                                                np.full(int(keep.sum()), ev.weight, dtype=np.int64))
 
 
 def _boundary_sequences(levels, j: int, op: str) -> list[tuple[int, frozenset[str], frozenset[str]]]:
