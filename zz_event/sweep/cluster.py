@@ -1,0 +1,57 @@
+"""Run jobs on Dask: a local cluster sized to the machine, or an existing one given its scheduler address.
+
+One task per job, results taken as they complete. Worker processes (not threads: ZigZag is CPU-bound
+Python) with one thread each. A task that dies with its worker (KilledWorker, ...) becomes a failed outcome.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+from zz_event.sweep.task import PointOutcome, run_point
+
+__all__ = ["default_workers", "run_inline", "run_on_dask"]
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+@contextmanager
+def _client(scheduler: str | None, workers: int | None) -> Iterator:
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
+        yield client
+
+
+def run_on_dask(jobs: Sequence, scheduler: str | None = None, workers: int | None = None,
+                worker_setup: Callable[[], None] | None = None) -> Iterator[PointOutcome]:  # fmt: skip
+    """Outcomes of `jobs` as they finish; `worker_setup` runs once on every worker first (e.g. log levels)."""
+    from dask.distributed import as_completed
+
+    with _client(scheduler, workers) as client:
+        if worker_setup is not None:
+            client.run(worker_setup)
+        futures = {client.submit(run_point, job, key=f"zz-event-point-{job.key}", pure=False): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as error:  # noqa: BLE001 -- the worker died under the point: record it, go on
+                outcome = PointOutcome(job.key, job.index, None, f"{type(error).__name__}: {error}")
+            future.release()
+            yield outcome
+
+
+def run_inline(jobs: Sequence) -> Iterator[PointOutcome]:
+    """Outcomes of `jobs` one after another in this process (no Dask): the sequential reference."""
+    for job in jobs:
+        yield run_point(job)

@@ -1,0 +1,197 @@
+"""Check and run one point: the sweep's only door into the rest of zz-event (ZigZag pipeline and readers).
+
+Every point costs the MAC layers of its workload (convolutions and matrix products, or those named in
+`layers`), each on its own with both inputs constant, as `zz-event report` and Stream cost a node: written
+input-centric for the event modes and output-centric for the frame modes, with the workload's own operand
+precisions, so that every mode costs the very same layers. One ZigZag search per point, run inline
+(`zz_event_workers=0`: a Dask worker is the unit of parallelism) and without LOMA's progress bar.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zigzag.stages.stage import Stage
+
+from zz_event.engine.result import EngineOptions
+from zz_event.errors import ZzEventError
+from zz_event.hardware import check_accelerator
+from zz_event.mappings import load_mapping
+from zz_event.pipeline import RunSettings, build_stages
+from zz_event.report_single import ReportLayer, input_centric, output_centric, temporal_ordering
+from zz_event.summary import layer_summary
+from zz_event.workloads import load_workload, read_yaml_list
+from zz_event.zigzag_stages import EventDrivenCorrectionStage, correct_cme
+
+__all__ = ["LayerEntry", "check_job", "run_job", "tool_versions"]
+
+_SWITCHES = {"event": EngineOptions(True, True), "event-filter": EngineOptions(True, False),
+             "exact-dense": EngineOptions(False, False)}  # fmt: skip
+_STATIONARY = {"frame-WS": frozenset({"B", "OY", "OX"}), "frame-OS": frozenset({"C", "FY", "FX"})}
+
+
+@dataclass(frozen=True)
+class LayerEntry:
+    """One costed layer: its summary.json entry (`zz_event.summary`) and a note on how it was chosen."""
+
+    summary: dict[str, Any]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class _Files:
+    workload: str
+    accelerator: str
+    mapping: str
+
+
+def tool_versions() -> dict[str, str | None]:
+    from zz_event.provenance import provenance
+
+    info = provenance()
+    return {**info["versions"], "commit": info["commit"]}
+
+
+def check_job(job) -> None:
+    """Raise ZzEventError (one line) if the job's files or layers cannot run; nothing is costed."""
+    with tempfile.TemporaryDirectory(prefix="zz-event-sweep-") as tmp:
+        files = _materialize(job, Path(tmp))
+        check_accelerator(files.accelerator)
+        layers, prepared = _mac_layers(files.workload, job.layers)
+        if not job.mode.startswith("frame-"):
+            load_mapping(files.mapping, _input_centric(layers, prepared))
+        else:
+            read_yaml_list(Path(files.mapping), "mapping", "layer or operator type")
+
+
+def run_job(job) -> list[LayerEntry]:
+    """The job's MAC layers costed in its mode, in network order."""
+    with tempfile.TemporaryDirectory(prefix="zz-event-sweep-") as tmp:
+        files = _materialize(job, Path(tmp))
+        layers, prepared = _mac_layers(files.workload, job.layers)
+        if job.mode.startswith("frame-"):
+            return _frame(job, files, layers, prepared, tmp)
+        return _event(job, files, layers, prepared, tmp)
+
+
+def _materialize(job, folder: Path) -> _Files:
+    """The job's contents as files (ZigZag and the readers take paths)."""
+    files = _Files(str(folder / f"workload{job.workload_suffix}"), str(folder / "accelerator.yaml"),
+                   str(folder / "mapping.yaml"))  # fmt: skip
+    Path(files.workload).write_bytes(job.workload)
+    Path(files.accelerator).write_text(job.accelerator, encoding="utf-8")
+    Path(files.mapping).write_text(job.mapping, encoding="utf-8")
+    return files
+
+
+def _mac_layers(workload: str, only: tuple[str, ...] | None) -> tuple[tuple[ReportLayer, ...], Any]:
+    prepared = load_workload(workload)
+    known = list(prepared.geometry)
+    unknown = [name for name in only or () if name not in known]
+    if unknown or not known:
+        raise ZzEventError(f"layers {', '.join(unknown) or '(none)'} are not MAC layers of the workload; "
+                           f"it has {', '.join(known) or 'no convolution or matrix product'}")  # fmt: skip
+    layers = tuple(ReportLayer(n, prepared.origins[n].op_type, prepared.geometry[n]) for n in known
+                   if not only or n in only)  # fmt: skip
+    grouped = [layer.name for layer in layers if layer.geometry.G != 1]
+    if grouped:
+        raise ZzEventError(f"grouped convolutions ({', '.join(grouped)}) are not supported by the sweep yet")
+    return layers, prepared
+
+
+def _with_precision(layer_dict: dict, prepared: Any) -> dict:
+    """A layer written by report_single (one precision for all operands) with the workload's own precisions."""
+    layer_dict["operand_precision"] = dict(prepared.layer(layer_dict["name"])["operand_precision"])
+    return layer_dict
+
+
+def _input_centric(layers, prepared):
+    return load_workload([_with_precision(input_centric(layer, i, 0), prepared) for i, layer in enumerate(layers)])
+
+
+def _zigzag_kwargs(job, files: _Files, dump: str) -> dict[str, Any]:
+    """What `run_zigzag_event_driven` gives ZigZag's MainStage, bar the workload and mapping."""
+    from zigzag.mapping.temporal_mapping import TemporalMappingType
+
+    return {
+        "accelerator": files.accelerator, "dump_folder": dump, "pickle_filename": str(Path(dump) / "cmes.pickle"),
+        "loma_lpf_limit": job.lpf_limit, "loma_show_progress_bar": False,
+        "nb_mappings_generated": job.spatial_mappings, "enable_mix_spatial_mapping_generation": False,
+        "access_same_data_considered_as_no_access": True, "temporal_mapping_type": TemporalMappingType("uneven"),
+    }  # fmt: skip
+
+
+def _settings(job) -> RunSettings:
+    return RunSettings(opt=job.opt, lpf_limit=job.lpf_limit, nb_spatial_mappings_generated=job.spatial_mappings,
+                       loma_show_progress_bar=False)  # fmt: skip
+
+
+def _event(job, files: _Files, layers, prepared, dump: str) -> list[LayerEntry]:
+    """event / event-filter / exact-dense: ZigZag ranks on the engine's counts; event-raw: plain ZigZag, its
+    pick then counted exactly (event-driven, both switches) for the corrected columns."""
+    from zigzag.stages.main import MainStage
+
+    centric = _input_centric(layers, prepared)
+    geometries = {name: (geo, "input") for name, geo in centric.geometry.items()}
+    raw = job.mode == "event-raw"
+    cmes = MainStage(
+        build_stages(_settings(job), [] if raw else [EventDrivenCorrectionStage]),
+        workload=centric.zigzag_workload, mapping=load_mapping(files.mapping, centric),
+        zz_event_options=_SWITCHES.get(job.mode, EngineOptions()), zz_event_geometries=geometries,
+        zz_event_uncorrected=dict(centric.uncorrected), zz_event_workers=0, **_zigzag_kwargs(job, files, dump),
+    ).run()  # fmt: skip
+    chosen = [cme for _total, per_layer in cmes for cme, _extra in per_layer]
+    if raw:
+        chosen = [correct_cme(cme, EngineOptions(True, True), geometries.get(cme.layer.name)) for cme in chosen]
+    return [LayerEntry(layer_summary(cme), "ZigZag's pick, counted exactly" if raw else "") for cme in chosen]
+
+
+def _frame(job, files: _Files, layers, prepared, dump: str) -> list[LayerEntry]:
+    """frame-WS / frame-OS: plain ZigZag on the output-centric layers; the best mapping (by `opt`) whose
+    innermost temporal loop keeps the weight (WS) or the output (OS) in the MAC, else the best of all."""
+    from zigzag.stages.main import MainStage
+
+    sink: dict[str, dict[str, Any]] = {}
+    collector = type("SweepFrameCollector", (_BestStage,), {"sink": sink, "dims": _STATIONARY[job.mode],
+                                                            "opt": job.opt})  # fmt: skip
+    workload = [_with_precision(output_centric(layer, i, 0), prepared) for i, layer in enumerate(layers)]
+    MainStage(
+        build_stages(_settings(job), [collector]), workload=workload,
+        mapping=read_yaml_list(Path(files.mapping), "mapping", "layer or operator type"),
+        **_zigzag_kwargs(job, files, dump),
+    ).run()  # fmt: skip
+    entries = []
+    for layer in layers:
+        best = sink[layer.name]
+        found = "stationary" in best
+        note = "" if found else f"no {job.mode} mapping (no such innermost loop): best of all orderings"
+        entries.append(LayerEntry(layer_summary(best["stationary" if found else "any"]), note))
+    return entries
+
+
+def _rank(cme: Any, opt: str) -> tuple:
+    latency, energy = cme.latency_total2, cme.energy_total
+    return {"latency": (latency, energy), "energy": (energy, latency)}.get(opt, (latency * energy, latency))
+
+
+class _BestStage(Stage):
+    """Directly above the temporal-mapping generator: passes every CME up, and keeps per layer the best
+    (by `opt`) of all and of those whose innermost temporal loop is in `dims`. Bound by subclassing
+    (ZigZag instantiates stages itself)."""
+
+    sink: dict[str, dict[str, Any]]
+    dims: frozenset[str]
+    opt: str
+
+    def run(self):
+        substage = self.list_of_callables[0](self.list_of_callables[1:], **self.kwargs)
+        for cme, extra_info in substage.run():
+            best = self.sink.setdefault(cme.layer.name, {})
+            loops = [dim for dim, size in temporal_ordering(cme) if size > 1]
+            for label in ("any", "stationary") if loops and loops[0] in self.dims else ("any",):
+                if label not in best or _rank(cme, self.opt) < _rank(best[label], self.opt):
+                    best[label] = cme
+            yield cme, extra_info
