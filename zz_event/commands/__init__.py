@@ -7,7 +7,7 @@ __all__ = ["register_more"]
 
 def register_more(sub) -> None:
     """Subcommands added by later features register here (mapspace, rerank, stream, report)."""
-    for module_name in ("mapspace", "rerank", "stream", "report"):
+    for module_name in ("mapspace", "rerank", "stream", "report", "sweep"):
         try:
             module = __import__(f"zz_event.commands.{module_name}", fromlist=["register"])
         except ModuleNotFoundError as error:

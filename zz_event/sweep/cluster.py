@@ -27,8 +27,9 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator:
         with Client(scheduler) as client:
             yield client
         return
+    # ":0": a free port for the scheduler's HTTP server (8787 may be taken by another cluster)
     with LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
+                      dashboard_address=":0") as cluster, Client(cluster) as client:  # fmt: skip
         yield client
 
 

@@ -43,12 +43,15 @@ def _child(node: Any, step: str | int, path: str, done: str) -> Any:
     return node[step]
 
 
-def get_path(data: Any, path: str) -> Any:
-    node, done = data, ""
-    for step in parse_key_path(path):
-        node = _child(node, step, path, done)
-        done = f"{done}[{step}]" if isinstance(step, int) else (f"{done}.{step}" if done else step)
+def _walk(data: Any, steps: tuple[str | int, ...], path: str) -> Any:
+    node = data
+    for depth, step in enumerate(steps):
+        node = _child(node, step, path, _join(steps[:depth]))
     return node
+
+
+def get_path(data: Any, path: str) -> Any:
+    return _walk(data, parse_key_path(path), path)
 
 
 def coerce_like(old: Any, value: Any, path: str) -> Any:
@@ -75,7 +78,7 @@ def _same_shape(old: Any, value: Any) -> bool:
 def set_path(data: Any, path: str, value: Any) -> Any:
     """Set the existing entry at `path` in `data` (in place) to `value`, coerced to its type; return it."""
     steps = parse_key_path(path)
-    parent = get_path(data, _join(steps[:-1])) if len(steps) > 1 else data
+    parent = _walk(data, steps[:-1], path)
     old = _child(parent, steps[-1], path, _join(steps[:-1]))
     parent[steps[-1]] = new = coerce_like(old, value, path)
     return new

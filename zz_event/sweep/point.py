@@ -129,6 +129,16 @@ def _settings(job) -> RunSettings:
                        loma_show_progress_bar=False)  # fmt: skip
 
 
+def _stages(job, correction: list) -> list:
+    """ZigZag's stage list without its writers (JSON, pickle, figures): a point keeps only its rows, and
+    ZigZag's visualisation and pickling of every CME cost a LeNet-5 point about a second."""
+    from zigzag.stages.results.save import CompleteSaveStage, PickleSaveStage, SimpleSaveStage
+    from zigzag.stages.results.visualization import VisualizationStage
+
+    writers = (CompleteSaveStage, PickleSaveStage, SimpleSaveStage, VisualizationStage)
+    return [stage for stage in build_stages(_settings(job), correction) if stage not in writers]
+
+
 def _event(job, files: _Files, layers, prepared, dump: str) -> list[LayerEntry]:
     """event / event-filter / exact-dense: ZigZag ranks on the engine's counts; event-raw: plain ZigZag, its
     pick then counted exactly (event-driven, both switches) for the corrected columns."""
@@ -138,7 +148,7 @@ def _event(job, files: _Files, layers, prepared, dump: str) -> list[LayerEntry]:
     geometries = {name: (geo, "input") for name, geo in centric.geometry.items()}
     raw = job.mode == "event-raw"
     cmes = MainStage(
-        build_stages(_settings(job), [] if raw else [EventDrivenCorrectionStage]),
+        _stages(job, [] if raw else [EventDrivenCorrectionStage]),
         workload=centric.zigzag_workload, mapping=load_mapping(files.mapping, centric),
         zz_event_options=_SWITCHES.get(job.mode, EngineOptions()), zz_event_geometries=geometries,
         zz_event_uncorrected=dict(centric.uncorrected), zz_event_workers=0, **_zigzag_kwargs(job, files, dump),
@@ -159,7 +169,7 @@ def _frame(job, files: _Files, layers, prepared, dump: str) -> list[LayerEntry]:
                                                             "opt": job.opt})  # fmt: skip
     workload = [_with_precision(output_centric(layer, i, 0), prepared) for i, layer in enumerate(layers)]
     MainStage(
-        build_stages(_settings(job), [collector]), workload=workload,
+        _stages(job, [collector]), workload=workload,
         mapping=read_yaml_list(Path(files.mapping), "mapping", "layer or operator type"),
         **_zigzag_kwargs(job, files, dump),
     ).run()  # fmt: skip

@@ -43,6 +43,7 @@ NOT_YET = {  # options the spec reserves for data-driven zero handling (issue 17
     "data": "the data axis (--data sources: events from real input masks) is not available yet",
     "zero_handling": "zero handling (dense, gating, skipping) is not available yet",
 }
+ZERO_HANDLING = ("dense", "gating", "skipping")
 OPTIONS = ("workload", "accelerator", "mapping", "mode", "opt", "lpf_limit", "spatial_mappings",
            "stream_hardware", "stream_mapping", "data", "zero_handling")  # fmt: skip
 DEFAULTS = {"mode": "event", "opt": "latency", "lpf_limit": 6, "spatial_mappings": 3,
@@ -125,6 +126,8 @@ def _option(name: str, value: Any, path: Path, where: str) -> Any:
         return _workload(value, path, label)
     if name in _FILES:
         return None if value is None else _file(value, path, label)
+    if name == "mode" and value in ZERO_HANDLING:
+        raise SweepSpecError(f"{label}: {value!r} is a zero-handling mode: {NOT_YET['zero_handling']}", str(path))
     if name == "mode" and value not in MODES + STREAM_MODES:
         raise SweepSpecError(f"{label}: unknown mode {value!r}; expected one of {', '.join(MODES)}", str(path))
     if name == "opt" and value not in ("latency", "energy", "EDP"):
@@ -167,7 +170,7 @@ def _axes(data: dict, path: Path) -> list[Axis]:
             continue
         if not isinstance(values, list) or not values:
             raise SweepSpecError(f"axes.{name}: expected a non-empty list of values", str(path))
-        axes.append(Axis(name, tuple(_option(name, v, path, f"axes.{name}") for v in values)))
+        axes.append(Axis(name, tuple(_option(name, v, path, "axes") for v in values)))
     columns = [a.column for a in axes]
     if len(set(columns)) != len(columns):
         raise SweepSpecError(f"axes: a parameter is varied twice ({', '.join(columns)})", str(path))
