@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 from zz_event.sweep.task import PointOutcome, run_point
 
-__all__ = ["default_workers", "run_inline", "run_on_dask"]
+__all__ = ["default_workers", "local_cluster", "run_inline", "run_on_dask"]
 
 
 def default_workers() -> int:
@@ -21,16 +21,27 @@ def default_workers() -> int:
 
 @contextmanager
 def _client(scheduler: str | None, workers: int | None) -> Iterator:
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
     if scheduler:
         with Client(scheduler) as client:
             yield client
         return
-    # ":0": a free port for the scheduler's HTTP server (8787 may be taken by another cluster)
-    with LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
-                      dashboard_address=":0") as cluster, Client(cluster) as client:  # fmt: skip
+    with local_cluster(workers) as cluster, Client(cluster) as client:
         yield client
+
+
+def local_cluster(workers: int | None = None):
+    """A local cluster of `workers` processes (default: one per core) of one thread each. A worker holds one
+    task at a time (saturation 1.0, not Dask's 1.1, which queues a second task on a busy worker while another
+    may soon idle: points last seconds, and a few long ones at the end would run one after another)."""
+    import dask
+    from dask.distributed import LocalCluster
+
+    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+        # ":0": a free port for the scheduler's HTTP server (8787 may be taken by another cluster)
+        return LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
+                            dashboard_address=":0")  # fmt: skip
 
 
 def run_on_dask(jobs: Sequence, scheduler: str | None = None, workers: int | None = None,
