@@ -15,6 +15,7 @@ import yaml
 from conftest import INPUTS, ROOT
 
 from zz_event.sweep import SweepSpecError, load, load_failures, run_sweep
+from zz_event.sweep.cluster import local_cluster
 from zz_event.sweep.keypath import KeyPathError, get_path, set_path
 from zz_event.sweep.plan import plan_sweep
 from zz_event.sweep.rows import RUN_COLUMNS
@@ -100,7 +101,8 @@ def test_the_key_follows_file_contents_not_paths(tmp_path):
         ({"hardware": {"operational_array.sizes[0]": [4, "8"]}}, {}, "value '8' is a str"),
         ({"hardware": {"memories.sram_256KB.ports[0].type": ["sideways"]}}, {}, "unallowed value sideways"),
         ({"mode": ["event", "skipping"]}, {}, "zero handling (dense, gating, skipping) is not available yet"),
-        ({"mode": ["evnet"]}, {}, "unknown mode 'evnet'"),
+        ({"mode": ["evnet"]}, {}, "'evnet' is an unknown mode"),
+        ({"mode": ["event"]}, {"stream_hardware": "quad.yaml"}, "Stream (multi-core) points are not available"),
         ({"data": ["mnist.npz"]}, {}, "the data axis (--data sources"),
         ({"mode": ["event"]}, {"mapping": "missing.yaml"}, "base.mapping: no such file missing.yaml"),
         ({"workload": [{"path": str(LENET), "layers": ["conv9"]}]}, {}, "layers conv9 are not MAC layers"),
@@ -192,7 +194,7 @@ def _point_files(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in (out / "points").glob("*.parquet")} if (out / "points").is_dir() else {}
 
 
-def test_a_killed_dask_sweep_resumes_to_the_sequential_table(tmp_path):
+def test_a_killed_dask_sweep_resumes_on_another_cluster_to_the_sequential_table(tmp_path):
     spec = write_spec(tmp_path, SMALL_AXES)
     out = tmp_path / "dask"
     command = [sys.executable, "-m", "zz_event.cli", "sweep", str(spec), "--out", str(out), "--workers", "2"]
@@ -208,7 +210,10 @@ def test_a_killed_dask_sweep_resumes_to_the_sequential_table(tmp_path):
     for name in kept:  # every file there is a whole point
         assert len(pd.read_parquet(out / "points" / name)) >= 2
 
-    resumed = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    # The resume runs on an existing cluster, through --scheduler: the same sweep, no other change.
+    with local_cluster(2) as cluster:
+        resumed = subprocess.run([*command[:-2], "--scheduler", cluster.scheduler_address], check=False, cwd=ROOT,
+                                 capture_output=True, text=True, timeout=600)  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
     assert f"{len(kept)} already finished" in resumed.stdout
     assert {name: data for name, data in _point_files(out).items() if name in kept} == kept  # not rerun

@@ -20,7 +20,7 @@ import yaml
 
 from zz_event.sweep.errors import SweepSpecError
 from zz_event.sweep.keypath import KeyPathError, set_path
-from zz_event.sweep.spec import MODES, STREAM_MODES, Point, SweepSpec
+from zz_event.sweep.spec import Point, SweepSpec
 
 __all__ = ["ROW_FORMAT", "PointJob", "resolve_points", "sha256"]
 
@@ -67,13 +67,6 @@ def _read(path: str, files: dict[str, bytes], spec: SweepSpec) -> bytes:
 
 def _resolve(spec: SweepSpec, point: Point, files: dict[str, bytes]) -> PointJob:
     mode = point.option("mode")
-    if point.option("stream_hardware") is not None:
-        raise SweepSpecError(f"point {point.index}: Stream points (stream_hardware) are not supported by the sweep "
-                             f"yet; run them with zz-event stream", str(spec.path))  # fmt: skip
-    if mode not in MODES:
-        kind = "a Stream mode" if mode in STREAM_MODES else "not a mode"
-        raise SweepSpecError(f"point {point.index}: mode {mode!r} is {kind}; single-core points take "
-                             f"{', '.join(MODES)}", str(spec.path))  # fmt: skip
     workload_path, layers = point.option("workload")
     accelerator = _substituted(spec, point, _read(point.option("accelerator"), files, spec))
     workload = _read(workload_path, files, spec)
