@@ -24,6 +24,7 @@ from zz_event.sweep.spec import read_spec
 TOY = INPUTS / "toy"
 LENET = INPUTS / "lenet5" / "lenet5.onnx"
 SIZE = "hw.operational_array.sizes[0]"
+STREAM_HW = INPUTS / "stream" / "hardware" / "dual_core.yaml"
 
 
 def write_spec(folder: Path, axes: dict, **base) -> Path:
@@ -102,7 +103,9 @@ def test_the_key_follows_file_contents_not_paths(tmp_path):
         ({"hardware": {"memories.sram_256KB.ports[0].type": ["sideways"]}}, {}, "unallowed value sideways"),
         ({"mode": ["event", "skipping"]}, {}, "zero handling (dense, gating, skipping) is not available yet"),
         ({"mode": ["evnet"]}, {}, "'evnet' is an unknown mode"),
-        ({"mode": ["event"]}, {"stream_hardware": "quad.yaml"}, "Stream (multi-core) points are not available"),
+        ({"mode": ["exact-dense"]}, {"stream_hardware": str(STREAM_HW)}, "mode 'exact-dense' is not a Stream mode"),
+        ({"mode": ["frame"]}, {"stream_hardware": str(STREAM_HW)}, "a Stream point runs a whole ONNX network"),
+        ({"mode": ["frame"]}, {}, "mode 'frame' is a Stream mode"),
         ({"data": ["mnist.npz"]}, {}, "the data axis (--data sources"),
         ({"mode": ["event"]}, {"mapping": "missing.yaml"}, "base.mapping: no such file missing.yaml"),
         ({"workload": [{"path": str(LENET), "layers": ["conv9"]}]}, {}, "layers conv9 are not MAC layers"),
@@ -126,6 +129,22 @@ def test_spec_errors_name_the_spec_file(tmp_path):
     (tmp_path / "list.yaml").write_text("- a\n- b\n")
     with pytest.raises(SweepSpecError, match=r"list.yaml: a sweep spec is a mapping"):
         read_spec(tmp_path / "list.yaml")
+
+
+def test_stream_key_paths_reach_the_top_file_or_one_core(tmp_path):
+    axes = {"hardware": {"cores.0.operational_array.sizes[0]": [4], "core_connectivity[6].bandwidth": [64]}}
+    spec = write_spec(tmp_path, axes, workload=str(LENET), stream_hardware=str(STREAM_HW), mode="frame")
+    (job,) = plan_sweep(spec).jobs
+    top, cores = yaml.safe_load(job.accelerator), {name: yaml.safe_load(text) for name, text in job.stream_cores}
+    assert top["cores"] == {i: f"./cores/core_{i}.yaml" for i in range(5)}
+    assert get_path(top, "core_connectivity[6].bandwidth") == 64
+    assert get_path(cores["core_0.yaml"], "operational_array.sizes") == [4]
+    assert get_path(cores["core_1.yaml"], "operational_array.sizes") == [8]  # core 1 shared core 0's file
+    assert dict(job.params)["stream_hardware"] == os.path.relpath(STREAM_HW, tmp_path)
+    assert dict(job.params)["accelerator"] == ""  # the base's ZigZag accelerator plays no part in a Stream point
+    with pytest.raises(SweepSpecError, match=r"no core 7 \(the accelerator has cores 0, 1, 2, 3, 4\)"):
+        plan_sweep(write_spec(tmp_path / "bad", {"hardware": {"cores.7.operational_array.sizes[0]": [4]}},
+                              workload=str(LENET), stream_hardware=str(STREAM_HW), mode="frame"))  # fmt: skip
 
 
 # --- points and rows ---------------------------------------------------------------------------------------------
@@ -185,6 +204,25 @@ def test_frame_modes_cost_the_same_layers_output_centric(tmp_path):
     assert layers["corrected_energy_pj"].isna().all() and not layers["corrected"].any()
     assert layers.loc["frame-WS", "temporal_ordering"].split()[0][:2] in ("OY", "OX")
     assert layers.loc["frame-OS", "temporal_ordering"].split()[0][:2] in ("FY", "FX")
+
+
+@pytest.mark.slow
+def test_a_stream_point_is_what_zz_event_stream_reports(tmp_path):
+    from zz_event.stream_runner import run_stream
+
+    stream = INPUTS / "stream"
+    spec = write_spec(tmp_path, {"mode": ["frame"]}, workload=str(LENET), stream_hardware=str(STREAM_HW),
+                      stream_mapping=str(stream / "mapping" / "lenet5_2core.yaml"))  # fmt: skip
+    run = run_sweep(spec, tmp_path / "out", workers=0)
+    assert (run.ran, run.failed) == (1, 0)
+    table = load(tmp_path / "out")
+    direct = run_stream(STREAM_HW, LENET, stream / "mapping" / "lenet5_2core.yaml", "frame", tmp_path / "direct")
+    network = table[table["kind"] == "network"].iloc[0]
+    assert network["latency_cycles"] == direct.total_latency_cycles
+    assert network["energy_pj"] == direct.total_energy_pj
+    nodes = table[table["kind"] == "layer"]
+    assert list(zip(nodes["layer"], nodes["core"], nodes["energy_pj"], strict=True)) == [
+        (n.node, n.core, n.energy_pj) for n in direct.nodes]
 
 
 # --- Dask: kill part-way, resume, and compare with a sequential run ----------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["KeyPathError", "coerce_like", "get_path", "parse_key_path", "set_path"]
+__all__ = ["KeyPathError", "coerce_like", "get_path", "join_key_path", "parse_key_path", "set_path"]
 
 _STEP = re.compile(r"^([^.\[\]]+)((?:\[\d+\])*)$")
 
@@ -46,7 +46,7 @@ def _child(node: Any, step: str | int, path: str, done: str) -> Any:
 def _walk(data: Any, steps: tuple[str | int, ...], path: str) -> Any:
     node = data
     for depth, step in enumerate(steps):
-        node = _child(node, step, path, _join(steps[:depth]))
+        node = _child(node, step, path, join_key_path(steps[:depth]))
     return node
 
 
@@ -79,12 +79,12 @@ def set_path(data: Any, path: str, value: Any) -> Any:
     """Set the existing entry at `path` in `data` (in place) to `value`, coerced to its type; return it."""
     steps = parse_key_path(path)
     parent = _walk(data, steps[:-1], path)
-    old = _child(parent, steps[-1], path, _join(steps[:-1]))
+    old = _child(parent, steps[-1], path, join_key_path(steps[:-1]))
     parent[steps[-1]] = new = coerce_like(old, value, path)
     return new
 
 
-def _join(steps: tuple[str | int, ...]) -> str:
+def join_key_path(steps: tuple[str | int, ...]) -> str:
     out = ""
     for step in steps:
         out = f"{out}[{step}]" if isinstance(step, int) else (f"{out}.{step}" if out else step)

@@ -18,11 +18,12 @@ from zigzag.stages.stage import Stage
 
 from zz_event.engine.result import EngineOptions
 from zz_event.errors import ZzEventError
-from zz_event.hardware import check_accelerator
+from zz_event.hardware import check_accelerator, read_yaml
 from zz_event.mappings import load_mapping
 from zz_event.pipeline import RunSettings, build_stages
 from zz_event.report_single import ReportLayer, input_centric, output_centric, temporal_ordering
 from zz_event.summary import layer_summary
+from zz_event.sweep.resolve import STREAM_OPTIONS
 from zz_event.workloads import load_workload, read_yaml_list
 from zz_event.zigzag_stages import EventDrivenCorrectionStage, correct_cme
 
@@ -45,7 +46,7 @@ class LayerEntry:
 class _Files:
     workload: str
     accelerator: str
-    mapping: str
+    mapping: str | None
 
 
 def tool_versions() -> dict[str, str | None]:
@@ -59,6 +60,8 @@ def check_job(job) -> None:
     """Raise ZzEventError (one line) if the job's files or layers cannot run; nothing is costed."""
     with tempfile.TemporaryDirectory(prefix="zz-event-sweep-") as tmp:
         files = _materialize(job, Path(tmp))
+        if job.is_stream:
+            return _check_stream(files)
         check_accelerator(files.accelerator)
         layers, prepared = _mac_layers(files.workload, job.layers)
         if not job.mode.startswith("frame-"):
@@ -67,10 +70,12 @@ def check_job(job) -> None:
             read_yaml_list(Path(files.mapping), "mapping", "layer or operator type")
 
 
-def run_job(job) -> list[LayerEntry]:
-    """The job's MAC layers costed in its mode, in network order."""
+def run_job(job) -> list[LayerEntry] | Any:
+    """The job's MAC layers costed in its mode, in network order; a Stream point's `StreamSummary`."""
     with tempfile.TemporaryDirectory(prefix="zz-event-sweep-") as tmp:
         files = _materialize(job, Path(tmp))
+        if job.is_stream:
+            return _stream(job, files, Path(tmp))
         layers, prepared = _mac_layers(files.workload, job.layers)
         if job.mode.startswith("frame-"):
             return _frame(job, files, layers, prepared, tmp)
@@ -78,13 +83,45 @@ def run_job(job) -> list[LayerEntry]:
 
 
 def _materialize(job, folder: Path) -> _Files:
-    """The job's contents as files (ZigZag and the readers take paths)."""
+    """The job's contents as files (ZigZag, Stream and the readers take paths); a Stream point's cores in
+    `cores/`, as its top file names them."""
     files = _Files(str(folder / f"workload{job.workload_suffix}"), str(folder / "accelerator.yaml"),
-                   str(folder / "mapping.yaml"))  # fmt: skip
+                   str(folder / "mapping.yaml") if job.mapping else None)  # fmt: skip
     Path(files.workload).write_bytes(job.workload)
     Path(files.accelerator).write_text(job.accelerator, encoding="utf-8")
-    Path(files.mapping).write_text(job.mapping, encoding="utf-8")
+    if files.mapping:
+        Path(files.mapping).write_text(job.mapping, encoding="utf-8")
+    for name, text in job.stream_cores:
+        (folder / "cores").mkdir(exist_ok=True)
+        (folder / "cores" / name).write_text(text, encoding="utf-8")
     return files
+
+
+def _check_stream(files: _Files) -> None:
+    """Stream's own accelerator validator on the substituted files; the ONNX and mapping must read."""
+    import yaml
+    from stream.parser.accelerator_validator import AcceleratorValidator
+
+    from zz_event.workloads import captured_log
+
+    with captured_log("stream.parser.accelerator_validator"):
+        validator = AcceleratorValidator(yaml.safe_load(Path(files.accelerator).read_text()), files.accelerator)
+        valid = validator.validate()
+    if not valid:
+        raise ZzEventError(f"Stream's accelerator validator rejects it: {'; '.join(validator.errors)[:400]}",
+                           "<stream_hardware>")  # fmt: skip
+    load_workload(files.workload)
+    if files.mapping and not isinstance(read_yaml(files.mapping), dict):
+        raise ZzEventError("is not a Stream mapping (expected a mapping with `layers`)", "<stream_mapping>")
+
+
+def _stream(job, files: _Files, folder: Path) -> Any:
+    """Stream on the point's files (`zz_event.stream_runner.run_stream`), without its artifacts."""
+    from zz_event.stream_runner import StreamRunOptions, run_stream
+
+    options = StreamRunOptions(solver=STREAM_OPTIONS["solver"], time_limit_s=STREAM_OPTIONS["time_limit_s"],
+                               artifacts=False)  # fmt: skip
+    return run_stream(files.accelerator, files.workload, files.mapping, job.mode, folder / "stream", options)
 
 
 def _mac_layers(workload: str, only: tuple[str, ...] | None) -> tuple[tuple[ReportLayer, ...], Any]:

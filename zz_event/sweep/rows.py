@@ -4,7 +4,8 @@ Columns, after `point` (the point's key) and `point_index` (its place in the spe
 (`workload`, `layers`, `accelerator`, `mapping`, `mode`, `opt`, `lpf_limit`, `spatial_mappings`, then one
 `hw.<key path or name>` per hardware axis):
 
-- `kind` (`layer` / `network`), `layer` (the network row: `(network)`), `layer_index` (the network row: -1);
+- `kind` (`layer` / `network`), `layer` (the network row: `(network)`), `layer_index` (the network row: -1),
+  `core` (Stream points: the core that ran the node; a row per node and core; else null);
 - the mode's figures: `macs`, `latency_cycles`, `energy_pj`, `words_W`, `words_I`, `words_O` (word accesses
   per operand, every memory level and direction); these are the corrected figures in the modes ZigZag ranks
   on exact counts (event, event-filter, exact-dense) and ZigZag's own in event-raw and frame-*;
@@ -12,6 +13,9 @@ Columns, after `point` (the point's key) and `point_index` (its place in the spe
   mapping (event, event-filter, exact-dense: their switches; event-raw: event-driven, both switches;
   frame-*: none, null); `compute_cycles` (corrected, else null); `corrected` (every layer has corrected
   figures), `temporal_ordering` (inner to outer), `spatial_mapping`, `note`;
+- Stream points: the mode's figures of each node on each core as Stream used them (`stream_summary.json`),
+  the network row Stream's own totals (latency: its schedule; energy: nodes and transfers); `raw_*`,
+  `corrected_*` and `compute_cycles` null; `note` names the cost backend;
 - provenance: `zz_event_version`, `zigzag_version`, `stream_version`, `commit`, the `*_sha256` of the point's
   resolved inputs, and `finished_at`, `wall_time_s`, `cpu_time_s` (these three differ run to run).
 
@@ -40,7 +44,7 @@ def result_dtypes() -> dict[str, str]:
     floats = {m: "float64" for m in MEASURES if m not in ints}
     measures = {**ints, **floats}
     return {
-        "kind": "string", "layer": "string", "layer_index": "int64", "corrected": "bool",
+        "kind": "string", "layer": "string", "layer_index": "int64", "core": "Int64", "corrected": "bool",
         **measures, **{f"raw_{m}": t for m, t in measures.items()}, **{f"corrected_{m}": t for m, t in measures.items()},
         "compute_cycles": "Int64", "temporal_ordering": "string", "spatial_mapping": "string", "note": "string",
         "zz_event_version": "string", "zigzag_version": "string", "stream_version": "string", "commit": "string",
@@ -64,7 +68,8 @@ def _layer_row(index: int, entry, mode: str) -> dict[str, Any]:
     own = corrected if mode in _FIGURES and summary["corrected"] else raw
     note = entry.note or ("" if summary["corrected"] else summary.get("uncorrected_reason", ""))
     return {
-        "kind": "layer", "layer": summary["name"], "layer_index": index, "corrected": summary["corrected"], **own,
+        "kind": "layer", "layer": summary["name"], "layer_index": index, "core": None,
+        "corrected": summary["corrected"], **own,
         **{f"raw_{k}": v for k, v in raw.items()}, **{f"corrected_{k}": v for k, v in corrected.items()},
         "compute_cycles": summary["event_driven"].get("compute_cycles") if summary["corrected"] else None,
         "temporal_ordering": " ".join(f"{d}{s}" for d, s in summary["temporal_ordering"]),
@@ -76,19 +81,39 @@ def _layer_row(index: int, entry, mode: str) -> dict[str, Any]:
 
 def _network_row(layers: list[dict[str, Any]]) -> dict[str, Any]:
     """Sums over the layers (latency too: layers run one after another); null if any layer's is null."""
-    row: dict[str, Any] = {"kind": "network", "layer": NETWORK, "layer_index": -1,
+    row: dict[str, Any] = {"kind": "network", "layer": NETWORK, "layer_index": -1, "core": None,
                            "corrected": all(r["corrected"] for r in layers), "temporal_ordering": "",
                            "spatial_mapping": "", "note": ""}  # fmt: skip
     for column in [*MEASURES, *(f"{p}_{m}" for p in ("raw", "corrected") for m in MEASURES), "compute_cycles"]:
-        values = [r[column] for r in layers]
+        values = [r.get(column) for r in layers]
         row[column] = None if any(v is None for v in values) else sum(values)
     return row
 
 
-def point_rows(job, entries: list, provenance: dict[str, Any]) -> pd.DataFrame:
-    """The table of one finished point: its layers in network order, then the network row."""
-    layers = [_layer_row(i, entry, job.mode) for i, entry in enumerate(entries)]
-    rows = [*layers, _network_row(layers)]
+def _stream_rows(summary: Any) -> list[dict[str, Any]]:
+    """One row per (node, core) cost Stream used, in its order, then its totals."""
+    nodes = []
+    for index, node in enumerate(summary.nodes):
+        # a node without an operand (ReLU has no W) accesses none of it; no breakdown at all: not known
+        words = {f"words_{op}": node.word_accesses.get(op, 0) if node.word_accesses else None for op in OPERANDS}
+        nodes.append({"kind": "layer", "layer": node.node, "layer_index": index, "core": node.core,
+                      "corrected": node.backend == "zz_event" and summary.mode == "event", "macs": node.macs,
+                      "latency_cycles": node.latency_cycles, "energy_pj": node.energy_pj, **words,
+                      "spatial_mapping": node.spatial_mapping, "note": f"backend {node.backend}"})  # fmt: skip
+    network = _network_row(nodes)
+    network.update(latency_cycles=summary.total_latency_cycles, energy_pj=summary.total_energy_pj)
+    return [*nodes, network]
+
+
+def point_rows(job, result: Any, provenance: dict[str, Any]) -> pd.DataFrame:
+    """The table of one finished point: its layers in network order, then the network row. `result`: the
+    `point.LayerEntry`s of a single-core point, the `StreamSummary` of a Stream point."""
+    if job.is_stream:
+        rows = _stream_rows(result)
+    else:
+        layers = [_layer_row(i, entry, job.mode) for i, entry in enumerate(result)]
+        rows = [*layers, _network_row(layers)]
     head = {"point": job.key, "point_index": job.index, **dict(job.params)}
-    frame = pd.DataFrame([{**head, **row, **provenance} for row in rows])
-    return frame.astype(result_dtypes())
+    dtypes = result_dtypes()
+    frame = pd.DataFrame([{**head, **row, **provenance} for row in rows], columns=[*head, *dtypes])
+    return frame.astype(dtypes)

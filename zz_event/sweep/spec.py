@@ -32,23 +32,24 @@ import yaml
 from zz_event.sweep.errors import SweepSpecError
 from zz_event.sweep.keypath import KeyPathError, parse_key_path
 
-__all__ = ["MODES", "OPTIONS", "Axis", "Point", "SweepSpec", "read_spec"]
+__all__ = ["MODES", "OPTIONS", "STREAM_MODES", "Axis", "Point", "SweepSpec", "read_spec"]
 
 # Single-core modes: ZigZag's search on the layer's input-centric form, ranked on exact counts with both
 # switches (event), the boundary filter only (event-filter) or neither (exact-dense); plain ZigZag on it
 # (event-raw); plain ZigZag on the output-centric form, best weight- / output-stationary mapping (frame-*).
 MODES = ("event", "event-filter", "exact-dense", "event-raw", "frame-WS", "frame-OS")
-NOT_YET = {  # options the spec reserves for data-driven zero handling (issue 17) and Stream: refused until then
+# Stream points (with `stream_hardware`): Stream's own per-core costs (frame) or zz-event's (event-raw, event).
+STREAM_MODES = ("frame", "event-raw", "event")
+NOT_YET = {  # options the spec reserves for data-driven zero handling (issue 17): refused until it exists
     "data": "the data axis (--data sources: events from real input masks) is not available yet",
     "zero_handling": "zero handling (dense, gating, skipping) is not available yet",
-    "stream_hardware": "Stream (multi-core) points are not available in sweeps yet; run them with zz-event stream",
-    "stream_mapping": "Stream (multi-core) points are not available in sweeps yet; run them with zz-event stream",
 }
 ZERO_HANDLING = ("dense", "gating", "skipping")
 OPTIONS = ("workload", "accelerator", "mapping", "mode", "opt", "lpf_limit", "spatial_mappings",
            "stream_hardware", "stream_mapping", "data", "zero_handling")  # fmt: skip
-DEFAULTS = {"mode": "event", "opt": "latency", "lpf_limit": 6, "spatial_mappings": 3}
-_FILES = ("workload", "accelerator", "mapping")
+DEFAULTS = {"mode": "event", "opt": "latency", "lpf_limit": 6, "spatial_mappings": 3, "accelerator": None,
+            "mapping": None, "stream_hardware": None, "stream_mapping": None}  # fmt: skip
+_FILES = ("workload", "accelerator", "mapping", "stream_hardware", "stream_mapping")
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,8 @@ def read_spec(path: str | Path) -> SweepSpec:
         raise SweepSpecError(f"unknown top-level key(s) {', '.join(unknown)}; expected base and axes", str(path))
     options = {**DEFAULTS, **{k: _option(k, v, path, "base") for k, v in base.items()}}
     axes = _axes(axes_data, path)
-    for name in ("workload", "accelerator", "mapping"):
-        if options.get(name) is None and not any(a.column == name for a in axes):
-            raise SweepSpecError(f"no {name}: give base.{name} or an axes.{name} list", str(path))
+    if options.get("workload") is None and not any(a.column == "workload" for a in axes):
+        raise SweepSpecError("no workload: give base.workload or an axes.workload list", str(path))
     points = tuple(_points(options, axes))
     return SweepSpec(path, tuple(axes), points)
 
@@ -126,12 +126,12 @@ def _option(name: str, value: Any, path: Path, where: str) -> Any:
     if name == "workload":
         return _workload(value, path, label)
     if name in _FILES:
-        return _file(value, path, label)
+        return None if value is None else _file(value, path, label)
     if name == "mode" and value in ZERO_HANDLING:
         raise SweepSpecError(f"{label}: {value!r} is a zero-handling mode: {NOT_YET['zero_handling']}", str(path))
-    if name == "mode" and value not in MODES:
-        kind = "a Stream mode (zz-event stream)" if value == "frame" else "an unknown mode"
-        raise SweepSpecError(f"{label}: {value!r} is {kind}; expected one of {', '.join(MODES)}", str(path))
+    if name == "mode" and value not in MODES + STREAM_MODES:
+        raise SweepSpecError(f"{label}: {value!r} is an unknown mode; expected one of {', '.join(MODES)} "
+                             f"(Stream points: {', '.join(STREAM_MODES)})", str(path))  # fmt: skip
     if name == "opt" and value not in ("latency", "energy", "EDP"):
         raise SweepSpecError(f"{label}: opt {value!r}; expected latency, energy or EDP", str(path))
     if name in ("lpf_limit", "spatial_mappings") and (type(value) is not int or value < 1):
