@@ -16,8 +16,12 @@
       mode: [event, event-raw]
       workload: [../toy/workload.yaml, {path: ../lenet5/lenet5.onnx, layers: [conv1, conv2]}]
 
-Any option of `base` may be an axis (a list of values). This module checks the spec's shape and names; the
-points' files and substituted hardware are checked by `resolve` and `point`.
+Any option of `base` may be an axis (a list of values). `spatial_mappings` (default 3) is ZigZag's number of
+spatial mappings generated. A point with `stream_hardware` (a Stream accelerator; `stream_mapping` optional)
+runs Stream on its whole ONNX workload in a STREAM_MODES mode instead, its key paths going into the top file
+or, as `cores.<id>.<path>`, into one core's file; `stream_hardware: [null, FILE]` mixes both kinds. `data`
+and `zero_handling` are reserved for data-driven events and refused. This module checks the spec's shape
+and names; the points' files and substituted hardware are checked by `resolve` and `point`.
 """
 
 from __future__ import annotations
