@@ -18,6 +18,7 @@ from zz_event.sweep import SweepSpecError, load, load_failures, run_sweep
 from zz_event.sweep.cluster import local_cluster
 from zz_event.sweep.keypath import KeyPathError, get_path, set_path
 from zz_event.sweep.plan import plan_sweep
+from zz_event.sweep.plots import draw_sweep, pareto_front
 from zz_event.sweep.rows import RUN_COLUMNS
 from zz_event.sweep.spec import read_spec
 
@@ -170,6 +171,17 @@ def test_points_match_the_front_door_and_the_seed_counts(tmp_path):
     assert network["words_W"].dtype == "Int64" and (network["words_W"] > 0).all()
     assert set(network["workload_sha256"]) == {plan_sweep(spec).jobs[0].input_hashes[0][1]}
 
+    written = draw_sweep(table, tmp_path / "plots")
+    assert [p.name for p in written] == ["energy_latency_vs_hw_operational_array_sizes_0.png", "pareto.png",
+                                         "sweep_report.md"]  # fmt: skip
+    report = (tmp_path / "plots" / "sweep_report.md").read_text()
+    assert report.count("| yes |") == 1  # event on 8 MACs: fastest and least energy of the four
+
+
+def test_the_pareto_front_keeps_the_points_no_other_beats_in_both():
+    frame = pd.DataFrame({"latency_cycles": [10, 20, 30, 15, 40], "energy_pj": [9.0, 5.0, 1.0, 9.5, 1.0]})
+    assert list(pareto_front(frame).index) == [0, 1, 2]
+
 
 def test_a_failed_point_is_recorded_the_sweep_goes_on_and_a_rerun_retries_it(tmp_path, monkeypatch):
     from zz_event.sweep import point
@@ -254,6 +266,7 @@ def test_a_killed_dask_sweep_resumes_on_another_cluster_to_the_sequential_table(
                                  capture_output=True, text=True, timeout=600)  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
     assert f"{len(kept)} already finished" in resumed.stdout
+    assert (out / "plots" / "pareto.png").is_file()
     assert {name: data for name, data in _point_files(out).items() if name in kept} == kept  # not rerun
 
     sequential = run_sweep(spec, tmp_path / "sequential", workers=0)
