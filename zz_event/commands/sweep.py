@@ -54,6 +54,8 @@ def sweep_command(args) -> int:
         raise ZzEventError(f"--workers {args.workers}; expected 0 or more")
     plan = plan_sweep(args.spec)  # every point checked before the folder is touched
     if not args.verbose:
+        import distributed  # noqa: F401 -- importing it sets its loggers' levels: set ours after
+
         logging.getLogger("distributed").setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, _terminate)
     bar = tqdm(total=0, unit="point", file=sys.stderr, disable=None)

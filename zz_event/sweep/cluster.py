@@ -6,6 +6,7 @@ Python) with one thread each. A task that dies with its worker (KilledWorker, ..
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -52,7 +53,7 @@ def run_on_dask(jobs: Sequence, scheduler: str | None = None, workers: int | Non
     with _client(scheduler, workers) as client:
         if worker_setup is not None:
             client.run(worker_setup)
-        futures = {client.submit(run_point, job, key=f"zz-event-point-{job.key}", pure=False): job for job in jobs}
+        futures = _submit(client, jobs)
         for future in as_completed(futures):
             job = futures[future]
             try:
@@ -61,6 +62,20 @@ def run_on_dask(jobs: Sequence, scheduler: str | None = None, workers: int | Non
                 outcome = PointOutcome(job.key, job.index, None, f"{type(error).__name__}: {error}")
             future.release()
             yield outcome
+
+
+def _submit(client, jobs: Sequence) -> dict:
+    """One task per job. Each distinct workload file goes to the cluster once (an ONNX with weights can be
+    large, and a sweep has many points on few networks); the tasks carry the rest of their job."""
+    workloads: dict[str, object] = {}
+    futures = {}
+    for job in jobs:
+        sha = dict(job.input_hashes)["workload_sha256"]
+        if sha not in workloads:
+            workloads[sha] = client.scatter([job.workload], hash=False)[0]
+        slim = dataclasses.replace(job, workload=b"")
+        futures[client.submit(run_point, slim, workloads[sha], key=f"zz-event-point-{job.key}", pure=False)] = job
+    return futures
 
 
 def run_inline(jobs: Sequence) -> Iterator[PointOutcome]:

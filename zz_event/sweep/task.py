@@ -6,6 +6,7 @@ sweep records it and goes on. Time is measured here, on the worker: wall and CPU
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import time
 import traceback
@@ -45,9 +46,12 @@ def _provenance() -> dict[str, str | None]:
     return dict(_VERSIONS)
 
 
-def run_point(job) -> PointOutcome:
-    """Cost `job` (a `resolve.PointJob`); never raises for a point's own failure."""
+def run_point(job, workload: bytes | None = None) -> PointOutcome:
+    """Cost `job` (a `resolve.PointJob`; `workload`, if given, its workload file's contents, sent apart);
+    never raises for a point's own failure."""
     start_wall, start_cpu = time.perf_counter(), time.process_time()
+    if workload is not None:
+        job = dataclasses.replace(job, workload=workload)
     try:
         from zz_event.sweep.point import run_job
 
