@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -39,6 +40,10 @@ def _warm() -> None:
 
     worker_logging.getLogger("zigzag").setLevel(worker_logging.ERROR)
     warnings.simplefilter("ignore")
+
+
+def _load() -> str:
+    return "/".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 def _worker_cpu(client: Client) -> float:
@@ -70,7 +75,8 @@ def main() -> None:
     best: dict[int, tuple[float, float, float]] = {}
     clusters = {n: local_cluster(n) for n in (1, 2)}  # as `zz-event sweep --workers n` makes them
     clients = {n: Client(cluster) for n, cluster in clusters.items()}
-    print(f"{len(plan.jobs)} points of {SPEC.relative_to(ROOT)}; best of {args.repeat} interleaved runs")
+    print(f"{len(plan.jobs)} points of {SPEC.relative_to(ROOT)}; best of {args.repeat} interleaved runs; "
+          f"load average {_load()} (other processes take cores from the workers)")  # fmt: skip
     try:
         with tempfile.TemporaryDirectory(prefix="zz-event-sweep-bench-") as tmp:
             for r in range(args.repeat):
@@ -87,7 +93,7 @@ def main() -> None:
     for n, (wall, cpu, points_cpu) in sorted(best.items()):
         print(f"best, {n} worker(s): wall {wall:.2f} s, workers' CPU {cpu:.2f} s ({cpu / wall:.2f} cores busy), "
               f"points' CPU {points_cpu:.2f} s")  # fmt: skip
-    print(f"cpu_ratio={best[2][1] / best[1][1]:.2f}")
+    print(f"load average {_load()}; cpu_ratio={best[2][1] / best[1][1]:.2f}")
     print(f"speedup={best[1][0] / best[2][0]:.2f}")
 
 

@@ -171,6 +171,12 @@ def test_points_match_the_front_door_and_the_seed_counts(tmp_path):
     assert network["words_W"].dtype == "Int64" and (network["words_W"] > 0).all()
     assert set(network["workload_sha256"]) == {plan_sweep(spec).jobs[0].input_hashes[0][1]}
 
+    import pyarrow.parquet as pq
+
+    schema = pq.read_table(tmp_path / "out" / "sweep.parquet").schema  # plain Parquet: no zz-event or pandas needed
+    assert {str(t) for t in schema.types} <= {"int64", "double", "bool", "string", "large_string"}
+    assert schema.field("macs").type == "int64" and schema.field("corrected_energy_pj").type == "double"
+
     written = draw_sweep(table, tmp_path / "plots")
     assert [p.name for p in written] == ["energy_latency_vs_hw_operational_array_sizes_0.png", "pareto.png",
                                          "sweep_report.md"]  # fmt: skip
