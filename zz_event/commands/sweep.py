@@ -18,16 +18,16 @@ __all__ = ["register", "sweep_command", "sweep_plot_command"]
 
 def register(sub) -> None:
     p = sub.add_parser("sweep", help="run a design-space sweep (YAML spec) on Dask; writes DIR/sweep.parquet")
-    p.add_argument("spec", help="sweep spec YAML (base inputs and axes; see README, Sweeps)")
-    p.add_argument("--out", required=True, help="sweep folder; rerunning into it skips finished points")
-    p.add_argument("--scheduler", help="address of an existing Dask scheduler (e.g. tcp://host:8786); "
+    p.add_argument("spec", metavar="SPEC.yaml", help="sweep spec YAML (base inputs and axes; see README, Sweeps)")
+    p.add_argument("--out", required=True, metavar="DIR", help="sweep folder; rerunning into it skips finished points")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="address of an existing Dask scheduler (e.g. tcp://host:8786); "
                    "default: a local cluster")  # fmt: skip
-    p.add_argument("--workers", type=int, help="local cluster worker processes (default: one per core; "
+    p.add_argument("--workers", type=int, metavar="N", help="local cluster worker processes (default: one per core; "
                    "0: run the points one by one in this process, without Dask)")  # fmt: skip
     p.add_argument("--no-plots", action="store_true", help="do not write DIR/plots/")
     p.set_defaults(handler=sweep_command)
     q = sub.add_parser("sweep-plot", help="figures and a markdown table of a sweep folder (DIR/plots/)")
-    q.add_argument("out", help="sweep folder written by zz-event sweep")
+    q.add_argument("out", metavar="DIR", help="sweep folder written by zz-event sweep")
     q.set_defaults(handler=sweep_plot_command)
 
 
