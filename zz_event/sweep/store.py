@@ -44,6 +44,8 @@ class SweepStore:
         """Create the folder (if new) and record the spec and its points."""
         self.points.mkdir(parents=True, exist_ok=True)
         self.failed.mkdir(parents=True, exist_ok=True)
+        for stale in self.points.glob(".*.tmp"):  # a point being written when an earlier run was killed
+            stale.unlink(missing_ok=True)
         if spec_path.resolve() != (self.out / "spec.yaml").resolve():
             shutil.copyfile(spec_path, self.out / "spec.yaml")
         _write_parquet_atomic(manifest, self.out / MANIFEST)
