@@ -207,7 +207,10 @@ def test_a_failed_point_is_recorded_the_sweep_goes_on_and_a_rerun_retries_it(tmp
     failures = load_failures(tmp_path / "out")
     assert list(failures[SIZE]) == [4] and failures["error"][0] == "RuntimeError: injected failure"
     monkeypatch.setattr(point, "run_job", real)
+    stale = tmp_path / "out" / "points" / ".abc.parquet.x1.tmp"  # as a point killed mid-write leaves it
+    stale.write_bytes(b"partial")
     rerun = run_sweep(spec, tmp_path / "out", workers=0)
+    assert not stale.exists()
     assert (rerun.skipped, rerun.ran, rerun.failed) == (1, 1, 0)
     assert list(load(tmp_path / "out")[SIZE].unique()) == [4, 8]
     assert load_failures(tmp_path / "out").empty
