@@ -148,6 +148,27 @@ def test_stream_key_paths_reach_the_top_file_or_one_core(tmp_path):
                               workload=str(LENET), stream_hardware=str(STREAM_HW), mode="frame"))  # fmt: skip
 
 
+def test_a_named_axis_sets_several_options_together(tmp_path):
+    stream = INPUTS / "stream"
+    cores = [{"label": n, "stream_hardware": str(stream / "hardware" / f"{name}_core.yaml"),
+              "stream_mapping": str(stream / "mapping" / f"lenet5_{n}core.yaml")}
+             for n, name in ((1, "single"), (2, "dual"))]  # fmt: skip
+    plan = plan_sweep(write_spec(tmp_path, {"cores": cores, "mode": ["frame", "event"]}, workload=str(LENET)))
+    params = [dict(job.params) for job in plan.jobs]
+    assert [(p["cores"], Path(p["stream_mapping"]).name, p["mode"]) for p in params] == [
+        (1, "lenet5_1core.yaml", "frame"), (1, "lenet5_1core.yaml", "event"),
+        (2, "lenet5_2core.yaml", "frame"), (2, "lenet5_2core.yaml", "event")]
+    assert all(job.is_stream for job in plan.jobs) and len({job.key for job in plan.jobs}) == 4
+    with pytest.raises(SweepSpecError, match="an option is varied by two axes"):
+        plan_sweep(write_spec(tmp_path / "twice", {"cores": cores, "stream_mapping": [cores[0]["stream_mapping"]]},
+                              workload=str(LENET)))  # fmt: skip
+
+
+@pytest.mark.parametrize("spec", sorted((INPUTS / "sweeps").glob("*.yaml")), ids=lambda p: p.name)
+def test_the_example_specs_are_valid(spec):
+    assert len(plan_sweep(spec).jobs) == {"toy_array.yaml": 8, "toy_memory.yaml": 18, "lenet5_cores.yaml": 9}[spec.name]
+
+
 # --- points and rows ---------------------------------------------------------------------------------------------
 
 

@@ -171,5 +171,6 @@ def _params(spec: SweepSpec, point: Point, layers: tuple[str, ...] | None, value
             yield name, os.path.relpath(value, folder) if value else ""
         else:
             yield name, point.option(name)
+    yield from point.labels
     for column, _paths, value in point.hardware:
         yield column, values.get(column, value)

@@ -15,6 +15,9 @@
           values: [64, 128]
       mode: [event, event-raw]
       workload: [../toy/workload.yaml, {path: ../lenet5/lenet5.onnx, layers: [conv1, conv2]}]
+      cores:                                 # a named axis whose values set several options together
+        - {label: 2, stream_hardware: ../stream/hardware/dual_core.yaml,
+           stream_mapping: ../stream/mapping/lenet5_2core.yaml}
 
 Any option of `base` may be an axis (a list of values). `spatial_mappings` (default 3) is ZigZag's number of
 spatial mappings generated. A point with `stream_hardware` (a Stream accelerator; `stream_mapping` optional)
@@ -61,8 +64,10 @@ class Axis:
     """One varied parameter: its column name, the key paths it sets (hardware axes) and its values."""
 
     column: str
-    values: tuple[Any, ...]
+    values: tuple[Any, ...]  # a linked axis: (label, {option: value}) pairs
     paths: tuple[str, ...] = ()  # key paths into the accelerator YAML; empty for an option axis
+    sets: tuple[str, ...] = ()  # the options it sets
+    linked: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class Point:
     index: int
     options: tuple[tuple[str, Any], ...]  # option -> value (files as absolute paths; workload: (path, layers))
     hardware: tuple[tuple[str, tuple[str, ...], Any], ...]  # (column, key paths, value)
+    labels: tuple[tuple[str, Any], ...] = ()  # (column, label) of each linked axis
 
     def option(self, name: str) -> Any:
         return dict(self.options)[name]
@@ -124,7 +130,8 @@ def _option(name: str, value: Any, path: Path, where: str) -> Any:
     """One option value, checked and with file paths made absolute (relative to the spec's folder)."""
     label = f"{where}.{name}"
     if name not in OPTIONS:
-        raise SweepSpecError(f"{label}: unknown option; expected one of {', '.join(OPTIONS)} (or hardware)", str(path))
+        raise SweepSpecError(f"{label}: unknown option; expected one of {', '.join(OPTIONS)}, hardware, or a named axis "
+                             f"whose values are mappings of options", str(path))  # fmt: skip
     if name in NOT_YET:
         raise SweepSpecError(f"{label}: {NOT_YET[name]}", str(path))
     if name == "workload":
@@ -176,11 +183,32 @@ def _axes(data: dict, path: Path) -> list[Axis]:
             continue
         if not isinstance(values, list) or not values:
             raise SweepSpecError(f"axes.{name}: expected a non-empty list of values", str(path))
-        axes.append(Axis(name, tuple(_option(name, v, path, "axes") for v in values)))
-    columns = [a.column for a in axes]
-    if len(set(columns)) != len(columns):
-        raise SweepSpecError(f"axes: a parameter is varied twice ({', '.join(columns)})", str(path))
+        if name not in OPTIONS and all(isinstance(v, dict) for v in values):
+            axes.append(_linked_axis(name, values, path))
+        else:
+            axes.append(Axis(name, tuple(_option(name, v, path, "axes") for v in values), sets=(name,)))
+    sets = [option for axis in axes for option in axis.sets]
+    if len(set(sets)) != len(sets):
+        raise SweepSpecError(f"axes: an option is varied by two axes ({', '.join(sets)})", str(path))
     return axes
+
+
+def _linked_axis(name: str, values: list[dict], path: Path) -> Axis:
+    """A named axis whose every value sets several options together (`label` names the value in the table,
+    else its position), e.g. a Stream accelerator with its mapping."""
+    from zz_event.sweep.rows import result_dtypes
+
+    if name in ("layers", "point", "point_index", *result_dtypes()) or name.startswith("hw."):
+        raise SweepSpecError(f"axes.{name}: the name of a column of the table; name the axis otherwise", str(path))
+    keys = sorted({key for value in values for key in value} - {"label"})
+    entries = []
+    for position, value in enumerate(values):
+        if sorted(set(value) - {"label"}) != keys:
+            raise SweepSpecError(f"axes.{name}: every value must set the same options ({', '.join(keys)})",
+                                 str(path))  # fmt: skip
+        options = {key: _option(key, v, path, f"axes.{name}") for key, v in value.items() if key != "label"}
+        entries.append((value.get("label", position), options))
+    return Axis(name, tuple(entries), sets=tuple(keys), linked=True)
 
 
 def _hardware_axes(data: Any, path: Path) -> list[Axis]:
@@ -204,10 +232,13 @@ def _hardware_axes(data: Any, path: Path) -> list[Axis]:
 def _points(options: dict, axes: list[Axis]):
     for index, combo in enumerate(itertools.product(*(axis.values for axis in axes))):
         chosen = dict(options)
-        hardware = []
+        hardware, labels = [], []
         for axis, value in zip(axes, combo, strict=True):
             if axis.paths:
                 hardware.append((axis.column, axis.paths, value))
+            elif axis.linked:
+                labels.append((axis.column, value[0]))
+                chosen.update(value[1])
             else:
                 chosen[axis.column] = value
-        yield Point(index, tuple(chosen.items()), tuple(hardware))
+        yield Point(index, tuple(chosen.items()), tuple(hardware), tuple(labels))
