@@ -248,6 +248,31 @@ def test_frame_modes_cost_the_same_layers_output_centric(tmp_path):
     assert layers.loc["frame-OS", "temporal_ordering"].split()[0][:2] in ("FY", "FX")
 
 
+def test_stream_rows_are_node_x_core_costs_and_stream_totals():
+    from types import SimpleNamespace as NS
+
+    from zz_event.sweep.rows import point_rows
+
+    conv = NS(node="conv1", core=0, macs=648, latency_cycles=81.0, energy_pj=2889.72, backend="zz_event",
+              word_accesses={"W": 77, "I": 25, "O": 153}, spatial_mapping="D1: K 8",
+              metadata={"backend": "zz_event", "costing": "event-driven", "raw_macs": 1800,
+                        "raw_latency_cycles": 225.0, "raw_energy_pj": 7939.5})  # fmt: skip
+    relu = NS(node="relu1", core=3, macs=72, latency_cycles=9.0, energy_pj=10.0, backend="zz_event",
+              word_accesses={"I": 72, "O": 72}, spatial_mapping="", metadata={"backend": "zz_event"})  # fmt: skip
+    summary = NS(mode="event", nodes=(conv, relu), total_latency_cycles=95.0, total_energy_pj=3000.0)
+    job = NS(is_stream=True, key="k", index=0, params=(("mode", "event"),))
+    provenance = dict.fromkeys(("zz_event_version", "zigzag_version", "stream_version", "commit", "workload_sha256",
+                                "accelerator_sha256", "mapping_sha256", "finished_at"), "x")  # fmt: skip
+    rows = point_rows(job, summary, {**provenance, "wall_time_s": 1.0, "cpu_time_s": 1.0}).set_index("layer")
+    assert list(rows.index) == ["conv1", "relu1", "(network)"] and list(rows["core"][:2]) == [0, 3]
+    assert rows.loc["conv1", "corrected"] and not rows.loc["relu1", "corrected"]
+    assert rows.loc["conv1", "raw_energy_pj"] == 7939.5 and rows.loc["conv1", "corrected_macs"] == 648
+    assert rows.loc["relu1", "words_W"] == 0  # a ReLU reads no weights
+    assert rows.loc["(network)", "latency_cycles"] == 95.0  # Stream's schedule, not a sum of node latencies
+    assert rows.loc["(network)", "macs"] == 720 and rows.loc["(network)", "words_O"] == 225
+    assert pd.isna(rows.loc["(network)", "raw_energy_pj"])  # the ReLU has no raw figure
+
+
 @pytest.mark.slow
 def test_a_stream_point_is_what_zz_event_stream_reports(tmp_path):
     from zz_event.stream_runner import run_stream

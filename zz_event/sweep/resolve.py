@@ -25,7 +25,7 @@ from zz_event.sweep.stream_bundle import read_bundle
 
 __all__ = ["ROW_FORMAT", "STREAM_OPTIONS", "PointJob", "resolve_points", "sha256"]
 
-ROW_FORMAT = 1  # bump when rows.py changes what a point's rows hold: every point then runs again
+ROW_FORMAT = 2  # bump when rows.py changes what a point's rows hold: every point then runs again
 STREAM_OPTIONS = {"solver": "ortools_highs", "time_limit_s": 60.0}  # zz_event.stream_runner's defaults
 _PARAMS = ("workload", "layers", "accelerator", "mapping", "stream_hardware", "stream_mapping", "mode", "opt",
            "lpf_limit", "spatial_mappings")  # fmt: skip

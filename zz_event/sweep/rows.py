@@ -13,9 +13,11 @@ Columns, after `point` (the point's key) and `point_index` (its place in the spe
   mapping (event, event-filter, exact-dense: their switches; event-raw: event-driven, both switches;
   frame-*: none, null); `compute_cycles` (corrected, else null); `corrected` (every layer has corrected
   figures), `temporal_ordering` (inner to outer), `spatial_mapping`, `note`;
-- Stream points: the mode's figures of each node on each core as Stream used them (`stream_summary.json`),
-  the network row Stream's own totals (latency: its schedule; energy: nodes and transfers); `raw_*`,
-  `corrected_*` and `compute_cycles` null; `note` names the cost backend;
+- Stream points: the mode's figures of each node on each core as Stream used them (`stream_summary.json`;
+  latency: ZigZag's less the systolic drain, as Stream takes it), the network row Stream's own totals
+  (latency: its schedule; energy: nodes and transfers); a node the engine corrected (event mode) also has
+  `corrected_*` (its figures) and ZigZag's `raw_macs`, `raw_latency_cycles`, `raw_energy_pj` (as the backend
+  records them); `compute_cycles` null; `note` names the cost backend and how it costed the node;
 - provenance: `zz_event_version`, `zigzag_version`, `stream_version`, `commit`, the `*_sha256` of the point's
   resolved inputs, and `finished_at`, `wall_time_s`, `cpu_time_s` (these three differ run to run).
 
@@ -90,16 +92,25 @@ def _network_row(layers: list[dict[str, Any]]) -> dict[str, Any]:
     return row
 
 
+def _stream_node(index: int, node: Any) -> dict[str, Any]:
+    meta = node.metadata
+    # a node without an operand (ReLU has no W) accesses none of it; no breakdown at all: not known
+    words = {f"words_{op}": node.word_accesses.get(op, 0) if node.word_accesses else None for op in OPERANDS}
+    own = {"macs": node.macs, "latency_cycles": node.latency_cycles, "energy_pj": node.energy_pj, **words}
+    corrected = "raw_energy_pj" in meta  # the engine's corrected cost, ZigZag's own figures kept beside it
+    raw = {"macs": meta.get("raw_macs"), "latency_cycles": meta.get("raw_latency_cycles"),
+           "energy_pj": meta.get("raw_energy_pj")} if corrected else {}  # fmt: skip
+    costing = f": {meta['costing']}" if "costing" in meta else ""
+    return {
+        "kind": "layer", "layer": node.node, "layer_index": index, "core": node.core, "corrected": corrected, **own,
+        **{f"raw_{m}": raw.get(m) for m in MEASURES}, **{f"corrected_{m}": own[m] if corrected else None for m in MEASURES},
+        "spatial_mapping": node.spatial_mapping, "note": f"backend {node.backend}{costing}",
+    }  # fmt: skip
+
+
 def _stream_rows(summary: Any) -> list[dict[str, Any]]:
     """One row per (node, core) cost Stream used, in its order, then its totals."""
-    nodes = []
-    for index, node in enumerate(summary.nodes):
-        # a node without an operand (ReLU has no W) accesses none of it; no breakdown at all: not known
-        words = {f"words_{op}": node.word_accesses.get(op, 0) if node.word_accesses else None for op in OPERANDS}
-        nodes.append({"kind": "layer", "layer": node.node, "layer_index": index, "core": node.core,
-                      "corrected": node.backend == "zz_event" and summary.mode == "event", "macs": node.macs,
-                      "latency_cycles": node.latency_cycles, "energy_pj": node.energy_pj, **words,
-                      "spatial_mapping": node.spatial_mapping, "note": f"backend {node.backend}"})  # fmt: skip
+    nodes = [_stream_node(index, node) for index, node in enumerate(summary.nodes)]
     network = _network_row(nodes)
     network.update(latency_cycles=summary.total_latency_cycles, energy_pj=summary.total_energy_pj)
     return [*nodes, network]
