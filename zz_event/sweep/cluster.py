@@ -47,11 +47,12 @@ def local_cluster(workers: int | None = None):
 
 def run_on_dask(jobs: Sequence, scheduler: str | None = None, workers: int | None = None,
                 worker_setup: Callable[[], None] | None = None) -> Iterator[PointOutcome]:  # fmt: skip
-    """Outcomes of `jobs` as they finish; `worker_setup` runs once on every worker first (e.g. log levels)."""
+    """Outcomes of `jobs` as they finish; `worker_setup` runs once on every worker of a local cluster first
+    (e.g. log levels: an existing cluster's workers, shared perhaps and logging elsewhere, are left as they are)."""
     from dask.distributed import as_completed
 
     with _client(scheduler, workers) as client:
-        if worker_setup is not None:
+        if worker_setup is not None and not scheduler:
             client.run(worker_setup)
         futures = _submit(client, jobs)
         for future in as_completed(futures):

@@ -43,7 +43,7 @@ def run_sweep(
 
     `scheduler`: a Dask scheduler address (else a local cluster of `workers` processes, default one per
     core; `workers=0` runs the points one by one in this process, without Dask). `on_start(to_run,
-    skipped)` and `on_point(outcome)` report progress; `worker_setup` runs on each Dask worker first.
+    skipped)` and `on_point(outcome)` report progress; `worker_setup` runs on each local worker first.
     """
     plan = plan or plan_sweep(spec_path)
     store = SweepStore(out)
