@@ -70,6 +70,7 @@ def sweep_command(args) -> int:
         bar.update(1)
         if not outcome.ok:
             failures.append(outcome)
+            bar.set_postfix(failed=len(failures))
             bar.write(f"point {outcome.index} failed: {outcome.error}")
 
     with warnings.catch_warnings():
