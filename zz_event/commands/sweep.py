@@ -74,7 +74,7 @@ def sweep_command(args) -> int:
             bar.write(f"point {outcome.index} failed: {outcome.error}")
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("default" if args.verbose else "ignore")
         run = run_sweep(args.spec, args.out, scheduler=args.scheduler, workers=args.workers, on_start=on_start,
                         on_point=on_point, worker_setup=None if args.verbose else quiet_worker, plan=plan)  # fmt: skip
     bar.close()
