@@ -98,7 +98,7 @@ def _resolve(spec: SweepSpec, point: Point, read) -> PointJob:
     hardware, cores, values = _stream_hardware(spec, point, read) if stream else _accelerator(spec, point, read)
     mapping_path = point.option("stream_mapping" if stream else "mapping")
     mapping = read(mapping_path).decode("utf-8", errors="replace") if mapping_path else ""
-    options = {"mode": point.option("mode"), "layers": list(layers) if layers else None}
+    options = {"mode": point.option("mode"), "layers": sorted(layers) if layers else None}  # rows: network order
     if stream:
         options["stream"] = STREAM_OPTIONS
     else:
