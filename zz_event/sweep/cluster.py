@@ -51,6 +51,8 @@ def run_on_dask(jobs: Sequence, scheduler: str | None = None, workers: int | Non
     (e.g. log levels: an existing cluster's workers, shared perhaps and logging elsewhere, are left as they are)."""
     from dask.distributed import as_completed
 
+    if not jobs:  # every point finished before: no cluster to start
+        return
     with _client(scheduler, workers) as client:
         if worker_setup is not None and not scheduler:
             client.run(worker_setup)
