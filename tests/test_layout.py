@@ -24,7 +24,7 @@ ALLOWED = {
     "mapspace": _BASE | {"model", "engine", "readers", "zigzag"},
     "stream": _BASE | {"model", "engine", "readers", "zigzag"},
     "report": _BASE | {"model", "engine", "readers", "zigzag", "stream", "mapspace"},
-    "sweep": _BASE | {"model", "engine", "readers", "zigzag", "stream", "mapspace"},
+    "sweep": _BASE | {"model", "engine", "readers", "zigzag", "stream", "mapspace", "report"},
     "commands": None,  # anything
     "cli": None,
     "package": None,  # zz_event/__init__.py names the public verbs of every part

@@ -9,15 +9,16 @@ Handlers import what they run inside themselves, so that `zz-event --help` loads
 | `rerank` | raw-optimal vs corrected-optimal mappings of a logged mapping space |
 | `stream` | one Stream run in frame, event-raw or event mode |
 | `report` | the comparison report |
+| `sweep` | a design-space sweep on Dask, and its figures (`sweep-plot`) |
 """
 
 from __future__ import annotations
 
-from zz_event.commands import mapspace, report, rerank, run, stream
+from zz_event.commands import mapspace, report, rerank, run, stream, sweep
 
 __all__ = ["COMMANDS", "register_all"]
 
-COMMANDS = (run, mapspace, rerank, stream, report)
+COMMANDS = (run, mapspace, rerank, stream, report, sweep)
 
 
 def register_all(sub) -> None:

@@ -12,9 +12,15 @@ from zz_event.engine.evaluate import evaluate
 from zz_event.engine.packed import pack
 from zz_event.engine.result import EngineOptions
 from zz_event.errors import UnsupportedLayerError
-from zz_event.zigzag.adapter import NestContext, context_of_cme, layer_is_correctable
-from zz_event.zigzag.corrected_cme import CorrectionAnswer, EnergyCosts, correction_answer
-from zz_event.zigzag.settings import RowFormatter
+from zz_event.zigzag.adapter import NestContext, context_of_cme, layer_is_correctable, mapping_of_cme
+from zz_event.zigzag.corrected_cme import (
+    CorrectionAnswer,
+    EnergyCosts,
+    correct_cme_with,
+    correction_answer,
+    operand_levels,
+)
+from zz_event.zigzag.settings import CorrectionSettings, RowFormatter
 
 __all__ = ["answer", "context_or_reason", "evaluate_all"]
 
@@ -49,3 +55,16 @@ def answer(context: NestContext, options: EngineOptions, variants: tuple[EngineO
         return correction_answer(result, extra, costs)
     return correction_answer(result, extra, costs, rows.row_tail(mapping, context.memory_names, raw,
                                                                 {**extra, options.label: result}))
+
+
+def correct_cme(cme: CostModelEvaluation, settings: CorrectionSettings) -> CostModelEvaluation:
+    """One evaluated mapping corrected outside a search (e.g. plain ZigZag's pick, counted exactly), or `cme`
+    itself marked with the reason it keeps ZigZag's cost."""
+    name = cme.layer.name
+    context, reason = context_or_reason(cme, settings.geometries.get(name))
+    reason = settings.uncorrected.get(name, reason)
+    if context is None or reason is not None:
+        cme.zz_event_uncorrected = reason
+        return cme
+    result, extra = evaluate_all(context.nest(mapping_of_cme(cme)), settings.options, settings.variants)
+    return correct_cme_with(cme, correction_answer(result, extra, operand_levels(cme).energy_costs))
