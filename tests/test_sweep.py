@@ -211,23 +211,23 @@ def test_the_pareto_front_keeps_the_points_no_other_beats_in_both():
 
 
 def test_a_failed_point_is_recorded_the_sweep_goes_on_and_a_rerun_retries_it(tmp_path, monkeypatch):
-    from zz_event.sweep import point
+    from zz_event.sweep import task  # run_job as the task calls it
 
     spec = write_spec(tmp_path, {"hardware": {"operational_array.sizes[0]": [4, 8]}})
-    real = point.run_job
+    real = task.run_job
 
     def fails_at_size_4(job):
         if dict(job.params)[SIZE] == 4:
             raise RuntimeError("injected failure")
         return real(job)
 
-    monkeypatch.setattr(point, "run_job", fails_at_size_4)
+    monkeypatch.setattr(task, "run_job", fails_at_size_4)
     run = run_sweep(spec, tmp_path / "out", workers=0)
     assert (run.ran, run.failed) == (2, 1)
     assert list(load(tmp_path / "out")[SIZE].unique()) == [8]
     failures = load_failures(tmp_path / "out")
     assert list(failures[SIZE]) == [4] and failures["error"][0] == "RuntimeError: injected failure"
-    monkeypatch.setattr(point, "run_job", real)
+    monkeypatch.setattr(task, "run_job", real)
     stale = tmp_path / "out" / "points" / ".abc.parquet.x1.tmp"  # as a point killed mid-write leaves it
     stale.write_bytes(b"partial")
     rerun = run_sweep(spec, tmp_path / "out", workers=0)
