@@ -150,7 +150,8 @@ def _print_rows(rows: list[dict]) -> None:
             continue
         loops = " ".join(f"{d}={s}" for d, s in r["loop_sizes"].items())
         ordering = " ".join(f"{d}{s}" for d, s in r["temporal_ordering"])
-        spatial = "; ".join(f"{a}: " + " ".join(f"{d}{s}" for d, s in u.items()) for a, u in r["spatial_mapping"].items())
+        spatial = "; ".join(f"{a}: " + " ".join(f"{d}{s}" for d, s in u.items())
+                            for a, u in r["spatial_mapping"].items())
         print(f"{r['name']} ({r['centric']}-centric {loops}; temporal {ordering} (inner to outer); spatial {spatial})")
         print(f"  {r['macs']} MACs, {r['compute_cycles']} compute cycles, "
               f"output matches reference: {r['output_matches_reference']}")

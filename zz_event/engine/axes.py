@@ -25,7 +25,16 @@ import numpy as np
 from zz_event.memo import LruMemo
 from zz_event.model.nest import LoopNest
 
-__all__ = ["RELEVANT_UNCOUPLED", "CoupledAxis", "Digit", "UncoupledAxis", "coupled_axis", "digit_fixed", "dim_digits", "uncoupled_axis"]
+__all__ = [
+    "RELEVANT_UNCOUPLED",
+    "CoupledAxis",
+    "Digit",
+    "UncoupledAxis",
+    "coupled_axis",
+    "digit_fixed",
+    "dim_digits",
+    "uncoupled_axis",
+]
 
 # Uncoupled dimensions each operand is indexed by.
 RELEVANT_UNCOUPLED = {"W": ("G", "K", "C"), "I": ("B", "G", "C"), "O": ("B", "G", "K")}

@@ -107,7 +107,8 @@ class AxisTable:
         instance = [d for d in pos_digits + tap_digits if d.temporal is None and d.array_dim not in served]
         digits = temporal + instance
         # (is a tap digit, index among its dimension's digits) by identity: Digit's own __eq__ is slow.
-        place = {id(d): (False, i) for i, d in enumerate(pos_digits)} | {id(d): (True, i) for i, d in enumerate(tap_digits)}
+        place = {id(d): (False, i) for i, d in enumerate(pos_digits)}
+        place |= {id(d): (True, i) for i, d in enumerate(tap_digits)}
         signature = tuple((*place[id(d)], d.size) for d in digits)
         n_block = sum(1 for d in temporal if order[d.temporal] < n_block_loops)
         core = axis_core(ax, signature, n_block, len(temporal))

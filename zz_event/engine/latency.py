@@ -20,7 +20,8 @@ from __future__ import annotations
 __all__ = ["latency_parts"]
 
 
-def latency_parts(compute: int, port_words: dict[str, int], onload: dict[str, int], offload: int) -> tuple[int, int, int]:
+def latency_parts(compute: int, port_words: dict[str, int], onload: dict[str, int],
+                  offload: int) -> tuple[int, int, int]:
     """(on-loading, stall, off-loading) cycles."""
     busiest = max(port_words.values(), default=0)
     return max(onload.values(), default=0), max(0, busiest - compute), offload

@@ -126,7 +126,8 @@ def _loop_classes(
     """
     coupled = set(nest.position_dims) | {"FY", "FX"} | overshooting
     relevant = set(RELEVANT_UNCOUPLED[operand]) - overshooting
-    kind = {t: ("C" if nest.temporal[t].dim in coupled else "R" if nest.temporal[t].dim in relevant else "N") for t in outer}
+    kind = {t: "C" if nest.temporal[t].dim in coupled else "R" if nest.temporal[t].dim in relevant else "N"
+            for t in outer}
     first_r = next((t for t in outer if kind[t] == "R"), None)
     enumerated, symmetric, context_irrelevant, repeating = [], [], [], []
     seen_non_n = False
@@ -178,7 +179,8 @@ def tile_sequence(
     # Blocks: tiles on either side of a change of an exactly tiled relevant dimension share nothing.
     block_loops = [t for t in loops if not _above_first_relevant(nest, operand, t, outer, overshooting)]
 
-    is_fixed = lambda d: digit_fixed(d, n_inner, served)
+    def is_fixed(d) -> bool:
+        return digit_fixed(d, n_inner, served)
 
     base_tiles = prod(nest.temporal[t].size for t in loops)
     n_tiles = base_tiles * len(class_weights)
@@ -227,7 +229,8 @@ def tile_sequence(
         pos_dim = nest.position_dims[0 if axis == "Y" else 1]
         ax = coupled_axis(
             nest, axis, operand,
-            fixed_flags(dim_digits(nest, pos_dim), is_fixed), fixed_flags(dim_digits(nest, "F" + axis), is_fixed), filtered,
+            fixed_flags(dim_digits(nest, pos_dim), is_fixed), fixed_flags(dim_digits(nest, "F" + axis), is_fixed),
+            filtered,
         )
         pos_digits, tap_digits = dim_digits(nest, pos_dim), dim_digits(nest, "F" + axis)
         k = key([pos_digits[i] for i in ax.fixed_pos]) + key([tap_digits[i] for i in ax.fixed_tap]) * ax.npos_keys

@@ -15,7 +15,7 @@ from zz_event.model.geometry import AxisGeometry, ConvGeometry
 from zz_event.readers.layers import CONV_EQUATION, zigzag_workload_errors
 from zz_event.readers.workloads import load_workload
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOY = ROOT / "inputs" / "toy" / "workload.yaml"
 LENET = ROOT / "inputs" / "lenet5" / "lenet5.onnx"
 LENET28 = ROOT / "inputs" / "lenet5" / "lenet5_pad2_28.onnx"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import toy_nest
 from hypothesis import HealthCheck, given, settings
 
 from validation.cases import loop_nests
@@ -18,33 +19,12 @@ from validation.naive import naive_result
 from validation.reference import onnx_reference_conv, random_data, reference_conv
 from validation.seed_table import seed_table
 from validation.simulator import simulate
-from zz_event.model.geometry import AxisGeometry, ConvGeometry
-from zz_event.model.nest import Loop, LoopNest, MemLevel, Port, SpatialLoop
 from zz_event.model.vocabulary import DIRECTIONS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOY_FILES = [str(ROOT / "inputs/toy" / f) for f in ("workload.yaml", "hardware.yaml", "mapping.yaml")]
 
 
-def toy_nest() -> LoopNest:
-    """The seed's toy as nest_from_cme reads it: K=8 on D1, ordering FY, FX, IX, IY (inner to outer)."""
-    port = lambda name: Port(name, 128, 128)  # noqa: E731
-    w = MemLevel("sram_256KB", 4, frozenset({"D1"}), 10.5, 12.8, {"rd_out_to_low": port("sram_256KB.r_port_1")})
-    i = MemLevel("sram_inputs_256KB", 4, frozenset({"D1"}), 10.5, 12.8,
-                 {"rd_out_to_low": port("sram_inputs_256KB.r_port_1")})
-    o = MemLevel("sram_256KB", 4, frozenset({"D1"}), 10.5, 12.8,
-                 {"rd_out_to_low": port("sram_256KB.r_port_2"), "wr_in_by_low": port("sram_256KB.w_port_1"),
-                  "rd_out_to_high": port("sram_256KB.r_port_2"), "wr_in_by_high": port("sram_256KB.w_port_1")},
-                 psum=True)
-    return LoopNest(
-        geometry=ConvGeometry(B=1, K=8, C=1, y=AxisGeometry(5, 3), x=AxisGeometry(5, 3)),
-        centric="input",
-        temporal=(Loop("FY", 3), Loop("FX", 3), Loop("IX", 5), Loop("IY", 5)),
-        spatial=(SpatialLoop("D1", "K", 8),),
-        levels={"W": (w,), "I": (i,), "O": (o,)},
-        precision={"W": 16, "I": 16, "O": 16, "O_final": 16},
-        mac_energy=0.04,
-    )
 
 
 def words(res, op, direction):
@@ -115,7 +95,7 @@ def test_given_data_is_used():
 
 def test_mac_log_recount():
     buf = io.StringIO()
-    res = simulate(toy_nest(), filter=True, readiness=True, mac_log=buf)
+    simulate(toy_nest(), filter=True, readiness=True, mac_log=buf)
     lines = buf.getvalue().splitlines()
     assert lines[0].startswith("cycle 0 step 0 NPE 0: Output[0, 0, 0, 0, 0] += Input[0, 0, 0, 0, 0] * Weight[")
     assert lines[-1] == "# summary macs=648 compute_cycles=81"

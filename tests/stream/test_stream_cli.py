@@ -11,7 +11,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from zz_event.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SINGLE = ROOT / "inputs" / "stream" / "hardware" / "single_core.yaml"
 
 

@@ -12,7 +12,7 @@ from zz_event.errors import InputFileError, MappingError, ZzEventError
 from zz_event.readers.mappings import MappingTranslationWarning, load_mapping, save_mapping
 from zz_event.readers.workloads import load_workload
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOY = ROOT / "inputs" / "toy"
 LENET = ROOT / "inputs" / "lenet5" / "lenet5.onnx"
 LENET28 = ROOT / "inputs" / "lenet5" / "lenet5_pad2_28.onnx"

@@ -13,7 +13,7 @@ import pytest
 import zigzag
 from onnx import TensorProto, helper
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SITE = Path(zigzag.__file__).resolve().parent.parent
 
 

@@ -31,7 +31,7 @@ from stream.stages.estimation.core_cost_backends import (
 from zz_event.stream import backend as sb
 from zz_event.stream import runner as sr
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STREAM_INPUTS = ROOT / "inputs" / "stream"
 LENET5 = ROOT / "inputs" / "lenet5" / "lenet5.onnx"
 SINGLE = STREAM_INPUTS / "hardware" / "single_core.yaml"

@@ -16,7 +16,7 @@ from zz_event.cli import main
 from zz_event.errors import InputFileError
 from zz_event.report import build as rp
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _tiny_net(path: Path, pad: int) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from test_simulator import toy_nest
+from conftest import toy_nest
 
 from zz_event.engine.result import EngineOptions
 from zz_event.zigzag.adapter import NestContext

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pickle
 from dataclasses import replace
 
+from conftest import toy_nest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_simulator import toy_nest
 
 from validation.cases import loop_nests
 from zz_event.engine.evaluate import clear_caches, evaluate

@@ -22,7 +22,7 @@ from zz_event.stream import backend as sb
 from zz_event.stream import costing as sc
 from zz_event.stream import runner as sr
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STREAM_INPUTS = ROOT / "inputs" / "stream"
 LENET5 = ROOT / "inputs" / "lenet5" / "lenet5.onnx"
 PADDED = ROOT / "inputs" / "lenet5" / "lenet5_pad2_28.onnx"

@@ -22,7 +22,7 @@ from zz_event.mapspace import load, meta_path, run_mapspace
 from zz_event.mapspace.rows import VARIANTS, MapspaceSchema
 from zz_event.mapspace.writer import csv_line
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # The toy's 8-MAC core, with a 6x6 input so that LOMA (lpf_limit 5) has 120 orderings to evaluate.
 SMALL_LAYER = """\
