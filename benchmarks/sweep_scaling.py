@@ -8,7 +8,9 @@ from fresh processes (no engine memo left warm) and no run pays for imports. Run
 then 2, 1, ...) and the best wall time of `--repeat` counts: the machines are shared, and load only ever adds
 time. CPU time is the workers' own (process time, summed over the workers, Dask's bookkeeping included) and
 the points' (summed over the points, as the table records it): equal CPU and halved wall time is real
-parallelism. Last line: `speedup=<best wall, 1 worker / best wall, 2 workers>` (2 cores: about 1.7 or more).
+parallelism, and "cores busy" (workers' CPU / wall) shows how much of the machine other jobs left the workers.
+Last line: `speedup=<best wall, 1 worker / best wall, 2 workers>` (2 idle cores: about 1.7 or more; with the
+load average at 4-6 from other jobs, 1.4-1.55 was read, and at 9, when two workers got under one core, 1.0).
 
     python benchmarks/sweep_scaling.py [--repeat N]
 """

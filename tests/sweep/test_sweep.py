@@ -237,6 +237,16 @@ def test_a_failed_point_is_recorded_the_sweep_goes_on_and_a_rerun_retries_it(tmp
     assert load_failures(tmp_path / "out").empty
 
 
+def test_a_point_zigzag_cannot_map_fails_alone(tmp_path):
+    spec = write_spec(tmp_path, {"hardware": {"memories.sram_256KB.size": [64, 2097152]}})  # 64 bits hold no tile
+    run = run_sweep(spec, tmp_path / "out", workers=0)
+    assert (run.ran, run.failed) == (2, 1)
+    failures = load_failures(tmp_path / "out")
+    assert list(failures["hw.memories.sram_256KB.size"]) == [64]
+    assert failures["error"][0].startswith("NoValidLoopOrderingFoundException: ")
+    assert list(load(tmp_path / "out")["hw.memories.sram_256KB.size"].unique()) == [2097152]
+
+
 def test_frame_modes_cost_the_same_layers_output_centric(tmp_path):
     spec = write_spec(tmp_path, {"mode": ["frame-WS", "frame-OS"]})
     run_sweep(spec, tmp_path / "out", workers=0)
