@@ -287,9 +287,7 @@ def test_rows_are_held_in_batches_and_counted_per_layer(tmp_path, monkeypatch):
 
     monkeypatch.setattr(RowStream, "FLUSH_ROWS", 3)
     monkeypatch.setattr(RowStream, "FLUSH_SECONDS", 3600.0)
-    log = MapspaceLog(tmp_path / "m.csv", {})
-    log.schema = MapspaceSchema(levels=1)
-    log.stream = RowStream(log.csv_path, log.schema.columns)
+    log = MapspaceLog(tmp_path / "m.csv", {}, MapspaceSchema(levels=1))
     monkeypatch.setattr("zz_event.mapspace.logger.spatial_mapping_text", lambda cme: "D1:K8")
     cme = SimpleNamespace(zz_event_row_tail=b"tail", layer=SimpleNamespace(spatial_mapping=object()))
     file_rows = lambda: log.csv_path.read_bytes().count(b"\n") - 1  # noqa: E731

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from zz_event.commands.options import positive_int
+
 __all__ = ["register", "report_command"]
 
 
@@ -15,8 +17,8 @@ def register(sub) -> None:
     p = sub.add_parser("report", help="LeNet-5 comparison report (ZigZag single core, Stream 1/2/4 cores); "
                                       "writes DIR/report.md")  # fmt: skip
     p.add_argument("--out", required=True, help="output folder (report.md and report_files/)")
-    p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
-    p.add_argument("--lpf-limit", type=int, default=6, help="LOMA loop-prime-factor limit of the single-core "
+    p.add_argument("--jobs", type=positive_int, default=2, help="worker processes (default 2)")
+    p.add_argument("--lpf-limit", type=positive_int, default=6, help="LOMA loop-prime-factor limit of the single-core "
                                                              "searches (default 6; Stream always uses 6)")  # fmt: skip
     p.add_argument("--cores", type=int, nargs="+", default=[1, 2, 4], choices=[1, 2, 4], help="Stream core counts")
     p.add_argument("--no-simulator", action="store_true", help="skip the reference simulator's check")

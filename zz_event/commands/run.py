@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from zz_event.commands.options import positive_int
 from zz_event.model.vocabulary import OPT_TARGETS
 
 __all__ = ["register", "run_command", "summary_table"]
@@ -17,7 +18,7 @@ def register(sub) -> None:
     p.add_argument("--accelerator", required=True, help="ZigZag accelerator YAML")
     p.add_argument("--mapping", required=True, help="ZigZag mapping YAML")
     p.add_argument("--opt", choices=OPT_TARGETS, default="latency", help="what ZigZag minimises")
-    p.add_argument("--lpf-limit", type=int, default=6, help="LOMA loop-prime-factor limit (default 6)")
+    p.add_argument("--lpf-limit", type=positive_int, default=6, help="LOMA loop-prime-factor limit (default 6)")
     p.add_argument("--out", required=True, help="output folder (summary.json, ZigZag's own dumps in zigzag/)")
     p.add_argument("--no-filter", action="store_true", help="count every iteration (no boundary filter)")
     p.add_argument("--no-readiness", action="store_true", help="ZigZag's static partial-sum rule for outputs")
@@ -50,16 +51,16 @@ def summary_table(summary: dict) -> Any:
 def run_command(args) -> int:
     # Imported here, not above: `zz-event --help` should not load ZigZag.
     from zz_event.engine.result import EngineOptions  # noqa: PLC0415
-    from zz_event.output_files import staged_directory, write_json_atomic  # noqa: PLC0415
+    from zz_event.output_files import check_output_dir, output_lock, staged_directory, write_json_atomic  # noqa: PLC0415
     from zz_event.provenance import provenance  # noqa: PLC0415
-    from zz_event.readers.hardware import check_accelerator  # noqa: PLC0415
+    from zz_event.readers.inputs import read_zigzag_inputs  # noqa: PLC0415
     from zz_event.zigzag.front_door import run_zigzag_event_driven  # noqa: PLC0415
     from zz_event.zigzag.summary import build_summary  # noqa: PLC0415
 
-    check_accelerator(args.accelerator)
+    out = check_output_dir(args.out, "--out", products=("summary.json", "zigzag"))
+    read_zigzag_inputs(args.workload, args.accelerator, args.mapping)  # every input checked before anything is made
     options = EngineOptions(filter=not args.no_filter, readiness=not args.no_readiness)
-    out = Path(args.out)
-    with staged_directory(out) as scratch:
+    with output_lock(out, "--out"), staged_directory(out) as scratch:
         _energy, _latency, cmes = run_zigzag_event_driven(
             args.workload,
             args.accelerator,
@@ -77,7 +78,7 @@ def run_command(args) -> int:
     for layer in summary["layers"]:
         if not layer["corrected"]:
             print(f"note: {layer['name']} keeps ZigZag's own cost: {layer['uncorrected_reason']}")
-    print(f"wrote {out / 'summary.json'}")
+    print(f"wrote {Path(args.out) / 'summary.json'}")
     return 0
 
 

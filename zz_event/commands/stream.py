@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from zz_event.commands.options import positive_float
 from zz_event.output_files import write_json_atomic
 from zz_event.provenance import provenance
 
@@ -30,7 +31,8 @@ def register(sub) -> None:
     p.add_argument("--mode", required=True, choices=MODES, help="frame: stock Stream; event-raw / event: zz-event")
     p.add_argument("--mapping", help="Stream mapping YAML (default: Stream's generic mapping generator)")
     p.add_argument("--solver", default="ortools_highs", help="Stream solver backend (default ortools_highs)")
-    p.add_argument("--time-limit", type=float, default=60.0, help="seconds per fused group's solve (default 60)")
+    p.add_argument("--time-limit", type=positive_float, default=60.0,
+                   help="seconds per fused group's solve (default 60)")
     p.add_argument("--out", required=True, help="output folder (stream_summary.json, Stream's outputs)")
     p.set_defaults(handler=stream_command)
 

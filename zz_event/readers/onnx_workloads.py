@@ -54,11 +54,14 @@ class _Onnx:
         values = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
         return {k: v.decode() if isinstance(v, bytes) else v for k, v in values.items()}
 
-    @staticmethod
-    def precision(attrs: dict[str, Any]) -> dict[str, int]:
+    def precision(self, attrs: dict[str, Any]) -> dict[str, int]:
         act = int(attrs.get("act_size", 8))
-        return {"W": int(attrs.get("weight_size", 8)), "I": act, "O": int(attrs.get("output_size", 2 * act)),
+        bits = {"W": int(attrs.get("weight_size", 8)), "I": act, "O": int(attrs.get("output_size", 2 * act)),
                 "O_final": act}  # fmt: skip
+        if min(bits.values()) < 1:
+            raise InputFileError(f"a node's weight_size / act_size / output_size give precisions {bits}; expected "
+                                 "positive numbers of bits", self.source)  # fmt: skip
+        return bits
 
 
 def from_onnx(model: onnx.ModelProto, source: str) -> PreparedWorkload:

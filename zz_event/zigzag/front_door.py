@@ -20,8 +20,7 @@ from typing import Any, Literal
 from onnx import ModelProto
 
 from zz_event.engine.result import EngineOptions
-from zz_event.readers.mappings import load_mapping
-from zz_event.readers.workloads import load_workload
+from zz_event.readers.inputs import read_zigzag_inputs
 from zz_event.zigzag.pipeline import build_stages, main_stage
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
 from zz_event.zigzag.stages import EventDrivenCorrectionStage
@@ -62,8 +61,8 @@ def run_zigzag_event_driven(
         temporal_mapping_search_engine, temporal_mapping_type, opt, lpf_limit, nb_spatial_mappings_generated,
         in_memory_compute, exploit_data_locality, enable_mix_spatial_mapping, loma_show_progress_bar,
     )
-    prepared = load_workload(workload)
-    mapping_input = load_mapping(mapping, prepared)
+    inputs = read_zigzag_inputs(workload, accelerator, mapping)
+    prepared, mapping_input = inputs.workload, inputs.mapping
     if dump_folder is None:
         dump_folder = os.path.join("outputs", datetime.now().strftime("%Y-%m-%d_%H-%M-%S"))
     pickle_filename = pickle_filename or os.path.join(dump_folder, "list_of_cmes.pickle")
