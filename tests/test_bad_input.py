@@ -14,7 +14,7 @@ import yaml
 from conftest import INPUTS
 from onnx import TensorProto, helper
 
-from validation import simulate
+from validation.simulate import main as simulate_main
 from zz_event.cli import main as cli_main
 
 TOY = INPUTS / "toy"
@@ -310,8 +310,10 @@ def _rerank_cases() -> list[Case]:
 
 
 def _stream_cases() -> list[Case]:
-    s_hw_reject = _edit(S_HW, lambda d: d.update(offchip_core_id=9), "reject.yaml")
-    s_map_reject = _edit(S_MAP, lambda d: d["layers"][0].pop("core_allocation"), "map_reject.yaml")
+    cores = S_HW.parent / "cores"
+    absolute = lambda d: d.update(cores={k: str(cores / Path(v).name) for k, v in d["cores"].items()})  # noqa: E731
+    s_hw_reject = _edit(S_HW, lambda d: (absolute(d), d.update(offchip_core_id=9)), "reject.yaml")
+    s_map_reject = _edit(S_MAP, lambda d: d["layers"][0].pop("core_allocation") and None, "map_reject.yaml")
     inputs = {
         "hardware missing": ({"hardware": _missing("hw.yaml")}, "hw.yaml"),
         "hardware a folder": ({"hardware": _dir("hw.yaml")}, "hw.yaml"),
@@ -319,6 +321,9 @@ def _stream_cases() -> list[Case]:
         "hardware a list": ({"hardware": _raw("hw.yaml", "- 1\n")}, "hw.yaml"),
         "hardware Stream rejects": ({"hardware": s_hw_reject}, "offchip_core_id"),
         "hardware empty": ({"hardware": _raw("hw.yaml", "")}, "hw.yaml"),
+        "hardware core file missing": ({"hardware": _edit(S_HW, lambda d: None, "alone.yaml")}, "toy_compute.yaml"),
+        "hardware core unknown in mapping": (
+            {"mapping": _edit(S_MAP, lambda d: d["layers"][0].update(core_allocation=[[7]]), "m.yaml")}, "core 7"),
         "workload missing": ({"workload": _missing("n.onnx")}, "n.onnx"),
         "workload yaml": ({"workload": W}, "workload.yaml"),
         "workload corrupt onnx": ({"workload": _raw("n.onnx", b"\x08garbage")}, "n.onnx"),
@@ -327,7 +332,7 @@ def _stream_cases() -> list[Case]:
         "mapping Stream rejects": ({"mapping": s_map_reject}, "core_allocation"),
         "mapping a number": ({"mapping": _raw("m.yaml", "3\n")}, "m.yaml"),
         "mapping names a missing layer": (
-            {"mapping": _edit(S_MAP, lambda d: d["layers"][0].update(name="convX"), "m.yaml")}, "convX"),
+            {"mapping": _edit(S_MAP, lambda d: d["layers"][0].update(name="convX"), "m.yaml")}, "unknown layers"),
     }
     cases = [Case(f"stream: {name}", "stream", lambda t, k=kw: _stream(t, **k), frag)
              for name, (kw, frag) in inputs.items()]
@@ -377,7 +382,7 @@ def test_bad_input_is_one_line_exit_2_nothing_written(case, tmp_path, monkeypatc
     argv = case.argv(tmp_path)
     before = _files(tmp_path)
     try:
-        code = simulate.main(argv) if case.command == "simulate" else cli_main(argv)
+        code = simulate_main(argv) if case.command == "simulate" else cli_main(argv)
     except SystemExit as stop:  # argparse's usage errors
         code = stop.code
     err = capsys.readouterr().err

@@ -12,7 +12,6 @@ reference convolution (numpy; for ONNX workloads also `onnx.reference.ReferenceE
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
@@ -21,8 +20,13 @@ from pathlib import Path
 
 from validation.reference import onnx_reference_conv
 from validation.simulator import simulate
+from zz_event.commands.options import OneLineParser, positive_int
+from zz_event.errors import ZzEventError
 from zz_event.model.vocabulary import DIRECTIONS
+from zz_event.output_files import check_output_dir
+from zz_event.readers.inputs import read_zigzag_inputs
 from zz_event.zigzag.adapter import layer_is_correctable, nest_from_cme
+from zz_event.zigzag.pipeline import NO_MAPPING_FITS
 
 __all__ = ["chosen_cmes", "main", "simulate_workload"]
 
@@ -82,21 +86,36 @@ def simulate_workload(workload: str, accelerator: str, mapping: str, filter: boo
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Replay ZigZag's chosen mappings with the reference simulator.")
+    parser = OneLineParser(prog="python -m validation.simulate",
+                           description="Replay ZigZag's chosen mappings with the reference simulator.")
     parser.add_argument("--workload", required=True)
     parser.add_argument("--accelerator", required=True)
     parser.add_argument("--mapping", required=True)
     parser.add_argument("--no-filter", action="store_true", help="dense: every loop iteration executes")
     parser.add_argument("--no-readiness", action="store_true", help="ZigZag's static partial-sum flags")
     parser.add_argument("--mac-log", metavar="DIR", help="write one MAC log per layer into DIR (small layers only)")
-    parser.add_argument("--lpf-limit", type=int, default=6)
+    parser.add_argument("--lpf-limit", type=positive_int, default=6)
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, or a usage error already printed in one line
+        return int(stop.code or 0)
     logging.disable(logging.WARNING)
+    try:  # bad input: one line and exit 2 before ZigZag runs, as `zz-event run` does
+        if args.mac_log:
+            check_output_dir(args.mac_log, "--mac-log")
+        read_zigzag_inputs(args.workload, args.accelerator, args.mapping)
+    except ZzEventError as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
     if args.mac_log:
         Path(args.mac_log).mkdir(parents=True, exist_ok=True)
-    rows = simulate_workload(args.workload, args.accelerator, args.mapping, not args.no_filter, not args.no_readiness,
-                             args.mac_log, args.lpf_limit)
+    try:
+        rows = simulate_workload(args.workload, args.accelerator, args.mapping, not args.no_filter,
+                                 not args.no_readiness, args.mac_log, args.lpf_limit)
+    except NO_MAPPING_FITS as error:
+        print(f"{parser.prog}: error: ZigZag finds no mapping that fits: {str(error).splitlines()[0]}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps([{k: v for k, v in r.items() if k != "element_accesses"} for r in rows], indent=2))
     else:

@@ -84,20 +84,21 @@ def _check_writable(folder: Path, option: str, text: str) -> None:
 
 
 def check_output_dir(raw: str | Path, option: str, products: tuple[str, ...] = ()) -> Path:
-    """The absolute folder `raw` if results can be written into it; `products` are the names a run puts there
-    (a product folder must be one zz-event wrote: it holds `OWNER_MARK`, or the folder holds summary.json)."""
+    """The absolute folder `raw` if results can be written into it. `products` are the names a run puts there; an
+    existing product folder is replaced only if zz-event wrote it: it holds `OWNER_MARK`, or a product file of the
+    same run (e.g. summary.json beside zigzag/) is there too."""
     path = _check_path(raw, option)
     if path.exists() and not path.is_dir():
         raise OutputPathError(f"{option} is an existing file; expected a folder", str(raw))
-    if path.is_dir():
-        _check_writable(path, option, str(raw))
-        for name in products:
-            product = path / name
-            if product.is_dir() and not (product / OWNER_MARK).exists() and not (path / "summary.json").is_file():
-                raise OutputPathError(f"{option}: {product} exists and was not written by zz-event; it is never "
-                                      "replaced: choose another folder or remove it", str(raw))  # fmt: skip
-            if product.exists() and not product.is_dir() and not name.endswith((".json", ".md")):
-                raise OutputPathError(f"{option}: {product} exists and is not a folder", str(raw))
+    if not path.is_dir():
+        return path
+    _check_writable(path, option, str(raw))
+    ours = any((path / name).is_file() for name in products)
+    for name in products:
+        product = path / name
+        if product.is_dir() and not (product / OWNER_MARK).exists() and not ours:
+            raise OutputPathError(f"{option}: {product} exists and was not written by zz-event; it is never "
+                                  "replaced: choose another folder or remove it", str(raw))  # fmt: skip
     return path
 
 

@@ -7,6 +7,7 @@ summaries), regenerated from scratch on every run; other files in DIR are left a
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from zz_event.commands.options import positive_int
 
@@ -26,7 +27,10 @@ def register(sub) -> None:
 
 
 def report_command(args) -> int:
-    from zz_event.report.build import ReportOptions, build_report  # noqa: PLC0415
+    from zz_event.output_files import check_output_dir, output_lock  # noqa: PLC0415
+    from zz_event.report.build import FILES_DIR, REPORT_FILE, ReportOptions, build_report  # noqa: PLC0415
+
+    out = check_output_dir(args.out, "--out", products=(REPORT_FILE, FILES_DIR))
 
     verbose = bool(getattr(args, "verbose", False))
     options = ReportOptions(
@@ -36,8 +40,9 @@ def report_command(args) -> int:
         jobs=args.jobs,
         worker_initializer=_quiet if not verbose else _verbose,
     )
-    result = build_report(args.out, options)
-    print(f"wrote {result.report} ({result.wall_time_s:,.0f} s)")
+    with output_lock(out, "--out"):
+        result = build_report(out, options)
+    print(f"wrote {Path(args.out) / result.report.name} ({result.wall_time_s:,.0f} s)")
     return 0
 
 

@@ -29,7 +29,7 @@ from zz_event.errors import MappingError, ZzEventError
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
 from zz_event.zigzag.stages import EventDrivenCorrectionStage
 
-__all__ = ["LayerGuardStage", "PreparedWorkloadParserStage", "build_stages", "main_stage"]
+__all__ = ["NO_MAPPING_FITS", "LayerGuardStage", "PreparedWorkloadParserStage", "build_stages", "main_stage"]
 
 
 class PreparedWorkloadParserStage(WorkloadParserStage):
@@ -48,6 +48,9 @@ class PreparedWorkloadParserStage(WorkloadParserStage):
         if not validator.validate():
             raise ZzEventError(f"ZigZag's mapping validator rejects the mapping: {validator.validator.errors}")
         return data
+
+# What ZigZag raises when no temporal mapping of a layer fits the mapping and memories it was given.
+NO_MAPPING_FITS = (NoValidLoopOrderingFoundException, MemoryHierarchyTooSmallException)
 
 
 class LayerGuardStage(Stage):
