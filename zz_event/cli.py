@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from zz_event.commands import register_all
-from zz_event.commands.options import OneLineParser
-from zz_event.errors import ZzEventError
+
+def _interrupted_early(signum, frame):
+    """Ctrl-C before a command has started: nothing to clean up, so no traceback either."""
+    print("zz-event: interrupted", file=sys.stderr)
+    sys.exit(130)
+
+
+if __name__ == "__main__" or sys.argv[0].endswith("zz-event"):  # the program, not an import of it
+    signal.signal(signal.SIGINT, _interrupted_early)  # until `signals_unwind` takes over, for the command
+
+import logging  # noqa: E402 -- after the handler: Ctrl-C while the commands load ends quietly
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+
+from zz_event.commands import register_all  # noqa: E402
+from zz_event.commands.options import OneLineParser  # noqa: E402
+from zz_event.errors import ZzEventError  # noqa: E402
 
 __all__ = ["EXIT_BAD_INPUT", "main"]
 
