@@ -4,10 +4,13 @@ fragment the error line must hold (the file, option or key at fault)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import onnx
 import pytest
 import yaml
@@ -403,3 +406,31 @@ def test_the_table_covers_every_command():
     assert len(CASES) >= 120, per_command
     assert len({c.id for c in CASES}) == len(CASES)
 
+
+
+def _big_conv(tmp: Path) -> Path:
+    """224x224 input, 7x7 kernel, stride 2 (ResNet's first layer): no temporal mapping fits the toy core."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 224, 224])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 64, 112, 112])
+    w = onnx.numpy_helper.from_array(np.zeros((64, 3, 7, 7), np.float32), "w")
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="conv7", strides=[2, 2], pads=[3, 3, 3, 3],
+                            kernel_shape=[7, 7])  # fmt: skip
+    path = tmp / "big.onnx"
+    onnx.save(helper.make_model(helper.make_graph([node], "g", [x], [y], [w])), str(path))
+    return path
+
+
+@pytest.mark.parametrize("command", ["run", "mapspace"])
+def test_a_layer_no_mapping_fits_is_one_line_naming_it(tmp_path, command):
+    """ZigZag's LOMA gives up inside the search (a 55-line traceback before): one line naming the layer, in a
+    real process, and nothing left behind."""
+    net = _big_conv(tmp_path)
+    out = ["--out", str(tmp_path / "o")] if command == "run" else ["--csv", str(tmp_path / "m.csv"), "--no-progress"]
+    argv = [command, "--workload", str(net), "--accelerator", str(A), "--mapping", str(LENET_MAP), *out]
+    before = _files(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "zz_event.cli", *argv], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=600)  # fmt: skip
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "layer 'conv7'" in lines[0] and "no valid temporal mapping" in lines[0]
+    assert _files(tmp_path) == before
