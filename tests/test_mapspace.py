@@ -126,7 +126,7 @@ def test_uncorrected_layer_rows_are_raw_only(tmp_path):
     """A pooling layer keeps ZigZag's cost: raw columns filled, engine columns empty, a reason given."""
     run = run_mapspace(str(ROOT / "inputs/lenet5/lenet5.onnx"), str(ROOT / "inputs/toy/hardware.yaml"),
                        str(ROOT / "inputs/toy/mapping_lenet5.yaml"), tmp_path / "pool.csv", layers=("pool2",),
-                       parquet=False)
+                       parquet=False, cost_pooling_and_add=True)
     frame = load(run.csv)
     assert run.layer_rows == (("pool2", len(frame)),) and len(frame) > 0
     assert (frame["corrected"] == 0).all()
@@ -179,7 +179,8 @@ def test_worker_made_rows_equal_rows_made_from_the_cme(tmp_path, monkeypatch):
 
     monkeypatch.setattr(mapspace.MapspaceLog, "record", checking_record)
     run = run_mapspace(str(ROOT / "inputs/lenet5/lenet5.onnx"), str(ROOT / "inputs/tpu_like/hardware.yaml"),
-                       str(ROOT / "inputs/tpu_like/mapping.yaml"), tmp_path / "m.csv", lpf_limit=3, parquet=False)
+                       str(ROOT / "inputs/tpu_like/mapping.yaml"), tmp_path / "m.csv", lpf_limit=3, parquet=False,
+                       cost_pooling_and_add=True)
     lines = run.csv.read_bytes().splitlines(keepends=True)[1:]
     assert [generic for _tail, generic in checked] == lines
     frame = load(run.csv)

@@ -26,6 +26,8 @@ def register(sub) -> None:
     p.add_argument("--layers", help="comma-separated layer names to run (default: every layer)")
     p.add_argument("--spatial-mappings", type=positive_int, default=3,
                    help="spatial mappings ZigZag generates per layer")
+    p.add_argument("--cost-pooling-and-add", action="store_true",
+                   help="ONNX: log pooling and Add layers too (ZigZag's own ONNX parser leaves them out)")
     p.add_argument("--parquet", choices=["auto", "yes", "no"], default="auto",
                    help="also write FILE's stem .parquet (auto: when pyarrow is installed)")
     bar = p.add_mutually_exclusive_group()
@@ -75,6 +77,7 @@ def mapspace_command(args) -> int:
             args.workload, args.accelerator, args.mapping, args.csv, opt=args.opt, lpf_limit=args.lpf_limit,
             nb_spatial_mappings_generated=args.spatial_mappings, layers=layers, progress=bars,
             arguments=arguments, parquet={"auto": None, "yes": True, "no": False}[args.parquet],
+            cost_pooling_and_add=args.cost_pooling_and_add,
         )
     except (KeyboardInterrupt, SystemExit):
         if bars is not None:

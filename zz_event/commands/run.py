@@ -22,6 +22,8 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="output folder (summary.json, ZigZag's own dumps in zigzag/)")
     p.add_argument("--no-filter", action="store_true", help="count every iteration (no boundary filter)")
     p.add_argument("--no-readiness", action="store_true", help="ZigZag's static partial-sum rule for outputs")
+    p.add_argument("--cost-pooling-and-add", action="store_true",
+                   help="ONNX: cost pooling and Add as ZigZag's own layers (ZigZag's ONNX parser leaves them out)")
     p.set_defaults(handler=run_command)
 
 
@@ -58,7 +60,7 @@ def run_command(args) -> int:
     from zz_event.zigzag.summary import build_summary  # noqa: PLC0415
 
     out = check_output_dir(args.out, "--out", products=("summary.json", "zigzag"))
-    read_zigzag_inputs(args.workload, args.accelerator, args.mapping)  # every input checked before anything is made
+    inputs = read_zigzag_inputs(args.workload, args.accelerator, args.mapping, args.cost_pooling_and_add)
     options = EngineOptions(filter=not args.no_filter, readiness=not args.no_readiness)
     with output_lock(out, "--out"), staged_directory(out) as scratch:
         _energy, _latency, cmes = run_zigzag_event_driven(
@@ -70,14 +72,17 @@ def run_command(args) -> int:
             dump_folder=str(scratch / "zigzag"),
             loma_show_progress_bar=sys.stderr.isatty(),
             event_driven=options,
+            cost_pooling_and_add=args.cost_pooling_and_add,
         )
-        summary = build_summary(cmes, provenance(_arguments(args)))
+        summary = build_summary(cmes, provenance(_arguments(args)), skipped=inputs.workload.skipped)
         write_json_atomic(scratch / "summary.json", summary)
     table = summary_table(summary)
     print(table.to_string(index=False))
     for layer in summary["layers"]:
         if not layer["corrected"]:
             print(f"note: {layer['name']} keeps ZigZag's own cost: {layer['uncorrected_reason']}")
+    for node in summary["skipped_nodes"]:
+        print(f"note: ONNX node {node['name']} is not costed: {node['reason']}")
     print(f"wrote {Path(args.out) / 'summary.json'}")
     return 0
 

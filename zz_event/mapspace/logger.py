@@ -270,23 +270,26 @@ def run_mapspace(
     arguments: dict | None = None,
     parquet: bool | None = None,
     workers: int | None = None,
+    cost_pooling_and_add: bool = False,
 ) -> MapspaceRun:
     """Run ZigZag (LOMA) with event-driven correction, logging every evaluated mapping to `csv_path`.
 
     `layers` restricts the run to the named layers (default: all). `parquet`: None writes Parquet when
     pyarrow is installed, True requires it, False never writes it. `arguments` go to the sidecar.
     `workers`: correction worker processes (`CorrectionSettings.workers`; None: the default; 0: inline).
+    `cost_pooling_and_add`: log ONNX pooling and Add layers too (ZigZag's own cost; its ONNX parser leaves them out).
     """
     check_output_file(csv_path, "--csv")
     if parquet and not parquet_available():
         raise ZzEventError("Parquet output needs pyarrow; install it (pip install pyarrow) or leave Parquet off")
-    inputs = read_zigzag_inputs(workload, accelerator, mapping)
+    inputs = read_zigzag_inputs(workload, accelerator, mapping, cost_pooling_and_add)
     selected = _check_layers(layers, inputs.workload)
     settings = {
         "workload": str(workload), "accelerator": str(accelerator), "mapping": str(mapping), "opt": opt,
         "lpf_limit": lpf_limit, "nb_spatial_mappings_generated": nb_spatial_mappings_generated,
         "layers": sorted(selected) if selected is not None else None,
         "variants": ["dense", "filter", "event_driven"],
+        "skipped_nodes": [{"name": n, "reason": r} for n, r in inputs.workload.skipped.items()],
     }
     with output_lock(csv_path, "--csv"):
         return _logged_run(csv_path, settings, arguments, progress, parquet, inputs, selected, workers)

@@ -25,12 +25,13 @@ class ZigZagInputs:
     mapping: list[dict[str, Any]]
 
 
-def read_zigzag_inputs(workload: Any, accelerator: str | Path, mapping: str | Path) -> ZigZagInputs:
+def read_zigzag_inputs(workload: Any, accelerator: str | Path, mapping: str | Path,
+                       cost_pooling_and_add: bool = False) -> ZigZagInputs:  # fmt: skip
     """Read and cross-check the three inputs; a `ZzEventError` naming the file and the problem if any is bad.
 
     Files are checked in the order a user would fix them: accelerator, workload, mapping (which needs both)."""
     spec = read_accelerator(str(accelerator))
-    prepared = load_workload(workload)
+    prepared = load_workload(workload, cost_pooling_and_add)
     entries = load_mapping(mapping, prepared)
     check_mapping_fits(entries, prepared, spec, str(mapping))
     return ZigZagInputs(prepared, spec, entries)
