@@ -15,7 +15,6 @@ from onnx import TensorProto, helper, numpy_helper
 from zz_event.cli import main
 from zz_event.errors import InputFileError
 from zz_event.report import build as rp
-from zz_event.report import plots as report_plots
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -119,7 +118,7 @@ def test_a_failed_report_leaves_the_previous_one(tiny_options, tmp_path, monkeyp
     def broken(*_args):
         raise RuntimeError("plotting failed")
 
-    monkeypatch.setattr(report_plots, "draw", broken)
+    monkeypatch.setattr(rp, "draw", broken)  # build_report calls the name it imported
     with pytest.raises(RuntimeError, match="plotting failed"):
         rp.build_report(tmp_path, tiny_options)
     assert (tmp_path / rp.REPORT_FILE).read_text() == "previous report\n"

@@ -22,6 +22,13 @@ _MAC_TYPES = ("Conv", "Gemm", "MatMul", "QLinearConv")
 
 def check_stream_inputs(hardware: str | Path, workload: str | Path, mapping: str | Path | None) -> None:
     """A `ZzEventError` naming the file and the problem unless Stream can be given these three."""
+    expected = {"hardware": "a Stream accelerator .yaml file", "workload": "an .onnx model",
+                "mapping": "a Stream mapping .yaml file"}  # fmt: skip
+    for label, path in (("hardware", hardware), ("workload", workload), ("mapping", mapping)):
+        if path is not None and not Path(path).exists():
+            raise InputFileError(f"{label} file not found; expected {expected[label]}", str(path))
+        if path is not None and not Path(path).is_file():
+            raise InputFileError(f"{label} path is not a file; expected {expected[label]}", str(path))
     cores = _check_hardware(str(hardware))
     model = _read_onnx(str(workload))
     if mapping is not None:
@@ -51,8 +58,6 @@ def _check_hardware(path: str) -> set[int]:
 
 
 def _read_onnx(path: str) -> onnx.ModelProto:
-    if not Path(path).is_file():
-        raise InputFileError("no such file" if not Path(path).exists() else "is not a file", path)
     if not path.endswith(".onnx"):
         raise InputFileError("a Stream workload must be an .onnx model", path)
     try:
