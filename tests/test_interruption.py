@@ -14,7 +14,7 @@ import pytest
 from conftest import INPUTS, ROOT
 
 from zz_event.mapspace import load, read_meta
-from zz_event.output_files import is_locked, lock_path
+from zz_event.output_files import is_locked, lock_path, output_lock
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
 
@@ -126,7 +126,7 @@ def _run_args(out: Path) -> list[str]:
 
 
 def _staging(folder: Path) -> list[Path]:
-    return [p for p in folder.iterdir() if ".staging-" in p.name]
+    return [p for p in folder.iterdir() if ".zz-event-staging-" in p.name]
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
@@ -144,8 +144,11 @@ def test_run_killed_mid_run_leaves_no_output_and_no_orphans(tmp_path, signum):
     assert _all_gone(workers), "a correction worker outlived its run"
     assert not (out / "summary.json").exists() and (out / "keep.txt").read_text() == "mine"
     assert not is_locked(out)
-    if signum != signal.SIGKILL:  # SIGKILL runs no clean-up: the staging folder stays (hidden, never read)
+    if signum != signal.SIGKILL:
         assert _staging(tmp_path) == [] and not lock_path(out).exists()
+    else:  # SIGKILL runs no clean-up: the hidden staging folder stays until the next writer takes the lock
+        with output_lock(out, "--out"):
+            assert _staging(tmp_path) == []
 
 
 def test_a_second_run_to_the_same_out_is_refused(tmp_path):

@@ -119,7 +119,10 @@ def lock_path(output: str | Path) -> Path:
 
 @contextmanager
 def output_lock(output: str | Path, option: str) -> Iterator[Path]:
-    """Hold the lock of `output` for the block; OutputPathError at once if another process holds it."""
+    """Hold the lock of `output` for the block; OutputPathError at once if another process holds it.
+
+    Holding it, no other writer of `output` is alive, so what a killed one left (its staging folder beside
+    `output`, a folder it was replacing inside it) is removed first."""
     path = lock_path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     while True:
@@ -141,10 +144,23 @@ def output_lock(output: str | Path, option: str) -> Iterator[Path]:
         os.close(fd)
     try:
         os.write(fd, f"{os.getpid()}\n".encode())
+        _remove_leftovers(Path(os.path.abspath(output)))
         yield path
     finally:
         path.unlink(missing_ok=True)
         os.close(fd)
+
+
+def _remove_leftovers(output: Path) -> None:
+    leftovers = list(output.parent.glob(f".{glob_escape(output.name)}.zz-event-staging-*"))
+    if output.is_dir():
+        leftovers += [p for p in output.glob(".*.zz-event-old-*") if p.is_dir()]
+    for folder in leftovers:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def is_locked(output: str | Path) -> bool:
@@ -173,7 +189,7 @@ def staged_directory(final: str | Path):
     """
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.staging-"))
+    scratch = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.zz-event-staging-"))
     try:
         yield scratch
         final.mkdir(parents=True, exist_ok=True)
@@ -182,7 +198,7 @@ def staged_directory(final: str | Path):
             if item.is_dir():
                 (item / OWNER_MARK).touch()
             if target.is_dir():
-                old = Path(tempfile.mkdtemp(dir=final, prefix=f".{item.name}.old-"))
+                old = Path(tempfile.mkdtemp(dir=final, prefix=f".{item.name}.zz-event-old-"))
                 os.replace(target, old / item.name)  # out of the way in one rename, then removed
                 shutil.rmtree(old)
             os.replace(item, target)
