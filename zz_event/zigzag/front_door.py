@@ -56,9 +56,8 @@ def run_zigzag_event_driven(
     Extra keywords: `event_driven` (the two switches), `variants` (other switch settings to evaluate and
     keep on each CME), `extra_stages` (stages to place beside the correction stage, e.g. the mapspace
     logger), `workers` (correction worker processes; None: one when there is a spare core, 0: inline),
-    `cost_pooling_and_add` (ONNX pooling and Add costed as ZigZag's own layers; by default they are left out,
-    as ZigZag's own ONNX parser leaves them out, so the results are the layers ZigZag returns, in its order).
-    `dump_folder` defaults to `outputs/<time of the call>`, as ZigZag's does.
+    `cost_pooling_and_add` (ONNX pooling and Add as ZigZag's own layers; by default they are left out, as
+    ZigZag's parser leaves them out). `dump_folder` defaults to `outputs/<time of the call>`, as ZigZag's does.
     Returns (energy, latency, cmes), or (energy, latency, tclk, area, cmes) for in-memory compute.
     """
     settings = RunSettings(
