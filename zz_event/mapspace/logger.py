@@ -11,9 +11,12 @@ spatial mapping of every layer. The correction stage computes the event-driven c
 and, as variants, the exact dense and filter-only counts, once per mapping; the logger only reads them.
 Rows are written as they come, in whole lines (batched: at most half a second or a few hundred rows
 behind), so an interrupted run (Ctrl-C, SIGTERM, crash) leaves a CSV of every row made so far. Same
-inputs give a byte-identical CSV. A sidecar `<csv>.meta.json` says whether the run completed
-(`completed`, `status`), how many rows it holds (per layer too), the run's settings and provenance (tool
-versions, commit, date, arguments). With `pyarrow` installed a Parquet copy (`<csv stem>.parquet`) is
+inputs give a byte-identical CSV. The CSV (its header) and a sidecar `<csv>.meta.json` exist from the
+moment the inputs are checked; the sidecar says whether the run completed (`completed`, `status`), how
+many rows it holds (per layer too), the run's settings and provenance (tool versions, commit, date,
+arguments), and the ONNX nodes not logged (`settings.skipped_nodes`). It is rewritten every few hundred
+rows; after SIGKILL `read_meta` takes the row count from the CSV and reads `running` as `killed`. One
+writer per CSV: a second run to it is refused (`zz_event.output_files.output_lock`). With `pyarrow` installed a Parquet copy (`<csv stem>.parquet`) is
 written from the CSV, in chunks, once the run completes.
 
 Columns, in file order (W, I, O are the layer operands; levels are each operand's memory levels,
