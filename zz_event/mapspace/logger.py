@@ -16,8 +16,8 @@ moment the inputs are checked; the sidecar says whether the run completed (`comp
 many rows it holds (per layer too), the run's settings and provenance (tool versions, commit, date,
 arguments), and the ONNX nodes not logged (`settings.skipped_nodes`). It is rewritten every few hundred
 rows; after SIGKILL `read_meta` takes the row count from the CSV and reads `running` as `killed`. One
-writer per CSV: a second run to it is refused (`zz_event.output_files.output_lock`). With `pyarrow` installed a Parquet copy (`<csv stem>.parquet`) is
-written from the CSV, in chunks, once the run completes.
+writer per CSV: a second run to it is refused (`zz_event.output_files.output_lock`). With `pyarrow`
+installed a Parquet copy (`<csv stem>.parquet`) is written from the CSV, in chunks, once the run completes.
 
 Columns, in file order (W, I, O are the layer operands; levels are each operand's memory levels,
 innermost first, as in `summary.json`):
