@@ -93,4 +93,6 @@ def mapspace_command(args) -> int:
     print(f"wrote {run.meta}")
     if run.parquet is not None:
         print(f"wrote {run.parquet}")
+    for name, reason in run.skipped_nodes:
+        print(f"note: ONNX node {name} is not logged: {reason}")
     return 0

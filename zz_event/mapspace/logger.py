@@ -257,6 +257,7 @@ class MapspaceRun:
     parquet: Path | None
     rows: int
     layer_rows: tuple[tuple[str, int], ...]
+    skipped_nodes: tuple[tuple[str, str], ...] = ()  # ONNX nodes not logged, and why
 
 
 def run_mapspace(
@@ -313,8 +314,7 @@ def _logged_run(csv_path, settings, arguments, progress, parquet, inputs, select
     except ZzEventError as error:
         log.close("failed", str(error))
         if log.rows == 0:  # bad input found inside ZigZag (e.g. no temporal mapping fits): leave nothing behind
-            log.csv_path.unlink(missing_ok=True)
-            meta_path(log.csv_path).unlink(missing_ok=True)
+            _remove(log)
         raise
     except BaseException as error:
         log.close("failed", f"{type(error).__name__}: {error}".splitlines()[0])
@@ -322,6 +322,7 @@ def _logged_run(csv_path, settings, arguments, progress, parquet, inputs, select
     parquet_path = None
     if log.rows == 0:
         log.close("failed", "ZigZag evaluated no mapping")
+        _remove(log)
         raise ZzEventError("ZigZag evaluated no mapping (no layer selected or none could be mapped)")
     log.stream.close()
     if parquet or (parquet is None and parquet_available()):
@@ -330,7 +331,13 @@ def _logged_run(csv_path, settings, arguments, progress, parquet, inputs, select
     return MapspaceRun(
         csv=log.csv_path, meta=meta_path(log.csv_path), parquet=parquet_path, rows=log.rows,
         layer_rows=tuple((name, log.layer_rows(name)) for name in log.layers),
+        skipped_nodes=tuple(inputs.workload.skipped.items()),
     )
+
+
+def _remove(log: MapspaceLog) -> None:
+    log.csv_path.unlink(missing_ok=True)
+    meta_path(log.csv_path).unlink(missing_ok=True)
 
 
 def _check_layers(layers: tuple[str, ...] | None, prepared: Any) -> frozenset | None:
