@@ -17,7 +17,6 @@ reference, 2 (one line, no traceback) on bad input.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
@@ -27,10 +26,14 @@ from pathlib import Path
 
 from validation.reference import onnx_reference_conv
 from validation.simulator import simulate
+from zz_event.commands.options import OneLineParser, positive_int
 from zz_event.engine.result import EngineOptions
 from zz_event.errors import MappingError, ZzEventError
 from zz_event.model.vocabulary import DIRECTIONS
+from zz_event.output_files import check_output_dir
+from zz_event.readers.inputs import read_zigzag_inputs
 from zz_event.zigzag.adapter import nest_from_cme
+from zz_event.zigzag.pipeline import NO_MAPPING_FITS
 from zz_event.zigzag.result import layer_result, layer_results
 
 __all__ = ["chosen_cmes", "main", "run_choices", "simulate_workload"]
@@ -161,7 +164,8 @@ def _print_rows(rows: list[dict]) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Replay what `zz-event run` costs with the reference simulator.")
+    parser = OneLineParser(prog="python -m validation.simulate",
+                           description="Replay what `zz-event run` costs with the reference simulator.")
     parser.add_argument("--workload", required=True, help="ONNX model, or ZigZag workload YAML")
     parser.add_argument("--accelerator", required=True)
     parser.add_argument("--mapping", required=True)
@@ -169,20 +173,27 @@ def main(argv=None) -> int:
     parser.add_argument("--no-filter", action="store_true", help="dense: every loop iteration executes")
     parser.add_argument("--no-readiness", action="store_true", help="ZigZag's static partial-sum flags")
     parser.add_argument("--mac-log", metavar="DIR", help="write one MAC log per layer into DIR (small layers only)")
-    parser.add_argument("--lpf-limit", type=int, default=6)
+    parser.add_argument("--lpf-limit", type=positive_int, default=6)
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    logging.disable(logging.WARNING)
     try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, or a usage error already printed in one line
+        return int(stop.code or 0)
+    logging.disable(logging.WARNING)
+    try:  # bad input: one line and exit 2 before ZigZag runs, as `zz-event run` does
+        if args.mac_log:
+            check_output_dir(args.mac_log, "--mac-log")
+        read_zigzag_inputs(args.workload, args.accelerator, args.mapping)
         if args.mac_log:
             Path(args.mac_log).mkdir(parents=True, exist_ok=True)
         rows = simulate_workload(args.workload, args.accelerator, args.mapping, not args.no_filter,
                                  not args.no_readiness, args.mac_log, args.lpf_limit, args.opt)
-    except ZzEventError as error:
-        print(f"validation.simulate: error: {error}", file=sys.stderr)
+    except NO_MAPPING_FITS as error:
+        print(f"{parser.prog}: error: ZigZag finds no mapping that fits: {str(error).splitlines()[0]}",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
-    except OSError as error:
-        print(f"validation.simulate: error: {error}", file=sys.stderr)
+    except (ZzEventError, OSError) as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.json:
         print(json.dumps([{k: v for k, v in r.items() if k != "element_accesses"} for r in rows], indent=2))

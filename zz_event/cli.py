@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
-import argparse
-import logging
+import signal
 import sys
 
-from zz_event.commands import register_all
-from zz_event.errors import ZzEventError
 
-__all__ = ["main"]
+def _interrupted_early(signum, frame):
+    """Ctrl-C before a command has started: nothing to clean up, so no traceback either."""
+    print("zz-event: interrupted", file=sys.stderr)
+    sys.exit(130)
+
+
+if __name__ == "__main__" or sys.argv[0].endswith("zz-event"):  # the program, not an import of it
+    signal.signal(signal.SIGINT, _interrupted_early)  # until `signals_unwind` takes over, for the command
+
+import logging  # noqa: E402 -- after the handler: Ctrl-C while the commands load ends quietly
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+
+from zz_event.commands import register_all  # noqa: E402
+from zz_event.commands.options import OneLineParser  # noqa: E402
+from zz_event.errors import ZzEventError  # noqa: E402
+
+__all__ = ["EXIT_BAD_INPUT", "main"]
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(
         prog="zz-event",
         description="Exact event-driven (input-triggered) costs for ZigZag and Stream.",
     )
@@ -25,9 +40,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(SystemExit):
+    """SIGTERM, raised where the program is, so that every `finally` and context manager cleans up."""
+
+
+@contextmanager
+def signals_unwind() -> Iterator[None]:
+    """SIGTERM raises `Terminated` and SIGINT `KeyboardInterrupt` for the block (staging folders, locks and open
+    files are released on the way out), whatever handlers were installed before."""
+
+    def on_term(signum, frame):
+        raise Terminated(128 + signal.SIGTERM)
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help (0) or a usage error (2, its line already printed)
+        return int(stop.code or 0)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -36,13 +76,17 @@ def main(argv: list[str] | None = None) -> int:
         for noisy in ("zigzag", "stream"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
-        return args.handler(args)
+        with signals_unwind():
+            return args.handler(args)
     except ZzEventError as error:
         print(f"zz-event: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("zz-event: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Terminated as stop:
+        print("zz-event: terminated", file=sys.stderr)
+        return int(stop.code)
 
 
 if __name__ == "__main__":

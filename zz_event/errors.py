@@ -10,6 +10,7 @@ __all__ = [
     "GeometryError",
     "InputFileError",
     "MappingError",
+    "OutputPathError",
     "StreamBackendError",
     "UnsupportedLayerError",
     "ZzEventError",
@@ -34,6 +35,10 @@ class GeometryError(ZzEventError):
 
 class MappingError(ZzEventError):
     """A mapping names an unknown loop dimension or cannot be applied to the layer."""
+
+
+class OutputPathError(ZzEventError):
+    """An output path cannot be written (a file where a folder is meant, not writable, locked by another run)."""
 
 
 class UnsupportedLayerError(ZzEventError):

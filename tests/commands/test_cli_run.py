@@ -44,11 +44,27 @@ def test_run_writes_the_summary_contract(tmp_path):
     assert "1800" in result.stdout and "648" in result.stdout
 
 
-def test_uncorrected_layers_are_marked(tmp_path):
-    """LeNet-5's pooling layers keep ZigZag's cost and say so, in the file and in the table."""
+def test_onnx_results_are_zigzags_layers_and_the_rest_is_listed(tmp_path):
+    """By default the result list is what ZigZag's own ONNX parser gives (LeNet-5: Conv and Gemm, no pooling), in
+    its order; every node not costed is in summary.json and printed, with its reason."""
     out = tmp_path / "lenet"
     lenet5 = run_args(out, INPUTS / "lenet5" / "lenet5.onnx", mapping=TOY / "mapping_lenet5.yaml")
-    result = zz_event(*lenet5, "--lpf-limit", "3")
+    result = zz_event(*lenet5, "--lpf-limit", "2")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert [layer["name"] for layer in summary["layers"]] == ["conv1", "conv2", "fc1", "fc2", "fc3"]
+    skipped = {node["name"]: node["reason"] for node in summary["skipped_nodes"]}
+    assert set(skipped) == {"relu1", "pool1", "relu2", "pool2", "flatten", "relu3", "relu4"}
+    assert "MaxPool" in skipped["pool1"] and "Relu" in skipped["relu1"]
+    assert "note: ONNX node pool1 is not costed" in result.stdout
+
+
+def test_uncorrected_layers_are_marked(tmp_path):
+    """With --cost-pooling-and-add, LeNet-5's pooling layers keep ZigZag's cost and say so, in the file and in the
+    table."""
+    out = tmp_path / "lenet"
+    lenet5 = run_args(out, INPUTS / "lenet5" / "lenet5.onnx", mapping=TOY / "mapping_lenet5.yaml")
+    result = zz_event(*lenet5, "--lpf-limit", "3", "--cost-pooling-and-add")
     assert result.returncode == 0, result.stderr
     layers = {layer["name"]: layer for layer in json.loads((out / "summary.json").read_text())["layers"]}
     assert layers["pool1"]["corrected"] is False and "Pooling" in layers["pool1"]["uncorrected_reason"]

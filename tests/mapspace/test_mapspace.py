@@ -126,7 +126,7 @@ def test_uncorrected_layer_rows_are_raw_only(tmp_path):
     """A pooling layer keeps ZigZag's cost: raw columns filled, engine columns empty, a reason given."""
     run = run_mapspace(str(ROOT / "inputs/lenet5/lenet5.onnx"), str(ROOT / "inputs/toy/hardware.yaml"),
                        str(ROOT / "inputs/toy/mapping_lenet5.yaml"), tmp_path / "pool.csv", layers=("pool2",),
-                       parquet=False)
+                       parquet=False, cost_pooling_and_add=True)
     frame = load(run.csv)
     assert run.layer_rows == (("pool2", len(frame)),) and len(frame) > 0
     assert (frame["corrected"] == 0).all()
@@ -179,7 +179,8 @@ def test_worker_made_rows_equal_rows_made_from_the_cme(tmp_path, monkeypatch):
 
     monkeypatch.setattr(mapspace.MapspaceLog, "record", checking_record)
     run = run_mapspace(str(ROOT / "inputs/lenet5/lenet5.onnx"), str(ROOT / "inputs/tpu_like/hardware.yaml"),
-                       str(ROOT / "inputs/tpu_like/mapping.yaml"), tmp_path / "m.csv", lpf_limit=3, parquet=False)
+                       str(ROOT / "inputs/tpu_like/mapping.yaml"), tmp_path / "m.csv", lpf_limit=3, parquet=False,
+                       cost_pooling_and_add=True)
     lines = run.csv.read_bytes().splitlines(keepends=True)[1:]
     assert [generic for _tail, generic in checked] == lines
     frame = load(run.csv)
@@ -287,9 +288,7 @@ def test_rows_are_held_in_batches_and_counted_per_layer(tmp_path, monkeypatch):
 
     monkeypatch.setattr(RowStream, "FLUSH_ROWS", 3)
     monkeypatch.setattr(RowStream, "FLUSH_SECONDS", 3600.0)
-    log = MapspaceLog(tmp_path / "m.csv", {})
-    log.schema = MapspaceSchema(levels=1)
-    log.stream = RowStream(log.csv_path, log.schema.columns)
+    log = MapspaceLog(tmp_path / "m.csv", {}, MapspaceSchema(levels=1))
     monkeypatch.setattr("zz_event.mapspace.logger.spatial_mapping_text", lambda cme: "D1:K8")
     cme = SimpleNamespace(zz_event_row_tail=b"tail", layer=SimpleNamespace(spatial_mapping=object()))
     file_rows = lambda: log.csv_path.read_bytes().count(b"\n") - 1  # noqa: E731

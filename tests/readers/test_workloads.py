@@ -83,7 +83,7 @@ def test_toy_input_centric_yaml_is_kept_and_valid_output():
 
 
 def test_lenet5_onnx_32():
-    prepared = load_workload(LENET)
+    prepared = load_workload(LENET, cost_pooling_and_add=True)
     conv1, conv2 = prepared.geometry["conv1"], prepared.geometry["conv2"]
     assert conv1.valid_macs() == conv1.frame_macs() == 117600
     assert conv2.valid_macs() == conv2.frame_macs() == 240000
@@ -101,6 +101,20 @@ def test_lenet5_onnx_32():
     assert layers["conv2"]["operand_source"] == {"W": layers["conv2"]["id"], "I": layers["pool1"]["id"]}
     assert layers["fc1"]["operand_source"]["I"] == layers["pool2"]["id"]
     assert layers["pool1"]["operator_type"] == "Pooling" and layers["pool1"]["loop_sizes"] == [1, 6, 14, 14, 2, 2]
+    assert zigzag_workload_errors(prepared.zigzag_workload) == []
+
+
+def test_onnx_gives_the_layers_zigzag_gives_and_lists_the_rest():
+    """By default an ONNX network gives what ZigZag's own parser costs (Conv, Gemm, MatMul), in graph order;
+    every other node is listed with its reason, and consumers read through it."""
+    prepared = load_workload(LENET)
+    assert [layer["name"] for layer in prepared.zigzag_workload] == ["conv1", "conv2", "fc1", "fc2", "fc3"]
+    assert prepared.uncorrected == {}
+    assert set(prepared.skipped) == {"relu1", "pool1", "relu2", "pool2", "flatten", "relu3", "relu4"}
+    assert "--cost-pooling-and-add" in prepared.skipped["pool1"] and "Relu" in prepared.skipped["relu1"]
+    layers = {layer["name"]: layer for layer in prepared.zigzag_workload}
+    assert layers["conv2"]["operand_source"]["I"] == layers["conv1"]["id"]
+    assert layers["fc1"]["operand_source"]["I"] == layers["conv2"]["id"]
     assert zigzag_workload_errors(prepared.zigzag_workload) == []
 
 

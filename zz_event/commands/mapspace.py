@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-from contextlib import contextmanager
 
-from zz_event.errors import ZzEventError
+from zz_event.commands.options import positive_int
 
 __all__ = ["mapspace_command", "register"]
 
@@ -24,9 +22,12 @@ def register(sub) -> None:
     p.add_argument("--mapping", required=True, help="ZigZag mapping YAML")
     p.add_argument("--csv", required=True, metavar="FILE", help="the CSV to write (overwritten)")
     p.add_argument("--opt", choices=["latency", "energy", "EDP"], default="latency", help="what ZigZag minimises")
-    p.add_argument("--lpf-limit", type=int, default=6, help="LOMA loop-prime-factor limit (default 6)")
+    p.add_argument("--lpf-limit", type=positive_int, default=6, help="LOMA loop-prime-factor limit (default 6)")
     p.add_argument("--layers", help="comma-separated layer names to run (default: every layer)")
-    p.add_argument("--spatial-mappings", type=int, default=3, help="spatial mappings ZigZag generates per layer")
+    p.add_argument("--spatial-mappings", type=positive_int, default=3,
+                   help="spatial mappings ZigZag generates per layer")
+    p.add_argument("--cost-pooling-and-add", action="store_true",
+                   help="ONNX: log pooling and Add layers too (ZigZag's own ONNX parser leaves them out)")
     p.add_argument("--parquet", choices=["auto", "yes", "no"], default="auto",
                    help="also write FILE's stem .parquet (auto: when pyarrow is installed)")
     bar = p.add_mutually_exclusive_group()
@@ -64,43 +65,20 @@ class _LayerBars:
             self.bar = None
 
 
-class _Terminated(SystemExit):
-    pass
-
-
-@contextmanager
-def _signals_interrupt():
-    """SIGTERM ends the run like Ctrl-C does (files closed, sidecar updated); SIGINT raises KeyboardInterrupt."""
-
-    def on_term(signum, frame):
-        raise _Terminated(128 + signal.SIGTERM)
-
-    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
 def mapspace_command(args) -> int:
     from zz_event.mapspace import meta_path, run_mapspace  # noqa: PLC0415 -- keeps `zz-event --help` fast
 
     layers = tuple(n.strip() for n in args.layers.split(",") if n.strip()) if args.layers else None
-    if args.lpf_limit < 1:
-        raise ZzEventError(f"--lpf-limit is {args.lpf_limit}; expected a positive integer")
     show = sys.stderr.isatty() if args.progress is None else args.progress
     bars = _LayerBars() if show else None
     arguments = {k: v for k, v in vars(args).items() if k != "handler"}
     try:
-        with _signals_interrupt():
-            run = run_mapspace(
-                args.workload, args.accelerator, args.mapping, args.csv, opt=args.opt, lpf_limit=args.lpf_limit,
-                nb_spatial_mappings_generated=args.spatial_mappings, layers=layers, progress=bars,
-                arguments=arguments, parquet={"auto": None, "yes": True, "no": False}[args.parquet],
-            )
+        run = run_mapspace(
+            args.workload, args.accelerator, args.mapping, args.csv, opt=args.opt, lpf_limit=args.lpf_limit,
+            nb_spatial_mappings_generated=args.spatial_mappings, layers=layers, progress=bars,
+            arguments=arguments, parquet={"auto": None, "yes": True, "no": False}[args.parquet],
+            cost_pooling_and_add=args.cost_pooling_and_add,
+        )
     except (KeyboardInterrupt, SystemExit):
         if bars is not None:
             bars.close()
@@ -115,4 +93,6 @@ def mapspace_command(args) -> int:
     print(f"wrote {run.meta}")
     if run.parquet is not None:
         print(f"wrote {run.parquet}")
+    for name, reason in run.skipped_nodes:
+        print(f"note: ONNX node {name} is not logged: {reason}")
     return 0

@@ -7,6 +7,9 @@ summaries), regenerated from scratch on every run; other files in DIR are left a
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+
+from zz_event.commands.options import positive_int
 
 __all__ = ["register", "report_command"]
 
@@ -15,8 +18,8 @@ def register(sub) -> None:
     p = sub.add_parser("report", help="LeNet-5 comparison report (ZigZag single core, Stream 1/2/4 cores); "
                                       "writes DIR/report.md")  # fmt: skip
     p.add_argument("--out", required=True, help="output folder (report.md and report_files/)")
-    p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
-    p.add_argument("--lpf-limit", type=int, default=6, help="LOMA loop-prime-factor limit of the single-core "
+    p.add_argument("--jobs", type=positive_int, default=2, help="worker processes (default 2)")
+    p.add_argument("--lpf-limit", type=positive_int, default=6, help="LOMA loop-prime-factor limit of the single-core "
                                                              "searches (default 6; Stream always uses 6)")  # fmt: skip
     p.add_argument("--cores", type=int, nargs="+", default=[1, 2, 4], choices=[1, 2, 4], help="Stream core counts")
     p.add_argument("--no-simulator", action="store_true", help="skip the reference simulator's check")
@@ -24,7 +27,10 @@ def register(sub) -> None:
 
 
 def report_command(args) -> int:
-    from zz_event.report.build import ReportOptions, build_report  # noqa: PLC0415
+    from zz_event.output_files import check_output_dir, output_lock  # noqa: PLC0415
+    from zz_event.report.build import FILES_DIR, REPORT_FILE, ReportOptions, build_report  # noqa: PLC0415
+
+    out = check_output_dir(args.out, "--out", products=(REPORT_FILE, FILES_DIR))
 
     verbose = bool(getattr(args, "verbose", False))
     options = ReportOptions(
@@ -34,8 +40,9 @@ def report_command(args) -> int:
         jobs=args.jobs,
         worker_initializer=_quiet if not verbose else _verbose,
     )
-    result = build_report(args.out, options)
-    print(f"wrote {result.report} ({result.wall_time_s:,.0f} s)")
+    with output_lock(out, "--out"):
+        result = build_report(out, options)
+    print(f"wrote {Path(args.out) / result.report.name} ({result.wall_time_s:,.0f} s)")
     return 0
 
 

@@ -58,19 +58,17 @@ def _round(value, digits):
 
 
 def rerank_command(args) -> int:
-    from zz_event.mapspace import meta_path  # noqa: PLC0415 -- keeps `zz-event --help` fast
-    from zz_event.mapspace.rerank import plot_file, rerank_file  # noqa: PLC0415
+    from zz_event.mapspace.rerank import plot_file, rerank_file  # noqa: PLC0415 -- keeps `zz-event --help` fast
+    from zz_event.mapspace.writer import meta_path, read_meta  # noqa: PLC0415
+    from zz_event.output_files import check_output_dir  # noqa: PLC0415
 
+    if args.plot_dir is not None:
+        check_output_dir(args.plot_dir, "--plot-dir")
     report = rerank_file(args.file, by=args.by, variant=args.variant)
-    meta = meta_path(args.file)
-    if meta.is_file():
-        try:
-            completed = json.loads(meta.read_text(encoding="utf-8")).get("completed")
-        except (OSError, ValueError, AttributeError):
-            completed = None
-        if completed is False:
-            print(f"zz-event: note: {meta} says the run did not complete; re-ranking the rows it wrote",
-                  file=sys.stderr)
+    meta = read_meta(args.file)
+    if meta is not None and meta.get("completed") is False:
+        print(f"zz-event: note: {meta_path(args.file)} says the run did not complete ({meta.get('status')}); "
+              f"re-ranking the {meta.get('rows')} rows it wrote", file=sys.stderr)  # fmt: skip
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:

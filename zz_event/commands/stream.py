@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from zz_event.commands.options import positive_float
 from zz_event.output_files import write_json_atomic
 from zz_event.provenance import provenance
 
-__all__ = ["register", "stream_command"]
+__all__ = ["SOLVERS", "register", "stream_command"]
+
+SOLVERS = ("ortools_highs", "ortools_gscip", "gurobi", "ortools_gurobi")  # Stream 2.1.1's SolverBackend
 
 
 def register(sub) -> None:
@@ -29,21 +32,27 @@ def register(sub) -> None:
     p.add_argument("--workload", required=True, help="ONNX model")
     p.add_argument("--mode", required=True, choices=MODES, help="frame: stock Stream; event-raw / event: zz-event")
     p.add_argument("--mapping", help="Stream mapping YAML (default: Stream's generic mapping generator)")
-    p.add_argument("--solver", default="ortools_highs", help="Stream solver backend (default ortools_highs)")
-    p.add_argument("--time-limit", type=float, default=60.0, help="seconds per fused group's solve (default 60)")
+    p.add_argument("--solver", type=str.lower, default="ortools_highs", choices=SOLVERS,
+                   help="Stream solver backend (default ortools_highs; gurobi ones need a licence)")
+    p.add_argument("--time-limit", type=positive_float, default=60.0,
+                   help="seconds per fused group's solve (default 60)")
     p.add_argument("--out", required=True, help="output folder (stream_summary.json, Stream's outputs)")
     p.set_defaults(handler=stream_command)
 
 
 def stream_command(args) -> int:
+    from zz_event.output_files import check_output_dir, output_lock  # noqa: PLC0415
+    from zz_event.readers.stream_inputs import check_stream_inputs  # noqa: PLC0415
     from zz_event.stream.runner import SUMMARY_FILE, StreamRunOptions, run_stream  # noqa: PLC0415
 
-    out = Path(args.out)
+    out = check_output_dir(args.out, "--out")
+    check_stream_inputs(args.hardware, args.workload, args.mapping)
     options = StreamRunOptions(solver=args.solver, time_limit_s=args.time_limit)
-    summary = run_stream(args.hardware, args.workload, args.mapping, args.mode, out, options)
-    data = json.loads((out / SUMMARY_FILE).read_text(encoding="utf-8"))
-    data["provenance"] = provenance({k: v for k, v in vars(args).items() if k != "handler"})
-    write_json_atomic(out / SUMMARY_FILE, data)
+    with output_lock(out, "--out"):
+        summary = run_stream(args.hardware, args.workload, args.mapping, args.mode, out, options)
+        data = json.loads((out / SUMMARY_FILE).read_text(encoding="utf-8"))
+        data["provenance"] = provenance({k: v for k, v in vars(args).items() if k != "handler"})
+        write_json_atomic(out / SUMMARY_FILE, data)
     print(f"Stream, {summary.mode} mode: {summary.total_latency_cycles:,.0f} cycles, "
           f"{_energy(summary.total_energy_pj)} ({len(summary.nodes)} node costs)")  # fmt: skip
     for node in summary.nodes:
@@ -51,7 +60,7 @@ def stream_command(args) -> int:
               f"{node.energy_pj:>14,.1f} pJ  {node.backend}")  # fmt: skip
     for fallback in summary.fallbacks:
         print(f"note: Stream priced {fallback} with its zero-energy ideal-cycle estimate")
-    print(f"wrote {out / SUMMARY_FILE}")
+    print(f"wrote {Path(args.out) / SUMMARY_FILE}")
     return 0
 
 

@@ -11,10 +11,13 @@ spatial mapping of every layer. The correction stage computes the event-driven c
 and, as variants, the exact dense and filter-only counts, once per mapping; the logger only reads them.
 Rows are written as they come, in whole lines (batched: at most half a second or a few hundred rows
 behind), so an interrupted run (Ctrl-C, SIGTERM, crash) leaves a CSV of every row made so far. Same
-inputs give a byte-identical CSV. A sidecar `<csv>.meta.json` says whether the run completed
-(`completed`, `status`), how many rows it holds (per layer too), the run's settings and provenance (tool
-versions, commit, date, arguments). With `pyarrow` installed a Parquet copy (`<csv stem>.parquet`) is
-written from the CSV, in chunks, once the run completes.
+inputs give a byte-identical CSV. The CSV (its header) and a sidecar `<csv>.meta.json` exist from the
+moment the inputs are checked; the sidecar says whether the run completed (`completed`, `status`), how
+many rows it holds (per layer too), the run's settings and provenance (tool versions, commit, date,
+arguments), and the ONNX nodes not logged (`settings.skipped_nodes`). It is rewritten every few hundred
+rows; after SIGKILL `read_meta` takes the row count from the CSV and reads `running` as `killed`. One
+writer per CSV: a second run to it is refused (`zz_event.output_files.output_lock`). With `pyarrow`
+installed a Parquet copy (`<csv stem>.parquet`) is written from the CSV, in chunks, once the run completes.
 
 Columns, in file order (W, I, O are the layer operands; levels are each operand's memory levels,
 innermost first, as in `summary.json`):
@@ -57,7 +60,7 @@ from zigzag.stages.workload_iterator import WorkloadStage
 
 from zz_event.engine.result import EngineOptions
 from zz_event.errors import ZzEventError
-from zz_event.mapspace.rows import MapspaceSchema, key_cells, schema_for_accelerator, spatial_mapping_text
+from zz_event.mapspace.rows import MapspaceSchema, key_cells, schema_for_spec, spatial_mapping_text
 from zz_event.mapspace.writer import (
     RowStream,
     csv_cell,
@@ -67,10 +70,9 @@ from zz_event.mapspace.writer import (
     parquet_available,
     write_meta,
 )
+from zz_event.output_files import check_output_file, output_lock
 from zz_event.provenance import provenance
-from zz_event.readers.hardware import check_accelerator
-from zz_event.readers.mappings import load_mapping
-from zz_event.readers.workloads import load_workload
+from zz_event.readers.inputs import read_zigzag_inputs
 from zz_event.zigzag.pipeline import build_stages, main_stage
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
 from zz_event.zigzag.stages import EventDrivenCorrectionStage
@@ -86,7 +88,7 @@ __all__ = [
 
 FORMAT = "zz-event mapspace"
 FORMAT_VERSION = 1
-META_EVERY = 1000  # rows between sidecar updates while running (so a killed run's sidecar is roughly current)
+META_EVERY = 256  # rows between sidecar updates while running; `read_meta` counts a killed run's rows from the CSV
 
 
 class MapspaceProgress(Protocol):
@@ -100,15 +102,17 @@ class MapspaceProgress(Protocol):
 class MapspaceLog:
     """The shared state of one logging run: the open CSV, the schema, per-layer counts, the sidecar.
 
-    Opened lazily by the first `MapspaceLoggerStage` (the schema needs the parsed accelerator).
+    The CSV (its header) and the sidecar exist from the moment it is made, so that an interruption at any
+    point leaves a CSV that the sidecar describes.
     """
 
-    def __init__(self, csv_path: str | Path, meta: dict, progress: MapspaceProgress | None = None):
+    def __init__(self, csv_path: str | Path, meta: dict, schema: MapspaceSchema,
+                 progress: MapspaceProgress | None = None):  # fmt: skip
         self.csv_path = Path(csv_path)
         self.meta = dict(meta)
         self.progress = progress
-        self.stream: RowStream | None = None
-        self.schema: MapspaceSchema | None = None
+        self.schema = schema
+        self.stream: RowStream | None = RowStream(self.csv_path, schema.columns)
         # Per layer: spatial mappings begun, and rows before the current layer's stretch; the current
         # layer's rows since are counted by the stream (so one append counts a row everywhere).
         self.layers: dict[str, dict[str, int]] = {}
@@ -125,9 +129,6 @@ class MapspaceLog:
         return self.layers[layer]["rows"] + (self.rows - start if layer == current else 0)
 
     def begin_spatial_mapping(self, layer: str, accelerator: Any, expected: int | None) -> int:
-        if self.stream is None:
-            self.schema = schema_for_accelerator(accelerator)
-            self.stream = RowStream(self.csv_path, self.schema.columns)
         counts = self.layers.setdefault(layer, {"rows": 0, "spatial_mappings": 0})
         if self._current[0] != layer:
             self._end_stretch()
@@ -146,7 +147,6 @@ class MapspaceLog:
             self._current = (None, self.rows)
 
     def record(self, cme: Any, layer: str, spatial_index: int) -> None:
-        assert self.stream is not None and self.schema is not None, "begin_spatial_mapping() comes first"
         evaluation = self.layer_rows(layer)
         tail = getattr(cme, "zz_event_row_tail", None)  # made by the correction stage (see the logger stage)
         if tail is None:
@@ -257,6 +257,7 @@ class MapspaceRun:
     parquet: Path | None
     rows: int
     layer_rows: tuple[tuple[str, int], ...]
+    skipped_nodes: tuple[tuple[str, str], ...] = ()  # ONNX nodes not logged, and why
 
 
 def run_mapspace(
@@ -273,39 +274,55 @@ def run_mapspace(
     arguments: dict | None = None,
     parquet: bool | None = None,
     workers: int | None = None,
+    cost_pooling_and_add: bool = False,
 ) -> MapspaceRun:
     """Run ZigZag (LOMA) with event-driven correction, logging every evaluated mapping to `csv_path`.
 
     `layers` restricts the run to the named layers (default: all). `parquet`: None writes Parquet when
     pyarrow is installed, True requires it, False never writes it. `arguments` go to the sidecar.
     `workers`: correction worker processes (`CorrectionSettings.workers`; None: the default; 0: inline).
+    `cost_pooling_and_add`: log ONNX pooling and Add layers too (ZigZag's own cost; its ONNX parser leaves them out).
     """
+    check_output_file(csv_path, "--csv")
     if parquet and not parquet_available():
         raise ZzEventError("Parquet output needs pyarrow; install it (pip install pyarrow) or leave Parquet off")
-    check_accelerator(accelerator)
-    prepared = load_workload(workload)
-    mapping_input = load_mapping(mapping, prepared)
-    selected = _check_layers(layers, prepared)
+    inputs = read_zigzag_inputs(workload, accelerator, mapping, cost_pooling_and_add)
+    selected = _check_layers(layers, inputs.workload)
     settings = {
         "workload": str(workload), "accelerator": str(accelerator), "mapping": str(mapping), "opt": opt,
         "lpf_limit": lpf_limit, "nb_spatial_mappings_generated": nb_spatial_mappings_generated,
         "layers": sorted(selected) if selected is not None else None,
         "variants": ["dense", "filter", "event_driven"],
+        "skipped_nodes": [{"name": n, "reason": r} for n, r in inputs.workload.skipped.items()],
     }
-    log = MapspaceLog(csv_path, {"settings": settings, "provenance": provenance(arguments or settings)}, progress)
+    with output_lock(csv_path, "--csv"):
+        return _logged_run(csv_path, settings, arguments, progress, parquet, inputs, selected, workers)
+
+
+def _logged_run(csv_path, settings, arguments, progress, parquet, inputs, selected, workers) -> MapspaceRun:
+    prepared, mapping_input = inputs.workload, inputs.mapping
+    opt, lpf_limit, nb_spatial = settings["opt"], settings["lpf_limit"], settings["nb_spatial_mappings_generated"]
+    meta = {"settings": settings, "provenance": provenance(arguments or settings)}
+    log = MapspaceLog(csv_path, meta, schema_for_spec(inputs.accelerator), progress)
     try:
         with tempfile.TemporaryDirectory(prefix="zz-event-mapspace-") as dump:
-            _run_zigzag(prepared, accelerator, mapping_input, dump, opt, lpf_limit, nb_spatial_mappings_generated,
+            _run_zigzag(prepared, inputs.accelerator.path, mapping_input, dump, opt, lpf_limit, nb_spatial,
                         selected, log, workers)
     except (KeyboardInterrupt, SystemExit):
         log.close("interrupted", "interrupted before the run completed")
+        raise
+    except ZzEventError as error:
+        log.close("failed", str(error))
+        if log.rows == 0:  # bad input found inside ZigZag (e.g. no temporal mapping fits): leave nothing behind
+            _remove(log)
         raise
     except BaseException as error:
         log.close("failed", f"{type(error).__name__}: {error}".splitlines()[0])
         raise
     parquet_path = None
-    if log.stream is None:
+    if log.rows == 0:
         log.close("failed", "ZigZag evaluated no mapping")
+        _remove(log)
         raise ZzEventError("ZigZag evaluated no mapping (no layer selected or none could be mapped)")
     log.stream.close()
     if parquet or (parquet is None and parquet_available()):
@@ -314,7 +331,13 @@ def run_mapspace(
     return MapspaceRun(
         csv=log.csv_path, meta=meta_path(log.csv_path), parquet=parquet_path, rows=log.rows,
         layer_rows=tuple((name, log.layer_rows(name)) for name in log.layers),
+        skipped_nodes=tuple(inputs.workload.skipped.items()),
     )
+
+
+def _remove(log: MapspaceLog) -> None:
+    log.csv_path.unlink(missing_ok=True)
+    meta_path(log.csv_path).unlink(missing_ok=True)
 
 
 def _check_layers(layers: tuple[str, ...] | None, prepared: Any) -> frozenset | None:

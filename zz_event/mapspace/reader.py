@@ -24,6 +24,9 @@ def load(path: str | Path, columns: list[str] | None = None):
     if path.suffix == ".parquet":
         try:
             frame = pd.read_parquet(path, columns=columns)
+        except ImportError as error:
+            raise InputFileError("is Parquet, which needs pyarrow (pip install pyarrow); or pass the CSV",
+                                 str(path)) from error
         except (ValueError, OSError) as error:
             raise InputFileError(f"is not a readable mapspace Parquet file ({_one_line(error)})", str(path)) from error
         return frame.astype(read_options(frame.columns)["dtype"])
@@ -38,11 +41,31 @@ def load(path: str | Path, columns: list[str] | None = None):
         absent = [c for c in columns if c not in header]
         if absent:
             raise InputFileError(f"has no column {', '.join(absent)}", str(path))
+    _check_whole_lines(path)
     wanted = header if columns is None else columns
     try:
-        return pd.read_csv(path, usecols=wanted, **read_options(wanted))
+        frame = pd.read_csv(path, usecols=wanted, **read_options(wanted))
     except (ValueError, pd.errors.ParserError) as error:
         raise InputFileError(f"is not a valid mapspace CSV ({_one_line(error)})", str(path)) from error
+    if {"layer", "evaluation"} <= set(frame.columns):
+        repeated = frame.duplicated(["layer", "evaluation"])
+        if repeated.any():
+            first = frame[repeated].iloc[0]
+            raise InputFileError(f"row {int(repeated.to_numpy().argmax()) + 2} repeats layer {first['layer']!r} "
+                                 f"evaluation {first['evaluation']} (two runs in one file?); expected each mapping "
+                                 "once", str(path))  # fmt: skip
+    return frame
+
+
+def _check_whole_lines(path: Path) -> None:
+    """A mapspace CSV ends with a line break (the writer writes whole lines); else it was cut short."""
+    if path.suffix != ".csv" or path.stat().st_size == 0:
+        return
+    with open(path, "rb") as handle:
+        handle.seek(-1, 2)
+        if handle.read(1) != b"\n":
+            raise InputFileError("ends in the middle of a row (truncated?); expected whole lines, as zz-event "
+                                 "writes them", str(path))  # fmt: skip
 
 
 def _one_line(error: BaseException) -> str:

@@ -39,6 +39,7 @@ __all__ = [
     "metric_columns",
     "raw_numbers",
     "schema_for_accelerator",
+    "schema_for_spec",
     "spatial_mapping_text",
     "tail_parts",
     "texts_of_mapping",
@@ -153,6 +154,16 @@ def schema_for_accelerator(accelerator: Any) -> MapspaceSchema:
     hierarchy = accelerator.memory_hierarchy
     depth = max(len(hierarchy.get_memory_levels(mem_op)) for mem_op in hierarchy.get_operands())
     return MapspaceSchema(levels=depth)
+
+
+def schema_for_spec(spec: Any) -> MapspaceSchema:
+    """The same schema from a checked accelerator file (`zz_event.readers.hardware.AcceleratorSpec`), before ZigZag
+    parses it: ZigZag gives a memory operand one level per memory that stores it."""
+    depth: dict[str, int] = {}
+    for memory in spec.memories.values():
+        for operand in memory["operands"]:
+            depth[operand] = depth.get(operand, 0) + 1
+    return MapspaceSchema(levels=max(depth.values()))
 
 
 class RawNumbers(NamedTuple):

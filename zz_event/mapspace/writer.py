@@ -14,6 +14,7 @@ Parquet in bounded chunks when the optional `pyarrow` is installed.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import signal
@@ -23,16 +24,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from zz_event.errors import InputFileError
-from zz_event.output_files import write_json_atomic
+from zz_event.output_files import is_locked, write_json_atomic
 
 __all__ = [
     "RowStream",
     "column_kind",
+    "count_rows",
     "csv_cell",
     "csv_line",
     "csv_to_parquet",
     "meta_path",
     "parquet_available",
+    "read_meta",
     "signals_deferred",
     "write_meta",
 ]
@@ -164,6 +167,40 @@ def write_meta(csv_path: str | Path, meta: dict) -> Path:
     path = meta_path(csv_path)
     write_json_atomic(path, meta)
     return path
+
+
+def read_meta(csv_path: str | Path) -> dict | None:
+    """The sidecar of `csv_path` as it stands now, or None if there is none.
+
+    The sidecar is rewritten every few hundred rows, so after SIGKILL it lags behind; what it says is therefore
+    checked against the CSV itself: `rows` is the number of whole rows in the file, and a run still marked
+    `running` whose writer no longer holds the output's lock ended without closing the file (status `killed`).
+    """
+    path = meta_path(csv_path)
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise InputFileError(f"is not a readable mapspace sidecar ({error})", str(path)) from error
+    if not isinstance(meta, dict):
+        raise InputFileError("is not a mapspace sidecar (expected a JSON object)", str(path))
+    if meta.get("status") == "running" and not is_locked(csv_path):
+        meta.update(status="killed", completed=False,
+                    error="the run ended without closing the file (killed); the CSV holds the rows written before")
+    if Path(csv_path).is_file():
+        meta["rows_in_sidecar"], meta["rows"] = meta.get("rows"), count_rows(csv_path)
+    return meta
+
+
+def count_rows(csv_path: str | Path) -> int:
+    """Whole data rows of a mapspace CSV (lines after the header; rows never hold a line break unquoted, and the
+    writer writes whole lines only)."""
+    lines = 0
+    with open(csv_path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            lines += block.count(b"\n")
+    return max(lines - 1, 0)
 
 
 def parquet_available() -> bool:

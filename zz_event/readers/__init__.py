@@ -2,10 +2,13 @@
 
 | module | its one job |
 |---|---|
+| `inputs` | `read_zigzag_inputs`: accelerator, workload and mapping read and cross-checked, the one way in |
 | `workloads` | `load_workload`: any workload into input-centric ZigZag layers plus their true geometry |
-| `onnx_workloads` | ONNX Conv, Gemm, MatMul, pooling and Add nodes into ZigZag layers |
+| `onnx_workloads` | ONNX Conv, Gemm, MatMul (and optionally pooling, Add) into ZigZag layers; the rest listed |
 | `yaml_workloads` | output- and input-centric ZigZag YAML layers into input-centric ones |
 | `layers` | the shared layer forms, `PreparedWorkload`, YAML and ZigZag-validator helpers |
 | `mappings` | `load_mapping`: a mapping file adapted to the converted layers (OY/OX -> IY/IX) |
-| `hardware` | `check_accelerator`: an accelerator file checked with ZigZag's own validator |
+| `mapping_checks` | `check_mapping_fits`: each layer's mapping entry against the layer and the accelerator |
+| `hardware` | `read_accelerator`: an accelerator file checked with ZigZag's validator and beyond it |
+| `stream_inputs` | `check_stream_inputs`: a Stream accelerator, ONNX workload and mapping checked |
 """

@@ -30,6 +30,7 @@ __all__ = [
     "LayerOrigin",
     "PreparedWorkload",
     "captured_log",
+    "check_layer_links",
     "check_zigzag_accepts",
     "conv_layer",
     "flatten_errors",
@@ -116,6 +117,24 @@ def check_zigzag_accepts(layers: list[dict[str, Any]], source: str, what: str) -
     problems = zigzag_workload_errors(layers)
     if problems:
         raise ZzEventError(f"ZigZag's workload validator rejects the {what}: {'; '.join(problems)}", source)
+
+
+def check_layer_links(layers: list[dict[str, Any]], source: str) -> None:
+    """What ZigZag's validator lets through and then asserts on: operand precisions below 1 (zero or negative
+    energy) and an `operand_source` naming a layer id the workload does not have."""
+    ids = {layer.get("id") for layer in layers}
+    for i, layer in enumerate(layers):
+        label = layer_label(layer, i)
+        for operand, bits in (layer.get("operand_precision") or {}).items():
+            dummy = operand == "W" and layer.get("operator_type") == "Pooling" and bits == 0  # ZigZag's own form
+            if not dummy and (not isinstance(bits, int) or isinstance(bits, bool) or bits < 1):
+                raise ZzEventError(f"layer {label}: operand_precision {operand} is {bits!r}; expected a positive "
+                                   "number of bits", source)  # fmt: skip
+        for operand, layer_id in (layer.get("operand_source") or {}).items():
+            if layer_id not in ids:
+                raise ZzEventError(f"layer {label}: operand_source {operand} names layer id {layer_id!r}, which the "
+                                   f"workload does not have (ids: {', '.join(map(str, sorted(ids)))})",
+                                   source)  # fmt: skip
 
 
 def zigzag_workload_errors(layers: list[dict[str, Any]]) -> list[str]:

@@ -1,8 +1,10 @@
 """ONNX models into the input-centric ZigZag layers zz-event runs (see `zz_event.readers.workloads` for the forms).
 
 Conv (strides, pads, dilations, group, auto_pad; NCHW, so index 0 is Y), Gemm and MatMul become
-input-centric layers with their true geometry; pooling and Add become ZigZag's own layers; nodes ZigZag
-cannot cost are left out and their consumers re-wired to the nearest costed producer.
+input-centric layers with their true geometry. Every other node is left out, as ZigZag's own ONNX parser
+leaves it out (a zero-cost DummyNode), with its reason in `PreparedWorkload.skipped`, and its consumers
+re-wired to the nearest costed producer; with `cost_pooling_and_add`, pooling and Add become ZigZag's own
+Pooling and Add layers (ZigZag's cost kept), which ZigZag's parser would not have costed.
 """
 
 from __future__ import annotations
@@ -54,24 +56,28 @@ class _Onnx:
         values = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
         return {k: v.decode() if isinstance(v, bytes) else v for k, v in values.items()}
 
-    @staticmethod
-    def precision(attrs: dict[str, Any]) -> dict[str, int]:
+    def precision(self, attrs: dict[str, Any]) -> dict[str, int]:
         act = int(attrs.get("act_size", 8))
-        return {"W": int(attrs.get("weight_size", 8)), "I": act, "O": int(attrs.get("output_size", 2 * act)),
+        bits = {"W": int(attrs.get("weight_size", 8)), "I": act, "O": int(attrs.get("output_size", 2 * act)),
                 "O_final": act}  # fmt: skip
+        if min(bits.values()) < 1:
+            raise InputFileError(f"a node's weight_size / act_size / output_size give precisions {bits}; expected "
+                                 "positive numbers of bits", self.source)  # fmt: skip
+        return bits
 
 
-def from_onnx(model: onnx.ModelProto, source: str) -> PreparedWorkload:
+def from_onnx(model: onnx.ModelProto, source: str, cost_pooling_and_add: bool = False) -> PreparedWorkload:
     g = _Onnx(model, source)
+    builders = _BUILDERS if cost_pooling_and_add else _MAC_BUILDERS
     out, geometry, uncorrected, skipped, origins = [], {}, {}, {}, {}
     producer: dict[str, int] = {}  # tensor -> id of the costed layer it comes from (through skipped nodes)
     for idx, node in enumerate(g.model.graph.node):
         name = node.name or f"Op{idx}"  # ZigZag's own default name
         data = [t for t in node.input if t and t not in g.consts]
-        builder = _BUILDERS.get(node.op_type)
+        builder = builders.get(node.op_type)
         built = builder(g, node, idx, name, producer) if builder else None
         if not isinstance(built, tuple):
-            skipped[name] = built or f"ZigZag cannot cost ONNX {node.op_type} (its ONNX front end makes it a DummyNode)"
+            skipped[name] = built or _skip_reason(node.op_type)
             if data and data[0] in producer:
                 producer.update(dict.fromkeys(node.output, producer[data[0]]))
             continue
@@ -86,7 +92,9 @@ def from_onnx(model: onnx.ModelProto, source: str) -> PreparedWorkload:
         else:
             uncorrected[name] = reason
     if not out:
-        raise ZzEventError("the ONNX model has no layer ZigZag can cost (Conv, Gemm, MatMul, pooling, Add)", source)
+        kinds = ", ".join(builders)
+        raise ZzEventError(f"the ONNX model has no layer zz-event costs ({kinds}); it has {len(skipped)} other "
+                           "node(s)", source)  # fmt: skip
     check_zigzag_accepts(out, source, "converted workload")
     return PreparedWorkload(out, geometry, uncorrected, source, skipped, origins)
 
@@ -204,8 +212,17 @@ def _build_add(g: _Onnx, node: onnx.NodeProto, idx: int, name: str, producer: di
     return layer, None, "ONNX Add becomes ZigZag's own Add layer; ZigZag's cost is kept"
 
 
-_BUILDERS = {"Conv": _build_conv, "Gemm": _build_matmul, "MatMul": _build_matmul, "Add": _build_add}
-_BUILDERS.update(dict.fromkeys(POOL_TYPES, _build_pool))
+_MAC_BUILDERS = {"Conv": _build_conv, "Gemm": _build_matmul, "MatMul": _build_matmul}  # what ZigZag's parser costs
+_BUILDERS = {**_MAC_BUILDERS, "Add": _build_add, **dict.fromkeys(POOL_TYPES, _build_pool)}
+
+
+def _skip_reason(op_type: str) -> str:
+    if op_type in _BUILDERS:
+        return (f"ZigZag's ONNX parser leaves ONNX {op_type} out (a zero-cost DummyNode); cost_pooling_and_add "
+                "(--cost-pooling-and-add) costs it as ZigZag's own layer")  # fmt: skip
+    if op_type == "QLinearConv":
+        return "ONNX QLinearConv is not read by zz-event (ZigZag's parser costs it; convert it to Conv)"
+    return f"ZigZag cannot cost ONNX {op_type} (its ONNX parser makes it a zero-cost DummyNode)"
 
 
 # --------------------------------------------------------------------------------------------- ZigZag's validator

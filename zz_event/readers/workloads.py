@@ -26,11 +26,12 @@ Where the geometry comes from:
   whose derived output size differs is rejected. In output-centric layers the block may only repeat what
   ZigZag's own fields say.
 
-Other layers keep ZigZag's own cost: ONNX pooling becomes ZigZag's output-centric Pooling layer
-(`O[b][g][oy][ox]+=W[fy][fx]*I[b][g][iy][ix]`), an ONNX Add of two activations ZigZag's Add layer, and YAML layers
-that are not convolutions pass through unchanged. ONNX nodes ZigZag cannot cost (Relu, Flatten, Reshape, ...) are
-left out, as ZigZag's own ONNX front end does (it makes them zero-cost DummyNodes); their consumers read from the
-nearest costed producer. ONNX precisions follow ZigZag's ONNX defaults (8-bit W and I, O = 2 x I, O_final = I;
+Other layers: YAML layers that are not convolutions pass through unchanged and keep ZigZag's own cost. Every
+ONNX node but Conv, Gemm and MatMul is left out, as ZigZag's own ONNX parser leaves it out (a zero-cost
+DummyNode), and listed with its reason in `PreparedWorkload.skipped`; its consumers read from the nearest costed
+producer. With `cost_pooling_and_add`, ONNX pooling becomes ZigZag's output-centric Pooling layer
+(`O[b][g][oy][ox]+=W[fy][fx]*I[b][g][iy][ix]`) and an ONNX Add of two activations ZigZag's Add layer, both keeping
+ZigZag's own cost. ONNX precisions follow ZigZag's ONNX defaults (8-bit W and I, O = 2 x I, O_final = I;
 the node attributes `weight_size`, `act_size`, `output_size` override them).
 """
 
@@ -51,10 +52,13 @@ from zz_event.readers.yaml_workloads import from_yaml
 __all__ = ["load_workload"]
 
 
-def load_workload(path_or_model: Any) -> PreparedWorkload:
-    """Read an .onnx file or onnx.ModelProto, a ZigZag YAML workload file, or a list of ZigZag layer dicts."""
+def load_workload(path_or_model: Any, cost_pooling_and_add: bool = False) -> PreparedWorkload:
+    """Read an .onnx file or onnx.ModelProto, a ZigZag YAML workload file, or a list of ZigZag layer dicts.
+
+    ONNX: the layers ZigZag's own ONNX parser costs (Conv, Gemm, MatMul), or with `cost_pooling_and_add` also
+    pooling and Add as ZigZag's own layers; every node left out is in `skipped` with its reason."""
     if isinstance(path_or_model, onnx.ModelProto):
-        return from_onnx(path_or_model, f"<ONNX model {path_or_model.graph.name or 'unnamed'}>")
+        return from_onnx(path_or_model, f"<ONNX model {path_or_model.graph.name or 'unnamed'}>", cost_pooling_and_add)
     if isinstance(path_or_model, (list, tuple)):
         if not all(isinstance(layer, dict) for layer in path_or_model):
             raise InputFileError("a workload list must hold one dict per layer", "<workload list>")
@@ -70,5 +74,5 @@ def load_workload(path_or_model: Any) -> PreparedWorkload:
             model = onnx.load(source, load_external_data=False)
         except (OSError, ValueError, DecodeError) as exc:
             raise InputFileError(f"not a readable ONNX model ({one_line(exc)})", source) from exc
-        return from_onnx(model, source)
+        return from_onnx(model, source, cost_pooling_and_add)
     return from_yaml(read_yaml_list(path, "workload", "layer"), source)

@@ -15,6 +15,7 @@ from zz_event.readers.layers import (
     ZZ_EVENT_KEYS,
     LayerOrigin,
     PreparedWorkload,
+    check_layer_links,
     check_zigzag_accepts,
     conv_layer,
     layer_label,
@@ -33,6 +34,7 @@ def from_yaml(layers: list[dict[str, Any]], source: str) -> PreparedWorkload:
         if "zz_event" in layer:
             blocks[i] = _parse_block(layer.pop("zz_event"), layer_label(layer, i), source)
     check_zigzag_accepts(layers, source, "workload")
+    check_layer_links(layers, source)
     out, geometry, uncorrected, origins = [], {}, {}, {}
     for i, layer in enumerate(layers):
         name = layer["name"] = layer.get("name") or f"Layer{layer['id']}"  # ZigZag's own default name
@@ -45,6 +47,10 @@ def from_yaml(layers: list[dict[str, Any]], source: str) -> PreparedWorkload:
         bad = [f"{d}={s}" for d, s in sizes.items() if s < 1]
         if bad:
             raise GeometryError(f"layer {name!r}: loop sizes {', '.join(bad)} must be positive integers", source)
+        unknown = sorted(set(sizes) - _KNOWN)
+        if unknown and layer["operator_type"] in CONV_TYPES:
+            raise GeometryError(f"layer {name!r}: loop dimension(s) {', '.join(unknown)} are not those of a "
+                                f"{layer['operator_type']} (expected {', '.join(sorted(_KNOWN))})", source)
         reason = _conv_reason(layer, sizes)
         if reason:
             out.append(layer)

@@ -23,6 +23,7 @@ into ``out_dir`` only when complete, replacing the previous report's files and n
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -115,19 +116,30 @@ def collect(options: ReportOptions, files: Path) -> ReportData:
     else:
         context = multiprocessing.get_context("spawn")  # no fork of a process that may hold solver threads
         with ProcessPoolExecutor(options.jobs, mp_context=context, initializer=prepare_worker,
-                                 initargs=(options.worker_initializer,)) as pool:  # fmt: skip
+                                 initargs=(options.worker_initializer, os.getpid())) as pool:  # fmt: skip
             futures: dict[str, Future] = {name: pool.submit(_timed, fn, *args) for name, (fn, args) in tasks.items()}
             try:
                 for name, future in futures.items():
                     results[name], seconds[name] = future.result()
             except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)  # a failed job fails the report: run nothing more
+                _end_pool(pool)  # a failed or interrupted job ends the report: run nothing more, wait for nothing
                 raise
     stream = {(c, m): results[f"stream {c} {m}"] for c in options.cores for m in options.modes}
     single = _merge(results["single frame"], results["single event"])
     padded = _merge(results["padded frame"], results["padded event"]) if options.padded_layers else {}
     arguments = {k: v for k, v in vars(options).items() if k != "worker_initializer"}
     return ReportData(options, single, padded, stream, seconds, provenance(arguments))
+
+
+def _end_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and kill what runs: the executor's own shutdown waits for running jobs
+    (minutes for a Stream run), which made Ctrl-C hang."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # the executor keeps no public list
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.kill()
+    for process in processes:
+        process.join(timeout=5)
 
 
 def _tasks(options: ReportOptions, files: Path) -> dict[str, tuple[Callable, tuple]]:

@@ -10,6 +10,11 @@ traffic.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
+import signal
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -83,8 +88,23 @@ def _row(simulate: Any, why: str, cme: Any, layer: ReportLayer, centric: str, co
         return Row(costs, None, f"simulator failed ({type(exc).__name__}: {' '.join(str(exc).split())})")
 
 
-def prepare_worker(initializer: Callable[[], None] | None = None) -> None:
-    """Run first in every worker process: the caller's ``initializer`` (e.g. the CLI's logging set-up).
-    (Workers correct inline: the correction stage starts its own engine process only in the main process.)"""
+def prepare_worker(initializer: Callable[[], None] | None = None, parent: int | None = None) -> None:
+    """Run first in every worker process: die with the parent ``parent`` (even if it is killed), ignore Ctrl-C
+    (the parent handles it and ends the workers), then the caller's ``initializer`` (e.g. the CLI's logging
+    set-up). (Workers correct inline: the correction stage starts its own engine process only in the main
+    process.)"""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(parent)
     if initializer is not None:
         initializer()
+
+
+def _die_with_parent(parent: int | None) -> None:
+    """Linux: the kernel sends SIGKILL when the parent ends (PR_SET_PDEATHSIG); elsewhere nothing is done."""
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent ended before the request took effect
+        os._exit(1)

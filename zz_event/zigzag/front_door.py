@@ -8,7 +8,8 @@
 same shapes. Convolutions and matrix products (from ONNX, output-centric YAML or input-centric YAML) are
 run input-centric and every temporal mapping ZigZag evaluates is corrected before ZigZag ranks it; the
 returned CMEs are `CorrectedCME`s carrying ZigZag's raw figures in `.raw`. Other layers keep ZigZag's own
-cost and carry a `zz_event_uncorrected` reason.
+cost and carry a `zz_event_uncorrected` reason. An ONNX workload gives the layers ZigZag's own parser
+gives (Conv, Gemm, MatMul); `zz_event.readers.workloads.load_workload(path).skipped` lists the nodes left out.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from typing import Any, Literal
 from onnx import ModelProto
 
 from zz_event.engine.result import EngineOptions
-from zz_event.readers.mappings import load_mapping
-from zz_event.readers.workloads import load_workload
+from zz_event.readers.inputs import read_zigzag_inputs
 from zz_event.zigzag.pipeline import build_stages, main_stage
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
 from zz_event.zigzag.stages import EventDrivenCorrectionStage
@@ -49,13 +49,15 @@ def run_zigzag_event_driven(
     variants: tuple[EngineOptions, ...] = (),
     extra_stages: list | None = None,
     workers: int | None = None,
+    cost_pooling_and_add: bool = False,
 ):
     """Drop-in for `zigzag.api.get_hardware_performance_zigzag` with event-driven correction.
 
     Extra keywords: `event_driven` (the two switches), `variants` (other switch settings to evaluate and
     keep on each CME), `extra_stages` (stages to place beside the correction stage, e.g. the mapspace
-    logger), `workers` (correction worker processes; None: one when there is a spare core, 0: inline).
-    `dump_folder` defaults to `outputs/<time of the call>`, as ZigZag's does.
+    logger), `workers` (correction worker processes; None: one when there is a spare core, 0: inline),
+    `cost_pooling_and_add` (ONNX pooling and Add as ZigZag's own layers; by default they are left out, as
+    ZigZag's parser leaves them out). `dump_folder` defaults to `outputs/<time of the call>`, as ZigZag's does.
     Returns (energy, latency, cmes). `in_memory_compute`, `exploit_data_locality` and
     `enable_mix_spatial_mapping` are accepted for the same signature but refused (ZzEventError): the engine
     cannot follow them.
@@ -64,8 +66,8 @@ def run_zigzag_event_driven(
         temporal_mapping_search_engine, temporal_mapping_type, opt, lpf_limit, nb_spatial_mappings_generated,
         in_memory_compute, exploit_data_locality, enable_mix_spatial_mapping, loma_show_progress_bar,
     )
-    prepared = load_workload(workload)
-    mapping_input = load_mapping(mapping, prepared)
+    inputs = read_zigzag_inputs(workload, accelerator, mapping, cost_pooling_and_add)
+    prepared, mapping_input = inputs.workload, inputs.mapping
     if dump_folder is None:
         dump_folder = os.path.join("outputs", datetime.now().strftime("%Y-%m-%d_%H-%M-%S"))
     pickle_filename = pickle_filename or os.path.join(dump_folder, "list_of_cmes.pickle")

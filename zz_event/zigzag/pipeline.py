@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from zigzag.mapping.temporal_mapping import TemporalMappingType
+from zigzag.opt.loma.engine import NoValidLoopOrderingFoundException
+from zigzag.opt.loma.memory_allocator import MemoryHierarchyTooSmallException
 from zigzag.parser.mapping_validator import MappingValidator
 from zigzag.stages.evaluation.cost_model_evaluation import CostModelStage
 from zigzag.stages.main import MainStage
@@ -19,11 +21,11 @@ from zigzag.stages.results.visualization import VisualizationStage
 from zigzag.stages.stage import Stage
 from zigzag.stages.workload_iterator import WorkloadStage
 
-from zz_event.errors import ZzEventError
+from zz_event.errors import MappingError, ZzEventError
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
 from zz_event.zigzag.stages import EventDrivenCorrectionStage
 
-__all__ = ["PreparedWorkloadParserStage", "build_stages", "main_stage"]
+__all__ = ["NO_MAPPING_FITS", "LayerGuardStage", "PreparedWorkloadParserStage", "build_stages", "main_stage"]
 
 
 class PreparedWorkloadParserStage(WorkloadParserStage):
@@ -42,6 +44,26 @@ class PreparedWorkloadParserStage(WorkloadParserStage):
         if not validator.validate():
             raise ZzEventError(f"ZigZag's mapping validator rejects the mapping: {validator.validator.errors}")
         return data
+
+# What ZigZag raises when no temporal mapping of a layer fits the mapping and memories it was given.
+NO_MAPPING_FITS = (NoValidLoopOrderingFoundException, MemoryHierarchyTooSmallException)
+
+
+class LayerGuardStage(Stage):
+    """Below ZigZag's WorkloadStage: LOMA finding no temporal mapping for a layer becomes one line naming it."""
+
+    def run(self):
+        layer = self.kwargs["layer"]
+        substage = self.list_of_callables[0](self.list_of_callables[1:], **self.kwargs)
+        try:
+            yield from substage.run()
+        except NoValidLoopOrderingFoundException as error:
+            causes = [line.lstrip("- ") for line in str(error).splitlines()[1:] if line.strip()]
+            raise MappingError(f"layer {layer.name!r}: ZigZag's LOMA found no valid temporal mapping; its common "
+                               f"causes: {'; '.join(causes)}") from error  # fmt: skip
+        except MemoryHierarchyTooSmallException as error:  # a fixed temporal mapping that does not fit
+            raise MappingError(f"layer {layer.name!r}: ZigZag: {error}") from error
+
 
 _OPT_STAGES = {"energy": MinimalEnergyStage, "latency": MinimalLatencyStage, "EDP": MinimalEDPStage}
 
@@ -63,6 +85,7 @@ def build_stages(settings: RunSettings, correction_stages: list | None = None, *
         PickleSaveStage,
         SumStage,
         WorkloadStage,
+        LayerGuardStage,
         VisualizationStage,
         CompleteSaveStage,
         *search,

@@ -5,7 +5,8 @@ Contract (names are stable): `layers` is a list; each layer has `name`, `correct
 `spatial_mapping`, and blocks `zigzag` and `event_driven`, each with `macs`, `latency_cycles`,
 `energy_pj` and `word_accesses` (per operand W, I, O: a list over its memory levels, innermost first, of
 `{memory, rd_out_to_low, wr_in_by_low, rd_out_to_high, wr_in_by_high}`); `event_driven` also has
-`compute_cycles`. `total` sums both blocks over the layers.
+`compute_cycles`. `total` sums both blocks over the layers. `skipped_nodes` lists every ONNX node not costed
+(`name`, `reason`), empty for a YAML workload.
 """
 
 from __future__ import annotations
@@ -54,13 +55,16 @@ def _total(blocks: list[dict]) -> dict:
     return total
 
 
-def build_summary(cmes: list, provenance: dict | None = None) -> dict:
+def build_summary(cmes: list, provenance: dict | None = None, skipped: dict[str, str] | None = None) -> dict:
+    """summary.json of a run's CMEs; `skipped`: the workload's nodes not costed and why
+    (`PreparedWorkload.skipped`)."""
     layers = [layer_summary(layer) for layer in layer_results(cmes)]
     total = {"zigzag": _total([entry["zigzag"] for entry in layers]),
              "event_driven": _total([entry["event_driven"] for entry in layers])}
     total["event_driven"]["compute_cycles"] = sum(entry["event_driven"]["compute_cycles"] or 0 for entry in layers)
     total["uncorrected_layers"] = [entry["name"] for entry in layers if not entry["corrected"]]
-    summary = {"layers": layers, "total": total}
+    summary = {"layers": layers, "total": total,
+               "skipped_nodes": [{"name": name, "reason": reason} for name, reason in (skipped or {}).items()]}
     if provenance:
         summary["provenance"] = provenance
     return summary
