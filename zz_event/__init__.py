@@ -18,6 +18,7 @@ The package is split by seam, imports running one way (a test holds them to it):
 | `mapspace` | every evaluated mapping logged, loaded and re-ranked |
 | `stream` | the Stream core-cost backend and runner |
 | `report` | the comparison report |
+| `sweep` | design-space sweeps on Dask: spec, points, one Parquet table, plots |
 | `commands` | the `zz-event` subcommands (`cli` is the entry point) |
 
 Top-level modules: `errors` (the one exception family), `memo` (bounded caches), `provenance`,
