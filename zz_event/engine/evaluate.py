@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import prod
 
 from zz_event.engine.axes import coupled_axis, dim_digits, uncoupled_axis
@@ -56,21 +56,42 @@ def _compute_cycles(nest: LoopNest, filtered: bool) -> int:
     return sequence_events(nest, "W", 0, all_dims, filtered, None, frozenset()).steps
 
 
-def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions()) -> EngineResult:
+def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions(), mask=None) -> EngineResult:
+    """Exact counts of `nest` under the two switches; with `mask` (which input elements are non-zero,
+    (B, G, C, IY, IX) or ONNX's layout) events come from data: a zero input triggers nothing
+    (`executed.py`, `explicit.py`). An all-true mask gives the dense-data counts."""
+    if mask is not None:
+        return _evaluate_masked(nest, options, mask)
+    costs = {op: operand_costs(nest, op, options) for op in OPERANDS}
+    return _result(nest, options, executed_macs(nest, options.filter), compute_cycles(nest, options.filter), costs)
+
+
+def _evaluate_masked(nest: LoopNest, options: EngineOptions, mask) -> EngineResult:
+    from zz_event.engine.executed import Executed  # noqa: PLC0415  (numpy-only, loaded on first use)
+    from zz_event.engine.explicit import masked_traffic  # noqa: PLC0415
+
+    ex = Executed(nest, options.filter, mask)
+    costs = {}
+    for op in OPERANDS:
+        precision = (nest.precision["O"], nest.precision["O_final"]) if op == "O" else (nest.precision[op],) * 2
+        traffic, loads = masked_traffic(ex, op, options.readiness)
+        costs[op] = _costs_of(nest, op, precision, traffic, loads)
+    result = _result(nest, options, ex.macs, ex.cycles, costs)
+    return replace(result, outputs_without_contribution=ex.outputs_without_contribution())
+
+
+def _result(nest: LoopNest, options: EngineOptions, macs: int, cycles: int, costs: dict) -> EngineResult:
     levels: dict[str, tuple[LevelCounts, ...]] = {}
     port_words: defaultdict[str, int] = defaultdict(int)
     onload: dict[str, int] = {}
     offload = 0
     for op in OPERANDS:
-        costs = operand_costs(nest, op, options)
-        levels[op] = costs.counts
-        for port, words in costs.port_words:
+        levels[op] = costs[op].counts
+        for port, words in costs[op].port_words:
             port_words[port] += words
-        onload[op] = costs.onload_words
-        offload += costs.offload_words
-    cycles = compute_cycles(nest, options.filter)
+        onload[op] = costs[op].onload_words
+        offload += costs[op].offload_words
     on, stall, off = latency_parts(cycles, dict(port_words), onload, offload)
-    macs = executed_macs(nest, options.filter)
     return EngineResult(
         options=options,
         macs=macs,
@@ -113,6 +134,11 @@ def operand_costs(nest: LoopNest, op: str, options: EngineOptions) -> OperandCos
 
 def _operand_costs(nest, op, options, precision, plan, keys) -> OperandCosts:
     traffic, loads = operand_traffic(nest, op, options.filter, options.readiness, plan, keys)
+    return _costs_of(nest, op, precision, traffic, loads)
+
+
+def _costs_of(nest, op, precision, traffic, loads) -> OperandCosts:
+    """Words, energy and port time of one operand's transfer events."""
     op_levels = nest.levels[op]
     counts = []
     port_words: list[tuple[str, int]] = []

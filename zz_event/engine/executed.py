@@ -1,0 +1,201 @@
+"""Events from data: which loop iterations execute under a data mask, and the elements each one uses.
+
+A data mask says which input elements of one sample are non-zero (design.md, "Events from data"). An input
+whose value is zero triggers no event: a MAC executes iff its indices are in range, it is valid (with the
+boundary filter on) and its input element is non-zero. The padding positions of an output-centric layer
+are zero inputs. Every residency, multi-PE and readiness rule then applies to the executed MACs only.
+
+Whether a MAC executes now depends on the data, so a tile's needed set is no longer a product of
+per-axis sets (`axes.py`). Here the executed iterations are one boolean tensor with an axis per loop
+(temporal loops outer to inner, then spatial loops last to first: flat index = step * PEs + PE), and a
+level's tiles are the distinct (instance, tile, element) triples of its executed iterations, found by
+sorting. Loops inside the tile over dimensions the operand ignores are OR-ed away first, so the work is
+proportional to the distinct (iteration box, element) pairs, never a Python loop per MAC or per step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+
+import numpy as np
+
+from zz_event.model.geometry import ConvGeometry
+from zz_event.model.nest import LoopNest
+
+__all__ = ["Executed", "Triples", "input_mask"]
+
+UNCOUPLED = ("B", "G", "K", "C")
+
+
+def input_mask(geometry: ConvGeometry, mask) -> np.ndarray:
+    """A data mask as a bool array (B, G, C, IY, IX). Accepts ONNX's layout (B, G*C, IY, IX) and, for
+    B = 1, one sample's (G*C, IY, IX)."""
+    g = geometry
+    shape = (g.B, g.G, g.C, g.y.inp, g.x.inp)
+    arr = np.asarray(mask)
+    if arr.size != prod(shape) or arr.ndim not in (3, 4, 5):
+        raise ValueError(f"the data mask has shape {arr.shape}; the layer's input is {shape} (B, G, C, IY, IX)")
+    return arr.astype(bool, copy=False).reshape(shape)
+
+
+@dataclass(frozen=True)
+class _Axis:
+    dim: str
+    size: int
+    weight: int  # the loop's digit weight in its dimension's index
+    temporal: int | None
+    array_dim: str | None
+    spatial: int | None
+
+
+@dataclass(frozen=True)
+class Triples:
+    """The distinct (instance, tile, element) triples of one grouping, sorted, and the grouping's sizes."""
+
+    inst: np.ndarray
+    tile: np.ndarray
+    elem: np.ndarray
+    n_inst: int
+    n_tiles: int
+    n_elem: int
+
+
+class Executed:
+    """The executed iterations of one nest under one switch setting of the filter and one data mask."""
+
+    def __init__(self, nest: LoopNest, filtered: bool, mask) -> None:
+        self.nest, self.filtered = nest, filtered
+        weight: dict[str, int] = {}
+        spatial, temporal = [], []
+        for s, sl in enumerate(nest.spatial):
+            spatial.append(_Axis(sl.dim, sl.size, weight.get(sl.dim, 1), None, sl.array_dim, s))
+            weight[sl.dim] = weight.get(sl.dim, 1) * sl.size
+        for t, loop in enumerate(nest.temporal):
+            temporal.append(_Axis(loop.dim, loop.size, weight.get(loop.dim, 1), t, None, None))
+            weight[loop.dim] = weight.get(loop.dim, 1) * loop.size
+        self.axes = tuple(reversed(temporal)) + tuple(reversed(spatial))
+        self.shape = tuple(a.size for a in self.axes)
+        self.n_pe = prod(sl.size for sl in nest.spatial)
+        self.tensor = self._executed(input_mask(nest.geometry, mask))
+
+    def _index(self, dim: str) -> np.ndarray:
+        """`dim`'s index at every iteration, broadcastable to the tensor."""
+        out = np.zeros((1,) * len(self.axes), dtype=np.int64)
+        for a, axis in enumerate(self.axes):
+            if axis.dim == dim:
+                shape = [1] * len(self.axes)
+                shape[a] = axis.size
+                out = out + (np.arange(axis.size, dtype=np.int64) * axis.weight).reshape(shape)
+        return out
+
+    def _executed(self, mask: np.ndarray) -> np.ndarray:
+        nest = self.nest
+        run = np.ones((1,) * len(self.axes), dtype=bool)
+        index = {}
+        for dim in UNCOUPLED:
+            index[dim] = self._index(dim)
+            run = run & (index[dim] < nest.dim_size(dim))
+        inputs = []
+        for pos_dim, tap_dim, geo in zip(nest.position_dims, ("FY", "FX"), (nest.geometry.y, nest.geometry.x)):
+            pos, tap = self._index(pos_dim), self._index(tap_dim)
+            run = run & (pos < nest.dim_size(pos_dim)) & (tap < geo.kernel)
+            if nest.centric == "input":
+                _, valid = geo.output_of(pos, tap)
+                inp = pos
+            else:
+                inp, valid = geo.input_of(pos, tap)
+            if self.filtered:
+                run = run & valid
+            run = run & (inp >= 0) & (inp < geo.inp)  # padding is a zero input
+            inputs.append(np.clip(inp, 0, geo.inp - 1))
+        b, g, c = (np.minimum(index[d], nest.dim_size(d) - 1) for d in ("B", "G", "C"))
+        return np.ascontiguousarray(np.broadcast_to(run & mask[b, g, c, inputs[0], inputs[1]], self.shape))
+
+    @property
+    def macs(self) -> int:
+        return int(np.count_nonzero(self.tensor))
+
+    @property
+    def cycles(self) -> int:
+        """Temporal steps in which some PE executes a MAC."""
+        steps = self.tensor.reshape(-1, self.n_pe)
+        return int(np.count_nonzero(steps.any(axis=1)))
+
+    def outputs_without_contribution(self) -> int | None:
+        """Real output elements no executed MAC adds to (None where outputs are not indexed by their true
+        position: input-centric without the filter)."""
+        if self.nest.centric == "input" and not self.filtered:
+            return None
+        g = self.nest.geometry
+        everything = frozenset(sl.array_dim for sl in self.nest.spatial)
+        touched = self.triples("O", len(self.nest.temporal), everything).elem.size
+        return g.B * g.G * g.K * g.OY * g.OX - touched
+
+    def _relevant(self, op: str) -> frozenset[str]:
+        pos = frozenset(self.nest.position_dims)
+        taps = frozenset({"FY", "FX"})
+        if op == "W":
+            return frozenset({"G", "K", "C"}) | taps
+        if op == "I":
+            return frozenset({"B", "G", "C"}) | pos | (taps if self.nest.centric == "output" else frozenset())
+        return frozenset({"B", "G", "K"}) | pos | (taps if self.nest.centric == "input" else frozenset())
+
+    def triples(self, op: str, n_inner: int, served: frozenset[str]) -> Triples:
+        """The distinct (instance, tile, element) triples of a level owning temporal loops [0, n_inner)
+        whose instance serves the array dimensions `served`. Instances: mixed radix over the spatial loops
+        it does not serve (first loop least significant); tiles: over the temporal loops above, in time order."""
+        relevant = self._relevant(op)
+        inside = [a for a, ax in enumerate(self.axes) if (ax.temporal is not None and ax.temporal < n_inner)
+                  or (ax.spatial is not None and ax.array_dim in served)]
+        away = tuple(a for a in inside if self.axes[a].dim not in relevant or self.axes[a].size == 1)
+        reduced = np.logical_or.reduce(self.tensor, axis=away, keepdims=True) if away else self.tensor
+        where = np.nonzero(reduced)
+        inst = np.zeros(where[0].shape if where else (0,), dtype=np.int64)
+        tile = np.zeros_like(inst)
+        n_inst = n_tiles = 1
+        dims: dict[str, np.ndarray] = {}
+        for a in sorted(range(len(self.axes)), key=lambda a: (self.axes[a].spatial is None, self.axes[a].temporal or 0,
+                                                               self.axes[a].spatial or 0)):
+            ax, digit = self.axes[a], where[a]
+            dims[ax.dim] = dims.get(ax.dim, 0) + digit * ax.weight
+            if ax.temporal is not None and ax.temporal >= n_inner:
+                tile, n_tiles = tile + digit * n_tiles, n_tiles * ax.size
+            elif ax.spatial is not None and ax.array_dim not in served:
+                inst, n_inst = inst + digit * n_inst, n_inst * ax.size
+        elem, n_elem = self._element(op, dims, inst.shape)
+        keys = np.unique((inst * n_tiles + tile) * n_elem + elem)
+        per_row = keys // n_elem
+        return Triples(per_row // n_tiles, per_row % n_tiles, keys % n_elem, n_inst, n_tiles, n_elem)
+
+    def _element(self, op: str, dims: dict[str, np.ndarray], shape) -> tuple[np.ndarray, int]:
+        """Flat element ids of `op` (counting indices, as the dense engine's) and their number."""
+        nest = self.nest
+        at = lambda d: dims.get(d, np.zeros(shape, dtype=np.int64))  # noqa: E731
+        head = {"W": ("G", "K", "C"), "I": ("B", "G", "C"), "O": ("B", "G", "K")}[op]
+        comps = [(at(d), nest.dim_size(d)) for d in head]
+        for axis, pos_dim, tap_dim in (("Y", nest.position_dims[0], "FY"), ("X", nest.position_dims[1], "FX")):
+            geo = nest.geometry.y if axis == "Y" else nest.geometry.x
+            pos, tap = at(pos_dim), at(tap_dim)
+            comps.append(self._axis_element(op, axis, geo, pos, tap))
+        elem, n = np.zeros(shape, dtype=np.int64), 1
+        for value, extent in comps:
+            elem, n = elem * extent + value, n * extent
+        return elem, n
+
+    def _axis_element(self, op: str, axis: str, geo, pos: np.ndarray, tap: np.ndarray) -> tuple[np.ndarray, int]:
+        if op == "W":
+            return tap, geo.kernel
+        centric, filtered = self.nest.centric, self.filtered
+        if centric == "input" and op == "I":
+            return pos, geo.inp
+        if centric == "output" and op == "O":
+            return pos, geo.out
+        if centric == "input":  # the output of an input-centric layer
+            if filtered:
+                return (pos + geo.pad_before - geo.dilation * tap) // geo.stride, geo.out
+            a, b = self.nest.dense_relation[axis]
+            return a * pos + b * tap, a * (geo.inp - 1) + b * (geo.kernel - 1) + 1
+        if filtered:  # the input of an output-centric layer
+            return pos * geo.stride + tap * geo.dilation - geo.pad_before, geo.inp
+        return pos * geo.stride + tap * geo.dilation, geo.stride * (geo.out - 1) + geo.dilation * (geo.kernel - 1) + 1

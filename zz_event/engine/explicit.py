@@ -1,0 +1,150 @@
+"""Transfers from explicit tile sets: the engine's path for data masks (`executed.py`).
+
+The residency rules of `tiles.py` applied literally to each grouping's distinct (instance, tile, element)
+triples, with no per-axis factorisation and no combined tile: every instance keeps its own tile, an
+executed tile receives what the instance's previous executed tile did not hold, tiles without a MAC are
+skipped, and the last tile is flushed at the end. A parent level always exchanges with its child
+instances per transition (`siblings.py`'s rule: the union of their entries down, the union of what they
+evict at one moment up), because under a mask siblings over an input channel need not execute the same
+tiles, and the combined tile would then miscount. Readiness is per instance: an element read down must
+have been used by the same instance in an earlier tile; an element leaving is final when no later tile
+of the instance (at the parent: of any child of the parent instance) uses it.
+
+Everything is sorting and counting on arrays of triples; no Python loop runs per MAC, step or tile.
+The same `SequenceEvents`, `UnionEvents` and direction rules as the dense path (`transfers.py`) turn
+them into per-level traffic.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from zz_event.engine.events import SequenceEvents
+from zz_event.engine.executed import Executed, Triples
+from zz_event.engine.siblings import UnionEvents, _distinct, _last_touch, _Parents
+from zz_event.engine.transfers import BoundaryLoads, Events, OperandTraffic, _mac_boundary_outputs, _output_boundary
+from zz_event.model.vocabulary import DIRECTIONS
+
+__all__ = ["Chain", "masked_traffic"]
+
+
+class Chain:
+    """One grouping's triples with their links: each instance's executed tiles in time order (rows), and
+    per triple whether the element enters, leaves, and is first or last used by the instance."""
+
+    def __init__(self, t: Triples) -> None:
+        self.t = t
+        rid = t.inst * t.n_tiles + t.tile
+        new = np.ones(rid.size, dtype=bool)
+        new[1:] = rid[1:] != rid[:-1]
+        self.row = np.cumsum(new) - 1  # each triple's row (executed tile of its instance)
+        self.row_inst, self.row_tile = t.inst[new], t.tile[new]
+        n_rows = self.row_inst.size
+        self.has_pred = np.zeros(n_rows, dtype=bool)
+        self.has_pred[1:] = self.row_inst[1:] == self.row_inst[:-1]
+        self.has_succ = np.zeros(n_rows, dtype=bool)
+        self.has_succ[:-1] = self.has_pred[1:]
+        # The same (instance, element) in time order: its previous and next rows.
+        order = np.lexsort((t.tile, t.elem, t.inst))
+        same = np.zeros(rid.size, dtype=bool)
+        same[1:] = (t.inst[order][1:] == t.inst[order][:-1]) & (t.elem[order][1:] == t.elem[order][:-1])
+        prev_row, next_row = np.full(rid.size, -1), np.full(rid.size, -1)
+        prev_row[order[1:][same[1:]]] = self.row[order[:-1][same[1:]]]
+        next_row[order[:-1][same[1:]]] = self.row[order[1:][same[1:]]]
+        self.first, self.last = prev_row < 0, next_row < 0
+        self.entering = ~(self.has_pred[self.row] & (prev_row == self.row - 1))
+        self.leaving = ~(self.has_succ[self.row] & (next_row == self.row + 1))
+
+    def _per_row(self, flags: np.ndarray | None = None) -> np.ndarray:
+        n = self.row_inst.size
+        if flags is None:
+            return np.bincount(self.row, minlength=n).astype(np.int64)
+        return np.bincount(self.row[flags], minlength=n).astype(np.int64)
+
+    @cached_property
+    def events(self) -> SequenceEvents:
+        size = self._per_row()
+        ones = np.ones(size.size, dtype=np.int64)
+        evicted = self.leaving & self.has_succ[self.row]
+        # Evictions happen at the change into the successor row (the next row of the instance).
+        out, out_final = np.zeros_like(size), np.zeros_like(size)
+        out[1:], out_final[1:] = self._per_row(evicted)[:-1], self._per_row(evicted & self.last)[:-1]
+        flush = np.where(self.has_succ, 0, size)
+        return SequenceEvents(
+            entry=self._per_row(self.entering), entry_first=self._per_row(self.entering & self.first),
+            entry_weight=ones,
+            exit=np.concatenate([out, flush]), exit_final=np.concatenate([out_final, flush]),
+            exit_weight=np.concatenate([ones, ones]),
+            tile=size, tile_first=self._per_row(self.first), tile_last=self._per_row(self.last), tile_weight=ones,
+            steps=int(size.size),
+            onload=size[~self.has_pred], onload_weight=np.ones(int((~self.has_pred).sum()), dtype=np.int64),
+            offload=flush[~self.has_succ], offload_weight=np.ones(int((~self.has_succ).sum()), dtype=np.int64),
+        )
+
+    def union(self, nest, child_served: frozenset[str], parent_served: frozenset[str], outputs: bool) -> UnionEvents:
+        """The parent side of the boundary above this (child) grouping, per transition; `outputs`: the
+        operand also moves up (evictions, finals)."""
+        t, n_tiles, n_elem = self.t, self.t.n_tiles, self.t.n_elem
+        parents = _Parents(nest, child_served, parent_served, t.n_inst)
+
+        def per_event(mask: np.ndarray, when: np.ndarray, last=None):
+            idx, parent = parents.of(t.inst, mask)
+            moment = parent * (n_tiles + 1) + when[idx]
+            pairs = _distinct(moment * n_elem + t.elem[idx])
+            events, count = np.unique(pairs // n_elem, return_counts=True)
+            final = np.zeros(events.size, dtype=np.int64)
+            if last is not None:  # final: no child of the parent instance uses the element at or after then
+                moment = pairs // n_elem
+                done = last(moment // (n_tiles + 1) * n_elem + pairs % n_elem) < moment % (n_tiles + 1)
+                final = np.bincount(np.searchsorted(events, pairs[done] // n_elem), minlength=events.size)
+            return events, count.astype(np.int64), final.astype(np.int64)
+
+        down_events, down, _ = per_event(self.entering, t.tile)
+        onload = down[np.unique(down_events // (n_tiles + 1), return_index=True)[1]]
+        if not outputs:
+            return UnionEvents(down, down, _NONE, _NONE, onload)
+        _, touched, _ = per_event(self.entering & ~self.first, t.tile)
+        succ_tile = np.zeros_like(self.row_tile)
+        succ_tile[:-1] = self.row_tile[1:]
+        when = np.where(self.has_succ[self.row], succ_tile[self.row], n_tiles)
+        _, up, up_final = per_event(self.leaving, when, _last_touch(parents, t.inst, t.tile, t.elem, n_elem))
+        return UnionEvents(down, touched, up, up_final, onload)
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def masked_traffic(ex: Executed, op: str, readiness: bool) -> tuple[OperandTraffic, BoundaryLoads]:
+    """Transfer events of one operand at every level under `ex`'s data mask, by `transfers.py`'s rules."""
+    levels = ex.nest.levels[op]
+    traffic: OperandTraffic = [{d: Events.none() for d in DIRECTIONS} for _ in levels]
+    loads = BoundaryLoads([], [])
+    ready = readiness and op == "O"
+    bank = Chain(ex.triples(op, 0, levels[0].served)).events  # the register bank below level 0
+    if op != "O":
+        traffic[0]["rd_out_to_low"] = Events.of(bank.entry, bank.entry_weight)
+    else:
+        _mac_boundary_outputs(bank, levels[0].psum, ready, traffic[0])
+    one = np.int64(1)
+    for j in range(len(levels) - 1):
+        chain, parent = Chain(ex.triples(op, levels[j].top, levels[j].served)), levels[j + 1]
+        child, ev = chain.events, chain.union(ex.nest, levels[j].served, parent.served, op == "O")
+        up_traffic = traffic[j + 1]
+        if op != "O":
+            traffic[j]["wr_in_by_high"] = Events.of(child.entry, child.entry_weight)
+            up_traffic["rd_out_to_low"] = Events.of(ev.down, one)
+            loads.onload.append((j + 1, Events.of(ev.onload, one)))
+            continue
+        traffic[j]["wr_in_by_high"], traffic[j]["rd_out_to_high"] = _output_boundary(child, parent.psum, ready)
+        loads.offload.append((j, Events.of(child.offload, child.offload_weight, final=True)))
+        if not ready:
+            up_traffic["rd_out_to_low"] = Events.of(ev.down, one) if parent.psum else Events.none()
+            up_traffic["wr_in_by_low"] = Events.of(ev.up, one, final=not parent.psum)
+        else:
+            up_traffic["rd_out_to_low"] = Events.of(ev.down_touched, one)
+            keep = ev.up > 0
+            up_traffic["wr_in_by_low"] = Events(ev.up[keep] - ev.up_final[keep], ev.up_final[keep],
+                                                np.ones(int(keep.sum()), dtype=np.int64))
+    return traffic, loads
