@@ -21,6 +21,13 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="output folder (summary.json, ZigZag's own dumps in zigzag/)")
     p.add_argument("--no-filter", action="store_true", help="count every iteration (no boundary filter)")
     p.add_argument("--no-readiness", action="store_true", help="ZigZag's static partial-sum rule for outputs")
+    p.add_argument("--data", metavar="FILE.npy",
+                   help="events from data: the network input (N, C, H, W), or (C, H, W) for one sample, of an ONNX "
+                        "workload; zero inputs trigger nothing. Adds event_driven_data to summary.json and writes "
+                        "DIR/samples.csv")
+    p.add_argument("--calibration", metavar="K", type=int, default=None,
+                   help="with --data: rank mappings on the mean over the first K samples (default: all), then cost "
+                        "the chosen mapping on every sample")
     p.set_defaults(handler=run_command)
 
 
@@ -50,13 +57,16 @@ def summary_table(summary: dict) -> Any:
 def run_command(args) -> int:
     # Imported here, not above: `zz-event --help` should not load ZigZag.
     from zz_event.engine.result import EngineOptions  # noqa: PLC0415
+    from zz_event.errors import ZzEventError  # noqa: PLC0415
     from zz_event.output_files import staged_directory, write_json_atomic  # noqa: PLC0415
     from zz_event.provenance import provenance  # noqa: PLC0415
     from zz_event.readers.hardware import check_accelerator  # noqa: PLC0415
     from zz_event.zigzag.front_door import run_zigzag_event_driven  # noqa: PLC0415
-    from zz_event.zigzag.summary import build_summary  # noqa: PLC0415
+    from zz_event.zigzag.summary import build_summary, sample_rows  # noqa: PLC0415
 
     check_accelerator(args.accelerator)
+    if args.calibration is not None and (args.data is None or args.calibration < 1):
+        raise ZzEventError(f"--calibration {args.calibration}: expected a whole number of at least 1, with --data")
     options = EngineOptions(filter=not args.no_filter, readiness=not args.no_readiness)
     out = Path(args.out)
     with staged_directory(out) as scratch:
@@ -69,16 +79,43 @@ def run_command(args) -> int:
             dump_folder=str(scratch / "zigzag"),
             loma_show_progress_bar=sys.stderr.isatty(),
             event_driven=options,
+            data=args.data,
+            calibration=args.calibration,
         )
         summary = build_summary(cmes, provenance(_arguments(args)))
         write_json_atomic(scratch / "summary.json", summary)
+        if args.data is not None:
+            _write_samples(scratch / "samples.csv", sample_rows(cmes))
     table = summary_table(summary)
     print(table.to_string(index=False))
     for layer in summary["layers"]:
         if not layer["corrected"]:
             print(f"note: {layer['name']} keeps ZigZag's own cost: {layer['uncorrected_reason']}")
+    if args.data is not None:
+        _print_data(summary)
     print(f"wrote {out / 'summary.json'}")
     return 0
+
+
+def _write_samples(path: Path, rows: list[dict]) -> None:
+    import csv  # noqa: PLC0415
+
+    from zz_event.zigzag.summary import SAMPLE_COLUMNS  # noqa: PLC0415
+
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=SAMPLE_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _print_data(summary: dict) -> None:
+    for layer in summary["layers"]:
+        data = layer.get("event_driven_data")
+        if data:
+            print(f"{layer['name']}: {data['samples']} samples, density {data['density']:.3f}, ranked on the mean "
+                  f"of {data['calibration_samples']}; energy pJ mean {data['energy_pj']['mean']:.1f} "
+                  f"(min {data['energy_pj']['min']:.1f}, p95 {data['energy_pj']['p95']:.1f}, "
+                  f"max {data['energy_pj']['max']:.1f})")
 
 
 def _arguments(args) -> dict:

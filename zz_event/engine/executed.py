@@ -20,6 +20,7 @@ from math import prod
 
 import numpy as np
 
+from zz_event.engine.siblings import _distinct
 from zz_event.model.geometry import ConvGeometry
 from zz_event.model.nest import LoopNest
 
@@ -29,12 +30,12 @@ UNCOUPLED = ("B", "G", "K", "C")
 
 
 def input_mask(geometry: ConvGeometry, mask) -> np.ndarray:
-    """A data mask as a bool array (B, G, C, IY, IX). Accepts ONNX's layout (B, G*C, IY, IX) and, for
-    B = 1, one sample's (G*C, IY, IX)."""
+    """A data mask as a bool array (B, G, C, IY, IX). Any array of the input's elements in that order is
+    accepted: ONNX's layout (B, G*C, IY, IX), one sample's (G*C, IY, IX), a matrix product's (F,)."""
     g = geometry
     shape = (g.B, g.G, g.C, g.y.inp, g.x.inp)
     arr = np.asarray(mask)
-    if arr.size != prod(shape) or arr.ndim not in (3, 4, 5):
+    if arr.size != prod(shape):
         raise ValueError(f"the data mask has shape {arr.shape}; the layer's input is {shape} (B, G, C, IY, IX)")
     return arr.astype(bool, copy=False).reshape(shape)
 
@@ -59,6 +60,7 @@ class Triples:
     n_inst: int
     n_tiles: int
     n_elem: int
+    factor: int = 1  # each triple stands for this many elements (output-channel digits inside the tile)
 
 
 class Executed:
@@ -129,7 +131,8 @@ class Executed:
             return None
         g = self.nest.geometry
         everything = frozenset(sl.array_dim for sl in self.nest.spatial)
-        touched = self.triples("O", len(self.nest.temporal), everything).elem.size
+        whole = self.triples("O", len(self.nest.temporal), everything)
+        touched = whole.elem.size * whole.factor
         return g.B * g.G * g.K * g.OY * g.OX - touched
 
     def _relevant(self, op: str) -> frozenset[str]:
@@ -149,6 +152,13 @@ class Executed:
         inside = [a for a, ax in enumerate(self.axes) if (ax.temporal is not None and ax.temporal < n_inner)
                   or (ax.spatial is not None and ax.array_dim in served)]
         away = tuple(a for a in inside if self.axes[a].dim not in relevant or self.axes[a].size == 1)
+        # The data never depends on the output channel: where K's loops tile it exactly, a K digit inside
+        # the tile multiplies every set of W or O by its size. Counted once, then scaled (`factor`).
+        factor = 1
+        if op != "I" and prod(ax.size for ax in self.axes if ax.dim == "K") == self.nest.dim_size("K"):
+            collapsed = tuple(a for a in inside if self.axes[a].dim == "K" and a not in away)
+            factor = prod(self.axes[a].size for a in collapsed)
+            away += collapsed
         reduced = np.logical_or.reduce(self.tensor, axis=away, keepdims=True) if away else self.tensor
         where = np.nonzero(reduced)
         inst = np.zeros(where[0].shape if where else (0,), dtype=np.int64)
@@ -157,6 +167,8 @@ class Executed:
         dims: dict[str, np.ndarray] = {}
         for a in sorted(range(len(self.axes)), key=lambda a: (self.axes[a].spatial is None, self.axes[a].temporal or 0,
                                                                self.axes[a].spatial or 0)):
+            if a in away:
+                continue
             ax, digit = self.axes[a], where[a]
             dims[ax.dim] = dims.get(ax.dim, 0) + digit * ax.weight
             if ax.temporal is not None and ax.temporal >= n_inner:
@@ -164,9 +176,9 @@ class Executed:
             elif ax.spatial is not None and ax.array_dim not in served:
                 inst, n_inst = inst + digit * n_inst, n_inst * ax.size
         elem, n_elem = self._element(op, dims, inst.shape)
-        keys = np.unique((inst * n_tiles + tile) * n_elem + elem)
+        keys = _distinct((inst * n_tiles + tile) * n_elem + elem)
         per_row = keys // n_elem
-        return Triples(per_row // n_tiles, per_row % n_tiles, keys % n_elem, n_inst, n_tiles, n_elem)
+        return Triples(per_row // n_tiles, per_row % n_tiles, keys % n_elem, n_inst, n_tiles, n_elem, factor)
 
     def _element(self, op: str, dims: dict[str, np.ndarray], shape) -> tuple[np.ndarray, int]:
         """Flat element ids of `op` (counting indices, as the dense engine's) and their number."""

@@ -59,9 +59,8 @@ class Chain:
 
     def _per_row(self, flags: np.ndarray | None = None) -> np.ndarray:
         n = self.row_inst.size
-        if flags is None:
-            return np.bincount(self.row, minlength=n).astype(np.int64)
-        return np.bincount(self.row[flags], minlength=n).astype(np.int64)
+        rows = self.row if flags is None else self.row[flags]
+        return np.bincount(rows, minlength=n).astype(np.int64) * self.t.factor
 
     @cached_property
     def events(self) -> SequenceEvents:
@@ -99,7 +98,7 @@ class Chain:
                 moment = pairs // n_elem
                 done = last(moment // (n_tiles + 1) * n_elem + pairs % n_elem) < moment % (n_tiles + 1)
                 final = np.bincount(np.searchsorted(events, pairs[done] // n_elem), minlength=events.size)
-            return events, count.astype(np.int64), final.astype(np.int64)
+            return events, count.astype(np.int64) * t.factor, final.astype(np.int64) * t.factor
 
         down_events, down, _ = per_event(self.entering, t.tile)
         onload = down[np.unique(down_events // (n_tiles + 1), return_index=True)[1]]

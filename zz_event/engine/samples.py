@@ -49,8 +49,11 @@ def mean_result(results: list[EngineResult]) -> EngineResult:
 
 def _stats(values: list) -> dict:
     arr = np.asarray(values, dtype=float)
-    exact = len(values) == 1
-    pick = (lambda v: values[0]) if exact else float
+    integers = all(isinstance(v, (int, np.integer)) for v in values)
+
+    def pick(v: float) -> int | float:  # integral figures of integer counts stay integers (N = 1: exact)
+        return int(v) if integers and float(v).is_integer() else float(v)
+
     return {"mean": _mean(values), "min": pick(arr.min()), "p50": pick(np.percentile(arr, 50)),
             "p95": pick(np.percentile(arr, 95)), "max": pick(arr.max())}
 
