@@ -1,4 +1,9 @@
-"""The engine's front door: one LoopNest and two switches in, exact counts, words, energy, latency out."""
+"""The engine's front door: one LoopNest and two switches in, exact counts, words, energy, latency out.
+
+`evaluate(nest, options, mask=...)` adds events from data: a MAC executes iff it is valid and its input
+element is non-zero (padding counts as zero); tiles hold only what executed MACs use, tiles with none are
+skipped, readiness follows the last executed contribution, and outputs no input reaches are never written
+(`EngineResult.outputs_without_contribution`). Without a mask the per-axis path; with one, explicit sets."""
 
 from __future__ import annotations
 

@@ -8,4 +8,5 @@
 | `layers` | the shared layer forms, `PreparedWorkload`, YAML and ZigZag-validator helpers |
 | `mappings` | `load_mapping`: a mapping file adapted to the converted layers (OY/OX -> IY/IX) |
 | `hardware` | `check_accelerator`: an accelerator file checked with ZigZag's own validator |
+| `activations` | a network input batch read and checked; each Conv/Gemm/MatMul layer's non-zero inputs per sample |
 """
