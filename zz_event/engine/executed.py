@@ -79,6 +79,10 @@ class Executed:
         self.axes = tuple(reversed(temporal)) + tuple(reversed(spatial))
         self.shape = tuple(a.size for a in self.axes)
         self.n_pe = prod(sl.size for sl in nest.spatial)
+        # The data never depends on the output channel: where K's loops tile it exactly, the tensor keeps
+        # its K axes at size 1 (`compact`), and sets are scaled or expanded along them where needed.
+        self.k_exact = prod(a.size for a in self.axes if a.dim == "K") == nest.dim_size("K")
+        self.compact = tuple(1 if self.k_exact and a.dim == "K" else a.size for a in self.axes)
         self.tensor = self._executed(input_mask(nest.geometry, mask))
 
     def _index(self, dim: str) -> np.ndarray:
@@ -97,7 +101,8 @@ class Executed:
         index = {}
         for dim in UNCOUPLED:
             index[dim] = self._index(dim)
-            run = run & (index[dim] < nest.dim_size(dim))
+            if dim != "K" or not self.k_exact:
+                run = run & (index[dim] < nest.dim_size(dim))
         inputs = []
         for pos_dim, tap_dim, geo in zip(nest.position_dims, ("FY", "FX"), (nest.geometry.y, nest.geometry.x)):
             pos, tap = self._index(pos_dim), self._index(tap_dim)
@@ -112,17 +117,23 @@ class Executed:
             run = run & (inp >= 0) & (inp < geo.inp)  # padding is a zero input
             inputs.append(np.clip(inp, 0, geo.inp - 1))
         b, g, c = (np.minimum(index[d], nest.dim_size(d) - 1) for d in ("B", "G", "C"))
-        return np.ascontiguousarray(np.broadcast_to(run & mask[b, g, c, inputs[0], inputs[1]], self.shape))
+        return np.broadcast_to(run & mask[b, g, c, inputs[0], inputs[1]], self.compact).copy()
+
+    def _folded(self, axes) -> int:
+        """How many iterations each entry of the compact tensor stands for along `axes`."""
+        return prod(self.shape[a] for a in axes if self.compact[a] == 1)
 
     @property
     def macs(self) -> int:
-        return int(np.count_nonzero(self.tensor))
+        return int(np.count_nonzero(self.tensor)) * self._folded(range(len(self.axes)))
 
     @property
     def cycles(self) -> int:
         """Temporal steps in which some PE executes a MAC."""
-        steps = self.tensor.reshape(-1, self.n_pe)
-        return int(np.count_nonzero(steps.any(axis=1)))
+        spatial = tuple(a for a, ax in enumerate(self.axes) if ax.spatial is not None)
+        temporal = [a for a, ax in enumerate(self.axes) if ax.temporal is not None]
+        steps = np.logical_or.reduce(self.tensor, axis=spatial) if spatial else self.tensor
+        return int(np.count_nonzero(steps)) * self._folded(temporal)
 
     def outputs_without_contribution(self) -> int | None:
         """Real output elements no executed MAC adds to (None where outputs are not indexed by their true
@@ -160,8 +171,10 @@ class Executed:
             factor = prod(self.axes[a].size for a in collapsed)
             away += collapsed
         reduced = np.logical_or.reduce(self.tensor, axis=away, keepdims=True) if away else self.tensor
-        where = np.nonzero(reduced)
-        inst = np.zeros(where[0].shape if where else (0,), dtype=np.int64)
+        # K loops that pick the tile or the instance are enumerated: expand them to their sizes.
+        reduced = np.broadcast_to(reduced, tuple(1 if a in away else n for a, n in enumerate(self.shape)))
+        where = np.nonzero(np.atleast_1d(reduced))  # a nest without loops has one iteration
+        inst = np.zeros(where[0].shape, dtype=np.int64)
         tile = np.zeros_like(inst)
         n_inst = n_tiles = 1
         dims: dict[str, np.ndarray] = {}
