@@ -47,9 +47,10 @@ class Chain:
         self.has_succ = np.zeros(n_rows, dtype=bool)
         self.has_succ[:-1] = self.has_pred[1:]
         # The same (instance, element) in time order: its previous and next rows.
-        order = np.lexsort((t.tile, t.elem, t.inst))
+        pair = t.inst * t.n_elem + t.elem
+        order = np.argsort(pair, kind="stable")  # triples are in time order within each (instance, element)
         same = np.zeros(rid.size, dtype=bool)
-        same[1:] = (t.inst[order][1:] == t.inst[order][:-1]) & (t.elem[order][1:] == t.elem[order][:-1])
+        same[1:] = pair[order][1:] == pair[order][:-1]
         prev_row, next_row = np.full(rid.size, -1), np.full(rid.size, -1)
         prev_row[order[1:][same[1:]]] = self.row[order[:-1][same[1:]]]
         next_row[order[:-1][same[1:]]] = self.row[order[1:][same[1:]]]
