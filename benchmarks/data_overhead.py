@@ -79,16 +79,16 @@ def search(masks: dict, workers: int | None) -> tuple[float, float, list]:
 
 def chosen_nests() -> dict:
     """The chosen mapping of every corrected LeNet-5 layer, from a search without data."""
-    from zz_event import layer_results, run_zigzag_event_driven  # noqa: PLC0415
-    from zz_event.readers.workloads import load_workload  # noqa: PLC0415
-    from zz_event.zigzag.adapter import context_of_cme, mapping_of_cme  # noqa: PLC0415
+    from zz_event import layer_results, run_zigzag_event_driven
+    from zz_event.readers.workloads import load_workload
+    from zz_event.zigzag.adapter import context_of_cme, mapping_of_cme
 
     with tempfile.TemporaryDirectory() as out:
         _, _, cmes = run_zigzag_event_driven(str(MODEL), str(HARDWARE), str(MAPPING), opt="energy", dump_folder=out,
                                              loma_show_progress_bar=False)
     prepared = load_workload(str(MODEL))
-    return {layer.name: context_of_cme(layer.cme, prepared.geometry[layer.name], "input").nest(mapping_of_cme(layer.cme))
-            for layer in layer_results(cmes) if layer.corrected}
+    return {layer.name: context_of_cme(layer.cme, prepared.geometry[layer.name], "input")
+            .nest(mapping_of_cme(layer.cme)) for layer in layer_results(cmes) if layer.corrected}
 
 
 def main() -> int:
