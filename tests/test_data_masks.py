@@ -226,3 +226,54 @@ def _report(request):
     if reporter is not None and capture is not None and STATS:
         with capture.global_and_fixture_disabled():
             reporter.write_line(f"\n[test_data_masks] {dict(sorted(STATS.items()))}")
+
+
+# -- frame-based baselines ------------------------------------------------------------------------------
+
+def _frame_toy() -> LoopNest:
+    """The toy as a frame-based (output-centric) layer: loops FY, FX, OX, OY inner to outer, K on 8 PEs."""
+    nest = _toy()
+    return LoopNest(nest.geometry, "output", (Loop("FY", 3), Loop("FX", 3), Loop("OX", 3), Loop("OY", 3)),
+                    nest.spatial, nest.levels, nest.precision, mac_energy=1.0)
+
+
+# The same four pixels, frame-based. Steps run over (oy, ox, fx, fy); a step's input is i = o + f. The
+# non-zero steps, in time order, with their taps (fy, fx):
+#   o(0,0): (0,0) [A]; o(0,1): (2,2) [D]; o(0,2): (2,1) [D], (0,2) [E]; o(1,1): (1,2) [D]; o(1,2): (1,1) [D];
+#   o(2,1): (0,2) [D]; o(2,2): (0,1) [D], (2,2) [C]
+# 9 non-zero steps of 81; no two consecutive ones share a tap: 9 weight loads x 8 = 72 weight reads.
+# dense: 81 steps x 8 = 648 MACs, 81 cycles; weights: the tap changes at every step (taps innermost): 81 x 8;
+#   inputs: i = o + f changes at every step, also from one output's last tap (2,2) to the next's first: 81;
+#   outputs (readiness): 648 writes, 648 - 9 x 8 first touches = 576 reads.
+# gating: as dense but 72 weight reads and 72 MACs (72 pJ of MAC energy at 1 pJ per MAC).
+# skipping: 72 MACs, 9 cycles, 72 weight reads, 81 input reads (as dense), outputs: 72 writes, 7 positions
+#   touched, so (9 - 7) x 8 = 16 reads.
+FRAME = {"dense": (648, 81, 648, 81, 576, 648), "gating": (72, 81, 72, 81, 576, 648),
+         "skipping": (72, 9, 72, 81, 16, 72)}  # MACs, cycles, W reads, I reads, O reads, O writes
+
+
+@pytest.mark.parametrize("kind", sorted(FRAME))
+def test_frame_baselines_hand_counted(kind):
+    from zz_event.engine.baselines import frame_baseline
+
+    res = frame_baseline(_frame_toy(), kind, _toy_mask())
+    (w,), (i,), (o,) = (res.levels[op] for op in "WIO")
+    got = (res.macs, res.compute_cycles, w.words["rd_out_to_low"], i.words["rd_out_to_low"],
+           o.words["rd_out_to_low"], o.words["wr_in_by_low"])
+    assert got == FRAME[kind]
+    assert res.mac_energy_pj == FRAME[kind][0] * 1.0
+
+
+def test_skipping_is_the_masked_frame_layer_with_dense_inputs():
+    """Skipping's weights and outputs are the masked engine's, its inputs the dense engine's; on all-non-zero
+    data without padding every baseline is the dense count."""
+    from zz_event.engine.baselines import BASELINES, frame_baseline
+
+    nest, mask = _frame_toy(), _toy_mask()
+    skip, masked = frame_baseline(nest, "skipping", mask), evaluate(nest, EngineOptions(False, True), mask=mask)
+    dense = evaluate(nest, EngineOptions(False, True))
+    assert skip.levels["W"] == masked.levels["W"] and skip.levels["O"] == masked.levels["O"]
+    assert skip.levels["I"] == dense.levels["I"]
+    ones = np.ones((5, 5), dtype=bool)[None]
+    for kind in BASELINES:
+        assert _same(frame_baseline(nest, kind, ones), dense) == []

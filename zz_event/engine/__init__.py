@@ -28,4 +28,5 @@ masks nothing. Masks are counted on explicit tile sets (`executed`, `explicit`),
 | `executed` | events from data: the executed iterations under a data mask, and each level's (instance, tile, element) sets |
 | `explicit` | transfers of a masked layer from those sets (residency, per-transition unions, readiness) |
 | `samples` | one mapping on many samples: the mean result a search ranks on, per-sample statistics |
+| `baselines` | frame-based `dense`, `gating` and `skipping` on the same data, for output-centric mappings |
 """
