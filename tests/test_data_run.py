@@ -133,3 +133,20 @@ def test_bad_data_one_line_exit_2_nothing_written(tiny, tmp_path, capsys, conten
     assert code == 2 and len(err.splitlines()) == 1
     assert str(data) in err and problem in err
     assert not out.exists()
+
+
+def test_mapspace_event_driven_columns_are_the_data_mean(tiny, tmp_path):
+    from zz_event.mapspace import load, run_mapspace
+
+    x = _batch()
+    plain = load(run_mapspace(tiny, HW, MAPPING, tmp_path / "plain.csv", opt="energy", workers=0).csv)
+    data = load(run_mapspace(tiny, HW, MAPPING, tmp_path / "data.csv", opt="energy", workers=0, data=x,
+                             calibration=2).csv)
+    assert len(plain) == len(data) and "data_macs" not in plain.columns
+    conv = data["layer"] == "conv"
+    # Sample 0 has 7 (input, tap) pairs on 2 output channels, sample 1 is dense (9 x 9 x 2 = 162 MACs): the
+    # calibration mean is 88 MACs whatever the mapping; the event_driven columns stay the dense-data count.
+    assert set(data.loc[conv, "data_macs"]) == {(14 + 162) / 2}
+    assert set(data.loc[conv, "event_driven_macs"]) == {162}
+    for column in ("dense_macs", "event_driven_macs"):
+        assert sorted(data[column]) == sorted(plain[column])

@@ -27,6 +27,11 @@ def register(sub) -> None:
     p.add_argument("--lpf-limit", type=int, default=6, help="LOMA loop-prime-factor limit (default 6)")
     p.add_argument("--layers", help="comma-separated layer names to run (default: every layer)")
     p.add_argument("--spatial-mappings", type=int, default=3, help="spatial mappings ZigZag generates per layer")
+    p.add_argument("--data", metavar="FILE.npy",
+                   help="events from data (ONNX workloads): the network input (N, C, H, W); the event_driven "
+                        "columns then hold each mapping's mean cost over the samples")
+    p.add_argument("--calibration", metavar="K", type=int, default=None,
+                   help="with --data: the mean over the first K samples (default: all)")
     p.add_argument("--parquet", choices=["auto", "yes", "no"], default="auto",
                    help="also write FILE's stem .parquet (auto: when pyarrow is installed)")
     bar = p.add_mutually_exclusive_group()
@@ -91,6 +96,8 @@ def mapspace_command(args) -> int:
     layers = tuple(n.strip() for n in args.layers.split(",") if n.strip()) if args.layers else None
     if args.lpf_limit < 1:
         raise ZzEventError(f"--lpf-limit is {args.lpf_limit}; expected a positive integer")
+    if args.calibration is not None and (args.data is None or args.calibration < 1):
+        raise ZzEventError(f"--calibration {args.calibration}: expected a whole number of at least 1, with --data")
     show = sys.stderr.isatty() if args.progress is None else args.progress
     bars = _LayerBars() if show else None
     arguments = {k: v for k, v in vars(args).items() if k != "handler"}
@@ -100,6 +107,7 @@ def mapspace_command(args) -> int:
                 args.workload, args.accelerator, args.mapping, args.csv, opt=args.opt, lpf_limit=args.lpf_limit,
                 nb_spatial_mappings_generated=args.spatial_mappings, layers=layers, progress=bars,
                 arguments=arguments, parquet={"auto": None, "yes": True, "no": False}[args.parquet],
+                data=args.data, calibration=args.calibration,
             )
     except (KeyboardInterrupt, SystemExit):
         if bars is not None:

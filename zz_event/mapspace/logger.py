@@ -32,6 +32,10 @@ innermost first, as in `summary.json`):
 - For each engine variant `dense` (exact dense count: every iteration executes), `filter` (event-driven,
   valid MACs only) and `event_driven` (filter + output readiness; the cost ZigZag ranks in this run):
   `<v>_macs`, `<v>_compute_cycles`, `<v>_latency_cycles`, `<v>_energy_pj`. Empty on uncorrected layers.
+- With data (`data=`, `zz-event mapspace --data FILE.npy`) four more: `data_macs`, `data_compute_cycles`,
+  `data_latency_cycles`, `data_energy_pj`, the mapping's mean event-driven cost over the calibration samples
+  (zero inputs trigger nothing; float64), which ZigZag then ranks; the variants above stay dense-data
+  counts; the sidecar's settings name the data and the samples per layer.
 - Word accesses for `raw` and each variant: `<prefix>_<operand><level>_<direction>`, e.g.
   `raw_W0_rd_out_to_low`, direction one of `rd_out_to_low`, `wr_in_by_low`, `rd_out_to_high`,
   `wr_in_by_high` (ZigZag's). Levels run to the deepest memory operand of the accelerator; levels an
@@ -71,6 +75,7 @@ from zz_event.provenance import provenance
 from zz_event.readers.hardware import check_accelerator
 from zz_event.readers.mappings import load_mapping
 from zz_event.readers.workloads import load_workload
+from zz_event.zigzag.data import masks_for_run
 from zz_event.zigzag.pipeline import build_stages, main_stage
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
 from zz_event.zigzag.stages import EventDrivenCorrectionStage
@@ -126,7 +131,7 @@ class MapspaceLog:
 
     def begin_spatial_mapping(self, layer: str, accelerator: Any, expected: int | None) -> int:
         if self.stream is None:
-            self.schema = schema_for_accelerator(accelerator)
+            self.schema = replace(schema_for_accelerator(accelerator), data="data" in self.meta["settings"])
             self.stream = RowStream(self.csv_path, self.schema.columns)
         counts = self.layers.setdefault(layer, {"rows": 0, "spatial_mappings": 0})
         if self._current[0] != layer:
@@ -273,12 +278,15 @@ def run_mapspace(
     arguments: dict | None = None,
     parquet: bool | None = None,
     workers: int | None = None,
+    data: Any = None,
+    calibration: int | None = None,
 ) -> MapspaceRun:
     """Run ZigZag (LOMA) with event-driven correction, logging every evaluated mapping to `csv_path`.
 
     `layers` restricts the run to the named layers (default: all). `parquet`: None writes Parquet when
     pyarrow is installed, True requires it, False never writes it. `arguments` go to the sidecar.
     `workers`: correction worker processes (`CorrectionSettings.workers`; None: the default; 0: inline).
+    `data`, `calibration`: events from data, as in `run_zigzag_event_driven` (ONNX workloads).
     """
     if parquet and not parquet_available():
         raise ZzEventError("Parquet output needs pyarrow; install it (pip install pyarrow) or leave Parquet off")
@@ -286,17 +294,22 @@ def run_mapspace(
     prepared = load_workload(workload)
     mapping_input = load_mapping(mapping, prepared)
     selected = _check_layers(layers, prepared)
+    masks = {} if data is None else masks_for_run(workload, data, prepared.geometry)
     settings = {
         "workload": str(workload), "accelerator": str(accelerator), "mapping": str(mapping), "opt": opt,
         "lpf_limit": lpf_limit, "nb_spatial_mappings_generated": nb_spatial_mappings_generated,
         "layers": sorted(selected) if selected is not None else None,
         "variants": ["dense", "filter", "event_driven"],
     }
+    if masks:
+        samples = {name: len(m[:calibration]) for name, m in masks.items()}
+        settings.update(data=str(data) if isinstance(data, (str, Path)) else "<array>", data_samples=samples,
+                        event_driven="mean over the data samples (events from data)")
     log = MapspaceLog(csv_path, {"settings": settings, "provenance": provenance(arguments or settings)}, progress)
     try:
         with tempfile.TemporaryDirectory(prefix="zz-event-mapspace-") as dump:
             _run_zigzag(prepared, accelerator, mapping_input, dump, opt, lpf_limit, nb_spatial_mappings_generated,
-                        selected, log, workers)
+                        selected, log, (workers, masks, calibration))
     except (KeyboardInterrupt, SystemExit):
         log.close("interrupted", "interrupted before the run completed")
         raise
@@ -327,11 +340,13 @@ def _check_layers(layers: tuple[str, ...] | None, prepared: Any) -> frozenset | 
     return frozenset(layers)
 
 
-def _run_zigzag(prepared, accelerator, mapping_input, dump, opt, lpf_limit, nb_spatial, selected, log, workers):
+def _run_zigzag(prepared, accelerator, mapping_input, dump, opt, lpf_limit, nb_spatial, selected, log, correcting):
     settings = RunSettings(opt=opt, lpf_limit=lpf_limit, nb_spatial_mappings_generated=nb_spatial,
                            loma_show_progress_bar=False)
+    workers, masks, calibration = correcting
     correction = CorrectionSettings.for_workload(
-        prepared, options=EngineOptions(filter=True, readiness=True), workers=workers,
+        prepared, options=EngineOptions(filter=True, readiness=True), workers=workers, masks=masks,
+        calibration=calibration,
         variants=(EngineOptions(filter=False, readiness=False), EngineOptions(filter=True, readiness=False)))
     logger = type("BoundMapspaceLogger", (MapspaceLoggerStage,), {"log": log})
     stages = build_stages(settings, [logger, EventDrivenCorrectionStage])

@@ -50,8 +50,11 @@ def answer(context: NestContext, options: EngineOptions, variants: tuple[EngineO
     """What ZigZag's process needs of one mapping (`costs`: the memory energies per word, to sum the
     memory energy here rather than there); with a row formatter it carries the mapspace row's tail as CSV
     text. Runs in workers."""
-    result, extra = evaluate_all(context.nest(mapping), options, variants, masks)
+    nest = context.nest(mapping)
+    result, extra = evaluate_all(nest, options, variants, masks)
     if rows is None:
         return correction_answer(result, extra, costs)
+    # With data a row shows the dense-data cost beside the data mean ZigZag ranks on.
+    shown = {options.label: result} if masks is None else {options.label: pack(evaluate(nest, options)), "data": result}
     return correction_answer(result, extra, costs, rows.row_tail(mapping, context.memory_names, raw,
-                                                                {**extra, options.label: result}))
+                                                                {**extra, **shown}))
