@@ -150,3 +150,14 @@ def test_mapspace_event_driven_columns_are_the_data_mean(tiny, tmp_path):
     assert set(data.loc[conv, "event_driven_macs"]) == {162}
     for column in ("dense_macs", "event_driven_macs"):
         assert sorted(data[column]) == sorted(plain[column])
+
+
+def test_worker_ranks_like_inline(tiny, tmp_path):
+    """The masks travel to the correction worker once per job; its answers equal inline evaluation."""
+    runs = []
+    for workers in (0, 1):
+        _, _, cmes = run_zigzag_event_driven(tiny, HW, MAPPING, opt="energy", data=_batch(), workers=workers,
+                                             dump_folder=str(tmp_path / f"zz{workers}"), loma_show_progress_bar=False)
+        runs.append([(layer.name, layer.temporal_ordering, layer.event_driven.energy_pj, layer.data)
+                     for layer in layer_results(cmes)])
+    assert runs[0] == runs[1]
