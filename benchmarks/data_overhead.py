@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from zz_event.engine.evaluate import clear_caches, evaluate
+from zz_event.engine.evaluate import clear_caches, evaluate_samples
+from zz_event.engine.result import EngineOptions
 from zz_event.readers.activations import layer_masks
 from zz_event.zigzag.pipeline import build_stages, main_stage
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
@@ -117,8 +118,8 @@ def main() -> int:
     for name, nest in nests.items():
         g = nest.geometry
         masks = per_layer[name][: args.samples].reshape(-1, g.B, g.G, g.C, g.y.inp, g.x.inp)
-        for mask in masks:
-            evaluate(nest, mask=mask)
+        for at in range(0, len(masks), 64):  # as zz_event.zigzag.data.cost_on_samples does
+            evaluate_samples(nest, EngineOptions(), masks[at:at + 64])
     engine_s, engine_cpu = time.perf_counter() - t0, time.process_time() - cpu0
     print(f"activations of {len(images)} samples (ONNX reference evaluator): {activations_s:.1f} s")
     print(f"chosen mappings of {len(nests)} LeNet-5 layers on {args.samples} samples: {engine_s:.1f} s wall, "

@@ -277,3 +277,24 @@ def test_skipping_is_the_masked_frame_layer_with_dense_inputs():
     ones = np.ones((5, 5), dtype=bool)[None]
     for kind in BASELINES:
         assert _same(frame_baseline(nest, kind, ones), dense) == []
+
+
+@st.composite
+def _batches(draw, nests):
+    nest = draw(nests)
+    return nest, np.stack([draw(data_masks(nest.geometry))[0] for _ in range(3)])
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(_batches(st.one_of(ANY_NEST, PE_NEST)))
+def test_samples_counted_together_equal_one_by_one(case):
+    """Several samples counted in one pass (a sample is one more instance digit) give each sample's own
+    result: every count, word, latency part and the outputs without contribution."""
+    from zz_event.engine.evaluate import evaluate_samples
+
+    nest, masks = case
+    for filt, ready in SWITCHES:
+        together = evaluate_samples(nest, EngineOptions(filt, ready), masks)
+        alone = [evaluate(nest, EngineOptions(filt, ready), mask=m) for m in masks]
+        assert together == alone
+    STATS["batches of 3 samples == one by one"] += 1

@@ -42,13 +42,14 @@ def frame_baseline(nest: LoopNest, kind: Baseline, mask, readiness: bool = True)
     options = EngineOptions(filter=False, readiness=readiness)
     if kind == "dense":
         return evaluate(nest, options)
-    ex = Executed(nest, False, mask)
+    ex = Executed(nest, False, [mask])
     costs = {}
     for op in OPERANDS:
         if op in _SPARSE_OPERANDS[kind]:
             precision = (nest.precision["O"], nest.precision["O_final"]) if op == "O" else (nest.precision[op],) * 2
-            costs[op] = _costs_of(nest, op, precision, *masked_traffic(ex, op, readiness))
+            costs[op] = _costs_of(nest, op, precision, *masked_traffic(ex, op, readiness)[0])
         else:
             costs[op] = operand_costs(nest, op, options)
     dense_cycles = evaluate(nest, options).compute_cycles if kind == "gating" else None
-    return _result(nest, options, ex.macs, ex.cycles if dense_cycles is None else dense_cycles, costs)
+    macs, cycles = ex.macs()[0], ex.cycles()[0]
+    return _result(nest, options, macs, cycles if dense_cycles is None else dense_cycles, costs)

@@ -11,6 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from math import prod
 
+import numpy as np
+
 from zz_event.engine.axes import coupled_axis, dim_digits, uncoupled_axis
 from zz_event.engine.latency import latency_parts
 from zz_event.engine.result import EngineOptions, EngineResult, LevelCounts
@@ -21,7 +23,7 @@ from zz_event.memo import LruMemo
 from zz_event.model.nest import LoopNest, MemLevel
 from zz_event.model.vocabulary import DIRECTIONS, OPERANDS, READ_DIRECTIONS
 
-__all__ = ["clear_caches", "compute_cycles", "evaluate", "executed_macs", "operand_costs"]
+__all__ = ["clear_caches", "compute_cycles", "evaluate", "evaluate_samples", "executed_macs", "operand_costs"]
 
 
 def executed_macs(nest: LoopNest, filtered: bool) -> int:
@@ -72,17 +74,25 @@ def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions(), mask=None
 
 
 def _evaluate_masked(nest: LoopNest, options: EngineOptions, mask) -> EngineResult:
+    return evaluate_samples(nest, options, np.asarray(mask)[None])[0]
+
+
+def evaluate_samples(nest: LoopNest, options: EngineOptions, masks) -> list[EngineResult]:
+    """`evaluate(nest, options, mask=m)` for every sample's mask `m` of `masks` (S, ...), counted in one pass."""
     from zz_event.engine.executed import Executed  # noqa: PLC0415  (numpy-only, loaded on first use)
     from zz_event.engine.explicit import masked_traffic  # noqa: PLC0415
 
-    ex = Executed(nest, options.filter, mask)
-    costs = {}
-    for op in OPERANDS:
-        precision = (nest.precision["O"], nest.precision["O_final"]) if op == "O" else (nest.precision[op],) * 2
-        traffic, loads = masked_traffic(ex, op, options.readiness)
-        costs[op] = _costs_of(nest, op, precision, traffic, loads)
-    result = _result(nest, options, ex.macs, ex.cycles, costs)
-    return replace(result, outputs_without_contribution=ex.outputs_without_contribution())
+    ex = Executed(nest, options.filter, masks)
+    per_op = {op: masked_traffic(ex, op, options.readiness) for op in OPERANDS}
+    results = []
+    for s, (macs, cycles, silent) in enumerate(zip(ex.macs(), ex.cycles(), ex.outputs_without_contribution())):
+        costs = {op: _costs_of(nest, op, _precision(nest, op), *per_op[op][s]) for op in OPERANDS}
+        results.append(replace(_result(nest, options, macs, cycles, costs), outputs_without_contribution=silent))
+    return results
+
+
+def _precision(nest: LoopNest, op: str) -> tuple[int, int]:
+    return (nest.precision["O"], nest.precision["O_final"]) if op == "O" else (nest.precision[op],) * 2
 
 
 def _result(nest: LoopNest, options: EngineOptions, macs: int, cycles: int, costs: dict) -> EngineResult:

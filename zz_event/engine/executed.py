@@ -11,6 +11,9 @@ per-axis sets (`axes.py`). Here the executed iterations are one boolean tensor w
 level's tiles are the distinct (instance, tile, element) triples of its executed iterations, found by
 sorting. Loops inside the tile over dimensions the operand ignores are OR-ed away first, so the work is
 proportional to the distinct (iteration box, element) pairs, never a Python loop per MAC or per step.
+
+Several samples are counted in one pass: the tensor gets a leading sample axis and a sample is one more
+(most significant) instance digit that no memory serves, so its tiles never share data with another's.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from zz_event.engine.siblings import _distinct
 from zz_event.model.geometry import ConvGeometry
 from zz_event.model.nest import LoopNest
 
-__all__ = ["Executed", "Triples", "input_mask"]
+__all__ = ["Executed", "Triples", "input_mask", "sample_masks"]
 
 UNCOUPLED = ("B", "G", "K", "C")
 
@@ -40,6 +43,16 @@ def input_mask(geometry: ConvGeometry, mask) -> np.ndarray:
     return arr.astype(bool, copy=False).reshape(shape)
 
 
+def sample_masks(geometry: ConvGeometry, masks) -> np.ndarray:
+    """Several samples' data masks as a bool array (S, B, G, C, IY, IX); each sample as `input_mask` takes it."""
+    g = geometry
+    shape = (g.B, g.G, g.C, g.y.inp, g.x.inp)
+    arr = np.asarray(masks)
+    if arr.ndim < 1 or arr.size != arr.shape[0] * prod(shape):
+        raise ValueError(f"the data masks have shape {arr.shape}; expected (samples, ...) of {shape} per sample")
+    return arr.astype(bool, copy=False).reshape((arr.shape[0], *shape))
+
+
 @dataclass(frozen=True)
 class _Axis:
     dim: str
@@ -52,21 +65,24 @@ class _Axis:
 
 @dataclass(frozen=True)
 class Triples:
-    """The distinct (instance, tile, element) triples of one grouping, sorted, and the grouping's sizes."""
+    """The distinct (instance, tile, element) triples of one grouping, sorted, and the grouping's sizes.
+    `inst` numbers (sample, instance) pairs: sample * n_inst + instance."""
 
     inst: np.ndarray
     tile: np.ndarray
     elem: np.ndarray
-    n_inst: int
+    n_inst: int  # instances per sample
     n_tiles: int
     n_elem: int
     factor: int = 1  # each triple stands for this many elements (output-channel digits inside the tile)
+    n_samples: int = 1
 
 
 class Executed:
-    """The executed iterations of one nest under one switch setting of the filter and one data mask."""
+    """The executed iterations of one nest under one switch setting of the filter, for several samples'
+    data masks (S, ...) at once (`sample_masks`)."""
 
-    def __init__(self, nest: LoopNest, filtered: bool, mask) -> None:
+    def __init__(self, nest: LoopNest, filtered: bool, masks) -> None:
         self.nest, self.filtered = nest, filtered
         weight: dict[str, int] = {}
         spatial, temporal = [], []
@@ -83,7 +99,9 @@ class Executed:
         # its K axes at size 1 (`compact`), and sets are scaled or expanded along them where needed.
         self.k_exact = prod(a.size for a in self.axes if a.dim == "K") == nest.dim_size("K")
         self.compact = tuple(1 if self.k_exact and a.dim == "K" else a.size for a in self.axes)
-        self.tensor = self._executed(input_mask(nest.geometry, mask))
+        masks = sample_masks(nest.geometry, masks)
+        self.n_samples = masks.shape[0]
+        self.tensor = self._executed(masks)  # axes: sample, then `self.axes`
 
     def _index(self, dim: str) -> np.ndarray:
         """`dim`'s index at every iteration, broadcastable to the tensor."""
@@ -95,7 +113,7 @@ class Executed:
                 out = out + (np.arange(axis.size, dtype=np.int64) * axis.weight).reshape(shape)
         return out
 
-    def _executed(self, mask: np.ndarray) -> np.ndarray:
+    def _executed(self, masks: np.ndarray) -> np.ndarray:
         nest = self.nest
         run = np.ones((1,) * len(self.axes), dtype=bool)
         index = {}
@@ -117,34 +135,35 @@ class Executed:
             run = run & (inp >= 0) & (inp < geo.inp)  # padding is a zero input
             inputs.append(np.clip(inp, 0, geo.inp - 1))
         b, g, c = (np.minimum(index[d], nest.dim_size(d) - 1) for d in ("B", "G", "C"))
-        return np.broadcast_to(run & mask[b, g, c, inputs[0], inputs[1]], self.compact).copy()
+        return np.broadcast_to(run & masks[:, b, g, c, inputs[0], inputs[1]], (self.n_samples, *self.compact)).copy()
 
     def _folded(self, axes) -> int:
         """How many iterations each entry of the compact tensor stands for along `axes`."""
         return prod(self.shape[a] for a in axes if self.compact[a] == 1)
 
-    @property
-    def macs(self) -> int:
-        return int(np.count_nonzero(self.tensor)) * self._folded(range(len(self.axes)))
+    def macs(self) -> list[int]:
+        """Executed MACs per sample."""
+        per = np.count_nonzero(self.tensor.reshape(self.n_samples, -1), axis=1)
+        return (per * self._folded(range(len(self.axes)))).tolist()
 
-    @property
-    def cycles(self) -> int:
-        """Temporal steps in which some PE executes a MAC."""
-        spatial = tuple(a for a, ax in enumerate(self.axes) if ax.spatial is not None)
+    def cycles(self) -> list[int]:
+        """Temporal steps in which some PE executes a MAC, per sample."""
+        spatial = tuple(1 + a for a, ax in enumerate(self.axes) if ax.spatial is not None)
         temporal = [a for a, ax in enumerate(self.axes) if ax.temporal is not None]
         steps = np.logical_or.reduce(self.tensor, axis=spatial) if spatial else self.tensor
-        return int(np.count_nonzero(steps)) * self._folded(temporal)
+        per = np.count_nonzero(steps.reshape(self.n_samples, -1), axis=1)
+        return (per * self._folded(temporal)).tolist()
 
-    def outputs_without_contribution(self) -> int | None:
-        """Real output elements no executed MAC adds to (None where outputs are not indexed by their true
-        position: input-centric without the filter)."""
+    def outputs_without_contribution(self) -> list[int | None]:
+        """Real output elements no executed MAC adds to, per sample (None where outputs are not indexed by
+        their true position: input-centric without the filter)."""
         if self.nest.centric == "input" and not self.filtered:
-            return None
+            return [None] * self.n_samples
         g = self.nest.geometry
         everything = frozenset(sl.array_dim for sl in self.nest.spatial)
         whole = self.triples("O", len(self.nest.temporal), everything)
-        touched = whole.elem.size * whole.factor
-        return g.B * g.G * g.K * g.OY * g.OX - touched
+        touched = np.bincount(whole.inst // whole.n_inst, minlength=self.n_samples) * whole.factor
+        return (g.B * g.G * g.K * g.OY * g.OX - touched).tolist()
 
     def _relevant(self, op: str) -> frozenset[str]:
         pos = frozenset(self.nest.position_dims)
@@ -170,28 +189,39 @@ class Executed:
             collapsed = tuple(a for a in inside if self.axes[a].dim == "K" and a not in away)
             factor = prod(self.axes[a].size for a in collapsed)
             away += collapsed
-        reduced = np.logical_or.reduce(self.tensor, axis=away, keepdims=True) if away else self.tensor
+        tensor_away = tuple(1 + a for a in away)  # the tensor's axis 0 is the sample
+        reduced = np.logical_or.reduce(self.tensor, axis=tensor_away, keepdims=True) if away else self.tensor
         # K loops that pick the tile or the instance are enumerated: expand them to their sizes.
-        reduced = np.broadcast_to(reduced, tuple(1 if a in away else n for a, n in enumerate(self.shape)))
-        where = np.nonzero(np.atleast_1d(reduced))  # a nest without loops has one iteration
-        inst = np.zeros(where[0].shape, dtype=np.int64)
-        tile = np.zeros_like(inst)
+        shape = tuple(1 if a in away else n for a, n in enumerate(self.shape))
+        executed = np.flatnonzero(np.broadcast_to(reduced, (self.n_samples, *shape)))
+        base, n_inst, n_tiles, n_elem = self._keys(op, n_inner, served, away, shape)
+        per_sample = n_inst * n_tiles * n_elem
+        keys = _distinct(base[executed % base.size] + executed // base.size * per_sample)
+        per_row = keys // n_elem
+        return Triples(per_row // n_tiles, per_row % n_tiles, keys % n_elem, n_inst, n_tiles, n_elem, factor,
+                       self.n_samples)
+
+    def _keys(self, op: str, n_inner: int, served: frozenset[str], away: tuple, shape: tuple):
+        """(key of every position of a tensor of `shape`: (instance * n_tiles + tile) * n_elem + element,
+        flat; n_inst, n_tiles, n_elem). Built by broadcasting one term per loop, not per iteration."""
+        n = len(self.axes)
+        inst = tile = np.zeros((1,) * n, dtype=np.int64)
         n_inst = n_tiles = 1
         dims: dict[str, np.ndarray] = {}
-        for a in sorted(range(len(self.axes)), key=lambda a: (self.axes[a].spatial is None, self.axes[a].temporal or 0,
-                                                               self.axes[a].spatial or 0)):
+        for a in sorted(range(n), key=lambda a: (self.axes[a].spatial is None, self.axes[a].temporal or 0,
+                                                 self.axes[a].spatial or 0)):
             if a in away:
                 continue
-            ax, digit = self.axes[a], where[a]
+            ax = self.axes[a]
+            digit = np.arange(ax.size, dtype=np.int64).reshape([ax.size if b == a else 1 for b in range(n)])
             dims[ax.dim] = dims.get(ax.dim, 0) + digit * ax.weight
             if ax.temporal is not None and ax.temporal >= n_inner:
                 tile, n_tiles = tile + digit * n_tiles, n_tiles * ax.size
             elif ax.spatial is not None and ax.array_dim not in served:
                 inst, n_inst = inst + digit * n_inst, n_inst * ax.size
-        elem, n_elem = self._element(op, dims, inst.shape)
-        keys = _distinct((inst * n_tiles + tile) * n_elem + elem)
-        per_row = keys // n_elem
-        return Triples(per_row // n_tiles, per_row % n_tiles, keys % n_elem, n_inst, n_tiles, n_elem, factor)
+        elem, n_elem = self._element(op, dims, (1,) * n)
+        keys = np.broadcast_to((inst * n_tiles + tile) * n_elem + elem, shape)
+        return keys.reshape(-1), n_inst, n_tiles, n_elem
 
     def _element(self, op: str, dims: dict[str, np.ndarray], shape) -> tuple[np.ndarray, int]:
         """Flat element ids of `op` (counting indices, as the dense engine's) and their number."""

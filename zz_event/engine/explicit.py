@@ -18,6 +18,7 @@ them into per-level traffic.
 from __future__ import annotations
 
 from functools import cached_property
+from math import prod
 
 import numpy as np
 
@@ -64,30 +65,44 @@ class Chain:
         return np.bincount(rows, minlength=n).astype(np.int64) * self.t.factor
 
     @cached_property
-    def events(self) -> SequenceEvents:
+    def _rows(self) -> dict[str, np.ndarray]:
+        """Per-row counts (every sample): size, entries, evictions at the change into the row, flushes."""
         size = self._per_row()
-        ones = np.ones(size.size, dtype=np.int64)
         evicted = self.leaving & self.has_succ[self.row]
-        # Evictions happen at the change into the successor row (the next row of the instance).
+        # Evictions happen at the change into the successor row (the next row of the same instance).
         out, out_final = np.zeros_like(size), np.zeros_like(size)
         out[1:], out_final[1:] = self._per_row(evicted)[:-1], self._per_row(evicted & self.last)[:-1]
-        flush = np.where(self.has_succ, 0, size)
+        return {"size": size, "entry": self._per_row(self.entering),
+                "entry_first": self._per_row(self.entering & self.first), "out": out, "out_final": out_final,
+                "flush": np.where(self.has_succ, 0, size), "first": self._per_row(self.first),
+                "last": self._per_row(self.last)}
+
+    @cached_property
+    def _bounds(self) -> np.ndarray:
+        """Row ranges per sample: rows of sample s are [bounds[s], bounds[s + 1])."""
+        return np.searchsorted(self.row_inst // self.t.n_inst, np.arange(self.t.n_samples + 1))
+
+    def events(self, sample: int) -> SequenceEvents:
+        lo, hi = self._bounds[sample], self._bounds[sample + 1]
+        r = {k: v[lo:hi] for k, v in self._rows.items()}
+        has_pred, has_succ = self.has_pred[lo:hi], self.has_succ[lo:hi]
+        ones = np.ones(hi - lo, dtype=np.int64)
         return SequenceEvents(
-            entry=self._per_row(self.entering), entry_first=self._per_row(self.entering & self.first),
-            entry_weight=ones,
-            exit=np.concatenate([out, flush]), exit_final=np.concatenate([out_final, flush]),
+            entry=r["entry"], entry_first=r["entry_first"], entry_weight=ones,
+            exit=np.concatenate([r["out"], r["flush"]]), exit_final=np.concatenate([r["out_final"], r["flush"]]),
             exit_weight=np.concatenate([ones, ones]),
-            tile=size, tile_first=self._per_row(self.first), tile_last=self._per_row(self.last), tile_weight=ones,
-            steps=int(size.size),
-            onload=size[~self.has_pred], onload_weight=np.ones(int((~self.has_pred).sum()), dtype=np.int64),
-            offload=flush[~self.has_succ], offload_weight=np.ones(int((~self.has_succ).sum()), dtype=np.int64),
+            tile=r["size"], tile_first=r["first"], tile_last=r["last"], tile_weight=ones, steps=int(hi - lo),
+            onload=r["size"][~has_pred], onload_weight=ones[~has_pred],
+            offload=r["flush"][~has_succ], offload_weight=ones[~has_succ],
         )
 
-    def union(self, nest, child_served: frozenset[str], parent_served: frozenset[str], outputs: bool) -> UnionEvents:
-        """The parent side of the boundary above this (child) grouping, per transition; `outputs`: the
-        operand also moves up (evictions, finals)."""
+    def union(self, nest, child_served: frozenset[str], parent_served: frozenset[str], outputs: bool):
+        """The parent side of the boundary above this (child) grouping, per transition: a function of the
+        sample giving its `UnionEvents`; `outputs`: the operand also moves up (evictions, finals)."""
         t, n_tiles, n_elem = self.t, self.t.n_tiles, self.t.n_elem
-        parents = _Parents(nest, child_served, parent_served, t.n_inst)
+        parents = _SampleParents(_Parents(nest, child_served, parent_served, t.n_inst), t.n_inst,
+                                 prod(sl.size for sl in nest.spatial if sl.array_dim not in parent_served))
+        per_sample = (n_tiles + 1) * parents.n_parent  # event ids of one sample
 
         def per_event(mask: np.ndarray, when: np.ndarray, last=None):
             idx, parent = parents.of(t.inst, mask)
@@ -99,39 +114,63 @@ class Chain:
                 moment = pairs // n_elem
                 done = last(moment // (n_tiles + 1) * n_elem + pairs % n_elem) < moment % (n_tiles + 1)
                 final = np.bincount(np.searchsorted(events, pairs[done] // n_elem), minlength=events.size)
-            return events, count.astype(np.int64) * t.factor, final.astype(np.int64) * t.factor
+            bounds = np.searchsorted(events // per_sample, np.arange(t.n_samples + 1))
+            return events, count.astype(np.int64) * t.factor, final.astype(np.int64) * t.factor, bounds
 
-        down_events, down, _ = per_event(self.entering, t.tile)
-        onload = down[np.unique(down_events // (n_tiles + 1), return_index=True)[1]]
+        down_events, down, _, down_at = per_event(self.entering, t.tile)
+        first = np.unique(down_events // (n_tiles + 1), return_index=True)[1]  # each parent's first transition
+        onload_at = np.searchsorted(first, down_at)
         if not outputs:
-            return UnionEvents(down, down, _NONE, _NONE, onload)
-        _, touched, _ = per_event(self.entering & ~self.first, t.tile)
+            return lambda s: UnionEvents(*(down[down_at[s]:down_at[s + 1]],) * 2, _NONE, _NONE,
+                                         down[first[onload_at[s]:onload_at[s + 1]]])
+        _, touched, _, touched_at = per_event(self.entering & ~self.first, t.tile)
         succ_tile = np.zeros_like(self.row_tile)
         succ_tile[:-1] = self.row_tile[1:]
         when = np.where(self.has_succ[self.row], succ_tile[self.row], n_tiles)
-        _, up, up_final = per_event(self.leaving, when, _last_touch(parents, t.inst, t.tile, t.elem, n_elem))
-        return UnionEvents(down, touched, up, up_final, onload)
+        _, up, up_final, up_at = per_event(self.leaving, when, _last_touch(parents, t.inst, t.tile, t.elem, n_elem))
+        return lambda s: UnionEvents(down[down_at[s]:down_at[s + 1]], touched[touched_at[s]:touched_at[s + 1]],
+                                     up[up_at[s]:up_at[s + 1]], up_final[up_at[s]:up_at[s + 1]],
+                                     down[first[onload_at[s]:onload_at[s + 1]]])
+
+
+class _SampleParents:
+    """`siblings._Parents` over (sample, instance) ids: a sample's children belong to that sample's parents."""
+
+    def __init__(self, parents: _Parents, n_child: int, n_parent: int) -> None:
+        self.parents, self.n_child, self.n_parent = parents, n_child, n_parent
+
+    def of(self, child: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        idx, parent = self.parents.of(child % self.n_child, mask)
+        return idx, child[idx] // self.n_child * self.n_parent + parent
 
 
 _NONE = np.zeros(0, dtype=np.int64)
 
 
-def masked_traffic(ex: Executed, op: str, readiness: bool) -> tuple[OperandTraffic, BoundaryLoads]:
-    """Transfer events of one operand at every level under `ex`'s data mask, by `transfers.py`'s rules."""
+def masked_traffic(ex: Executed, op: str, readiness: bool) -> list[tuple[OperandTraffic, BoundaryLoads]]:
+    """Transfer events of one operand at every level, per sample of `ex`, by `transfers.py`'s rules."""
     levels = ex.nest.levels[op]
+    bank = Chain(ex.triples(op, 0, levels[0].served))  # the register bank below level 0
+    sides = []
+    for j in range(len(levels) - 1):
+        chain = Chain(ex.triples(op, levels[j].top, levels[j].served))
+        sides.append((chain, chain.union(ex.nest, levels[j].served, levels[j + 1].served, op == "O")))
+    return [_sample_traffic(levels, op, readiness, bank.events(s), [(c.events(s), u(s)) for c, u in sides])
+            for s in range(ex.n_samples)]
+
+
+def _sample_traffic(levels, op: str, readiness: bool, bank: SequenceEvents, sides: list):
+    """One sample's traffic from its register-bank events and, per boundary, (child events, union events)."""
     traffic: OperandTraffic = [{d: Events.none() for d in DIRECTIONS} for _ in levels]
     loads = BoundaryLoads([], [])
     ready = readiness and op == "O"
-    bank = Chain(ex.triples(op, 0, levels[0].served)).events  # the register bank below level 0
     if op != "O":
         traffic[0]["rd_out_to_low"] = Events.of(bank.entry, bank.entry_weight)
     else:
         _mac_boundary_outputs(bank, levels[0].psum, ready, traffic[0])
     one = np.int64(1)
-    for j in range(len(levels) - 1):
-        chain, parent = Chain(ex.triples(op, levels[j].top, levels[j].served)), levels[j + 1]
-        child, ev = chain.events, chain.union(ex.nest, levels[j].served, parent.served, op == "O")
-        up_traffic = traffic[j + 1]
+    for j, (child, ev) in enumerate(sides):
+        parent, up_traffic = levels[j + 1], traffic[j + 1]
         if op != "O":
             traffic[j]["wr_in_by_high"] = Events.of(child.entry, child.entry_weight)
             up_traffic["rd_out_to_low"] = Events.of(ev.down, one)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from zigzag.cost_model.cost_model import CostModelEvaluation
 
-from zz_event.engine.evaluate import evaluate
+from zz_event.engine.evaluate import evaluate, evaluate_samples
 from zz_event.engine.packed import pack
 from zz_event.engine.result import EngineOptions
 from zz_event.engine.samples import mean_result
@@ -39,7 +39,7 @@ def evaluate_all(nest, options: EngineOptions, variants: tuple[EngineOptions, ..
     workers, whose answers are these). With `masks` (events from data, one per sample) the result for
     `options` is the mean over the samples, which is what the search ranks on."""
     if masks is not None:
-        result = mean_result([evaluate(nest, options, mask=m) for m in masks])
+        result = mean_result(evaluate_samples(nest, options, masks))
     else:
         result = evaluate(nest, options)
     return pack(result), {v.label: pack(evaluate(nest, v)) for v in variants if v != options}

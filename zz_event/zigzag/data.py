@@ -15,12 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from zz_event.engine.evaluate import evaluate
+from zz_event.engine.evaluate import evaluate_samples
 from zz_event.engine.result import EngineResult
 from zz_event.errors import ZzEventError
 from zz_event.model.geometry import ConvGeometry
 
 __all__ = ["SampleResults", "cost_on_samples", "masks_for_run"]
+
+_CHUNK = 64  # samples counted in one pass: the pass holds a few arrays per executed iteration of each
 
 
 class SampleResults(list):
@@ -75,6 +77,7 @@ def cost_on_samples(cmes: list, settings) -> None:
             geometry, centric = settings.geometries[name]
             nest = context_of_cme(cme, geometry, centric).nest(mapping_of_cme(cme))
             masks = settings.masks[name]
-            results = [evaluate(nest, settings.options, mask=m) for m in masks]
+            results = [r for at in range(0, len(masks), _CHUNK)
+                       for r in evaluate_samples(nest, settings.options, masks[at:at + _CHUNK])]
             densities = [float(m.mean()) for m in masks]
             cme.zz_event_samples = SampleResults(results, densities, len(settings.ranking_masks(name)))
