@@ -17,6 +17,7 @@ them into per-level traffic.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cached_property
 from math import prod
 
@@ -36,25 +37,25 @@ class Chain:
     per triple whether the element enters, leaves, and is first or last used by the instance."""
 
     def __init__(self, t: Triples) -> None:
-        self.t = t
-        rid = t.inst * t.n_tiles + t.tile
+        rid = t.inst * t.n_tiles + t.tile  # sorted: triples come by instance, tile, element
         new = np.ones(rid.size, dtype=bool)
         new[1:] = rid[1:] != rid[:-1]
-        self.row = np.cumsum(new) - 1  # each triple's row (executed tile of its instance)
-        self.row_inst, self.row_tile = t.inst[new], t.tile[new]
+        row_keys, self.row_inst, self.row_tile = rid[new], t.inst[new], t.tile[new]
         n_rows = self.row_inst.size
         self.has_pred = np.zeros(n_rows, dtype=bool)
         self.has_pred[1:] = self.row_inst[1:] == self.row_inst[:-1]
         self.has_succ = np.zeros(n_rows, dtype=bool)
         self.has_succ[:-1] = self.has_pred[1:]
-        # The same (instance, element) in time order: its previous and next rows.
-        pair = t.inst * t.n_elem + t.elem
-        order = np.argsort(pair, kind="stable")  # triples are in time order within each (instance, element)
-        same = np.zeros(rid.size, dtype=bool)
-        same[1:] = pair[order][1:] == pair[order][:-1]
+        # From here on the triples are kept by (instance, element), in time order: each one's neighbours
+        # are the same element's previous and next rows in that instance.
+        by_pair = np.sort((t.inst * t.n_elem + t.elem) * t.n_tiles + t.tile)
+        pair, tile = by_pair // t.n_tiles, by_pair % t.n_tiles
+        self.t = replace(t, inst=pair // t.n_elem, tile=tile, elem=pair % t.n_elem)
+        self.row = np.searchsorted(row_keys, self.t.inst * t.n_tiles + tile)  # each triple's row
+        same = pair[1:] == pair[:-1]
         prev_row, next_row = np.full(rid.size, -1), np.full(rid.size, -1)
-        prev_row[order[1:][same[1:]]] = self.row[order[:-1][same[1:]]]
-        next_row[order[:-1][same[1:]]] = self.row[order[1:][same[1:]]]
+        prev_row[1:] = np.where(same, self.row[:-1], -1)
+        next_row[:-1] = np.where(same, self.row[1:], -1)
         self.first, self.last = prev_row < 0, next_row < 0
         self.entering = ~(self.has_pred[self.row] & (prev_row == self.row - 1))
         self.leaving = ~(self.has_succ[self.row] & (next_row == self.row + 1))
