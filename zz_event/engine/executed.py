@@ -27,24 +27,15 @@ from zz_event.engine.siblings import _distinct
 from zz_event.model.geometry import ConvGeometry
 from zz_event.model.nest import LoopNest
 
-__all__ = ["Executed", "Triples", "input_mask", "sample_masks"]
+__all__ = ["Executed", "Triples", "sample_masks"]
 
 UNCOUPLED = ("B", "G", "K", "C")
 
 
-def input_mask(geometry: ConvGeometry, mask) -> np.ndarray:
-    """A data mask as a bool array (B, G, C, IY, IX). Any array of the input's elements in that order is
-    accepted: ONNX's layout (B, G*C, IY, IX), one sample's (G*C, IY, IX), a matrix product's (F,)."""
-    g = geometry
-    shape = (g.B, g.G, g.C, g.y.inp, g.x.inp)
-    arr = np.asarray(mask)
-    if arr.size != prod(shape):
-        raise ValueError(f"the data mask has shape {arr.shape}; the layer's input is {shape} (B, G, C, IY, IX)")
-    return arr.astype(bool, copy=False).reshape(shape)
-
-
 def sample_masks(geometry: ConvGeometry, masks) -> np.ndarray:
-    """Several samples' data masks as a bool array (S, B, G, C, IY, IX); each sample as `input_mask` takes it."""
+    """Several samples' data masks as a bool array (S, B, G, C, IY, IX). Each sample may be any array of
+    the input's elements in that order: ONNX's (B, G*C, IY, IX), one sample's (G*C, IY, IX), a matrix
+    product's (F,)."""
     g = geometry
     shape = (g.B, g.G, g.C, g.y.inp, g.x.inp)
     arr = np.asarray(masks)
