@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from validation.cases import data_masks, loop_nests, multi_pe_nests
 from validation.naive import naive_result
-from validation.reference import random_data
+from validation.reference import onnx_reference_conv, random_data
 from validation.simulator import simulate
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineOptions
@@ -91,6 +91,8 @@ def test_hand_counted_toy(readiness):
         assert o == {"rd_out_to_low": 16 if readiness else 72, "wr_in_by_low": 72, "rd_out_to_high": 0,
                      "wr_in_by_high": 0}
     assert results[1].output_matches_reference
+    # The layer's true output, as ONNX's reference evaluator computes it on the same input and weights.
+    assert (results[1].outputs == onnx_reference_conv(nest.geometry, data["I"], data["W"])).all()
     assert results[0].outputs_without_contribution == 16
 
 
