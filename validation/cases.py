@@ -7,7 +7,7 @@ ones); every dimension split into random temporal loops, shuffled into a random 
 `overshoot=True`, loop products may exceed a dimension's size: the extra indices are no iterations);
 per operand 1-3 memory levels with random tops, served
 array dimensions (register levels serve none), partial-sum flags, ports and memories shared across
-operands.
+operands. `data_masks(geometry)` draws which input elements are non-zero (events from data).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from zz_event.model.geometry import AxisGeometry, ConvGeometry
 from zz_event.model.nest import Loop, LoopNest, MemLevel, Port, SpatialLoop
 from zz_event.model.vocabulary import DIRECTIONS, OPERANDS
 
-__all__ = ["axis_geometries", "loop_nests", "multi_pe_nests"]
+__all__ = ["MASK_KINDS", "axis_geometries", "data_masks", "loop_nests", "multi_pe_nests"]
 
 ARRAY_DIMS = ("D1", "D2", "D3")
 MEMORIES = ("reg", "lb", "gb", "dram")
@@ -182,3 +182,32 @@ def _shared_levels(draw, op: str, n_loops: int, arrays: frozenset[str], per_pe: 
                  ports=draw(_ports(MEMORIES[j], op)), psum=draw(st.booleans()) if op == "O" else False)
         for j, (top, srv) in enumerate(zip(tops, served))
     )
+
+
+MASK_KINDS = ("random", "blobs", "pixels", "zeros", "ones")
+
+
+@st.composite
+def data_masks(draw, geometry: ConvGeometry, kind: str | None = None):
+    """A data mask (B, G, C, IY, IX) of bools for a layer's input: `random` (each element non-zero with a
+    drawn density), `blobs` (a few filled rectangles, the clustering of real activations), `pixels` (one to
+    three single non-zero elements), `zeros`, `ones`."""
+    import numpy as np
+
+    g = geometry
+    shape = (g.B, g.G, g.C, g.y.inp, g.x.inp)
+    kind = kind or draw(st.sampled_from(MASK_KINDS))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31)))
+    if kind in ("zeros", "ones"):
+        return np.full(shape, kind == "ones"), kind
+    if kind == "random":
+        return rng.random(shape) < draw(st.sampled_from([0.1, 0.3, 0.5, 0.8])), kind
+    mask = np.zeros(shape, dtype=bool)
+    flat = mask.reshape(-1, g.y.inp, g.x.inp)
+    for _ in range(draw(st.integers(1, 3))):
+        plane, y, x = (int(rng.integers(n)) for n in (flat.shape[0], g.y.inp, g.x.inp))
+        if kind == "pixels":
+            flat[plane, y, x] = True
+        else:
+            flat[plane, y:y + int(rng.integers(1, 4)), x:x + int(rng.integers(1, 4))] = True
+    return mask, kind

@@ -32,7 +32,7 @@ import numpy as np
 
 from zz_event.model.nest import LoopNest
 
-__all__ = ["Axis", "Component", "Form", "Iterations", "Layout"]
+__all__ = ["Axis", "Component", "Form", "Iterations", "Layout", "input_mask"]
 
 UNCOUPLED = ("B", "G", "K", "C")
 
@@ -235,7 +235,7 @@ class Iterations:
     involve a few loops; `tensor` evaluates them at every iteration, with the iteration tensor's axes in
     any order, so that each consumer gets the layout it reads fastest."""
 
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout, mask: np.ndarray | None = None) -> None:
         nest = layout.nest
         self.layout = layout
         in_range = np.ones((1,) * len(layout.axes), dtype=bool)
@@ -252,7 +252,25 @@ class Iterations:
                 inp = pos * geo.stride + tap * geo.dilation - geo.pad_before
                 real = real & (inp >= 0) & (inp < geo.inp)
         self._mac = in_range & real if layout.filtered else in_range
+        if mask is not None:  # events from data: a zero input triggers no MAC (padding is zero)
+            self._mac = self._mac & self._nonzero_input(input_mask(nest.geometry, mask))
         self._adds = self._mac & real
+
+    def _nonzero_input(self, mask: np.ndarray) -> np.ndarray:
+        """Whether the true input of every iteration is a real, non-zero element of `mask` (B, G, C, IY, IX)."""
+        lay, nest = self.layout, self.layout.nest
+        index, real = [], np.ones((1,) * len(lay.axes), dtype=bool)
+        for dim in ("B", "G", "C"):
+            index.append(np.minimum(lay.dim_tensor(dim), nest.dim_size(dim) - 1))
+        for pos_dim, tap_dim, geo in ((lay.pos_y, "FY", nest.geometry.y), (lay.pos_x, "FX", nest.geometry.x)):
+            pos = lay.dim_tensor(pos_dim)
+            if nest.centric == "output":
+                pos = pos * geo.stride + lay.dim_tensor(tap_dim) * geo.dilation - geo.pad_before
+            inp = pos
+            real = real & (inp >= 0) & (inp < geo.inp)
+            index.append(np.clip(inp, 0, geo.inp - 1))
+        return real & mask[tuple(index)]
+
 
     def tensor(self, order: list[int] | None = None, adds: bool = False, any_over: int = 0) -> np.ndarray:
         """Executes a MAC (or, with `adds`, adds to a real output) at every iteration; axes in `order`.
@@ -275,3 +293,13 @@ class Iterations:
         full = np.empty(merged, dtype=bool)
         full[...] = cond.reshape(merged_cond)
         return full.reshape(shape)
+
+
+def input_mask(geometry, mask) -> np.ndarray:
+    """A data mask as a bool array (B, G, C, IY, IX); accepts ONNX's (B, G*C, IY, IX) and, for B = 1, (G*C, IY, IX)."""
+    g = geometry
+    shape = (g.B, g.G, g.C, g.y.inp, g.x.inp)
+    arr = np.asarray(mask, dtype=bool)
+    if arr.size != prod(shape):
+        raise ValueError(f"the data mask has shape {arr.shape}; expected {shape} (or the ONNX 4-D layout)")
+    return arr.reshape(shape)

@@ -14,7 +14,8 @@ from math import prod
 import numpy as np
 
 from validation.buffers import TileEvents
-from validation.reference import random_data
+from validation.macstream import input_mask
+from validation.reference import as_layer_data, random_data
 from validation.shared import ParentEvents, Transfers
 from zz_event.model.nest import LoopNest
 
@@ -78,9 +79,9 @@ def _instance(nest: LoopNest, pe_digits: list[int], served: frozenset[str]) -> i
     return inst
 
 
-def naive_simulate(nest: LoopNest, filtered: bool, readiness: bool):
+def naive_simulate(nest: LoopNest, filtered: bool, readiness: bool, mask=None, data=None):
     """Returns (macs, compute_cycles, tile events per (op, top, served), parent events per (op, top, child
-    served, parent served), outputs, data)."""
+    served, parent served), outputs, data). `mask`: events from data, a MAC runs only on a non-zero input."""
     from validation.rules import groupings as _groupings
     from validation.rules import parent_groupings as _parent_groupings
 
@@ -90,8 +91,9 @@ def naive_simulate(nest: LoopNest, filtered: bool, readiness: bool):
     groupings = [(op, top, served) for op, gs in _groupings(nest).items() for top, served in gs]
     tiles = {gr: defaultdict(set) for gr in groupings}
     first, last = {}, {}
-    data = random_data(nest.geometry)
+    data = random_data(nest.geometry) if data is None else as_layer_data(nest.geometry, data)
     g = nest.geometry
+    nonzero = None if mask is None else input_mask(g, mask)
     out = np.zeros((g.B, g.G, g.K, g.OY, g.OX), dtype=np.int64)
     macs = cycles = 0
     for step in range(prod(t_sizes)):
@@ -104,6 +106,8 @@ def naive_simulate(nest: LoopNest, filtered: bool, readiness: bool):
             if hit is None:
                 continue
             key, t_out, t_in = hit
+            if nonzero is not None and (t_in is None or not nonzero[t_in]):
+                continue  # a zero input (or padding) triggers nothing
             macs += 1
             any_mac = True
             if t_out is not None and t_in is not None:
@@ -194,9 +198,9 @@ def _events(nest, grouping, tiles, first, last, end, ready) -> TileEvents:
                       flush_final=np.array(flush_final, dtype=np.int64))
 
 
-def naive_result(nest: LoopNest, filtered: bool = True, readiness: bool = True):
+def naive_result(nest: LoopNest, filtered: bool = True, readiness: bool = True, mask=None, data=None):
     """The plain replay turned into a `SimResult` by the simulator's own transfer rules."""
     from validation.rules import assemble
 
-    macs, cycles, events, parents, out, data = naive_simulate(nest, filtered, readiness)
+    macs, cycles, events, parents, out, data = naive_simulate(nest, filtered, readiness, mask, data)
     return assemble(nest, filtered, readiness, macs, cycles, events, parents, out, data)

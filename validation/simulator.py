@@ -121,11 +121,16 @@ class _MacPass:
 
 
 def simulate(nest: LoopNest, filter: bool = True, readiness: bool = True, data=None,
-             mac_log: str | IO[str] | None = None, block_iterations: int = 1 << 15) -> SimResult:
-    """Replay `nest` MAC by MAC and buffer by buffer. `mac_log`: a path or text stream for the MAC log."""
+             mac_log: str | IO[str] | None = None, block_iterations: int = 1 << 15, mask=None) -> SimResult:
+    """Replay `nest` MAC by MAC and buffer by buffer. `mac_log`: a path or text stream for the MAC log.
+
+    `mask` (events from data, design.md): which input elements are non-zero, (B, G, C, IY, IX) or ONNX's
+    layout; a MAC then executes only if its input is non-zero. `mask=True` takes it from `data` (I != 0)."""
     layout = Layout(nest, filter, block_iterations)
     g = nest.geometry
-    its = Iterations(layout)
+    if mask is True:
+        mask = as_layer_data(g, data)["I"] != 0
+    its = Iterations(layout, mask)
     log_stream, own_stream = (open(mac_log, "w") if isinstance(mac_log, str) else mac_log), isinstance(mac_log, str)
     writer = None
     if log_stream is not None:

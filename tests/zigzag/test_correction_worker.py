@@ -32,11 +32,11 @@ def energy_costs(context):
 
 
 def submit(worker, context, mapping, variants=()):
-    return worker.submit((context, EngineOptions(), variants, None, energy_costs(context)), mapping, None)
+    return worker.submit((context, EngineOptions(), variants, None, energy_costs(context), None), mapping, None)
 
 
 def inline(context, mapping, variants=()):
-    return answer(context, EngineOptions(), variants, None, energy_costs(context), mapping, None)
+    return answer(context, EngineOptions(), variants, None, energy_costs(context), None, mapping, None)
 
 
 def same(received, expected) -> bool:
@@ -139,7 +139,7 @@ def test_the_heap_is_frozen_exactly_while_a_worker_lives():
 def test_a_new_jobs_first_mapping_goes_at_once_and_the_rest_in_batches(worker):
     """The first answer for a context is the slowest (cold caches): it is asked for before the batch fills."""
     context, mappings = context_and_mappings(toy_nest())
-    job = (context, EngineOptions(), (), None, energy_costs(context))
+    job = (context, EngineOptions(), (), None, energy_costs(context), None)
     first = worker.submit(job, mappings[0], None)
     assert worker.batch == [] and worker.in_flight == 1
     tickets = [worker.submit(job, mappings[i % 3], None) for i in range(1, 4)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from zz_event.commands.options import positive_int
+from zz_event.errors import ZzEventError
 
 __all__ = ["mapspace_command", "register"]
 
@@ -28,6 +29,11 @@ def register(sub) -> None:
                    help="spatial mappings ZigZag generates per layer")
     p.add_argument("--cost-pooling-and-add", action="store_true",
                    help="ONNX: log pooling and Add layers too (ZigZag's own ONNX parser leaves them out)")
+    p.add_argument("--data", metavar="FILE.npy",
+                   help="events from data (ONNX workloads): the network input (N, C, H, W); the data_* columns "
+                        "then hold each mapping's mean cost over the samples")
+    p.add_argument("--calibration", metavar="K", type=positive_int, default=None,
+                   help="with --data: the mean over the first K samples (default: all)")
     p.add_argument("--parquet", choices=["auto", "yes", "no"], default="auto",
                    help="also write FILE's stem .parquet (auto: when pyarrow is installed)")
     bar = p.add_mutually_exclusive_group()
@@ -69,6 +75,8 @@ def mapspace_command(args) -> int:
     from zz_event.mapspace import meta_path, run_mapspace  # noqa: PLC0415 -- keeps `zz-event --help` fast
 
     layers = tuple(n.strip() for n in args.layers.split(",") if n.strip()) if args.layers else None
+    if args.calibration is not None and args.data is None:
+        raise ZzEventError(f"--calibration {args.calibration}: expected with --data only")
     show = sys.stderr.isatty() if args.progress is None else args.progress
     bars = _LayerBars() if show else None
     arguments = {k: v for k, v in vars(args).items() if k != "handler"}
@@ -77,7 +85,7 @@ def mapspace_command(args) -> int:
             args.workload, args.accelerator, args.mapping, args.csv, opt=args.opt, lpf_limit=args.lpf_limit,
             nb_spatial_mappings_generated=args.spatial_mappings, layers=layers, progress=bars,
             arguments=arguments, parquet={"auto": None, "yes": True, "no": False}[args.parquet],
-            cost_pooling_and_add=args.cost_pooling_and_add,
+            cost_pooling_and_add=args.cost_pooling_and_add, data=args.data, calibration=args.calibration,
         )
     except (KeyboardInterrupt, SystemExit):
         if bars is not None:

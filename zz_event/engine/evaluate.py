@@ -1,10 +1,17 @@
-"""The engine's front door: one LoopNest and two switches in, exact counts, words, energy, latency out."""
+"""The engine's front door: one LoopNest and two switches in, exact counts, words, energy, latency out.
+
+`evaluate(nest, options, mask=...)` adds events from data: a MAC executes iff it is valid and its input
+element is non-zero (padding counts as zero); tiles hold only what executed MACs use, tiles with none are
+skipped, readiness follows the last executed contribution, and outputs no input reaches are never written
+(`EngineResult.outputs_without_contribution`). Without a mask the per-axis path; with one, explicit sets."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import prod
+
+import numpy as np
 
 from zz_event.engine.axes import coupled_axis, dim_digits, uncoupled_axis
 from zz_event.engine.latency import latency_parts
@@ -16,7 +23,7 @@ from zz_event.memo import LruMemo
 from zz_event.model.nest import LoopNest, MemLevel
 from zz_event.model.vocabulary import DIRECTIONS, OPERANDS, READ_DIRECTIONS
 
-__all__ = ["clear_caches", "compute_cycles", "evaluate", "executed_macs", "operand_costs"]
+__all__ = ["clear_caches", "compute_cycles", "evaluate", "evaluate_samples", "executed_macs", "operand_costs"]
 
 
 def executed_macs(nest: LoopNest, filtered: bool) -> int:
@@ -56,21 +63,50 @@ def _compute_cycles(nest: LoopNest, filtered: bool) -> int:
     return sequence_events(nest, "W", 0, all_dims, filtered, None, frozenset()).steps
 
 
-def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions()) -> EngineResult:
+def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions(), mask=None) -> EngineResult:
+    """Exact counts of `nest` under the two switches; with `mask` (which input elements are non-zero,
+    (B, G, C, IY, IX) or ONNX's layout) events come from data: a zero input triggers nothing
+    (`executed.py`, `explicit.py`). An all-true mask gives the dense-data counts."""
+    if mask is not None:
+        return _evaluate_masked(nest, options, mask)
+    costs = {op: operand_costs(nest, op, options) for op in OPERANDS}
+    return _result(nest, options, executed_macs(nest, options.filter), compute_cycles(nest, options.filter), costs)
+
+
+def _evaluate_masked(nest: LoopNest, options: EngineOptions, mask) -> EngineResult:
+    return evaluate_samples(nest, options, np.asarray(mask)[None])[0]
+
+
+def evaluate_samples(nest: LoopNest, options: EngineOptions, masks) -> list[EngineResult]:
+    """`evaluate(nest, options, mask=m)` for every sample's mask `m` of `masks` (S, ...), counted in one pass."""
+    from zz_event.engine.executed import Executed  # noqa: PLC0415  (numpy-only, loaded on first use)
+    from zz_event.engine.explicit import masked_traffic  # noqa: PLC0415
+
+    ex = Executed(nest, options.filter, masks)
+    per_op = {op: masked_traffic(ex, op, options.readiness) for op in OPERANDS}
+    results = []
+    for s, (macs, cycles, silent) in enumerate(zip(ex.macs(), ex.cycles(), ex.outputs_without_contribution())):
+        costs = {op: _costs_of(nest, op, _precision(nest, op), *per_op[op][s]) for op in OPERANDS}
+        results.append(replace(_result(nest, options, macs, cycles, costs), outputs_without_contribution=silent))
+    return results
+
+
+def _precision(nest: LoopNest, op: str) -> tuple[int, int]:
+    return (nest.precision["O"], nest.precision["O_final"]) if op == "O" else (nest.precision[op],) * 2
+
+
+def _result(nest: LoopNest, options: EngineOptions, macs: int, cycles: int, costs: dict) -> EngineResult:
     levels: dict[str, tuple[LevelCounts, ...]] = {}
     port_words: defaultdict[str, int] = defaultdict(int)
     onload: dict[str, int] = {}
     offload = 0
     for op in OPERANDS:
-        costs = operand_costs(nest, op, options)
-        levels[op] = costs.counts
-        for port, words in costs.port_words:
+        levels[op] = costs[op].counts
+        for port, words in costs[op].port_words:
             port_words[port] += words
-        onload[op] = costs.onload_words
-        offload += costs.offload_words
-    cycles = compute_cycles(nest, options.filter)
+        onload[op] = costs[op].onload_words
+        offload += costs[op].offload_words
     on, stall, off = latency_parts(cycles, dict(port_words), onload, offload)
-    macs = executed_macs(nest, options.filter)
     return EngineResult(
         options=options,
         macs=macs,
@@ -113,6 +149,11 @@ def operand_costs(nest: LoopNest, op: str, options: EngineOptions) -> OperandCos
 
 def _operand_costs(nest, op, options, precision, plan, keys) -> OperandCosts:
     traffic, loads = operand_traffic(nest, op, options.filter, options.readiness, plan, keys)
+    return _costs_of(nest, op, precision, traffic, loads)
+
+
+def _costs_of(nest, op, precision, traffic, loads) -> OperandCosts:
+    """Words, energy and port time of one operand's transfer events."""
     op_levels = nest.levels[op]
     counts = []
     port_words: list[tuple[str, int]] = []

@@ -42,6 +42,10 @@ class EngineResult:
     stall_cycles: int
     offload_cycles: int
     port_busy_cycles: dict[str, int] = field(default_factory=dict)
+    # Events from data: real output elements that receive no contribution (no non-zero input reaches them).
+    # The core never writes them; their memory keeps what it was initialised with (the bias). None without
+    # a data mask, or where the dense count indexes outputs by ZigZag's relation (input-centric, no filter).
+    outputs_without_contribution: int | None = None
 
     @property
     def memory_energy_pj(self) -> float:

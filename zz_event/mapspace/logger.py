@@ -35,6 +35,10 @@ innermost first, as in `summary.json`):
 - For each engine variant `dense` (exact dense count: every iteration executes), `filter` (event-driven,
   valid MACs only) and `event_driven` (filter + output readiness; the cost ZigZag ranks in this run):
   `<v>_macs`, `<v>_compute_cycles`, `<v>_latency_cycles`, `<v>_energy_pj`. Empty on uncorrected layers.
+- With data (`data=`, `zz-event mapspace --data FILE.npy`) four more: `data_macs`, `data_compute_cycles`,
+  `data_latency_cycles`, `data_energy_pj`, the mapping's mean event-driven cost over the calibration samples
+  (zero inputs trigger nothing; float64), which ZigZag then ranks; the variants above stay dense-data
+  counts; the sidecar's settings name the data and the samples per layer.
 - Word accesses for `raw` and each variant: `<prefix>_<operand><level>_<direction>`, e.g.
   `raw_W0_rd_out_to_low`, direction one of `rd_out_to_low`, `wr_in_by_low`, `rd_out_to_high`,
   `wr_in_by_high` (ZigZag's). Levels run to the deepest memory operand of the accelerator; levels an
@@ -73,6 +77,7 @@ from zz_event.mapspace.writer import (
 from zz_event.output_files import check_output_file, output_lock
 from zz_event.provenance import provenance
 from zz_event.readers.inputs import read_zigzag_inputs
+from zz_event.zigzag.data import masks_for_run
 from zz_event.zigzag.pipeline import build_stages, main_stage
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
 from zz_event.zigzag.stages import EventDrivenCorrectionStage
@@ -275,6 +280,8 @@ def run_mapspace(
     parquet: bool | None = None,
     workers: int | None = None,
     cost_pooling_and_add: bool = False,
+    data: Any = None,
+    calibration: int | None = None,
 ) -> MapspaceRun:
     """Run ZigZag (LOMA) with event-driven correction, logging every evaluated mapping to `csv_path`.
 
@@ -282,12 +289,14 @@ def run_mapspace(
     pyarrow is installed, True requires it, False never writes it. `arguments` go to the sidecar.
     `workers`: correction worker processes (`CorrectionSettings.workers`; None: the default; 0: inline).
     `cost_pooling_and_add`: log ONNX pooling and Add layers too (ZigZag's own cost; its ONNX parser leaves them out).
+    `data`, `calibration`: events from data, as in `run_zigzag_event_driven` (ONNX workloads).
     """
     check_output_file(csv_path, "--csv")
     if parquet and not parquet_available():
         raise ZzEventError("Parquet output needs pyarrow; install it (pip install pyarrow) or leave Parquet off")
     inputs = read_zigzag_inputs(workload, accelerator, mapping, cost_pooling_and_add)
     selected = _check_layers(layers, inputs.workload)
+    masks = {} if data is None else masks_for_run(workload, data, inputs.workload.geometry)
     settings = {
         "workload": str(workload), "accelerator": str(accelerator), "mapping": str(mapping), "opt": opt,
         "lpf_limit": lpf_limit, "nb_spatial_mappings_generated": nb_spatial_mappings_generated,
@@ -295,19 +304,26 @@ def run_mapspace(
         "variants": ["dense", "filter", "event_driven"],
         "skipped_nodes": [{"name": n, "reason": r} for n, r in inputs.workload.skipped.items()],
     }
+    if masks:
+        samples = {name: len(m[:calibration]) for name, m in masks.items()}
+        settings.update(data=str(data) if isinstance(data, (str, Path)) else "<array>", data_samples=samples,
+                        event_driven="mean over the data samples (events from data)")
     with output_lock(csv_path, "--csv"):
-        return _logged_run(csv_path, settings, arguments, progress, parquet, inputs, selected, workers)
+        return _logged_run(csv_path, settings, arguments, progress, parquet, inputs, selected,
+                           (workers, masks, calibration))
 
 
-def _logged_run(csv_path, settings, arguments, progress, parquet, inputs, selected, workers) -> MapspaceRun:
+def _logged_run(csv_path, settings, arguments, progress, parquet, inputs, selected, correction) -> MapspaceRun:
+    """`correction`: (workers, data masks by layer, calibration samples)."""
     prepared, mapping_input = inputs.workload, inputs.mapping
     opt, lpf_limit, nb_spatial = settings["opt"], settings["lpf_limit"], settings["nb_spatial_mappings_generated"]
     meta = {"settings": settings, "provenance": provenance(arguments or settings)}
-    log = MapspaceLog(csv_path, meta, schema_for_spec(inputs.accelerator), progress)
+    schema = replace(schema_for_spec(inputs.accelerator), data="data" in settings)
+    log = MapspaceLog(csv_path, meta, schema, progress)
     try:
         with tempfile.TemporaryDirectory(prefix="zz-event-mapspace-") as dump:
             _run_zigzag(prepared, inputs.accelerator.path, mapping_input, dump, opt, lpf_limit, nb_spatial,
-                        selected, log, workers)
+                        selected, log, correction)
     except (KeyboardInterrupt, SystemExit):
         log.close("interrupted", "interrupted before the run completed")
         raise
@@ -350,11 +366,13 @@ def _check_layers(layers: tuple[str, ...] | None, prepared: Any) -> frozenset | 
     return frozenset(layers)
 
 
-def _run_zigzag(prepared, accelerator, mapping_input, dump, opt, lpf_limit, nb_spatial, selected, log, workers):
+def _run_zigzag(prepared, accelerator, mapping_input, dump, opt, lpf_limit, nb_spatial, selected, log, correcting):
     settings = RunSettings(opt=opt, lpf_limit=lpf_limit, nb_spatial_mappings_generated=nb_spatial,
                            loma_show_progress_bar=False)
+    workers, masks, calibration = correcting
     correction = CorrectionSettings.for_workload(
-        prepared, options=EngineOptions(filter=True, readiness=True), workers=workers,
+        prepared, options=EngineOptions(filter=True, readiness=True), workers=workers, masks=masks,
+        calibration=calibration,
         variants=(EngineOptions(filter=False, readiness=False), EngineOptions(filter=True, readiness=False)))
     logger = type("BoundMapspaceLogger", (MapspaceLoggerStage,), {"log": log})
     stages = build_stages(settings, [logger, EventDrivenCorrectionStage])

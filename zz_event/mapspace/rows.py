@@ -28,6 +28,7 @@ from zz_event.model.vocabulary import DIRECTIONS, MAPSPACE_VARIANTS, OPERANDS
 from zz_event.zigzag.corrected_cme import CorrectedCME, operand_levels, raw_state
 
 __all__ = [
+    "DATA_COLUMNS",
     "KEY_COLUMNS",
     "VARIANTS",
     "MapspaceSchema",
@@ -60,6 +61,8 @@ KEY_COLUMNS = (
     "corrected",
     "uncorrected_reason",
 )
+# With data: each mapping's mean data-driven cost over the calibration samples (floats: means).
+DATA_COLUMNS = ("data_macs", "data_compute_cycles", "data_latency_cycles", "data_energy_pj")
 _RAW_METRICS = ("macs", "latency_cycles", "energy_pj")
 _ENGINE_METRICS = ("macs", "compute_cycles", "latency_cycles", "energy_pj")
 _ROW_DIRECTIONS = tuple(next(d for d in DataDirection if str(d) == name) for name in DIRECTIONS)
@@ -81,6 +84,7 @@ class MapspaceSchema:
     """The fixed column order of one mapspace file; `levels` = word-access levels kept per operand."""
 
     levels: int
+    data: bool = False  # the run has data: `DATA_COLUMNS` follow
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -89,7 +93,7 @@ class MapspaceSchema:
             cols += metric_columns(prefix)
             cols += self.word_columns(prefix)
         cols.append("valid_mac_fraction")
-        return tuple(cols)
+        return tuple(cols) + (DATA_COLUMNS if self.data else ())
 
     def word_columns(self, prefix: str) -> list[str]:
         return [
@@ -109,6 +113,11 @@ class MapspaceSchema:
         for prefix in VARIANTS:
             cells += self._variant_cells(results.get(prefix))
         cells.append(format_value(_valid_fraction(results)))
+        if self.data:
+            mean = results.get("data")
+            cells += _EMPTY * len(DATA_COLUMNS) if mean is None else [
+                format_value(float(mean.macs)), format_value(float(mean.compute_cycles)),
+                format_value(float(mean.latency_cycles)), format_value(float(mean.energy_pj))]
         return cells
 
     def raw_of(self, cme: Any) -> RawNumbers:

@@ -50,7 +50,7 @@ def column_kind(column: str) -> str:
     """'text', 'float' or 'int' (nullable: engine columns are empty on uncorrected layers)."""
     if column in TEXT_COLUMNS:
         return "text"
-    if column.endswith(FLOAT_SUFFIXES):
+    if column.endswith(FLOAT_SUFFIXES) or column.startswith("data_"):
         return "float"
     return "int"
 

@@ -11,4 +11,5 @@
 | `mapping_checks` | `check_mapping_fits`: each layer's mapping entry against the layer and the accelerator |
 | `hardware` | `read_accelerator`: an accelerator file checked with ZigZag's validator and beyond it |
 | `stream_inputs` | `check_stream_inputs`: a Stream accelerator, ONNX workload and mapping checked |
+| `activations` | a network input batch read and checked; each Conv/Gemm/MatMul layer's non-zero inputs per sample |
 """

@@ -11,5 +11,6 @@
 | `adapter` | a ZigZag CostModelEvaluation read into a `LoopNest` |
 | `corrected_cme` | `CorrectedCME`: ZigZag's CME with the engine's costs and ZigZag's raw figures beside |
 | `result` | `LayerResult` and `Figures`: one layer's raw and corrected figures, as every consumer reads them |
-| `summary` | the public `summary.json` |
+| `summary` | the public `summary.json` (and `samples.csv` rows with data) |
+| `data` | events from data in a run: per-layer masks from the input batch; the chosen mappings costed per sample |
 """

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from zigzag.cost_model.cost_model import CostModelEvaluation
 
-from zz_event.engine.evaluate import evaluate
+from zz_event.engine.evaluate import evaluate, evaluate_samples
 from zz_event.engine.packed import pack
 from zz_event.engine.result import EngineOptions
+from zz_event.engine.samples import mean_result
 from zz_event.errors import UnsupportedLayerError
 from zz_event.zigzag.adapter import NestContext, context_of_cme, layer_is_correctable, mapping_of_cme
 from zz_event.zigzag.corrected_cme import (
@@ -39,22 +40,30 @@ def context_or_reason(cme, geometry_and_centric) -> tuple[NestContext | None, st
         return None, str(error)
 
 
-def evaluate_all(nest, options: EngineOptions, variants: tuple[EngineOptions, ...]):
+def evaluate_all(nest, options: EngineOptions, variants: tuple[EngineOptions, ...], masks=None):
     """The engine's result for `options` and for each variant, packed (a module-level function: runs in
-    workers, whose answers are these)."""
-    return pack(evaluate(nest, options)), {v.label: pack(evaluate(nest, v)) for v in variants if v != options}
+    workers, whose answers are these). With `masks` (events from data, one per sample) the result for
+    `options` is the mean over the samples, which is what the search ranks on."""
+    if masks is not None:
+        result = mean_result(evaluate_samples(nest, options, masks))
+    else:
+        result = evaluate(nest, options)
+    return pack(result), {v.label: pack(evaluate(nest, v)) for v in variants if v != options}
 
 
 def answer(context: NestContext, options: EngineOptions, variants: tuple[EngineOptions, ...],
-           rows: RowFormatter | None, costs: EnergyCosts, mapping, raw) -> CorrectionAnswer:
+           rows: RowFormatter | None, costs: EnergyCosts, masks, mapping, raw) -> CorrectionAnswer:
     """What ZigZag's process needs of one mapping (`costs`: the memory energies per word, to sum the
     memory energy here rather than there); with a row formatter it carries the mapspace row's tail as CSV
     text. Runs in workers."""
-    result, extra = evaluate_all(context.nest(mapping), options, variants)
+    nest = context.nest(mapping)
+    result, extra = evaluate_all(nest, options, variants, masks)
     if rows is None:
         return correction_answer(result, extra, costs)
+    # With data a row shows the dense-data cost beside the data mean ZigZag ranks on.
+    shown = {options.label: result} if masks is None else {options.label: pack(evaluate(nest, options)), "data": result}
     return correction_answer(result, extra, costs, rows.row_tail(mapping, context.memory_names, raw,
-                                                                {**extra, options.label: result}))
+                                                                {**extra, **shown}))
 
 
 def correct_cme(cme: CostModelEvaluation, settings: CorrectionSettings) -> CostModelEvaluation:

@@ -22,6 +22,7 @@ from onnx import ModelProto
 
 from zz_event.engine.result import EngineOptions
 from zz_event.readers.inputs import read_zigzag_inputs
+from zz_event.zigzag.data import cost_on_samples, masks_for_run
 from zz_event.zigzag.pipeline import build_stages, main_stage
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
 from zz_event.zigzag.stages import EventDrivenCorrectionStage
@@ -50,6 +51,8 @@ def run_zigzag_event_driven(
     extra_stages: list | None = None,
     workers: int | None = None,
     cost_pooling_and_add: bool = False,
+    data: Any = None,
+    calibration: int | None = None,
 ):
     """Drop-in for `zigzag.api.get_hardware_performance_zigzag` with event-driven correction.
 
@@ -57,7 +60,10 @@ def run_zigzag_event_driven(
     keep on each CME), `extra_stages` (stages to place beside the correction stage, e.g. the mapspace
     logger), `workers` (correction worker processes; None: one when there is a spare core, 0: inline),
     `cost_pooling_and_add` (ONNX pooling and Add as ZigZag's own layers; by default they are left out, as
-    ZigZag's parser leaves them out). `dump_folder` defaults to `outputs/<time of the call>`, as ZigZag's does.
+    ZigZag's parser leaves them out), `data` (events from data: the network input, a .npy path or array
+    (N, C, H, W), for an ONNX workload; mappings are ranked on the mean cost over the first `calibration`
+    samples, all if None, then each layer's chosen mapping is costed on every sample: `LayerResult.data`).
+    `dump_folder` defaults to `outputs/<time of the call>`, as ZigZag's does.
     Returns (energy, latency, cmes). `in_memory_compute`, `exploit_data_locality` and
     `enable_mix_spatial_mapping` are accepted for the same signature but refused (ZzEventError): the engine
     cannot follow them.
@@ -71,9 +77,13 @@ def run_zigzag_event_driven(
     if dump_folder is None:
         dump_folder = os.path.join("outputs", datetime.now().strftime("%Y-%m-%d_%H-%M-%S"))
     pickle_filename = pickle_filename or os.path.join(dump_folder, "list_of_cmes.pickle")
-    correction = CorrectionSettings.for_workload(prepared, options=event_driven, variants=variants, workers=workers)
+    masks = {} if data is None else masks_for_run(workload, data, prepared.geometry)
+    correction = CorrectionSettings.for_workload(prepared, options=event_driven, variants=variants, workers=workers,
+                                                 masks=masks, calibration=calibration)
     stages = build_stages(settings, [EventDrivenCorrectionStage, *(extra_stages or [])])
     cmes = main_stage(stages, settings, correction, accelerator=accelerator, workload=prepared.zigzag_workload,
                       mapping=mapping_input, dump_folder=dump_folder, pickle_filename=pickle_filename).run()
+    if masks:
+        cost_on_samples(cmes, correction)
     return cmes[0][0].energy_total, cmes[0][0].latency_total2, cmes
 

@@ -8,7 +8,9 @@
 A `LayerResult` holds ZigZag's own figures of the chosen mapping (`zigzag`), the engine's figures for each
 switch setting the run evaluated (`engine`, by variant label; `ranked` names the one ZigZag ranked on),
 the mapping itself, and the CostModelEvaluation it was read from. `summary.json`, the report and Stream's
-per-node costs are made from it.
+per-node costs are made from it. With data (`run_zigzag_event_driven(..., data=...)`) the engine's figures
+are the mean over the calibration samples the search ranked on, and `samples` holds the chosen mapping's
+exact results on every sample (`data` summarises them).
 """
 
 from __future__ import annotations
@@ -57,6 +59,17 @@ class LayerResult:
     engine: dict[str, Figures]
     ranked: str | None  # the variant label ZigZag ranked mappings on; None when uncorrected
     cme: Any = field(repr=False, compare=False)
+    samples: Any = field(default=None, repr=False, compare=False)  # zz_event.zigzag.data.SampleResults
+
+    @property
+    def data(self) -> dict | None:
+        """`summary.json`'s `event_driven_data` block, or None for a run without data."""
+        if self.samples is None:
+            return None
+        from zz_event.engine.samples import sample_statistics  # noqa: PLC0415
+
+        return {**sample_statistics(list(self.samples), self.samples.densities),
+                "calibration_samples": self.samples.calibration}
 
     @property
     def event_driven(self) -> Figures:
@@ -89,6 +102,7 @@ def layer_result(cme: Any) -> LayerResult:
         engine=engine,
         ranked=cme.engine.options.label if corrected else None,
         cme=cme,
+        samples=getattr(cme, "zz_event_samples", None),
     )
 
 

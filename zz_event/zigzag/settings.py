@@ -77,7 +77,10 @@ class CorrectionSettings:
     - `geometries`: layer name -> (true ConvGeometry, "input" or "output"-centric) of converted layers;
     - `uncorrected`: layer name -> why the workload reader leaves it to ZigZag;
     - `workers`: correction worker processes (None: one when there is a spare core; 0: inline);
-    - `row_formatter`: set by the mapspace logger, to have corrected rows formatted beside the engine.
+    - `row_formatter`: set by the mapspace logger, to have corrected rows formatted beside the engine;
+    - `masks`: events from data, layer name -> bool array (N, ...) of the layer's non-zero inputs per sample
+      (`zz_event.readers.activations`); a mapping of such a layer is ranked on its mean cost over the first
+      `calibration` samples (all if None).
     """
 
     options: EngineOptions = EngineOptions()
@@ -86,6 +89,8 @@ class CorrectionSettings:
     uncorrected: Mapping[str, str] = field(default_factory=dict)
     workers: int | None = None
     row_formatter: RowFormatter | None = None
+    masks: Mapping[str, Any] = field(default_factory=dict)
+    calibration: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.options, EngineOptions):
@@ -102,9 +107,18 @@ class CorrectionSettings:
         if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, int)
                                          or self.workers < 0):
             raise ZzEventError(f"workers is {self.workers!r}; expected None or a whole number of at least 0")
+        if self.calibration is not None and (isinstance(self.calibration, bool) or not isinstance(self.calibration, int)
+                                             or self.calibration < 1):
+            raise ZzEventError(f"calibration is {self.calibration!r}; expected None or a whole number of at least 1")
         # Own copies: a caller's later change to its dicts must not reach a running search.
+        object.__setattr__(self, "masks", dict(self.masks))
         object.__setattr__(self, "geometries", dict(self.geometries))
         object.__setattr__(self, "uncorrected", dict(self.uncorrected))
+
+    def ranking_masks(self, layer: str):
+        """The masks a mapping of `layer` is ranked on (its calibration samples), or None without data."""
+        masks = self.masks.get(layer)
+        return None if masks is None else masks[: self.calibration]
 
     @classmethod
     def for_workload(cls, prepared: Any, **settings: Any) -> CorrectionSettings:

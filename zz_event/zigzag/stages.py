@@ -85,7 +85,7 @@ class EventDrivenCorrectionStage(Stage):
         return answer(*job, mapping_of_cme(cme), raw)
 
     def _job_of(self, cme) -> tuple | str:
-        """`answer`'s (context, options, variants, row formatter, costs) for a CME, else the reason it keeps
+        """`answer`'s (context, options, variants, row formatter, costs, masks) for a CME, else the reason it keeps
         ZigZag's cost. Kept for the last layer, accelerator, CME type and spatial mapping: ZigZag hands a
         stage every temporal mapping of one spatial mapping in turn, and reading the layer again for each
         cost a fifth of the main process's share per mapping."""
@@ -101,7 +101,8 @@ class EventDrivenCorrectionStage(Stage):
         else:
             context, reason = context_or_reason(cme, settings.geometries.get(name))
             found = reason if context is None else (context, settings.options, settings.variants,
-                                                    settings.row_formatter, operand_levels(cme).energy_costs)
+                                                    settings.row_formatter, operand_levels(cme).energy_costs,
+                                                    settings.ranking_masks(name))
         self._last_job = (layer, accelerator, type(cme), spatial, found)
         return found
 

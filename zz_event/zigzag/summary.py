@@ -7,6 +7,13 @@ Contract (names are stable): `layers` is a list; each layer has `name`, `correct
 `{memory, rd_out_to_low, wr_in_by_low, rd_out_to_high, wr_in_by_high}`); `event_driven` also has
 `compute_cycles`. `total` sums both blocks over the layers. `skipped_nodes` lists every ONNX node not costed
 (`name`, `reason`), empty for a YAML workload.
+
+With data (events from data), each corrected layer also has `event_driven_data`: `samples` (N), `density`
+(mean fraction of non-zero inputs), `calibration_samples` (how many the search ranked on; `event_driven`
+is then the mean over those), for each of `macs`, `compute_cycles`, `latency_cycles`, `energy_pj` and
+`outputs_without_contribution` (real outputs no non-zero input reaches: never written, their memory keeps
+the bias) `{mean, min, p50, p95, max}`, and `word_accesses` shaped as `event_driven.word_accesses` with
+per-sample means. For N = 1 these are that sample's exact integers.
 """
 
 from __future__ import annotations
@@ -14,14 +21,22 @@ from __future__ import annotations
 from zz_event.model.vocabulary import DIRECTIONS, OPERANDS
 from zz_event.zigzag.result import Figures, LayerResult, layer_results
 
-__all__ = ["build_summary", "layer_summary"]
+__all__ = ["SAMPLE_COLUMNS", "build_summary", "layer_summary", "sample_rows"]
+
+SAMPLE_COLUMNS = ("layer", "sample", "calibration", "density", "macs", "compute_cycles", "latency_cycles",
+                  "energy_pj", "outputs_without_contribution")
 
 
-def _block(figures: Figures) -> dict:
-    words = {op: [{"memory": level["memory"], **{d: int(level[d]) for d in DIRECTIONS}} for level in levels]
+def _block(figures: Figures, count=int) -> dict:
+    words = {op: [{"memory": level["memory"], **{d: count(level[d]) for d in DIRECTIONS}} for level in levels]
              for op, levels in figures.word_accesses.items()}
     return {"macs": figures.macs, "latency_cycles": figures.latency_cycles, "energy_pj": figures.energy_pj,
             "word_accesses": words}
+
+
+def _number(value) -> int | float:
+    """A count as an integer, unless it is a mean that is not one (ranked on several data samples)."""
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def layer_summary(layer: LayerResult) -> dict:
@@ -29,7 +44,7 @@ def layer_summary(layer: LayerResult) -> dict:
     zigzag = _block(layer.zigzag)
     if layer.corrected:
         event = layer.event_driven
-        block = _block(event)
+        block = _block(event, _number)
         words = block["word_accesses"]
         event_block = {"macs": block["macs"], "compute_cycles": event.compute_cycles,
                        "latency_cycles": block["latency_cycles"], "energy_pj": block["energy_pj"],
@@ -44,6 +59,8 @@ def layer_summary(layer: LayerResult) -> dict:
         zigzag=zigzag,
         event_driven=event_block,
     )
+    if layer.data is not None:
+        entry["event_driven_data"] = layer.data
     return entry
 
 
@@ -68,3 +85,18 @@ def build_summary(cmes: list, provenance: dict | None = None, skipped: dict[str,
     if provenance:
         summary["provenance"] = provenance
     return summary
+
+
+def sample_rows(cmes: list) -> list[dict]:
+    """One row per (corrected layer, sample) of a run with data (`DIR/samples.csv`): the chosen mapping's
+    exact figures on that sample; `calibration` marks the samples the search ranked on."""
+    rows = []
+    for layer in layer_results(cmes):
+        if layer.samples is None:
+            continue
+        for i, (result, density) in enumerate(zip(layer.samples, layer.samples.densities)):
+            rows.append({"layer": layer.name, "sample": i, "calibration": i < layer.samples.calibration,
+                         "density": density, "macs": result.macs, "compute_cycles": result.compute_cycles,
+                         "latency_cycles": result.latency_cycles, "energy_pj": result.energy_pj,
+                         "outputs_without_contribution": result.outputs_without_contribution})
+    return rows

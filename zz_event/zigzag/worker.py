@@ -40,7 +40,7 @@ class Worker:
     A bare pipe, not a ProcessPoolExecutor: the executor's feeder and manager threads contend for the
     GIL with ZigZag at every mapping, which cost more than the engine itself. What is sent per mapping
     is only its `CmeMapping` (a few hundred bytes; with a mapspace row schema, ZigZag's figures as
-    `RawNumbers` too), in batches; each job (context, switches, schema, energy costs) goes once. What
+    `RawNumbers` too), in batches; each job (context, switches, schema, energy costs, data masks) goes once. What
     comes back is a `CorrectionAnswer` per mapping. Sends never block for long: at most `LAG` mappings
     are unanswered, far below the pipe's buffer. Answers carry their ticket, so those of a run abandoned
     part-way are skipped, never misassigned."""

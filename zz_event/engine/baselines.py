@@ -1,0 +1,55 @@
+"""Frame-based baselines on the same data, in Sparseloop's and Eyeriss v2's terms (design.md, "Events from
+data"), for output-centric (frame-based WS/OS) mappings:
+
+- `dense`: no zero handling. Every iteration is work, padding taps included (the filter is off): the
+  exact dense count.
+- `gating`: a zero input's MAC keeps its cycle (compute cycles, input and output traffic as `dense`) but
+  spends no MAC energy and reads no weight: weights move as for the non-zero inputs' MACs only, and MACs
+  (and MAC energy) count the non-zero ones.
+- `skipping`: a zero input's step is skipped: no cycle, no weight read, no output read or write for it.
+  Weights, outputs, MACs and cycles follow the non-zero inputs' MACs only; inputs are still read as in
+  `dense` (the core must see a value to know it is zero).
+Padding positions are zeros. Event-driven (input-centric, `evaluate(..., mask=...)`) skips zero inputs by
+construction, inputs included: they are never sent.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from zz_event.engine.evaluate import _costs_of, _result, evaluate, operand_costs
+from zz_event.engine.executed import Executed
+from zz_event.engine.explicit import masked_traffic
+from zz_event.engine.result import EngineOptions, EngineResult
+from zz_event.model.nest import LoopNest
+from zz_event.model.vocabulary import OPERANDS
+
+__all__ = ["BASELINES", "frame_baseline"]
+
+Baseline = Literal["dense", "gating", "skipping"]
+BASELINES: tuple[Baseline, ...] = ("dense", "gating", "skipping")
+# Which operands follow the non-zero inputs' MACs only, per baseline.
+_SPARSE_OPERANDS = {"dense": frozenset(), "gating": frozenset({"W"}), "skipping": frozenset({"W", "O"})}
+
+
+def frame_baseline(nest: LoopNest, kind: Baseline, mask, readiness: bool = True) -> EngineResult:
+    """The frame-based `kind` baseline of an output-centric `nest` on one sample's data `mask`."""
+    if kind not in BASELINES:
+        raise ValueError(f"baseline {kind!r}; expected one of {', '.join(BASELINES)}")
+    if nest.centric != "output":
+        raise ValueError("frame-based baselines apply to output-centric mappings; event-driven layers are "
+                         "costed with evaluate(nest, options, mask=...)")
+    options = EngineOptions(filter=False, readiness=readiness)
+    if kind == "dense":
+        return evaluate(nest, options)
+    ex = Executed(nest, False, [mask])
+    costs = {}
+    for op in OPERANDS:
+        if op in _SPARSE_OPERANDS[kind]:
+            precision = (nest.precision["O"], nest.precision["O_final"]) if op == "O" else (nest.precision[op],) * 2
+            costs[op] = _costs_of(nest, op, precision, *masked_traffic(ex, op, readiness)[0])
+        else:
+            costs[op] = operand_costs(nest, op, options)
+    dense_cycles = evaluate(nest, options).compute_cycles if kind == "gating" else None
+    macs, cycles = ex.macs()[0], ex.cycles()[0]
+    return _result(nest, options, macs, cycles if dense_cycles is None else dense_cycles, costs)
