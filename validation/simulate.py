@@ -183,7 +183,7 @@ def main(argv=None) -> int:
     try:  # bad input: one line and exit 2 before ZigZag runs, as `zz-event run` does
         if args.mac_log:
             check_output_dir(args.mac_log, "--mac-log")
-        read_zigzag_inputs(args.workload, args.accelerator, args.mapping)
+        read_zigzag_inputs(args.workload, args.accelerator, args.mapping, warn=False)
         if args.mac_log:
             Path(args.mac_log).mkdir(parents=True, exist_ok=True)
         rows = simulate_workload(args.workload, args.accelerator, args.mapping, not args.no_filter,

@@ -70,7 +70,7 @@ def run_command(args) -> int:
     out = check_output_dir(args.out, "--out", products=("summary.json", "zigzag", "samples.csv"))
     if args.calibration is not None and args.data is None:
         raise ZzEventError(f"--calibration {args.calibration}: expected with --data only")
-    inputs = read_zigzag_inputs(args.workload, args.accelerator, args.mapping, args.cost_pooling_and_add)
+    inputs = read_zigzag_inputs(args.workload, args.accelerator, args.mapping, args.cost_pooling_and_add, warn=False)
     options = EngineOptions(filter=not args.no_filter, readiness=not args.no_readiness)
     with output_lock(out, "--out"), staged_directory(out) as scratch:
         _energy, _latency, cmes = run_zigzag_event_driven(
