@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import cached_property
 from math import prod
+from typing import NamedTuple
 
 import numpy as np
 
@@ -101,7 +102,8 @@ class Chain:
         """The parent side of the boundary above this (child) grouping, per transition: a function of the
         sample giving its `UnionEvents`; `outputs`: the operand also moves up (evictions, finals)."""
         t, n_tiles, n_elem = self.t, self.t.n_tiles, self.t.n_elem
-        parents = _SampleParents(_Parents(nest, child_served, parent_served, t.n_inst), t.n_inst,
+        unfolded = _Unfolded(t.n_inst, ())  # every child instance counted: no spatial loop folded out
+        parents = _SampleParents(_Parents(nest, child_served, parent_served, unfolded), t.n_inst,
                                  prod(sl.size for sl in nest.spatial if sl.array_dim not in parent_served))
         per_sample = (n_tiles + 1) * parents.n_parent  # event ids of one sample
 
@@ -132,6 +134,13 @@ class Chain:
         return lambda s: UnionEvents(down[down_at[s]:down_at[s + 1]], touched[touched_at[s]:touched_at[s + 1]],
                                      up[up_at[s]:up_at[s + 1]], up_final[up_at[s]:up_at[s + 1]],
                                      down[first[onload_at[s]:onload_at[s + 1]]])
+
+
+class _Unfolded(NamedTuple):
+    """What `siblings._Parents` reads of its axes: the child instances and the spatial loops folded out."""
+
+    n_child: int
+    folded: tuple
 
 
 class _SampleParents:
