@@ -112,11 +112,12 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
     size_one = _mapping(tmp_path / "one.yaml", [["FY", 3], ["FX", 2], ["C", 1], ["IX", 6], ["IY", 7]])
     cases = [(workload, str(tmp_path / "missing.yaml"), "mapping file not found"),
              (str(tmp_path / "nope.onnx"), not_dividing, "workload file not found"),
-             (workload, not_dividing, "has [IX, 5] but layer 'conv' has IX = 6"),
+             (workload, not_dividing, "temporal loops over IX multiply to 5, which does not divide the 6"),
              (workload, size_one, "has [C, 1] but layer 'conv' has C = 1")]
     for workload_path, mapping, message in cases:
         code = simulate_main(["--workload", workload_path, "--accelerator", str(TOY / "hardware.yaml"),
                               "--mapping", mapping])
         err = capsys.readouterr().err.strip()
-        assert code == 2 and len(err.splitlines()) == 1 and err.startswith("validation.simulate: error:"), err
+        one_line = len(err.splitlines()) == 1 and err.startswith("python -m validation.simulate: error:")
+        assert code == 2 and one_line, err
         assert message in err, err
