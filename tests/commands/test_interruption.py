@@ -116,7 +116,8 @@ def test_a_second_mapspace_to_the_same_csv_is_refused(tmp_path):
     first.send_signal(signal.SIGTERM)
     first.communicate(timeout=120)
     frame, meta = load(csv), read_meta(csv)
-    assert meta["rows"] == len(frame) > 5 and meta["status"] == "interrupted"
+    # On a quiet machine the first run may finish before the SIGTERM arrives: either way its rows are whole.
+    assert meta["rows"] == len(frame) > 5 and meta["status"] in ("interrupted", "completed")
     assert list(frame["evaluation"]) == list(range(len(frame)))  # one writer: one run's rows, in order
 
 
