@@ -52,15 +52,17 @@ def _worker_cpu(client: Client) -> float:
     return sum(client.run(time.process_time).values())
 
 
-def timed_run(client: Client, plan, folder: Path) -> tuple[float, float, float]:
-    """(wall s, workers' CPU s, points' CPU s) of one run of the sweep on `client`'s cluster."""
-    client.restart()
-    client.run(_warm)
-    cpu_before = _worker_cpu(client)
-    start = time.perf_counter()
-    run = run_sweep(SPEC, folder, scheduler=client.scheduler.address, plan=plan)
-    wall = time.perf_counter() - start
-    cpu = _worker_cpu(client) - cpu_before
+def timed_run(n_workers: int, plan, folder: Path) -> tuple[float, float, float]:
+    """(wall s, workers' CPU s, points' CPU s) of one run of the sweep on a fresh local cluster of `n_workers`
+    (fresh processes: no engine memo left warm; a new cluster rather than `Client.restart`, whose workers
+    sometimes failed to come back within its timeout here)."""
+    with local_cluster(n_workers) as cluster, Client(cluster) as client:
+        client.run(_warm)
+        cpu_before = _worker_cpu(client)
+        start = time.perf_counter()
+        run = run_sweep(SPEC, folder, scheduler=client.scheduler.address, plan=plan)
+        wall = time.perf_counter() - start
+        cpu = _worker_cpu(client) - cpu_before
     if run.failed or run.ran != len(plan.jobs):
         raise SystemExit(f"the sweep did not run every point: {run}")
     points_cpu = float(run.table.query("kind == 'network'")["cpu_time_s"].sum())
@@ -75,23 +77,16 @@ def main() -> None:
     logging.getLogger("distributed").setLevel(logging.ERROR)
     plan = plan_sweep(SPEC)
     best: dict[int, tuple[float, float, float]] = {}
-    clusters = {n: local_cluster(n) for n in (1, 2)}  # as `zz-event sweep --workers n` makes them
-    clients = {n: Client(cluster) for n, cluster in clusters.items()}
     print(f"{len(plan.jobs)} points of {SPEC.relative_to(ROOT)}; best of {args.repeat} interleaved runs; "
           f"load average {_load()} (other processes take cores from the workers)")  # fmt: skip
-    try:
-        with tempfile.TemporaryDirectory(prefix="zz-event-sweep-bench-") as tmp:
-            for r in range(args.repeat):
-                for n in (1, 2) if r % 2 == 0 else (2, 1):
-                    wall, cpu, points_cpu = timed_run(clients[n], plan, Path(tmp) / f"run{r}_{n}")
-                    print(f"run {r + 1}, {n} worker(s): wall {wall:6.2f} s, workers' CPU {cpu:6.2f} s, "
-                          f"points' CPU {points_cpu:6.2f} s", flush=True)  # fmt: skip
-                    if n not in best or wall < best[n][0]:
-                        best[n] = (wall, cpu, points_cpu)
-    finally:
-        for n, client in clients.items():
-            client.close()
-            clusters[n].close()
+    with tempfile.TemporaryDirectory(prefix="zz-event-sweep-bench-") as tmp:
+        for r in range(args.repeat):
+            for n in (1, 2) if r % 2 == 0 else (2, 1):
+                wall, cpu, points_cpu = timed_run(n, plan, Path(tmp) / f"run{r}_{n}")
+                print(f"run {r + 1}, {n} worker(s): wall {wall:6.2f} s, workers' CPU {cpu:6.2f} s, "
+                      f"points' CPU {points_cpu:6.2f} s", flush=True)  # fmt: skip
+                if n not in best or wall < best[n][0]:
+                    best[n] = (wall, cpu, points_cpu)
     for n, (wall, cpu, points_cpu) in sorted(best.items()):
         print(f"best, {n} worker(s): wall {wall:.2f} s, workers' CPU {cpu:.2f} s ({cpu / wall:.2f} cores busy), "
               f"points' CPU {points_cpu:.2f} s")  # fmt: skip
