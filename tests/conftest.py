@@ -52,3 +52,12 @@ def toy_nest() -> LoopNest:
         precision={"W": 16, "I": 16, "O": 16, "O_final": 16},
         mac_energy=0.04,
     )
+
+
+def write_stats(request, label: str, stats) -> None:
+    """Print a generated suite's case counts once its module ends, past pytest's output capture."""
+    plugins = request.config.pluginmanager
+    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+    if reporter is not None and capture is not None and stats:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\n[{label}] {stats}")

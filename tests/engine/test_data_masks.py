@@ -16,6 +16,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from conftest import write_stats
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
@@ -223,11 +224,7 @@ def test_all_true_mask_equals_dense_engine_slow(nest):
 @pytest.fixture(scope="module", autouse=True)
 def _report(request):
     yield
-    plugins = request.config.pluginmanager
-    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
-    if reporter is not None and capture is not None and STATS:
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(f"\n[test_data_masks] {dict(sorted(STATS.items()))}")
+    write_stats(request, "test_data_masks", dict(sorted(STATS.items())))
 
 
 # -- frame-based baselines ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from conftest import write_stats
 from hypothesis import HealthCheck, given, seed, settings
 
 from validation.cases import loop_nests
@@ -67,11 +68,7 @@ def check_all_switches(nest: LoopNest) -> None:
 @pytest.fixture(scope="module", autouse=True)
 def _report(request):
     yield
-    plugins = request.config.pluginmanager
-    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
-    if reporter is not None and capture is not None and STATS:
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(f"\n[test_exactness] engine-vs-simulator comparisons: {dict(STATS)}")
+    write_stats(request, "test_exactness", dict(STATS))  # engine-vs-simulator comparisons
 
 
 # -- random layers ---------------------------------------------------------------------------------------

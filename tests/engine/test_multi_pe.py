@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from conftest import write_stats
 from hypothesis import HealthCheck, given, seed, settings
 
 from validation.cases import multi_pe_nests
@@ -117,8 +118,4 @@ def test_shared_outputs_with_overshooting_loops_slow(nest):
 @pytest.fixture(scope="module", autouse=True)
 def _report(request):
     yield
-    plugins = request.config.pluginmanager
-    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
-    if reporter is not None and capture is not None and STATS:
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(f"\n[test_multi_pe] {dict(STATS)}")
+    write_stats(request, "test_multi_pe", dict(STATS))
