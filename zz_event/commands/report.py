@@ -1,4 +1,5 @@
-"""`zz-event report`: the LeNet-5 comparison report (event-driven vs frame-based, one core and 1/2/4 cores).
+"""`zz-event report`: the comparison report (event-driven vs frame-based, one core and 1/2/4 cores; with data, when
+event-driven wins); LeNet-5 by default, any ONNX network with --workload.
 
 Writes DIR/report.md and DIR/report_files/ (figures, report.json with every number and its provenance, Stream's
 summaries), regenerated from scratch on every run; other files in DIR are left alone.
@@ -23,6 +24,18 @@ def register(sub) -> None:
                                                              "searches (default 6; Stream always uses 6)")  # fmt: skip
     p.add_argument("--cores", type=int, nargs="+", default=[1, 2, 4], choices=[1, 2, 4], help="Stream core counts")
     p.add_argument("--no-simulator", action="store_true", help="skip the reference simulator's check")
+    p.add_argument("--workload", metavar="W.onnx",
+                   help="the network (ONNX; default: LeNet-5). Another network gets the single-core sections and, with "
+                        "--data, 'When event-driven wins'; Stream runs need its Stream mapping, so none are made")
+    p.add_argument("--accelerator", metavar="A.yaml", help="ZigZag accelerator of the single-core searches (default: "
+                                                          "the toy 8-MAC core)")  # fmt: skip
+    p.add_argument("--mapping", metavar="M.yaml", help="ZigZag mapping of the single-core searches (default: the "
+                                                      "toy core's)")  # fmt: skip
+    p.add_argument("--data", metavar="FILE.npy",
+                   help="events from data: the network input (N, C, H, W) for the chapter 'When event-driven wins' "
+                        "(costs per sample, density sweep, density-model error)")
+    p.add_argument("--sweep-samples", metavar="S", type=positive_int, default=32,
+                   help="with --data: samples of the density sweep (the first S; default 32)")
     p.set_defaults(handler=report_command)
 
 
@@ -33,9 +46,15 @@ def report_command(args) -> int:
     out = check_output_dir(args.out, "--out", products=(REPORT_FILE, FILES_DIR))
 
     verbose = bool(getattr(args, "verbose", False))
+    chosen = {k: getattr(args, k) for k in ("accelerator", "mapping") if getattr(args, k) is not None}
+    chosen["cores"] = tuple(args.cores)
+    if args.workload is not None:  # another network: no padded LeNet-5 variant, no Stream mapping for it
+        chosen |= {"network": args.workload, "padded_layers": (), "cores": ()}
     options = ReportOptions(
+        **chosen,
+        data=args.data,
+        sweep_samples=args.sweep_samples,
         lpf_limit=args.lpf_limit,
-        cores=tuple(args.cores),
         simulator=not args.no_simulator,
         jobs=args.jobs,
         worker_initializer=_quiet if not verbose else _verbose,

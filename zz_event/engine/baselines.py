@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from zz_event.engine.evaluate import _costs_of, _result, evaluate, operand_costs
+import numpy as np
+
+from zz_event.engine.evaluate import _costs_of, _precision, _result, evaluate, operand_costs
 from zz_event.engine.executed import Executed
 from zz_event.engine.explicit import masked_traffic
 from zz_event.engine.result import EngineOptions, EngineResult
 from zz_event.model.nest import LoopNest
 from zz_event.model.vocabulary import OPERANDS
 
-__all__ = ["BASELINES", "frame_baseline"]
+__all__ = ["BASELINES", "frame_baseline", "frame_baselines"]
 
 Baseline = Literal["dense", "gating", "skipping"]
 BASELINES: tuple[Baseline, ...] = ("dense", "gating", "skipping")
@@ -34,22 +36,25 @@ _SPARSE_OPERANDS = {"dense": frozenset(), "gating": frozenset({"W"}), "skipping"
 
 def frame_baseline(nest: LoopNest, kind: Baseline, mask, readiness: bool = True) -> EngineResult:
     """The frame-based `kind` baseline of an output-centric `nest` on one sample's data `mask`."""
+    return frame_baselines(nest, kind, np.asarray(mask)[None], readiness)[0]
+
+
+def frame_baselines(nest: LoopNest, kind: Baseline, masks, readiness: bool = True) -> list[EngineResult]:
+    """`frame_baseline` for every sample's mask of `masks` (S, ...), counted in one pass."""
     if kind not in BASELINES:
         raise ValueError(f"baseline {kind!r}; expected one of {', '.join(BASELINES)}")
     if nest.centric != "output":
         raise ValueError("frame-based baselines apply to output-centric mappings; event-driven layers are "
                          "costed with evaluate(nest, options, mask=...)")
     options = EngineOptions(filter=False, readiness=readiness)
+    dense = evaluate(nest, options)
     if kind == "dense":
-        return evaluate(nest, options)
-    ex = Executed(nest, False, [mask])
-    costs = {}
-    for op in OPERANDS:
-        if op in _SPARSE_OPERANDS[kind]:
-            precision = (nest.precision["O"], nest.precision["O_final"]) if op == "O" else (nest.precision[op],) * 2
-            costs[op] = _costs_of(nest, op, precision, *masked_traffic(ex, op, readiness)[0])
-        else:
-            costs[op] = operand_costs(nest, op, options)
-    dense_cycles = evaluate(nest, options).compute_cycles if kind == "gating" else None
-    macs, cycles = ex.macs()[0], ex.cycles()[0]
-    return _result(nest, options, macs, cycles if dense_cycles is None else dense_cycles, costs)
+        return [dense] * len(masks)
+    ex = Executed(nest, False, masks)
+    per_op = {op: masked_traffic(ex, op, readiness) for op in _SPARSE_OPERANDS[kind]}
+    shared = {op: operand_costs(nest, op, options) for op in OPERANDS if op not in per_op}
+    results = []
+    for s, (macs, cycles) in enumerate(zip(ex.macs(), ex.cycles())):
+        costs = shared | {op: _costs_of(nest, op, _precision(nest, op), *per_op[op][s]) for op in per_op}
+        results.append(_result(nest, options, macs, dense.compute_cycles if kind == "gating" else cycles, costs))
+    return results

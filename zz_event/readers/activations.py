@@ -3,10 +3,11 @@ per sample, for a user's input batch (events from data: an input element trigger
 
 `load_batch` reads and checks the network input (`FILE.npy`, or an array: (N, C, H, W), or (C, H, W) for one
 sample);
-`layer_masks` runs the model with ONNX's reference evaluator (ReLU and pooling included as in the model)
-and returns, per layer name (as `onnx_workloads` names layers), a boolean array (N, ...) of the layer's
-non-zero inputs: (N, C, H, W) for a convolution, (N, F) for a matrix product. Results are cached per
-(model bytes, batch bytes), so a search that asks again does not recompute them.
+`layer_inputs` runs the model with ONNX's reference evaluator (ReLU and pooling included as in the model)
+and returns, per layer name (as `onnx_workloads` names layers), the layer's input values per sample
+(N, ...): (N, C, H, W) for a convolution, (N, F) for a matrix product; `layer_masks` which of them are
+non-zero. Results are cached per (model bytes, batch bytes), so a search that asks again does not
+recompute them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from zz_event.errors import InputFileError
 from zz_event.memo import LruMemo
 
-__all__ = ["MATRIX_OPS", "layer_masks", "load_batch"]
+__all__ = ["MATRIX_OPS", "layer_inputs", "layer_masks", "load_batch"]
 
 MATRIX_OPS = ("Conv", "Gemm", "MatMul")
 _CACHE = LruMemo(4)
@@ -61,12 +62,17 @@ def load_batch(data, model) -> np.ndarray:
 def layer_masks(model, batch: np.ndarray) -> dict[str, np.ndarray]:
     """Per Conv/Gemm/MatMul layer name of the ONNX `model`, which of its input elements are non-zero,
     per sample (N, ...)."""
+    return {name: values != 0 for name, values in layer_inputs(model, batch).items()}
+
+
+def layer_inputs(model, batch: np.ndarray) -> dict[str, np.ndarray]:
+    """Per Conv/Gemm/MatMul layer name of the ONNX `model`, its input values per sample (N, ...)."""
     model_bytes = model.SerializeToString()
     key = (hashlib.sha256(model_bytes).hexdigest(), batch.shape, hashlib.sha256(batch.tobytes()).hexdigest())
-    return _CACHE.get_or(key, lambda: _masks(model_bytes, batch))
+    return _CACHE.get_or(key, lambda: _inputs(model_bytes, batch))
 
 
-def _masks(model_bytes: bytes, batch: np.ndarray) -> dict[str, np.ndarray]:
+def _inputs(model_bytes: bytes, batch: np.ndarray) -> dict[str, np.ndarray]:
     import onnx  # noqa: PLC0415
     from onnx.reference import ReferenceEvaluator  # noqa: PLC0415
 
@@ -88,8 +94,7 @@ def _masks(model_bytes: bytes, batch: np.ndarray) -> dict[str, np.ndarray]:
     values = {}
     for tensor, value in zip(names, _run(evaluator, input_name, names, batch)):
         values[tensor] = value
-    return {name: (values[tensor] != 0).reshape(batch.shape[0], *values[tensor].shape[1:])
-            for name, tensor in wanted.items()}
+    return {name: values[tensor].reshape(batch.shape[0], *values[tensor].shape[1:]) for name, tensor in wanted.items()}
 
 
 def _run(evaluator, input_name: str, names: list[str], batch: np.ndarray) -> list[np.ndarray]:

@@ -1,4 +1,5 @@
-"""The comparison report: event-driven vs frame-based costs, one core (ZigZag) and 1, 2, 4 cores (Stream).
+"""The comparison report: event-driven vs frame-based costs, one core (ZigZag) and 1, 2, 4 cores (Stream), and with
+data, "When event-driven wins".
 
 | module | its one job |
 |---|---|
@@ -10,4 +11,10 @@
 | `findings` | the report's findings, stated from its own numbers |
 | `markdown` | `report.md` |
 | `plots` | PNG figures |
+| `data_jobs` | the data chapter's units of work and its tables assembled from them |
+| `data_costs` | chosen mappings costed exactly per sample: event-driven and frame-based dense / gating / skipping |
+| `density` | masks at a chosen density: real data thinned or thickened, and random |
+| `wins` | the chapter's summaries: bands, headline, crossover densities, density-model error |
+| `wins_markdown` | the chapter's Markdown |
+| `wins_plots` | the chapter's figures |
 """

@@ -12,7 +12,10 @@ What it runs (nothing is cached between runs; every run recomputes everything):
 - the same for the layers ``padded_layers`` of ``padded`` (LeNet-5's conv1 with padding 2 on 28x28);
 - the reference simulator's replay of every single-core row (:mod:`zz_event.report.costs`);
 - Stream on ``inputs/stream`` with 1, 2 and 4 compute cores, each in frame, event-raw and event mode
-  (:mod:`zz_event.report.multi_core`).
+  (:mod:`zz_event.report.multi_core`);
+- with ``data`` (the network input), "When event-driven wins": the single-core event, frame-WS and frame-OS
+  mappings costed exactly on every sample, a density sweep and the density-only model's error
+  (:mod:`zz_event.report.data_jobs`), once the single-core searches have chosen the mappings.
 
 Every search ranks mappings as Stream does (latency, then energy), at LOMA's ``lpf_limit`` (Stream fixes 6 for its
 own runs). The work runs in ``jobs`` worker processes. Output: ``report.md`` and ``report_files/`` (PNG figures,
@@ -22,19 +25,25 @@ into ``out_dir`` only when complete, replacing the previous report's files and n
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import onnx
 
 from zz_event.errors import InputFileError, ZzEventError
 from zz_event.model.vocabulary import STREAM_MODES
 from zz_event.output_files import staged_directory, write_json_atomic
 from zz_event.provenance import SOURCE_ROOT, provenance
+from zz_event.readers.activations import load_batch
+from zz_event.readers.inputs import read_zigzag_inputs
+from zz_event.report.data_jobs import DATA_TASK_PREFIX, DataChapter, assemble, data_tasks, layer_values
 from zz_event.report.jobs import event_job, frame_job, prepare_worker
 from zz_event.report.markdown import render
 from zz_event.report.multi_core import StreamCase, stream_job
@@ -45,6 +54,8 @@ __all__ = ["FILES_DIR", "REPORT_FILE", "ReportData", "ReportOptions", "ReportRes
 
 ROOT = SOURCE_ROOT
 REPORT_FILE = "report.md"
+# The data chapter's per-sample tables, by DataChapter field.
+CHAPTER_FILES = {"real": "data_samples.csv", "sweep": "density_sweep.csv", "density_model": "density_model.csv"}
 FILES_DIR = "report_files"
 _STREAM_SECONDS = {"frame": 20.0, "event-raw": 20.0, "event": 80.0}  # LeNet-5, one compute core, idle machine
 
@@ -64,6 +75,11 @@ class ReportOptions:
     cores: tuple[int, ...] = (1, 2, 4)  # Stream's compute cores; () runs no Stream
     modes: tuple[str, ...] = STREAM_MODES
     simulator: bool = True
+    # "When event-driven wins": the network input (a .npy batch (N, C, H, W), or mnist:N), None for no chapter;
+    # the density sweep's samples (the first of the data) and target densities.
+    data: str | None = None
+    sweep_samples: int = 32
+    sweep_densities: tuple[float, ...] = (1.0, 0.8, 0.6, 0.45, 0.3, 0.2, 0.1, 0.05)
     jobs: int = 2
     worker_initializer: Callable[[], None] | None = field(default=None, compare=False)
 
@@ -79,6 +95,7 @@ class ReportData:
     stream: dict[tuple[int, str], dict[str, Any]]
     job_seconds: dict[str, float]
     provenance: dict[str, Any]
+    data: DataChapter | None = None
 
 
 @dataclass(frozen=True)
@@ -101,34 +118,75 @@ def build_report(out_dir: str | Path, options: ReportOptions | None = None) -> R
         figures = draw(data, files)
         wall = time.perf_counter() - start
         write_json_atomic(files / "report.json", to_json(data, wall))
+        write_chapter_tables(data.data, files)
         (scratch / REPORT_FILE).write_text(render(data, figures, FILES_DIR, wall), encoding="utf-8")
     return ReportResult(Path(out_dir) / REPORT_FILE, data, wall)
 
 
 def collect(options: ReportOptions, files: Path) -> ReportData:
-    """Run the report's jobs (longest first) in ``options.jobs`` worker processes, or inline with one job."""
-    tasks = _tasks(options, files)
+    """Run the report's jobs (longest first) in ``options.jobs`` worker processes, or inline with one job; with
+    ``options.data``, the data chapter's jobs follow as soon as the single-core searches have chosen the mappings."""
+    results, seconds = _run(options, _tasks(options, files), _data_follow_up(options))
+    stream = {(c, m): results[f"stream {c} {m}"] for c in options.cores for m in options.modes}
+    single = _merge(results["single frame"].rows, results["single event"].rows)
+    padded = (_merge(results["padded frame"].rows, results["padded event"].rows) if options.padded_layers
+              else {})  # fmt: skip
+    chapter = None
+    if options.data is not None:
+        layers = list(results["single event"].nests)
+        chapter = assemble(str(options.data), layers,
+                           {k: v for k, v in results.items() if k.startswith(DATA_TASK_PREFIX)})
+    arguments = {k: v for k, v in vars(options).items() if k != "worker_initializer"}
+    return ReportData(options, single, padded, stream, seconds, provenance(arguments), chapter)
+
+
+def _data_follow_up(options: ReportOptions) -> Callable[[dict[str, Any]], dict | None]:
+    """Once both single-core searches are done: the data chapter's tasks (None before; {} without data)."""
+
+    def follow_up(results: dict[str, Any]) -> dict | None:
+        if options.data is None:
+            return {}
+        if "single frame" not in results or "single event" not in results:
+            return None
+        nests = _merge(results["single frame"].nests, results["single event"].nests)
+        values = layer_values(options.network, options.data, {k: n["event"].geometry for k, n in nests.items()})
+        return data_tasks(values, nests, options.sweep_samples, options.sweep_densities)
+
+    return follow_up
+
+
+def _run(options: ReportOptions, tasks: dict[str, tuple[Callable, tuple]],
+         follow_up: Callable[[dict[str, Any]], dict | None]) -> tuple[dict[str, Any], dict[str, float]]:
+    """Every task's result and seconds; ``follow_up(results so far)`` is asked after each task until it returns
+    tasks ({} for none), which then run too."""
     results: dict[str, Any] = {}
     seconds: dict[str, float] = {}
+    more: dict | None = None
     if options.jobs <= 1:
-        for name, (fn, args) in tasks.items():
+        queue = dict(tasks)
+        while queue:
+            name, (fn, args) = next(iter(queue.items()))
+            del queue[name]
             results[name], seconds[name] = _timed(fn, *args)
-    else:
-        context = multiprocessing.get_context("spawn")  # no fork of a process that may hold solver threads
-        with ProcessPoolExecutor(options.jobs, mp_context=context, initializer=prepare_worker,
-                                 initargs=(options.worker_initializer, os.getpid())) as pool:  # fmt: skip
-            futures: dict[str, Future] = {name: pool.submit(_timed, fn, *args) for name, (fn, args) in tasks.items()}
-            try:
-                for name, future in futures.items():
+            if more is None and (more := follow_up(results)) is not None:
+                queue.update(more)
+        return results, seconds
+    context = multiprocessing.get_context("spawn")  # no fork of a process that may hold solver threads
+    with ProcessPoolExecutor(options.jobs, mp_context=context, initializer=prepare_worker,
+                             initargs=(options.worker_initializer, os.getpid())) as pool:  # fmt: skip
+        pending: dict[Future, str] = {pool.submit(_timed, fn, *args): name for name, (fn, args) in tasks.items()}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    name = pending.pop(future)
                     results[name], seconds[name] = future.result()
-            except BaseException:
-                _end_pool(pool)  # a failed or interrupted job ends the report: run nothing more, wait for nothing
-                raise
-    stream = {(c, m): results[f"stream {c} {m}"] for c in options.cores for m in options.modes}
-    single = _merge(results["single frame"], results["single event"])
-    padded = _merge(results["padded frame"], results["padded event"]) if options.padded_layers else {}
-    arguments = {k: v for k, v in vars(options).items() if k != "worker_initializer"}
-    return ReportData(options, single, padded, stream, seconds, provenance(arguments))
+                if more is None and (more := follow_up(results)) is not None:
+                    pending.update({pool.submit(_timed, fn, *args): name for name, (fn, args) in more.items()})
+        except BaseException:
+            _end_pool(pool)  # a failed or interrupted job ends the report: run nothing more, wait for nothing
+            raise
+    return results, seconds
 
 
 def _end_pool(pool: ProcessPoolExecutor) -> None:
@@ -190,6 +248,15 @@ def _check(options: ReportOptions) -> None:
         for path in (case.hardware, case.mapping):
             if not path.is_file():
                 raise InputFileError(f"no Stream input for {cores} core(s)", str(path))
+    read_zigzag_inputs(options.network, options.accelerator, options.mapping, False, warn=False)
+    if options.data is not None:
+        if not options.network.lower().endswith(".onnx"):
+            raise InputFileError("--data needs an ONNX network (its layers' inputs come from running it)",
+                                 options.network)
+        load_batch(options.data, onnx.load(options.network))
+    if not all(0.0 <= d <= 1.0 for d in options.sweep_densities) or options.sweep_samples < 1:
+        raise ZzEventError(f"density sweep {options.sweep_densities} on {options.sweep_samples} samples: expected "
+                           "densities in [0, 1] and at least one sample")
 
 
 def to_json(data: ReportData, wall: float) -> dict[str, Any]:
@@ -205,4 +272,21 @@ def to_json(data: ReportData, wall: float) -> dict[str, Any]:
         "single_core": rows(data.single),
         "padded": rows(data.padded),
         "stream": [{"cores": c, "mode": m, **summary} for (c, m), summary in data.stream.items()],
+        "when_event_driven_wins": _chapter_json(data.data),
     }
+
+
+def _chapter_json(chapter: DataChapter | None) -> dict[str, Any] | None:
+    """The data chapter's summary tables as lists of records (its per-sample tables are CSV files beside)."""
+    if chapter is None:
+        return None
+    records = {name: json.loads(table.to_json(orient="records")) for name, table in vars(chapter.tables).items()}
+    return {"data": chapter.source, "samples": chapter.samples, "files": list(CHAPTER_FILES.values()), **records}
+
+
+def write_chapter_tables(chapter: DataChapter | None, files: Path) -> None:
+    """The data chapter's per-sample tables as CSV in ``files``."""
+    if chapter is None:
+        return
+    for name, file in CHAPTER_FILES.items():
+        getattr(chapter, name).to_csv(files / file, index=False)

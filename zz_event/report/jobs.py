@@ -16,46 +16,62 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineOptions
+from zz_event.model.nest import LoopNest
 from zz_event.model.vocabulary import FRAME_COSTINGS
 from zz_event.report.costs import Row, costs_of, costs_of_engine, load_simulator, simulator_check
 from zz_event.report.single_core import ReportLayer, SearchSettings, event_search, frame_search, mac_layers
 from zz_event.zigzag.adapter import nest_from_cme
 
-__all__ = ["NO_READINESS", "event_job", "frame_job", "prepare_worker"]
+__all__ = ["NO_READINESS", "JobResult", "event_job", "frame_job", "prepare_worker"]
 
 NO_READINESS = "event, no readiness"
 
 
-def frame_job(onnx_path: str, only: tuple[str, ...], settings: SearchSettings, check: bool) -> dict[str, dict]:
-    """{layer: {"frame-WS": Row, "frame-OS": Row}}."""
+@dataclass(frozen=True)
+class JobResult:
+    """A single-core job's rows {layer: {label: Row}} and the mappings it chose {layer: {label: LoopNest}}
+    (frame-WS / frame-OS, or event): what "When event-driven wins" costs on data."""
+
+    rows: dict[str, dict[str, Row]]
+    nests: dict[str, dict[str, LoopNest]]
+
+
+def frame_job(onnx_path: str, only: tuple[str, ...], settings: SearchSettings, check: bool) -> JobResult:
+    """Rows {layer: {"frame-WS": Row, "frame-OS": Row}} and the rows' mappings as loop nests."""
     layers = mac_layers(onnx_path, only)
     found = frame_search(layers, settings)
     simulate, why = _simulator(check)
     out: dict[str, dict] = {}
+    nests: dict[str, dict] = {}
     for layer in layers:
-        out[layer.name] = {}
+        out[layer.name], nests[layer.name] = {}, {}
         for label in FRAME_COSTINGS:
             cme = found[layer.name][label]
             costs = costs_of(cme, found[layer.name][f"{label} note"])
             out[layer.name][label] = _row(simulate, why, cme, layer, "output", costs, event=False)
-    return out
+            nests[layer.name][label] = nest_from_cme(cme, layer.geometry, "output")
+    return JobResult(out, nests)
 
 
-def event_job(onnx_path: str, only: tuple[str, ...], settings: SearchSettings, check: bool) -> dict[str, dict]:
-    """{layer: {"event-raw": Row, "event": Row, "event, no readiness": Row, "event-IS": Row}}."""
+def event_job(onnx_path: str, only: tuple[str, ...], settings: SearchSettings, check: bool) -> JobResult:
+    """Rows {layer: {"event-raw": Row, "event": Row, "event, no readiness": Row, "event-IS": Row}} and the event
+    row's mapping as a loop nest."""
 
     layers = mac_layers(onnx_path, only)
     found = event_search(layers, settings)
     simulate, why = _simulator(check)
     out: dict[str, dict] = {}
+    nests: dict[str, dict] = {}
     for layer in layers:
         raw, event = found[layer.name]["event-raw"], found[layer.name]["event"]
         event_costs = costs_of(event)
         nest = nest_from_cme(event, layer.geometry, "input")
+        nests[layer.name] = {"event": nest}
         partial = costs_of_engine(evaluate(nest, EngineOptions(filter=True, readiness=False)), event_costs,
                                   "the event mapping with ZigZag's static partial-sum rule")  # fmt: skip
         stationary = found[layer.name].get("event-IS")
@@ -67,7 +83,7 @@ def event_job(onnx_path: str, only: tuple[str, ...], settings: SearchSettings, c
             NO_READINESS: Row(partial, None, "not replayed (a variant of the event row's mapping)"),
             "event-IS": _row(simulate, why, stationary, layer, "input", costs_of(stationary, note), event=True),
         }
-    return out
+    return JobResult(out, nests)
 
 
 def _simulator(check: bool) -> tuple[Any, str]:

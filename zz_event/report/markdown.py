@@ -11,6 +11,7 @@ from zz_event.report.costs import Costs, Row
 from zz_event.report.findings import findings, pct
 from zz_event.report.multi_core import stream_layer_costs
 from zz_event.report.plots import ROWS, network_total
+from zz_event.report.wins_markdown import wins_section
 
 __all__ = ["render"]
 
@@ -41,7 +42,7 @@ _DEFINITIONS = """\
 def render(data: Any, figures: dict[str, str], folder: str, wall_s: float) -> str:
     o, p = data.options, data.provenance
     lines = [
-        "# zz-event comparison report: LeNet-5, event-driven vs frame-based",
+        f"# zz-event comparison report: {Path(o.network).stem}, event-driven vs frame-based",
         "",
         f"Generated {p['date']} by zz-event {p['versions'].get('zz-event')} (commit {p.get('commit') or 'unknown'}; "
         f"zigzag-dse {p['versions'].get('zigzag-dse')}, stream-dse {p['versions'].get('stream-dse')}) in "
@@ -49,7 +50,7 @@ def render(data: Any, figures: dict[str, str], folder: str, wall_s: float) -> st
         "",
         f"Network `{_rel(o.network)}`; single core: ZigZag on `{_rel(o.accelerator)}` with `{_rel(o.mapping)}`; "
         f"multi-core: Stream on `{_rel(o.inputs)}/stream` ({', '.join(map(str, o.cores)) or 'no'} compute cores). All "
-        f"operands {o.precision}-bit (Stream's precision for LeNet-5's float32 tensors), LOMA lpf_limit {o.lpf_limit}.",
+        f"operands {o.precision}-bit (Stream's precision for float32 tensors), LOMA lpf_limit {o.lpf_limit}.",
         "",
         "## Findings",
         "",
@@ -60,6 +61,7 @@ def render(data: Any, figures: dict[str, str], folder: str, wall_s: float) -> st
         _DEFINITIONS,
         "",
         *_single_section(data, figures, folder),
+        *wins_section(data.data, figures, folder, _rel(o.network)),
         *_simulator_section(data),
         *_padded_section(data, figures, folder),
         *_stream_section(data, figures, folder),

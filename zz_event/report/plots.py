@@ -5,6 +5,7 @@
 - ``padded.png``: the same for the padded layers (conv1 of LeNet-5 with padding 2 on 28x28).
 - ``stream.png``: Stream on 1, 2 and 4 cores per costing mode: latency; energy split into the compute nodes' MAC /
   W / I / O, the other nodes (pooling, ReLU) and the transfers between cores and memories.
+- with data, the figures of "When event-driven wins" (``zz_event.report.wins_plots``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import matplotlib.pyplot as plt
 
 from zz_event.model.vocabulary import OPERANDS
 from zz_event.report.costs import Costs
+from zz_event.report.wins_plots import draw_wins
 
 __all__ = ["ROWS", "draw", "network_total"]
 
@@ -39,6 +41,8 @@ def draw(data: Any, folder: Path) -> dict[str, str]:
         _stream_figure(data.stream, folder / figures["stream"])
     else:
         del figures["stream"]
+    if data.data is not None:
+        figures |= draw_wins(data.data, folder)
     return figures
 
 
