@@ -28,8 +28,10 @@ def _init(rng: np.random.Generator, name: str, shape: tuple[int, ...]) -> onnx.T
     return numpy_helper.from_array(data, name)
 
 
-def lenet5(input_size: int = 32, conv1_pad: int = 0, seed: int = 5) -> onnx.ModelProto:
-    """LeNet-5 for a 1 x 1 x input_size x input_size image; conv1 padded by `conv1_pad` on every side."""
+def lenet5(input_size: int = 32, conv1_pad: int = 0, seed: int = 5,
+           weights: dict[str, np.ndarray] | None = None) -> onnx.ModelProto:
+    """LeNet-5 for a 1 x 1 x input_size x input_size image; conv1 padded by `conv1_pad` on every side. `weights`
+    (initializer name -> array, e.g. from train_lenet5.py) replace the seeded random ones."""
     rng = np.random.default_rng(seed)
     inits = [
         _init(rng, "conv1.W", (6, 1, 5, 5)), _init(rng, "conv1.b", (6,)),
@@ -38,6 +40,9 @@ def lenet5(input_size: int = 32, conv1_pad: int = 0, seed: int = 5) -> onnx.Mode
         _init(rng, "fc2.W", (84, 120)), _init(rng, "fc2.b", (84,)),
         _init(rng, "fc3.W", (10, 84)), _init(rng, "fc3.b", (10,)),
     ]  # fmt: skip
+    if weights is not None:
+        inits = [numpy_helper.from_array(np.asarray(weights[t.name], np.float32).reshape(t.dims), t.name)
+                 for t in inits]
     pool = dict(kernel_shape=[2, 2], strides=[2, 2])
     gemm = dict(transB=1)
     nodes = [

@@ -347,6 +347,19 @@ def _stream_cases() -> list[Case]:
     return cases
 
 
+def _data_cases() -> list[Case]:
+    """`--data mnist:N` (issue 18): N a whole number from 1 to 1000; the digits are 1 x 32 x 32."""
+    lenet28 = INPUTS / "lenet5" / "lenet5_pad2_28.onnx"
+    cases = []
+    for command in ("run", "mapspace"):
+        for spec in ("mnist:0", "mnist:abc", "mnist:1001", "mnist:", "mnist"):
+            extra = lambda t, c=command, s=spec: _zigzag_args(c, LENET, A, LENET_MAP)(t) + ["--data", s]  # noqa: E731
+            cases.append(Case(f"{command}: --data {spec}", command, extra, f"{spec}: expected mnist:N"))
+        extra = lambda t, c=command: _zigzag_args(c, lenet28, A, LENET_MAP)(t) + ["--data", "mnist:2"]  # noqa: E731
+        cases.append(Case(f"{command}: --data mnist:2 for a 28x28 input", command, extra, "32 x 32"))
+    return cases
+
+
 def _option_cases() -> list[Case]:
     bad_numbers = {"0": "0", "-1": "-1", "text": "abc"}
     cases = []
@@ -372,7 +385,7 @@ def _option_cases() -> list[Case]:
     return cases
 
 
-CASES = _input_cases() + _output_cases() + _rerank_cases() + _stream_cases() + _option_cases()
+CASES = _input_cases() + _output_cases() + _rerank_cases() + _stream_cases() + _data_cases() + _option_cases()
 
 
 def _files(root: Path) -> set[str]:

@@ -29,8 +29,9 @@ def register(sub) -> None:
                    help="spatial mappings ZigZag generates per layer")
     p.add_argument("--cost-pooling-and-add", action="store_true",
                    help="ONNX: log pooling and Add layers too (ZigZag's own ONNX parser leaves them out)")
-    p.add_argument("--data", metavar="FILE.npy",
-                   help="events from data (ONNX workloads): the network input (N, C, H, W); the data_* columns "
+    p.add_argument("--data", metavar="FILE.npy|mnist:N",
+                   help="events from data (ONNX workloads): the network input (N, C, H, W), or mnist:N (the first N "
+                        "held-out MNIST digits, 1x32x32); the data_* columns "
                         "then hold each mapping's mean cost over the samples")
     p.add_argument("--calibration", metavar="K", type=positive_int, default=None,
                    help="with --data: the mean over the first K samples (default: all)")

@@ -24,10 +24,10 @@ def register(sub) -> None:
     p.add_argument("--no-readiness", action="store_true", help="ZigZag's static partial-sum rule for outputs")
     p.add_argument("--cost-pooling-and-add", action="store_true",
                    help="ONNX: cost pooling and Add as ZigZag's own layers (ZigZag's ONNX parser leaves them out)")
-    p.add_argument("--data", metavar="FILE.npy",
+    p.add_argument("--data", metavar="FILE.npy|mnist:N",
                    help="events from data: the network input (N, C, H, W), or (C, H, W) for one sample, of an ONNX "
-                        "workload; zero inputs trigger nothing. Adds event_driven_data to summary.json and writes "
-                        "DIR/samples.csv")
+                        "workload, or mnist:N, the first N (1-1000) held-out MNIST digits, 1x32x32; zero inputs "
+                        "trigger nothing. Adds event_driven_data to summary.json and writes DIR/samples.csv")
     p.add_argument("--calibration", metavar="K", type=positive_int, default=None,
                    help="with --data: rank mappings on the mean over the first K samples (default: all), then cost "
                         "the chosen mapping on every sample")

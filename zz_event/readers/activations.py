@@ -2,7 +2,7 @@
 per sample, for a user's input batch (events from data: an input element triggers work iff it is non-zero).
 
 `load_batch` reads and checks the network input (`FILE.npy`, or an array: (N, C, H, W), or (C, H, W) for one
-sample);
+sample, or `mnist:N`: the first N held-out MNIST digits, 1 x 32 x 32, of `zz_event.readers.mnist`);
 `layer_inputs` runs the model with ONNX's reference evaluator (ReLU and pooling included as in the model)
 and returns, per layer name (as `onnx_workloads` names layers), the layer's input values per sample
 (N, ...): (N, C, H, W) for a convolution, (N, F) for a matrix product; `layer_masks` which of them are
@@ -18,6 +18,7 @@ import numpy as np
 
 from zz_event.errors import InputFileError
 from zz_event.memo import LruMemo
+from zz_event.readers import mnist
 
 __all__ = ["MATRIX_OPS", "layer_inputs", "layer_masks", "load_batch"]
 
@@ -26,10 +27,12 @@ _CACHE = LruMemo(4)
 
 
 def load_batch(data, model) -> np.ndarray:
-    """The network input (a .npy path, or an array) as float32 (N, C, H, W), checked against the ONNX
-    `model`'s input."""
+    """The network input (a .npy path, an array, or `mnist:N`) as float32 (N, C, H, W), checked against the
+    ONNX `model`'s input."""
     if isinstance(data, np.ndarray):
         batch, source = data, "<data array>"
+    elif mnist.is_mnist_spec(data):
+        batch, source = mnist.load_spec(data), data
     else:
         source = str(data)
         try:
@@ -54,8 +57,9 @@ def load_batch(data, model) -> np.ndarray:
         raise InputFileError(f"the model's input has {len(dims)} dimensions; --data needs an NCHW image input", source)
     if list(batch.shape[1:]) != dims[1:]:
         what = "channel count" if batch.shape[1] != dims[1] else "height x width"
+        hint = " (MNIST digits are 28 x 28 padded to 32 x 32)" if mnist.is_mnist_spec(data) else ""
         raise InputFileError(f"samples of shape {batch.shape[1:]}: the {what} differs from the model's input "
-                             f"(C, H, W) = {tuple(dims[1:])}", source)
+                             f"(C, H, W) = {tuple(dims[1:])}{hint}", source)
     return batch.astype(np.float32)
 
 

@@ -1,7 +1,7 @@
 """Events from data in a ZigZag run: per-layer masks from the user's input batch, and the chosen mapping of
 every corrected layer costed on every sample.
 
-`masks_for_run` turns the network input (`data=`: a .npy path or an array, (N, C, H, W)) into the data
+`masks_for_run` turns the network input (`data=`: a .npy path, an array (N, C, H, W), or `mnist:N`) into the data
 masks `CorrectionSettings.masks` carries: per corrected layer, a bool array (N, B, G, C, IY, IX) of its
 non-zero inputs, from the ONNX model run on the batch (`zz_event.readers.activations`). The search ranks
 each mapping on the mean over the first `calibration` samples; `cost_on_samples` then costs each layer's

@@ -61,8 +61,9 @@ def run_zigzag_event_driven(
     logger), `workers` (correction worker processes; None: one when there is a spare core, 0: inline),
     `cost_pooling_and_add` (ONNX pooling and Add as ZigZag's own layers; by default they are left out, as
     ZigZag's parser leaves them out), `data` (events from data: the network input, a .npy path or array
-    (N, C, H, W), for an ONNX workload; mappings are ranked on the mean cost over the first `calibration`
-    samples, all if None, then each layer's chosen mapping is costed on every sample: `LayerResult.data`).
+    (N, C, H, W), or "mnist:N" for the first N held-out MNIST digits, for an ONNX workload; mappings are ranked
+    on the mean cost over the first `calibration` samples, all if None, then each layer's chosen mapping is
+    costed on every sample: `LayerResult.data`).
     `dump_folder` defaults to `outputs/<time of the call>`, as ZigZag's does.
     Returns (energy, latency, cmes). `in_memory_compute`, `exploit_data_locality` and
     `enable_mix_spatial_mapping` are accepted for the same signature but refused (ZzEventError): the engine
