@@ -42,7 +42,7 @@ def tiny_options(tmp_path_factory) -> rp.ReportOptions:
     d = tmp_path_factory.mktemp("nets")
     return rp.ReportOptions(
         network=_tiny_net(d / "tiny.onnx", 0), padded=_tiny_net(d / "tiny_pad.onnx", 1), padded_layers=("conv",),
-        lpf_limit=4, cores=(), jobs=1,
+        lpf_limit=4, cores=(), jobs=1, data=None,
     )  # fmt: skip
 
 
@@ -152,6 +152,7 @@ def test_the_lenet5_report(tmp_path):
     result = rp.build_report(tmp_path, rp.ReportOptions(jobs=2))
     text = result.report.read_text()
     assert "## Multi-core (Stream)" in text and (tmp_path / rp.FILES_DIR / "stream.png").exists()
+    assert "## When event-driven wins" in text and result.data.data.samples == 1000
     assert set(result.data.stream) == {(c, m) for c in (1, 2, 4) for m in ("frame", "event-raw", "event")}
     for rows in result.data.single.values():
         assert rows["event"].check is not None and rows["event"].check.matches

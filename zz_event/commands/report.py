@@ -32,8 +32,10 @@ def register(sub) -> None:
     p.add_argument("--mapping", metavar="M.yaml", help="ZigZag mapping of the single-core searches (default: the "
                                                       "toy core's)")  # fmt: skip
     p.add_argument("--data", metavar="FILE.npy",
-                   help="events from data: the network input (N, C, H, W) for the chapter 'When event-driven wins' "
-                        "(costs per sample, density sweep, density-model error)")
+                   help="events from data: the network input (N, C, H, W), or mnist:N, for the chapter 'When "
+                        "event-driven wins' (costs per sample, density sweep, density-model error); default: "
+                        "mnist:1000 for LeNet-5, none for another --workload")
+    p.add_argument("--no-data", action="store_true", help="leave out 'When event-driven wins'")
     p.add_argument("--sweep-samples", metavar="S", type=positive_int, default=32,
                    help="with --data: samples of the density sweep (the first S; default 32)")
     p.set_defaults(handler=report_command)
@@ -50,9 +52,10 @@ def report_command(args) -> int:
     chosen["cores"] = tuple(args.cores)
     if args.workload is not None:  # another network: no padded LeNet-5 variant, no Stream mapping for it
         chosen |= {"network": args.workload, "padded_layers": (), "cores": ()}
+    if args.no_data or args.data is not None or args.workload is not None:
+        chosen["data"] = None if args.no_data else args.data  # LeNet-5's default data is MNIST
     options = ReportOptions(
         **chosen,
-        data=args.data,
         sweep_samples=args.sweep_samples,
         lpf_limit=args.lpf_limit,
         simulator=not args.no_simulator,

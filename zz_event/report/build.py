@@ -64,7 +64,7 @@ _STREAM_SECONDS = {"frame": 20.0, "event-raw": 20.0, "event": 80.0}  # LeNet-5, 
 class ReportOptions:
     """What the report runs; paths default to this source tree's ``inputs/``."""
 
-    network: str = str(ROOT / "inputs" / "lenet5" / "lenet5.onnx")
+    network: str = str(ROOT / "inputs" / "lenet5" / "lenet5_mnist.onnx")  # trained: its ReLU sparsity is real
     padded: str = str(ROOT / "inputs" / "lenet5" / "lenet5_pad2_28.onnx")
     padded_layers: tuple[str, ...] = ("conv1",)
     accelerator: str = str(ROOT / "inputs" / "toy" / "hardware.yaml")
@@ -77,7 +77,7 @@ class ReportOptions:
     simulator: bool = True
     # "When event-driven wins": the network input (a .npy batch (N, C, H, W), or mnist:N), None for no chapter;
     # the density sweep's samples (the first of the data) and target densities.
-    data: str | None = None
+    data: str | None = "mnist:1000"
     sweep_samples: int = 32
     sweep_densities: tuple[float, ...] = (1.0, 0.8, 0.6, 0.45, 0.3, 0.2, 0.1, 0.05)
     jobs: int = 2
