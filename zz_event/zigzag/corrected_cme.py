@@ -70,6 +70,7 @@ class CorrectionAnswer(NamedTuple):
     latency_cycles: int
     results: bytes  # pickle of (PackedResult for the run's switches, {label: PackedResult} of the variants)
     row_tail: bytes | None = None
+    drain_cycles: int = 0
 
     def unpickled(self) -> tuple[PackedResult, dict[str, PackedResult]]:
         return pickle.loads(self.results)
@@ -80,7 +81,7 @@ def correction_answer(result: PackedResult, variants: dict[str, PackedResult], c
     return CorrectionAnswer(
         memory_energy(result, costs), result.mac_energy_pj, result.compute_cycles, result.stall_cycles,
         result.onload_cycles, result.offload_cycles, result.latency_cycles,
-        pickle.dumps((result, variants), protocol=pickle.HIGHEST_PROTOCOL), row_tail,
+        pickle.dumps((result, variants), protocol=pickle.HIGHEST_PROTOCOL), row_tail, result.drain_cycles,
     )
 
 
@@ -218,7 +219,7 @@ def correct_cme_with(cme: CostModelEvaluation, answer: CorrectionAnswer) -> Corr
     corrected.data_onloading_cycle = answer.onload_cycles
     corrected.data_offloading_cycle = answer.offload_cycles
     corrected.ideal_temporal_cycle = compute
-    corrected.systolic_drain_cycle = 0
+    corrected.systolic_drain_cycle = answer.drain_cycles
     corrected.mac_spatial_utilization = corrected.ideal_cycle / max(compute, 1)
     corrected.mac_utilization0 = corrected.ideal_cycle / max(corrected.latency_total0, 1)
     corrected.mac_utilization1 = corrected.ideal_cycle / max(corrected.latency_total1, 1)
