@@ -14,7 +14,8 @@
 - off-loading: the outputs' last windows up the hierarchy, summed over levels (`calc_offloading_combined`);
 - drain: one cycle per unit along each systolic array dimension but the first (`systolic_drain_cycle`).
 ZigZag takes a window's transfer as the whole tile; here it is the exact transfer of that window (the mean
-over a link's transfer events, so windows of equal data give ZigZag's number exactly). So with both
+over a link's transfer events, a link's stall or slack rounded up: windows of equal data give ZigZag's
+number exactly). So with both
 switches off and counts equal to ZigZag's the latency is ZigZag's, and it depends on the loop order where
 ZigZag's does (periods, allowed windows, double buffering). With the filter, a link's windows are its loop
 windows times the executed fraction of steps (rounded up): skipped tiles take no time and move nothing.
@@ -26,7 +27,7 @@ first tiles and last outputs), which ignores the loop order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
+from functools import lru_cache
 from math import ceil
 
 import numpy as np
@@ -52,34 +53,43 @@ class LatencyParts:
 class _Activity:
     link: Link
     windows: int
-    stall_or_slack: Fraction
-    window_sum: Fraction  # allowed cycles over every window but the first (ZigZag's MUW)
+    stall_or_slack: int  # over every window but the first: cycles beyond the allowed ones, else minus the unused
+    window_sum: int  # allowed cycles over every window but the first (ZigZag's MUW)
     real: int  # cycles of one window (the mean over the link's events, rounded up)
-    bits: Fraction  # bits of one window (the mean)
+    required_bw: int  # bits per cycle the link needs on average (ZigZag's `REQ_MEM_BW_AVER`)
 
 
 def latency_parts(nest: LoopNest, compute: int, filtered: bool, transfers: LinkTransfers) -> LatencyParts:
-    s = structure(nest)
+    s = _structure(nest)
     acts = [a for a in (_activity(link, transfers, compute, s.total_cycles, filtered) for link in s.links) if a]
     stall = _stall(acts)
     loads = _loads(acts, s, compute + stall)
     return LatencyParts(ceil(_onload(nest, loads)), stall, ceil(_offload(nest, loads)), _drain(nest))
 
 
+@lru_cache(maxsize=8)
+def _structure(nest: LoopNest) -> Structure:
+    """`structure(nest)`, once per nest: a search evaluates each mapping under several switch settings."""
+    return structure(nest)
+
+
 def _activity(link: Link, transfers: LinkTransfers, compute: int, total: int, filtered: bool) -> _Activity | None:
-    bits, weight = transfers.get((link.op, link.level, link.direction), (None, None))
-    if bits is None or not weight.size or not weight.sum():
+    bits, weight = transfers.get((link.op, link.level, link.direction), ((), ()))
+    pairs = list(zip(bits.tolist(), weight.tolist())) if len(weight) else []  # a few entries: plain ints are faster
+    events = sum(w for _, w in pairs)
+    if not events:
         return None
-    cycles = -(-bits // link.bw)
-    events = int(weight.sum())
+    bw, allowed = link.bw, link.allowed
+    cycles = [(-(-b // bw), w) for b, w in pairs]
     windows = link.count if not filtered or total == 0 else -(-link.count * compute // total)
     later = max(windows - 1, 0)
-    excess = int(np.dot(np.maximum(cycles - link.allowed, 0), weight))
-    busy = int(np.dot(cycles, weight))
-    stall = Fraction(excess * later, events)
-    muw = Fraction(link.allowed * later)
-    ss = stall if stall > 0 else Fraction(busy * later, events) - muw
-    return _Activity(link, windows, ss, muw, -(-busy // events), Fraction(int(np.dot(bits, weight)), events))
+    excess = sum(max(c - allowed, 0) * w for c, w in cycles)
+    busy = sum(c * w for c, w in cycles)
+    stall = -(-excess * later // events)  # per link rounded up: exact whenever its windows move equal data
+    muw = allowed * later
+    ss = stall if stall > 0 else -(-busy * later // events) - muw
+    required = sum(b * w for b, w in pairs) // (events * link.period)
+    return _Activity(link, windows, ss, muw, -(-busy // events), required)
 
 
 def _stall(acts: list[_Activity]) -> int:
@@ -88,17 +98,17 @@ def _stall(acts: list[_Activity]) -> int:
     per_port: dict[str, list[_Activity]] = {}
     for a in acts:
         per_port.setdefault(a.link.port, []).append(a)
-    worst = Fraction(0)
+    worst = 0
     for port_acts in per_port.values():
         if len(port_acts) == 1:
             comb = port_acts[0].stall_or_slack
         else:
-            positive = sum((a.stall_or_slack for a in port_acts if a.stall_or_slack > 0), Fraction(0))
-            negative = sum((a.stall_or_slack for a in port_acts if a.stall_or_slack <= 0), Fraction(0))
-            windows = sum((a.window_sum for a in port_acts), Fraction(0))
-            comb = positive + max(Fraction(0), negative + windows - _window_union(port_acts))
+            positive = sum(a.stall_or_slack for a in port_acts if a.stall_or_slack > 0)
+            negative = sum(a.stall_or_slack for a in port_acts if a.stall_or_slack <= 0)
+            windows = sum(a.window_sum for a in port_acts)
+            comb = positive + max(0, negative + windows - _window_union(port_acts))
         worst = max(worst, comb)
-    return ceil(worst)
+    return worst
 
 
 def _window_union(acts: list[_Activity]) -> int:
@@ -127,7 +137,7 @@ def _loads(acts: list[_Activity], s: Structure, computation: int) -> dict[tuple[
         once = [a for a in port_acts if a.windows == 1]
         repeated = [a for a in port_acts if a.windows > 1]
         bw = port_acts[0].link.bw
-        required = sum(int(a.bits / a.link.period) for a in repeated)
+        required = sum(a.required_bw for a in repeated)
         surplus = max(0.0, (bw - required) / bw * computation)
         remaining = _reduce_ordered([float(a.real) for a in once],
                                     [float(ceil(s.first_tile_bits[a.link.op] / bw)) for a in once], surplus)
