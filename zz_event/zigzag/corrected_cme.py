@@ -5,7 +5,8 @@ it as their own: they rank, add and dump corrected values. Word accesses and MAC
 and the energy fields are recomputed from them with the arithmetic of ZigZag's own
 `calc_memory_energy_cost()`, operation for operation, so that calling it gives bit-identical values
 (tests/test_engine_toy.py); done here, the hierarchy walk it repeats per mapping is done once per
-accelerator. Latency fields carry the engine's latency (ZigZag's latency does not read access counts).
+accelerator. Latency fields carry the engine's latency: ZigZag's own model (`latency_total0/1/2`, on- and
+off-loading, stall/slack, systolic drain) on the exact transfers (`zz_event/engine/latency.py`).
 
 The scalar fields (among them `energy_total` and `latency_total2`, all that ZigZag's reduce stages
 compare) are set at once, from a `CorrectionAnswer`: a few numbers, the memory energy among them already
@@ -213,6 +214,7 @@ def correct_cme_with(cme: CostModelEvaluation, answer: CorrectionAnswer) -> Corr
     corrected.mem_energy = answer.mem_energy_pj
     corrected.energy_total = corrected.mem_energy + corrected.mac_energy
     compute = answer.compute_cycles
+    corrected.stall_slack_comb = answer.stall_cycles
     corrected.latency_total0 = compute + answer.stall_cycles
     corrected.latency_total1 = corrected.latency_total0 + answer.onload_cycles
     corrected.latency_total2 = answer.latency_cycles
