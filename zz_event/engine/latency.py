@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from math import ceil
+from math import ceil, lcm
 
 import numpy as np
 
@@ -112,15 +112,18 @@ def _stall(acts: list[_Activity]) -> int:
 
 
 def _window_union(acts: list[_Activity]) -> int:
-    """ZigZag's `__calc_mem_updating_window_union`: how many cycles some link's window covers."""
+    """ZigZag's `__calc_mem_updating_window_union`: how many cycles some link's window covers. ZigZag lays
+    the windows out over its longest period; over the periods' least common multiple here, which is that
+    period whenever the others divide it (always in ZigZag's mappings) and never fails otherwise."""
     for a in acts:
         if a.link.period == a.link.allowed:
             return a.link.period * a.windows
     longest = max(acts, key=lambda a: a.link.period)
-    used = np.zeros(longest.link.period, dtype=bool)
+    span = lcm(*(a.link.period for a in acts))
+    used = np.zeros(span, dtype=bool)
     for a in acts:
         used.reshape(-1, a.link.period)[:, : a.link.allowed] = True
-    return int(used.sum()) * longest.windows
+    return int(used.sum()) * longest.windows * longest.link.period // span
 
 
 def _loads(acts: list[_Activity], s: Structure, computation: int) -> dict[tuple[str, int, str], tuple[float, bool]]:
