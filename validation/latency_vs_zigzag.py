@@ -5,12 +5,15 @@ term (on-loading, compute, stall/slack, off-loading, drain) side by side. Then, 
 corrected latencies (event-driven, and the old throughput bound) the mappings get: a latency that ranks
 must tell loop orders apart where ZigZag's does.
 
-    python -m validation.latency_vs_zigzag [--lpf-limit N] [--layers conv1 fc1]
+    python -m validation.latency_vs_zigzag [--lpf-limit N] [--cores toy tpu_like] > FILE.md
+
+The committed table is validation/results/latency_vs_zigzag/lenet5_lpf6.md (its last line: provenance).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import tempfile
@@ -20,6 +23,8 @@ from typing import ClassVar
 
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineOptions
+from zz_event.engine.windows import structure
+from zz_event.provenance import provenance
 from zz_event.zigzag.adapter import layer_is_correctable, nest_from_cme
 from zz_event.zigzag.pipeline import RunSettings, build_stages
 from zz_event.zigzag.stages import EventDrivenCorrectionStage
@@ -39,6 +44,18 @@ def zigzag_terms(cme) -> tuple:
             cme.systolic_drain_cycle)
 
 
+def zigzag_windows(cme) -> dict:
+    """ZigZag's (period, period count, allowed cycles) per (operand, level, direction) it times."""
+    return {(str(a.served_op_lv_dir[0]), a.served_op_lv_dir[1], str(a.served_op_lv_dir[2])):
+            (a.period, a.period_count, a.allowed_cycle)
+            for ports in cme.port_activity_collect for acts in ports.values() for a in acts}
+
+
+def engine_windows(nest) -> dict:
+    return {(link.op, link.level, link.direction): (link.period, link.count, link.allowed)
+            for link in structure(nest).links}
+
+
 def engine_terms(res) -> tuple:
     return (res.onload_cycles, res.compute_cycles, res.stall_cycles, res.offload_cycles, res.drain_cycles)
 
@@ -55,7 +72,8 @@ class CompareStage(EventDrivenCorrectionStage):
                 nest = nest_from_cme(cme)
                 dense, event = evaluate(nest, DENSE), evaluate(nest, EVENT)
                 CompareStage.records.append((cme.layer.name, str(cme.temporal_mapping), cme.latency_total2,
-                                             zigzag_terms(cme), dense, event))
+                                             zigzag_terms(cme), dense, event,
+                                             (zigzag_windows(cme), engine_windows(nest))))
             yield cme, extra
 
 
@@ -110,7 +128,10 @@ def main(argv: list[str] | None = None) -> int:
            f"lpf_limit {args.lpf_limit}; a row's terms are those of its first differing mapping.", ""]
     for core in args.cores:
         out += table(core, compare(args.workload, *CORES[core], lpf_limit=args.lpf_limit)) + [""]
-    sys.stdout.write("\n".join(out))
+    meta = provenance({"workload": str(Path(args.workload).resolve().relative_to(ROOT, walk_up=True)),
+                       "lpf_limit": args.lpf_limit, "cores": args.cores})
+    out.append(f"Provenance: {json.dumps(meta, sort_keys=True)}")
+    sys.stdout.write("\n".join(out) + "\n")
     return 0
 
 

@@ -19,9 +19,17 @@ def records():
 
 
 @pytest.mark.parametrize("core", list(CORES))
+def test_windows_are_zigzags(records, core):
+    """Every link's period, window count and allowed cycles (engine/windows.py, read off the nest) are
+    ZigZag's own PortActivity figures, for every mapping LOMA tried: the loop-order part of the model."""
+    for layer, tm, *_rest, (zigzag, engine) in records[core]:
+        assert engine == zigzag, (layer, tm)
+
+
+@pytest.mark.parametrize("core", list(CORES))
 def test_dense_latency_is_zigzags_term_for_term(records, core):
     checked = set()
-    for layer, _tm, latency, zz_terms, dense, _event in records[core]:
+    for layer, _tm, latency, zz_terms, dense, _event, _windows in records[core]:
         if core == "tpu_like" and layer == "fc1":
             continue  # the one difference, below
         assert engine_terms(dense) == zz_terms, (layer, _tm)
@@ -36,7 +44,7 @@ def test_fc1_on_tpu_like_differs_only_where_zigzag_unrolls_fractionally(records)
     weights), 150 cycles fewer at dram's 64-bit port. Every other term is ZigZag's."""
     rows = [r for r in records["tpu_like"] if r[0] == "fc1"]
     assert rows
-    for _layer, _tm, latency, zz_terms, dense, _event in rows:
+    for _layer, _tm, latency, zz_terms, dense, _event, _windows in rows:
         assert engine_terms(dense)[1:] == zz_terms[1:]
         assert dense.onload_cycles - zz_terms[0] == (48_000 - 46_800) * 8 // 64
         assert dense.latency_cycles - latency == 150
