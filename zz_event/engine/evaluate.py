@@ -178,11 +178,10 @@ def _costs_of(nest, op, precision, traffic, loads) -> OperandCosts:
 
 
 def _event_bits(events, p_partial: int, p_final: int) -> tuple[np.ndarray, np.ndarray]:
-    """The bits of each transfer event, as distinct values and how many events have each."""
+    """The bits of each transfer event and how many events each entry stands for."""
     bits = events.partial * p_partial + events.final * p_final
     moved = (bits > 0) & (events.weight > 0)  # an event that moves nothing is no transfer (and no window)
-    values, inverse = np.unique(bits[moved], return_inverse=True)
-    return values, np.bincount(inverse.ravel(), weights=events.weight[moved], minlength=values.size).astype(np.int64)
+    return (bits, events.weight) if moved.all() else (bits[moved], events.weight[moved])
 
 
 def clear_caches() -> None:

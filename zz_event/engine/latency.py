@@ -74,22 +74,29 @@ def _structure(nest: LoopNest) -> Structure:
 
 
 def _activity(link: Link, transfers: LinkTransfers, compute: int, total: int, filtered: bool) -> _Activity | None:
-    bits, weight = transfers.get((link.op, link.level, link.direction), ((), ()))
-    pairs = list(zip(bits.tolist(), weight.tolist())) if len(weight) else []  # a few entries: plain ints are faster
-    events = sum(w for _, w in pairs)
+    bits, weight = transfers.get((link.op, link.level, link.direction), _NONE)
+    events = int(weight.sum())
     if not events:
         return None
     bw, allowed = link.bw, link.allowed
-    cycles = [(-(-b // bw), w) for b, w in pairs]
+    cycles = -(-bits // bw)
     windows = link.count if not filtered or total == 0 else -(-link.count * compute // total)
     later = max(windows - 1, 0)
-    excess = sum(max(c - allowed, 0) * w for c, w in cycles)
-    busy = sum(c * w for c, w in cycles)
+    if len(cycles) <= _SHORT:  # the usual case: a few entries, plain ints are faster than numpy
+        pairs = list(zip(cycles.tolist(), weight.tolist()))
+        excess = sum(max(c - allowed, 0) * w for c, w in pairs)
+        busy = sum(c * w for c, w in pairs)
+    else:
+        excess, busy = int(np.dot(np.maximum(cycles - allowed, 0), weight)), int(np.dot(cycles, weight))
     stall = -(-excess * later // events)  # per link rounded up: exact whenever its windows move equal data
     muw = allowed * later
     ss = stall if stall > 0 else -(-busy * later // events) - muw
-    required = sum(b * w for b, w in pairs) // (events * link.period)
+    required = int(np.dot(bits, weight)) // (events * link.period)
     return _Activity(link, windows, ss, muw, -(-busy // events), required)
+
+
+_SHORT = 16
+_NONE = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
 
 
 def _stall(acts: list[_Activity]) -> int:
