@@ -19,13 +19,14 @@ Re-implemented from the text of zz_event/engine/transfers.py, words.py and laten
   exactly the union of what its children take in and takes in exactly what they send up, merged.
 - Words: per event ceil((n_partial*P_O + n_final*P_Ofinal) / bw_min), summed, then * bw_min // bw_max.
 - Energy: words at the read cost (rd_*) or write cost (wr_*), plus MACs * MAC energy.
-- Latency: compute cycles + on-loading + stalls + off-loading. Each instance of a memory has its own
-  ports (latency.py), so port time is counted per instance and instances work in parallel: a port's
-  busy time is its busiest instance's words; on-loading is, per operand W/I, the sum over levels below
-  the top of the busiest instance's first-tile words at the writing port (`wr_in_by_high`), the slowest
-  operand counting; off-loading is the sum over output levels below the top of the busiest instance's
-  end-of-layer flush (final outputs) at `rd_out_to_high`; stalls are the busiest port's excess over the
-  compute cycles.
+- Latency: the engine's earlier throughput bound (now `latency.latency_bound`; the engine's main latency
+  is ZigZag's window model, checked against ZigZag instead): compute cycles + on-loading + stalls +
+  off-loading. Each instance of a memory has its own ports, so port time is counted per instance and
+  instances work in parallel: a port's busy time is its busiest instance's words; on-loading is, per
+  operand W/I, the sum over levels below the top of the busiest instance's first-tile words at the
+  writing port (`wr_in_by_high`), the slowest operand counting; off-loading is the sum over output levels
+  below the top of the busiest instance's end-of-layer flush (final outputs) at `rd_out_to_high`; stalls
+  are the busiest port's excess over the compute cycles.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ engine (validation/README.md).
 
 The engine declines no configuration, so every generated case is compared; the counts are reported at the
 end of the module. Latency is not compared here: the
-simulator follows latency.py's docstring with exact per-instance port time, the engine approximates
-it (validation/README.md, "Latency").
+simulator computes the earlier throughput bound with exact per-instance port time, the engine's latency is
+ZigZag's window model, checked against ZigZag itself (validation/README.md, "Latency"; tests/zigzag/test_latency.py).
 
 Layers whose loops overshoot a dimension's size (what ZigZag's fractional unrollings become) are checked
 as strictly as exact factorisations; the minimal cases below pin an engine bug the simulator found there

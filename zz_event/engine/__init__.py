@@ -23,7 +23,8 @@ masks nothing. Masks are counted on explicit tile sets (`executed`, `explicit`),
 | `touches` | first and last touch of every output element per instance (output readiness) |
 | `transfers` | element transfers per operand, level and direction under the two switches |
 | `words` | transfers to word accesses and energy with ZigZag's port rules |
-| `latency` | compute, on-loading, stall and off-loading cycles |
+| `windows` | ZigZag's memory-updating windows of a nest: per link its period, window count, allowed cycles |
+| `latency` | ZigZag's latency model on the exact transfers: on-loading, compute, stall, off-loading, drain |
 | `packed` | an `EngineResult` as flat numbers, for the correction worker's answers |
 | `executed` | events from data: executed iterations under a data mask; each level's (instance, tile, element) sets |
 | `explicit` | transfers of a masked layer from those sets (residency, per-transition unions, readiness) |

@@ -14,7 +14,7 @@ from math import prod
 import numpy as np
 
 from zz_event.engine.axes import coupled_axis, dim_digits, uncoupled_axis
-from zz_event.engine.latency import latency_parts
+from zz_event.engine.latency import latency_bound, latency_parts
 from zz_event.engine.result import EngineOptions, EngineResult, LevelCounts
 from zz_event.engine.tiles import UNCOUPLED
 from zz_event.engine.transfers import boundary_plan, operand_traffic, sequence_events, sequence_keys
@@ -100,22 +100,26 @@ def _result(nest: LoopNest, options: EngineOptions, macs: int, cycles: int, cost
     port_words: defaultdict[str, int] = defaultdict(int)
     onload: dict[str, int] = {}
     offload = 0
+    transfers = {}
     for op in OPERANDS:
         levels[op] = costs[op].counts
         for port, words in costs[op].port_words:
             port_words[port] += words
         onload[op] = costs[op].onload_words
         offload += costs[op].offload_words
-    on, stall, off = latency_parts(cycles, dict(port_words), onload, offload)
+        transfers.update(((op, j, d), (bits, weight)) for j, d, bits, weight in costs[op].transfers)
+    parts = latency_parts(nest, cycles, options.filter, transfers)
     return EngineResult(
         options=options,
         macs=macs,
         compute_cycles=cycles,
         levels=levels,
         mac_energy_pj=macs * nest.mac_energy,
-        onload_cycles=on,
-        stall_cycles=stall,
-        offload_cycles=off,
+        onload_cycles=parts.onload,
+        stall_cycles=parts.stall,
+        offload_cycles=parts.offload,
+        drain_cycles=parts.drain,
+        latency_bound_cycles=latency_bound(cycles, dict(port_words), onload, offload),
         port_busy_cycles=dict(port_words),
     )
 
@@ -129,6 +133,8 @@ class OperandCosts:
     port_words: tuple[tuple[str, int], ...]
     onload_words: int
     offload_words: int
+    # Per level and direction, the bits of its transfer events and their weights (latency's windows).
+    transfers: tuple[tuple[int, str, np.ndarray, np.ndarray], ...]
     levels: tuple[MemLevel, ...]  # kept alive while memoised: the memo key names them by id
 
 
@@ -157,8 +163,10 @@ def _costs_of(nest, op, precision, traffic, loads) -> OperandCosts:
     op_levels = nest.levels[op]
     counts = []
     port_words: list[tuple[str, int]] = []
-    for level, per_dir in zip(op_levels, traffic):
+    transfers = []
+    for j, (level, per_dir) in enumerate(zip(op_levels, traffic)):
         words = {d: event_words(per_dir[d], level, d, *precision) for d in DIRECTIONS}
+        transfers += [(j, d, *_event_bits(per_dir[d], *precision)) for d in DIRECTIONS if per_dir[d].weight.size]
         # Each instance of a memory has its own ports, working in parallel.
         instances = prod(sl.size for sl in nest.spatial if sl.array_dim not in level.served)
         port_words += [(level.ports[d].name, -(-words[d] // instances)) for d in DIRECTIONS if words[d]]
@@ -166,7 +174,14 @@ def _costs_of(nest, op, precision, traffic, loads) -> OperandCosts:
         counts.append(LevelCounts(level.name, {d: per_dir[d].elements for d in DIRECTIONS}, words, energy))
     onload = sum(event_words(ev, op_levels[j], "rd_out_to_low", *precision) for j, ev in loads.onload)
     offload = sum(event_words(ev, op_levels[j], "rd_out_to_high", *precision) for j, ev in loads.offload)
-    return OperandCosts(tuple(counts), tuple(port_words), onload, offload, op_levels)
+    return OperandCosts(tuple(counts), tuple(port_words), onload, offload, tuple(transfers), op_levels)
+
+
+def _event_bits(events, p_partial: int, p_final: int) -> tuple[np.ndarray, np.ndarray]:
+    """The bits of each transfer event and how many events each entry stands for."""
+    bits = events.partial * p_partial + events.final * p_final
+    moved = (bits > 0) & (events.weight > 0)  # an event that moves nothing is no transfer (and no window)
+    return (bits, events.weight) if moved.all() else (bits[moved], events.weight[moved])
 
 
 def clear_caches() -> None:

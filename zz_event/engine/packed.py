@@ -35,10 +35,12 @@ class PackedResult(NamedTuple):
     elements: tuple[int, ...]
     words: tuple[int, ...]
     ports: tuple[tuple[str, int], ...]  # EngineResult.port_busy_cycles, in its order
+    drain_cycles: int = 0
+    latency_bound_cycles: int = 0
 
     @property
     def latency_cycles(self) -> int:
-        return self.onload_cycles + self.compute_cycles + self.stall_cycles + self.offload_cycles
+        return self.onload_cycles + self.compute_cycles + self.stall_cycles + self.offload_cycles + self.drain_cycles
 
     def level_words(self, operand: str) -> list[tuple[int, ...]]:
         """`operand`'s word accesses per level, innermost first, each in DIRECTIONS order."""
@@ -64,6 +66,8 @@ def pack(result: EngineResult) -> PackedResult:
         elements=tuple(lc.elements[d] for lc in levels for d in DIRECTIONS),
         words=tuple(lc.words[d] for lc in levels for d in DIRECTIONS),
         ports=tuple(result.port_busy_cycles.items()),
+        drain_cycles=result.drain_cycles,
+        latency_bound_cycles=result.latency_bound_cycles,
     )
 
 
@@ -87,5 +91,7 @@ def unpack(packed: PackedResult) -> EngineResult:
         onload_cycles=packed.onload_cycles,
         stall_cycles=packed.stall_cycles,
         offload_cycles=packed.offload_cycles,
+        drain_cycles=packed.drain_cycles,
+        latency_bound_cycles=packed.latency_bound_cycles,
         port_busy_cycles=dict(packed.ports),
     )

@@ -41,6 +41,8 @@ class EngineResult:
     onload_cycles: int
     stall_cycles: int
     offload_cycles: int
+    drain_cycles: int = 0  # systolic drain after the last step (ZigZag's `systolic_drain_cycle`)
+    latency_bound_cycles: int = 0  # the loop-order-blind throughput bound (`latency.latency_bound`)
     port_busy_cycles: dict[str, int] = field(default_factory=dict)
     # Events from data: real output elements that receive no contribution (no non-zero input reaches them).
     # The core never writes them; their memory keeps what it was initialised with (the bias). None without
@@ -57,7 +59,8 @@ class EngineResult:
 
     @property
     def latency_cycles(self) -> int:
-        return self.onload_cycles + self.compute_cycles + self.stall_cycles + self.offload_cycles
+        """ZigZag's `latency_total2` with the exact transfers (`engine/latency.py`)."""
+        return self.onload_cycles + self.compute_cycles + self.stall_cycles + self.offload_cycles + self.drain_cycles
 
     def word_accesses(self) -> dict[str, list[dict]]:
         """The `summary.json` shape: per operand, per level (innermost first), memory and four directions."""

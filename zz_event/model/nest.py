@@ -63,6 +63,7 @@ class MemLevel:
     write_cost: float  # pJ per word written
     ports: dict[str, Port] = field(default_factory=dict)  # direction -> port
     psum: bool = False  # ZigZag's static flag: this (output) level holds partial sums
+    size_bits: int = 0  # capacity of one instance (ZigZag's double-buffering test); 0: unknown, assumed ample
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: the engine memoises per nest
@@ -77,6 +78,9 @@ class LoopNest:
     # ZigZag's own coefficients of the input-centric relation o = a*i + b*f, used only to index outputs
     # in the dense (unfiltered) count, which is what ZigZag intends to count for such a layer.
     dense_relation: dict[str, tuple[int, int]] = field(default_factory=lambda: {"Y": (1, 1), "X": (1, 1)})
+    # Array dimensions along which results drain one unit per cycle after the last step (ZigZag's
+    # `systolic_dimensions`): latency only.
+    systolic: frozenset[str] = frozenset()
 
     @property
     def position_dims(self) -> tuple[str, str]:

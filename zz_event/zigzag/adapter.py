@@ -118,6 +118,7 @@ class NestContext:
     precision: dict[str, int]
     mac_energy: float
     dense_relation: dict[str, tuple[int, int]]
+    systolic: frozenset[str] = frozenset()
     # (operand, level index, top, psum) -> that level: a few per context, and `replace` is slow.
     _placed: dict = field(default_factory=dict, init=False, repr=False)
 
@@ -148,6 +149,7 @@ class NestContext:
             precision=dict(self.precision),
             mac_energy=self.mac_energy,
             dense_relation=dict(self.dense_relation),
+            systolic=self.systolic,
         )
 
 
@@ -197,6 +199,7 @@ def _build_context(layer: Any, accelerator: Any, spatial, geometry, centric) -> 
                     read_cost=float(ml.read_energy),
                     write_cost=float(ml.write_energy),
                     ports=ports,
+                    size_bits=int(ml.memory_instance.size),
                 )
             )
         levels[op] = tuple(out)
@@ -210,7 +213,8 @@ def _build_context(layer: Any, accelerator: Any, spatial, geometry, centric) -> 
                     coefs = {str(rel.dim_2): int(rel.coef_2), str(rel.dim_3): int(rel.coef_3)}
                     dense[axis] = (coefs.get("I" + axis, 1), coefs.get("F" + axis, 1))
     mac_energy = float(accelerator.operational_array.unit.energy_cost)
-    return NestContext(geometry, centric, spatial, levels, precision, mac_energy, dense)
+    systolic = frozenset(str(d) for d in getattr(accelerator.operational_array, "systolic_dimensions", ()) or ())
+    return NestContext(geometry, centric, spatial, levels, precision, mac_energy, dense, systolic)
 
 
 def _port_name(ml: Any, mem_op: Any, data_dir: Any) -> str:

@@ -5,7 +5,8 @@ it as their own: they rank, add and dump corrected values. Word accesses and MAC
 and the energy fields are recomputed from them with the arithmetic of ZigZag's own
 `calc_memory_energy_cost()`, operation for operation, so that calling it gives bit-identical values
 (tests/test_engine_toy.py); done here, the hierarchy walk it repeats per mapping is done once per
-accelerator. Latency fields carry the engine's latency (ZigZag's latency does not read access counts).
+accelerator. Latency fields carry the engine's latency: ZigZag's own model (`latency_total0/1/2`, on- and
+off-loading, stall/slack, systolic drain) on the exact transfers (`zz_event/engine/latency.py`).
 
 The scalar fields (among them `energy_total` and `latency_total2`, all that ZigZag's reduce stages
 compare) are set at once, from a `CorrectionAnswer`: a few numbers, the memory energy among them already
@@ -70,6 +71,7 @@ class CorrectionAnswer(NamedTuple):
     latency_cycles: int
     results: bytes  # pickle of (PackedResult for the run's switches, {label: PackedResult} of the variants)
     row_tail: bytes | None = None
+    drain_cycles: int = 0
 
     def unpickled(self) -> tuple[PackedResult, dict[str, PackedResult]]:
         return pickle.loads(self.results)
@@ -80,7 +82,7 @@ def correction_answer(result: PackedResult, variants: dict[str, PackedResult], c
     return CorrectionAnswer(
         memory_energy(result, costs), result.mac_energy_pj, result.compute_cycles, result.stall_cycles,
         result.onload_cycles, result.offload_cycles, result.latency_cycles,
-        pickle.dumps((result, variants), protocol=pickle.HIGHEST_PROTOCOL), row_tail,
+        pickle.dumps((result, variants), protocol=pickle.HIGHEST_PROTOCOL), row_tail, result.drain_cycles,
     )
 
 
@@ -212,13 +214,14 @@ def correct_cme_with(cme: CostModelEvaluation, answer: CorrectionAnswer) -> Corr
     corrected.mem_energy = answer.mem_energy_pj
     corrected.energy_total = corrected.mem_energy + corrected.mac_energy
     compute = answer.compute_cycles
+    corrected.stall_slack_comb = answer.stall_cycles
     corrected.latency_total0 = compute + answer.stall_cycles
     corrected.latency_total1 = corrected.latency_total0 + answer.onload_cycles
     corrected.latency_total2 = answer.latency_cycles
     corrected.data_onloading_cycle = answer.onload_cycles
     corrected.data_offloading_cycle = answer.offload_cycles
     corrected.ideal_temporal_cycle = compute
-    corrected.systolic_drain_cycle = 0
+    corrected.systolic_drain_cycle = answer.drain_cycles
     corrected.mac_spatial_utilization = corrected.ideal_cycle / max(compute, 1)
     corrected.mac_utilization0 = corrected.ideal_cycle / max(corrected.latency_total0, 1)
     corrected.mac_utilization1 = corrected.ideal_cycle / max(corrected.latency_total1, 1)
