@@ -56,5 +56,7 @@ def frame_baselines(nest: LoopNest, kind: Baseline, masks, readiness: bool = Tru
     results = []
     for s, (macs, cycles) in enumerate(zip(ex.macs(), ex.cycles())):
         costs = shared | {op: _costs_of(nest, op, _precision(nest, op), *per_op[op][s]) for op in per_op}
-        results.append(_result(nest, options, macs, dense.compute_cycles if kind == "gating" else cycles, costs))
+        gating = kind == "gating"
+        results.append(_result(nest, options, macs, dense.compute_cycles if gating else cycles, costs,
+                               skips_steps=not gating))
     return results

@@ -95,7 +95,10 @@ def _precision(nest: LoopNest, op: str) -> tuple[int, int]:
     return (nest.precision["O"], nest.precision["O_final"]) if op == "O" else (nest.precision[op],) * 2
 
 
-def _result(nest: LoopNest, options: EngineOptions, macs: int, cycles: int, costs: dict) -> EngineResult:
+def _result(nest: LoopNest, options: EngineOptions, macs: int, cycles: int, costs: dict,
+            skips_steps: bool = False) -> EngineResult:
+    """`skips_steps`: steps without an executed MAC take no time even with the filter off (frame-based
+    skipping), so the latency's windows follow the executed steps as with the filter."""
     levels: dict[str, tuple[LevelCounts, ...]] = {}
     port_words: defaultdict[str, int] = defaultdict(int)
     onload: dict[str, int] = {}
@@ -108,7 +111,7 @@ def _result(nest: LoopNest, options: EngineOptions, macs: int, cycles: int, cost
         onload[op] = costs[op].onload_words
         offload += costs[op].offload_words
         transfers.update(((op, j, d), (bits, weight)) for j, d, bits, weight in costs[op].transfers)
-    parts = latency_parts(nest, cycles, options.filter, transfers)
+    parts = latency_parts(nest, cycles, options.filter or skips_steps, transfers)
     return EngineResult(
         options=options,
         macs=macs,
