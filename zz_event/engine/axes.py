@@ -22,6 +22,7 @@ from math import prod
 
 import numpy as np
 
+from zz_event.engine.budget import check_budget
 from zz_event.memo import LruMemo
 from zz_event.model.nest import LoopNest
 
@@ -111,6 +112,7 @@ class CoupledAxis:
         tap_digits = [(size, weight) for size, weight, _f in tap_sig]
         pos_fixed = [f for *_x, f in pos_sig]
         tap_fixed = [f for *_x, f in tap_sig]
+        check_budget(prod(s for s, _w in pos_digits) * prod(s for s, _w in tap_digits), 96, "coupled-axis pair table")
         pos, tap = np.meshgrid(
             np.arange(prod(s for s, _w in pos_digits), dtype=np.int64),
             np.arange(prod(s for s, _w in tap_digits), dtype=np.int64),
@@ -134,6 +136,7 @@ class CoupledAxis:
         hi = int(elem[valid].max()) + 1 if valid.any() else 1
         self.elem_extent = hi - lo
         self.elem = elem - lo
+        check_budget(self.nkeys * self.elem_extent, 2, "coupled-axis membership table")
         mask = np.zeros((self.nkeys, self.elem_extent), dtype=bool)
         mask[key[valid], self.elem[valid]] = True
         self.mask = mask

@@ -32,6 +32,7 @@ from math import prod
 import numpy as np
 
 from zz_event.engine.axes import RELEVANT_UNCOUPLED, coupled_axis, digit_fixed, dim_digits, fixed_flags
+from zz_event.engine.budget import check_budget
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim
 from zz_event.model.nest import LoopNest
 
@@ -95,6 +96,8 @@ class _Axes:
         self.folded = _folded(nest, served)
         unserved = [sl for sl in nest.spatial if sl.array_dim not in served and sl not in self.folded]
         self.n_child = prod(sl.size for sl in unserved)
+        # `executed` and a key per axis over every (child, tile)
+        check_budget(self.n_child * self.n_tiles, 64, "per-child tile walk (several PEs per memory)")
         tile = np.arange(self.n_tiles, dtype=np.int64)[None, :]
         child = np.arange(self.n_child, dtype=np.int64)[:, None]
         t_stride = dict(zip(outer, np.cumprod([1] + [nest.temporal[t].size for t in outer])[:-1].tolist()))
@@ -158,6 +161,13 @@ class _Axes:
             row = np.repeat(row, n)
         return row, coords
 
+    def elements(self, keys: list[np.ndarray]) -> int:
+        """How many (tile, element) rows `expand(keys)` gives, without expanding."""
+        sizes = np.ones(keys[0].shape if keys else 1, dtype=np.int64)
+        for (member, _), k in zip(self.tables, keys):
+            sizes *= member.sum(axis=1)[k]
+        return int(sizes.sum())
+
     def element(self, coords: list[np.ndarray]) -> np.ndarray:
         elem = np.zeros_like(coords[0]) if coords else np.zeros(1, dtype=np.int64)
         for c, extent in zip(coords, self.extents):
@@ -209,6 +219,8 @@ def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[
     n_tiles, n_elem = axes.n_tiles, prod(axes.extents)
     child, tile = np.nonzero(axes.executed)  # each child's executed tiles, in time order
     keys = axes.keys_at(child, tile)
+    # About twenty int64 arrays over every element of every executed child tile stay alive below.
+    check_budget(axes.elements(keys), 160, "per-child element walk (several PEs per memory)")
     row, coords = axes.expand(keys)  # every element of every executed tile
     elem = axes.element(coords)
     # The previous (next) executed tile of the same child is the previous (next) row.

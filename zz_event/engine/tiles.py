@@ -43,6 +43,7 @@ from zz_event.engine.axes import (
     fixed_flags,
     uncoupled_axis,
 )
+from zz_event.engine.budget import check_budget
 from zz_event.model.nest import LoopNest
 
 __all__ = ["TileSequence", "tile_sequence"]
@@ -186,6 +187,7 @@ def tile_sequence(
     n_tiles = base_tiles * len(class_weights)
     block = prod(nest.temporal[t].size for t in block_loops)
     n_inst = prod(d.size for d in enumerated_sp)
+    check_budget(n_inst * n_tiles, 160, "explicit tile walk")  # some twenty (instance, tile) arrays
     tile_idx = np.arange(n_tiles, dtype=np.int64)[None, :]
     base_idx = tile_idx % base_tiles
     inst_idx = np.arange(n_inst, dtype=np.int64)[:, None]

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from math import prod
 
 import numpy as np
 
 from zz_event.engine.axes import RELEVANT_UNCOUPLED, coupled_axis, dim_digits
+from zz_event.engine.budget import check_budget
 from zz_event.engine.tiles import UNCOUPLED, TileSequence
 from zz_event.model.nest import LoopNest
 
@@ -117,6 +119,8 @@ class OutputTouches:
         """Per (instance row, tile): how many elements are first touched there, and last touched there."""
         n_inst, n_tiles = seq.executed.shape
         parts = self.parts(seq)
+        # Every (element, instance) pair at once: first, last, row, keep, their tiles and keys.
+        check_budget(prod(len(p.first) for p in parts), 64, "per-element output touches (readiness)")
         first, last, row, keep = (_outer([getattr(p, f) for p in parts], op) for f, op in
                                   (("first", np.add), ("last", np.add), ("row", np.add), ("keep", np.logical_and)))
         weight = self.step_weight
