@@ -1,7 +1,8 @@
-"""Bounded memory (issue 16, item 1): the per-child union walk (`siblings.py`) and the output touches
-(`touches.py`) work a window (a slice) at a time. Taken one tile (one element) at a time they must give
-exactly what the reference simulator counts, on layers whose spatial unrollings do not divide the loop
-and on strided layers with IX/IY unrolled."""
+"""Bounded memory (issue 16, item 1): the per-child union walk (`siblings.py`), the explicit tile walk
+(`enumerated.py`) and the output touches (`touches.py`) work a window (a slice, a few rows) at a time.
+Taken one tile (one element, one row) at a time they must give exactly what the reference simulator
+counts, on layers whose spatial unrollings do not divide the loop and on strided layers with IX/IY
+unrolled."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+import zz_event.engine.enumerated as enumerated
 import zz_event.engine.siblings as siblings
 import zz_event.engine.touches as touches
 from validation.cases import loop_nests, multi_pe_nests
@@ -27,13 +29,13 @@ _PORTS = {d: Port(f"p.{d}", 8, 8) for d in DIRECTIONS}
 @contextmanager
 def smallest_windows():
     """Windows of one tile and slices of one element: every carry between windows is exercised."""
-    saved = siblings._WINDOW_CELLS, siblings._WINDOW_ELEMENTS, touches._CHUNK
-    siblings._WINDOW_CELLS = siblings._WINDOW_ELEMENTS = touches._CHUNK = 1
+    saved = siblings._WINDOW_CELLS, siblings._WINDOW_ELEMENTS, touches._CHUNK, enumerated._CELLS
+    siblings._WINDOW_CELLS = siblings._WINDOW_ELEMENTS = touches._CHUNK = enumerated._CELLS = 1
     clear_caches()
     try:
         yield
     finally:
-        siblings._WINDOW_CELLS, siblings._WINDOW_ELEMENTS, touches._CHUNK = saved
+        siblings._WINDOW_CELLS, siblings._WINDOW_ELEMENTS, touches._CHUNK, enumerated._CELLS = saved
         clear_caches()
 
 

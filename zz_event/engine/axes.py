@@ -141,7 +141,7 @@ class CoupledAxis:
         mask[key[valid], self.elem[valid]] = True
         self.mask = mask
         self.size = mask.sum(axis=1).astype(np.int64)
-        small = self.nkeys <= 2048
+        small = self.nkeys <= 1024  # the pairwise table: at most 8 MB
         self._table = (mask.astype(np.int32) @ mask.T.astype(np.int32)).astype(np.int64) if small else None
 
     def intersection(self, k1: np.ndarray, k2: np.ndarray) -> np.ndarray:
@@ -182,7 +182,7 @@ def coupled_axis(nest: LoopNest, axis: str, operand: str, pos_fixed, tap_fixed, 
     )
 
 
-_COUPLED = LruMemo(4096)
+_COUPLED = LruMemo(4096, max_bytes=96 << 20)
 _AXIS_SHAPES: dict[tuple, int] = {}  # one entry per distinct axis geometry seen
 
 

@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 
 from zz_event.engine.events import SequenceEvents
-from zz_event.engine.tiles import TileSequence, tile_sequence
+from zz_event.engine.tiles import TileSequence, sequence_shape, tile_sequence
 from zz_event.engine.touches import OutputTouches
 from zz_event.model.nest import LoopNest
 
 __all__ = ["enumerated_events"]
 
 
+# Instance rows are walked a few at a time, so that about this many (instance, tile) cells are held at once.
+_CELLS = 1 << 19
+
+
 def enumerated_events(
     nest: LoopNest, op: str, n_inner: int, served: frozenset[str], filtered: bool, touches: OutputTouches | None
 ) -> SequenceEvents:
-    seq = tile_sequence(nest, op, n_inner, served, filtered, touches is not None)
+    """The events of every instance row; rows are independent, so their event lists are concatenated."""
+    n_inst, n_tiles = sequence_shape(nest, op, n_inner, served, touches is not None)
+    step = max(1, _CELLS // max(n_tiles, 1))
+    if step >= n_inst:
+        return _events(tile_sequence(nest, op, n_inner, served, filtered, touches is not None), touches)
+    parts = [_events(tile_sequence(nest, op, n_inner, served, filtered, touches is not None,
+                                   (start, min(start + step, n_inst))), touches)
+             for start in range(0, n_inst, step)]
+    merged = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(SequenceEvents)
+              if f.name != "steps"}
+    return SequenceEvents(**merged, steps=sum(p.steps for p in parts))
+
+
+def _events(seq: TileSequence, touches: OutputTouches | None) -> SequenceEvents:
     ex = seq.executed
     if touches is not None:
         first, last = touches.counts(seq)

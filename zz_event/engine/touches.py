@@ -157,6 +157,8 @@ class OutputTouches:
                 raise AssertionError("output touches need irrelevant loops enumerated")
             keep = keep & ((first // int(weight[t])) % self.nest.temporal[t].size == 0)
         flat = n_inst * n_tiles
+        row = row - seq.first_row  # a sequence of some instance rows only: the others' pairs are not counted
+        keep = keep & (row >= 0) & (row < n_inst)
         first_counts = np.bincount((row * n_tiles + tile_first)[keep], minlength=flat)
         last_counts = np.bincount((row * n_tiles + tile_last)[keep], minlength=flat)
         return first_counts, last_counts

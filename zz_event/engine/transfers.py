@@ -219,7 +219,9 @@ def _output_boundary(ev: SequenceEvents, psum: bool, ready: bool) -> tuple[Event
     return down, Events(ev.exit - ev.exit_final, ev.exit_final, ev.exit_weight)
 
 
-_SEQUENCES = LruMemo(2048)  # entries are small; the hits are the sequences many of LOMA's mappings share
+# Entries are mostly small; the hits are the sequences many of LOMA's mappings share. An explicit walk's
+# events grow with the layer: the byte bound keeps a long search flat.
+_SEQUENCES = LruMemo(2048, max_bytes=192 << 20)
 
 # Event lists that depend on where the first or last tile falls, and so on the order of every loop.
 _ORDERED_NEEDS = frozenset({"onload", "offload"})
