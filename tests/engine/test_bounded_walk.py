@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import zz_event.engine.enumerated as enumerated
-import zz_event.engine.siblings as siblings
+import zz_event.engine.windows as windows
 import zz_event.engine.touches as touches
 from validation.cases import loop_nests, multi_pe_nests
 from validation.simulator import simulate
@@ -29,13 +29,13 @@ _PORTS = {d: Port(f"p.{d}", 8, 8) for d in DIRECTIONS}
 @contextmanager
 def smallest_windows():
     """Windows of one tile and slices of one element: every carry between windows is exercised."""
-    saved = siblings._WINDOW_CELLS, siblings._WINDOW_ELEMENTS, touches._CHUNK, enumerated._CELLS
-    siblings._WINDOW_CELLS = siblings._WINDOW_ELEMENTS = touches._CHUNK = enumerated._CELLS = 1
+    saved = windows._WINDOW_CELLS, windows._WINDOW_ELEMENTS, touches._CHUNK, enumerated._CELLS
+    windows._WINDOW_CELLS = windows._WINDOW_ELEMENTS = touches._CHUNK = enumerated._CELLS = 1
     clear_caches()
     try:
         yield
     finally:
-        siblings._WINDOW_CELLS, siblings._WINDOW_ELEMENTS, touches._CHUNK, enumerated._CELLS = saved
+        windows._WINDOW_CELLS, windows._WINDOW_ELEMENTS, touches._CHUNK, enumerated._CELLS = saved
         clear_caches()
 
 

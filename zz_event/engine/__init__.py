@@ -25,6 +25,7 @@ masks nothing. Masks are counted on explicit tile sets (`executed`, `explicit`),
 | `words` | transfers to word accesses and energy with ZigZag's port rules |
 | `latency` | compute, on-loading, stall and off-loading cycles |
 | `packed` | an `EngineResult` as flat numbers, for the correction worker's answers |
+| `windows` | window-by-window accumulation for the per-child union walk (`siblings`) |
 | `budget` | the memory budget the paths whose arrays grow with the layer check before allocating |
 | `executed` | events from data: executed iterations under a data mask; each level's (instance, tile, element) sets |
 | `explicit` | transfers of a masked layer from those sets (residency, per-transition unions, readiness) |

@@ -32,9 +32,8 @@ from math import prod
 import numpy as np
 
 from zz_event.engine.axes import RELEVANT_UNCOUPLED, coupled_axis, digit_fixed, dim_digits, fixed_flags
-from zz_event.engine.budget import check_budget
-from zz_event.engine.grouping import unique_rows
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim
+from zz_event.engine.windows import SortedMap, Tallies, group_max, group_min, windows
 from zz_event.model.nest import LoopNest
 
 __all__ = ["UnionEvents", "needs_union", "union_events"]
@@ -238,114 +237,6 @@ def _last_touch(parents: _Parents, child: np.ndarray, tile: np.ndarray, elem: np
     return lambda query: last[np.searchsorted(keys, query)]
 
 
-def _tally(columns: list[np.ndarray], times: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray]:
-    """Distinct rows of the parallel `columns` and their summed multiplicities (`times`, else one each)."""
-    if times is None:
-        return unique_rows(columns)
-    if not columns[0].size:
-        return [c[:0] for c in columns], times[:0]
-    stacked = np.stack(columns, axis=1)
-    rows, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    return [rows[:, i] for i in range(rows.shape[1])], np.bincount(inverse.ravel(), weights=times,
-                                                                    minlength=rows.shape[0]).astype(np.int64)
-
-
-class _Tallies:
-    """Event lists kept as distinct rows with multiplicities, merged window by window (bounded memory)."""
-
-    def __init__(self, width: int) -> None:
-        self.parts: list[tuple[list[np.ndarray], np.ndarray]] = []
-        self.width = width
-
-    def add(self, *columns: np.ndarray) -> None:
-        self.parts.append(_tally(list(columns)))
-        if len(self.parts) > 64:
-            self.parts = [self.total()]
-
-    def total(self) -> tuple[list[np.ndarray], np.ndarray]:
-        if not self.parts:
-            empty = np.zeros(0, dtype=np.int64)
-            return [empty] * self.width, empty
-        columns = [np.concatenate([cols[i] for cols, _ in self.parts]) for i in range(self.width)]
-        return _tally(columns, np.concatenate([times for _, times in self.parts]))
-
-
-# A window of the walk holds at most this many (child, tile) cells and about this many elements of child tiles
-# (a single tile over every child may hold more): the walk's memory does not grow with the layer.
-_WINDOW_CELLS = 1 << 18
-_WINDOW_ELEMENTS = 1 << 20
-
-
-@dataclass
-class _Window:
-    """The executed (child, tile)s of consecutive tiles, ordered by child, then tile; their keys and sizes."""
-
-    child: np.ndarray
-    tile: np.ndarray
-    keys: list[np.ndarray]
-
-
-def _windows(axes: _Axes):
-    """The executed (child, tile)s of the whole sequence, a window of consecutive tiles at a time."""
-    children = np.arange(axes.n_child, dtype=np.int64)[:, None]
-    t0, width = 0, max(1, _WINDOW_CELLS // axes.n_child)
-    while t0 < axes.n_tiles:
-        width = min(width, axes.n_tiles - t0)
-        tiles = np.arange(t0, t0 + width, dtype=np.int64)[None, :]
-        child, col = np.nonzero(axes.executed(children, tiles))
-        tile = col + t0
-        keys = axes.keys_at(child, tile)
-        total = int(axes.sizes(keys).sum())
-        if total > _WINDOW_ELEMENTS and width > 1:
-            width //= 2
-            continue
-        # About twenty int64 arrays over every element of the window's child tiles stay alive at once.
-        check_budget(total, 160, "per-child element walk (several PEs per memory)")
-        yield _Window(child, tile, keys)
-        t0 += width
-        if total < _WINDOW_ELEMENTS // 4:
-            width = min(2 * width, max(1, _WINDOW_CELLS // axes.n_child))
-
-
-class _SortedMap:
-    """int64 keys -> int64 values, merged window by window: a later value for a key replaces the earlier."""
-
-    def __init__(self) -> None:
-        self.keys = np.zeros(0, dtype=np.int64)
-        self.values = np.zeros(0, dtype=np.int64)
-
-    def update(self, keys: np.ndarray, values: np.ndarray) -> None:
-        """Merge distinct `keys` (with their `values`) in."""
-        all_keys = np.concatenate([self.keys, keys])
-        all_values = np.concatenate([self.values, values])
-        order = np.argsort(all_keys, kind="stable")  # a new key sorts after its old copy
-        all_keys, all_values = all_keys[order], all_values[order]
-        last = np.ones(all_keys.size, dtype=bool)
-        last[:-1] = all_keys[1:] != all_keys[:-1]
-        self.keys, self.values = all_keys[last], all_values[last]
-
-    def contains(self, query: np.ndarray) -> np.ndarray:
-        at = np.minimum(np.searchsorted(self.keys, query), max(self.keys.size - 1, 0))
-        return (self.keys[at] == query) if self.keys.size else np.zeros(query.shape, dtype=bool)
-
-    def __getitem__(self, query: np.ndarray) -> np.ndarray:
-        return self.values[np.searchsorted(self.keys, query)]
-
-
-def _group_max(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    uniq, inverse = np.unique(keys, return_inverse=True)
-    out = np.full(uniq.size, -1, dtype=np.int64)
-    np.maximum.at(out, inverse, values)
-    return uniq, out
-
-
-def _group_min(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    uniq, inverse = np.unique(keys, return_inverse=True)
-    out = np.full(uniq.size, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(out, inverse, values)
-    return uniq, inverse, out
-
-
 class _UnionWalk:
     """The per-transition unions of one boundary, computed window by window in time order.
 
@@ -369,7 +260,7 @@ class _UnionWalk:
         row, coords = self.axes.expand(keys)
         return row, self.axes.element(coords), coords
 
-    def _per_event(self, child, moment, elem, last: _SortedMap | None = None):
+    def _per_event(self, child, moment, elem, last: SortedMap | None = None):
         """(event ids, elements, final elements) of the union per (parent instance, moment) of the given rows."""
         n_tiles, n_elem = self.n_tiles, self.n_elem
         idx, parent = self.parents.of(child, np.ones(child.size, dtype=bool))
@@ -381,23 +272,23 @@ class _UnionWalk:
             final = np.bincount(np.searchsorted(events, pairs[done] // n_elem), minlength=events.size)
         return events, count.astype(np.int64) * self.scale, final.astype(np.int64) * self.scale
 
-    def last_uses(self) -> _SortedMap:
+    def last_uses(self) -> SortedMap:
         """First pass: (parent instance * n_elem + element) -> the last tile in which a child of it uses it."""
-        last = _SortedMap()
-        for w in _windows(self.axes):
+        last = SortedMap()
+        for w in windows(self.axes):
             row, elem, _ = self._elements(w.child, w.tile, w.keys)
             idx, parent = self.parents.of(w.child[row], np.ones(row.size, dtype=bool))
-            last.update(*_group_max(parent * self.n_elem + elem[idx], w.tile[row][idx]))
+            last.update(*group_max(parent * self.n_elem + elem[idx], w.tile[row][idx]))
         return last
 
     def events(self) -> UnionEvents:
         axes, n_tiles, n_elem, output = self.axes, self.n_tiles, self.n_elem, self.op == "O"
         last = self.last_uses() if output else None
         previous = np.full(axes.n_child, -1, dtype=np.int64)  # each child's last executed tile so far
-        touched = _SortedMap()  # (child, element) pairs used in earlier windows
+        touched = SortedMap()  # (child, element) pairs used in earlier windows
         started = np.zeros(self.parents.n_pe, dtype=bool)  # parent instances whose first transition is past
-        down, down_touched, up, onload = _Tallies(1), _Tallies(1), _Tallies(2), _Tallies(1)
-        for w in _windows(axes):
+        down, down_touched, up, onload = Tallies(1), Tallies(1), Tallies(2), Tallies(1)
+        for w in windows(axes):
             child, tile = w.child, w.tile
             same = np.zeros(child.size, dtype=bool)
             same[1:] = child[1:] == child[:-1]
@@ -416,7 +307,7 @@ class _UnionWalk:
             started[parent[new]] = True
             if output:
                 # Readiness: a child reads an element down only if it used it in an earlier tile (its own psum).
-                uniq, inverse, first = _group_min(c * n_elem + elem, t)
+                uniq, inverse, first = group_min(c * n_elem + elem, t)
                 before = touched.contains(uniq)[inverse] | (first[inverse] < t)
                 touched.update(uniq, np.zeros(uniq.size, dtype=np.int64))
                 keep = entering & before
