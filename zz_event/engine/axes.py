@@ -22,6 +22,7 @@ from math import prod
 
 import numpy as np
 
+from zz_event.engine.budget import check_budget
 from zz_event.memo import LruMemo
 from zz_event.model.nest import LoopNest
 
@@ -111,6 +112,7 @@ class CoupledAxis:
         tap_digits = [(size, weight) for size, weight, _f in tap_sig]
         pos_fixed = [f for *_x, f in pos_sig]
         tap_fixed = [f for *_x, f in tap_sig]
+        check_budget(prod(s for s, _w in pos_digits) * prod(s for s, _w in tap_digits), 96, "coupled-axis pair table")
         pos, tap = np.meshgrid(
             np.arange(prod(s for s, _w in pos_digits), dtype=np.int64),
             np.arange(prod(s for s, _w in tap_digits), dtype=np.int64),
@@ -134,11 +136,12 @@ class CoupledAxis:
         hi = int(elem[valid].max()) + 1 if valid.any() else 1
         self.elem_extent = hi - lo
         self.elem = elem - lo
+        check_budget(self.nkeys * self.elem_extent, 2, "coupled-axis membership table")
         mask = np.zeros((self.nkeys, self.elem_extent), dtype=bool)
         mask[key[valid], self.elem[valid]] = True
         self.mask = mask
         self.size = mask.sum(axis=1).astype(np.int64)
-        small = self.nkeys <= 2048
+        small = self.nkeys <= 1024  # the pairwise table: at most 8 MB
         self._table = (mask.astype(np.int32) @ mask.T.astype(np.int32)).astype(np.int64) if small else None
 
     def intersection(self, k1: np.ndarray, k2: np.ndarray) -> np.ndarray:
@@ -179,7 +182,7 @@ def coupled_axis(nest: LoopNest, axis: str, operand: str, pos_fixed, tap_fixed, 
     )
 
 
-_COUPLED = LruMemo(4096)
+_COUPLED = LruMemo(4096, max_bytes=96 << 20)
 _AXIS_SHAPES: dict[tuple, int] = {}  # one entry per distinct axis geometry seen
 
 

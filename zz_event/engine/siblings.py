@@ -33,6 +33,7 @@ import numpy as np
 
 from zz_event.engine.axes import RELEVANT_UNCOUPLED, coupled_axis, digit_fixed, dim_digits, fixed_flags
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim
+from zz_event.engine.chunked import SortedMap, Tallies, group_max, group_min, windows
 from zz_event.model.nest import LoopNest
 
 __all__ = ["UnionEvents", "needs_union", "union_events"]
@@ -41,7 +42,8 @@ __all__ = ["UnionEvents", "needs_union", "union_events"]
 @dataclass(frozen=True)
 class UnionEvents:
     """Per (parent instance, transition) element counts at the parent, one entry per event; each entry
-    stands for `weight` identical events (parent instances told apart only by a folded digit)."""
+    stands for `weight` identical events (parent instances told apart only by a folded digit), times its
+    multiplicity in the `*_times` array beside it where there is one (the walk tallies equal events)."""
 
     down: np.ndarray  # union of the children's entries
     down_touched: np.ndarray  # union of the entries the same child touched before
@@ -49,6 +51,14 @@ class UnionEvents:
     up_final: np.ndarray
     onload: np.ndarray  # per parent instance: its first transition's reads
     weight: int = 1
+    down_times: np.ndarray | None = None
+    touched_times: np.ndarray | None = None
+    up_times: np.ndarray | None = None  # for up and up_final together
+    onload_times: np.ndarray | None = None
+
+    def weights(self, times: np.ndarray | None):
+        """The weight of each entry of the list that `times` goes with."""
+        return np.int64(self.weight) if times is None else times * self.weight
 
 
 def needs_union(nest: LoopNest, child_served: frozenset[str], parent_served: frozenset[str]) -> bool:
@@ -87,7 +97,8 @@ def _spatial_index(nest: LoopNest, served: frozenset[str], folded: list) -> tupl
 
 class _Axes:
     """Per axis of the operand (its relevant uncoupled dimensions, Y, X) a membership table
-    member[key, value] and each (child, tile)'s key; plus whether each (child, tile) executes."""
+    member[key, value]; each (child, tile)'s keys and whether it executes, computed for the (child, tile)
+    pairs asked for, never for all at once."""
 
     def __init__(self, nest: LoopNest, op: str, n_inner: int, served: frozenset[str], filtered: bool) -> None:
         outer = list(range(n_inner, len(nest.temporal)))
@@ -95,29 +106,30 @@ class _Axes:
         self.folded = _folded(nest, served)
         unserved = [sl for sl in nest.spatial if sl.array_dim not in served and sl not in self.folded]
         self.n_child = prod(sl.size for sl in unserved)
-        tile = np.arange(self.n_tiles, dtype=np.int64)[None, :]
-        child = np.arange(self.n_child, dtype=np.int64)[:, None]
         t_stride = dict(zip(outer, np.cumprod([1] + [nest.temporal[t].size for t in outer])[:-1].tolist()))
         s_stride, radix = {}, 1
         for sl in unserved:
             s_stride[(sl.array_dim, sl.dim)] = radix
             radix *= sl.size
+
         def is_fixed(d) -> bool:
             return digit_fixed(d, n_inner, served)
 
-        def key(digits) -> np.ndarray:
-            k, r = np.zeros((1, 1), dtype=np.int64), 1
+        def spec(digits) -> tuple:
+            """(is temporal, stride in the tile or child index, size, radix in the key) per fixed digit."""
+            out, r = [], 1
             for d in digits:
                 if is_fixed(d):
                     if d.temporal is not None:
-                        k = k + tile // t_stride[d.temporal] % d.size * r
+                        out.append((True, t_stride[d.temporal], d.size, r))
                     elif (d.array_dim, d.dim) in s_stride:  # a folded digit stays at 0
-                        k = k + child // s_stride[(d.array_dim, d.dim)] % d.size * r
+                        out.append((False, s_stride[(d.array_dim, d.dim)], d.size, r))
                     r *= d.size
-            return k
+            return tuple(out)
 
-        self.executed = np.ones((self.n_child, self.n_tiles), dtype=bool)
-        self.tables: list[tuple[np.ndarray, np.ndarray]] = []  # (member, key) per relevant axis
+        # (table, key spec, scale of a second key spec) per check of execution and per relevant axis
+        self._gates: list[tuple[np.ndarray, tuple, tuple, int]] = []
+        self._tables: list[tuple[np.ndarray, tuple, tuple, int]] = []
         for dim in UNCOUPLED:
             digits = dim_digits(nest, dim)
             index = np.arange(nest.dim_size(dim), dtype=np.int64)
@@ -127,29 +139,52 @@ class _Axes:
                     k_idx, r = k_idx + index // d.weight % d.size * r, r * d.size
             member = np.zeros((r, index.size), dtype=bool)
             member[k_idx, index] = True
-            k = key(digits)
-            self.executed &= member.any(axis=1)[k]
+            self._gates.append((member.any(axis=1), spec(digits), (), 0))
             if dim in RELEVANT_UNCOUPLED[op]:
-                self.tables.append((member, k))
+                self._tables.append((member, spec(digits), (), 0))
         for axis, pos_dim in zip(("Y", "X"), nest.position_dims):
             pos_digits, tap_digits = dim_digits(nest, pos_dim), dim_digits(nest, "F" + axis)
             ax = coupled_axis(nest, axis, op, fixed_flags(pos_digits, is_fixed), fixed_flags(tap_digits, is_fixed),
                               filtered)
-            k = key(pos_digits) + key(tap_digits) * ax.npos_keys
-            self.executed &= ax.nonempty[k]
-            self.tables.append((ax.mask, k))
-        self.extents = [member.shape[1] for member, _ in self.tables]
+            self._gates.append((ax.nonempty, spec(pos_digits), spec(tap_digits), ax.npos_keys))
+            self._tables.append((ax.mask, spec(pos_digits), spec(tap_digits), ax.npos_keys))
+        self.tables = [table for table, *_ in self._tables]
+        self.counts = [member.sum(axis=1) for member in self.tables]
+        self.extents = [member.shape[1] for member in self.tables]
+
+    @staticmethod
+    def _key(spec: tuple, child: np.ndarray, tile: np.ndarray) -> np.ndarray:
+        k = np.zeros(np.broadcast_shapes(child.shape, tile.shape), dtype=np.int64)
+        for temporal, stride, size, r in spec:
+            k += ((tile if temporal else child) // stride % size) * r
+        return k
+
+    def _keys(self, entries, child, tile) -> list[np.ndarray]:
+        return [self._key(a, child, tile) + self._key(b, child, tile) * scale for _t, a, b, scale in entries]
 
     def keys_at(self, child: np.ndarray, tile: np.ndarray) -> list[np.ndarray]:
         """Per axis, the key of each tile (child, tile)."""
-        return [np.broadcast_to(k, self.executed.shape)[child, tile] for _, k in self.tables]
+        return self._keys(self._tables, child, tile)
+
+    def executed(self, child: np.ndarray, tile: np.ndarray) -> np.ndarray:
+        """Whether each (child, tile) (broadcast) executes a MAC."""
+        out = np.ones(np.broadcast_shapes(child.shape, tile.shape), dtype=bool)
+        for (table, *_), k in zip(self._gates, self._keys(self._gates, child, tile)):
+            out &= table[k]
+        return out
+
+    def sizes(self, keys: list[np.ndarray]) -> np.ndarray:
+        """How many elements each tile with these keys holds."""
+        sizes = np.ones(keys[0].shape if keys else 1, dtype=np.int64)
+        for counts, k in zip(self.counts, keys):
+            sizes *= counts[k]
+        return sizes
 
     def expand(self, keys: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
         """The elements of the tiles with the given keys: (tile row, per-axis coordinates), rows in order."""
         row = np.arange(keys[0].size if keys else 1, dtype=np.int64)
         coords: list[np.ndarray] = []
-        for (member, _), k in zip(self.tables, keys):
-            counts = member.sum(axis=1)
+        for member, counts, k in zip(self.tables, self.counts, keys):
             _, values = np.nonzero(member)  # values sorted per key
             n = counts[k[row]]
             within = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
@@ -167,7 +202,7 @@ class _Axes:
     def holds(self, keys: list[np.ndarray], rows: np.ndarray, coords: list[np.ndarray]) -> np.ndarray:
         """Whether the tile of each given row holds the element with these coordinates."""
         inside = np.ones(rows.shape, dtype=bool)
-        for (member, _), k, c in zip(self.tables, keys, coords):
+        for member, k, c in zip(self.tables, keys, coords):
             inside &= member[k[rows], c]
         return inside
 
@@ -176,7 +211,8 @@ class _Parents:
     """Which parent instances each child instance belongs to (those sharing a PE with it)."""
 
     def __init__(self, nest: LoopNest, child_served: frozenset[str], parent_served: frozenset[str], axes: _Axes):
-        n_pe, n_child = prod(sl.size for sl in nest.spatial), axes.n_child
+        self.n_pe = n_pe = prod(sl.size for sl in nest.spatial)
+        n_child = axes.n_child
         child, keep = _spatial_index(nest, child_served, axes.folded)
         parent, _ = _spatial_index(nest, parent_served, axes.folded)
         pairs = _distinct((child * n_pe + parent)[keep])
@@ -201,54 +237,108 @@ def _last_touch(parents: _Parents, child: np.ndarray, tile: np.ndarray, elem: np
     return lambda query: last[np.searchsorted(keys, query)]
 
 
+class _UnionWalk:
+    """The per-transition unions of one boundary, computed window by window in time order.
+
+    State carried between windows, all bounded by the distinct (instance, element) pairs the children
+    touch, not by the number of tiles: each child's last executed tile, the (child, element) pairs
+    already touched (readiness), and per (parent instance, element) its last use (from a first pass)."""
+
+    def __init__(self, nest, op, n_inner, child_served, parent_served, filtered) -> None:
+        self.axes = axes = _Axes(nest, op, n_inner, child_served, filtered)
+        self.parents = _Parents(nest, child_served, parent_served, axes)
+        self.op = op
+        self.n_tiles, self.n_elem = axes.n_tiles, prod(axes.extents)
+        # Folded digits (`_folded`): the parent serves some (siblings holding disjoint copies of the operand's
+        # data add up, copies of the same data count once), the others tell identical parent instances apart.
+        self.scale = prod(sl.size for sl in axes.folded
+                          if sl.array_dim in parent_served and sl.dim in RELEVANT_UNCOUPLED[op])
+        self.weight = prod(sl.size for sl in axes.folded if sl.array_dim not in parent_served)
+
+    def _elements(self, child, tile, keys):
+        """Every element of the given tiles: (row, element, per-axis coordinates)."""
+        row, coords = self.axes.expand(keys)
+        return row, self.axes.element(coords), coords
+
+    def _per_event(self, child, moment, elem, last: SortedMap | None = None):
+        """(event ids, elements, final elements) of the union per (parent instance, moment) of the given rows."""
+        n_tiles, n_elem = self.n_tiles, self.n_elem
+        idx, parent = self.parents.of(child, np.ones(child.size, dtype=bool))
+        pairs = _distinct((parent * (n_tiles + 1) + moment[idx]) * n_elem + elem[idx])
+        events, count = np.unique(pairs // n_elem, return_counts=True)
+        final = np.zeros(events.size, dtype=np.int64)
+        if last is not None:  # final: no child of the parent instance uses the element at or after then
+            done = last[pairs // n_elem // (n_tiles + 1) * n_elem + pairs % n_elem] < pairs // n_elem % (n_tiles + 1)
+            final = np.bincount(np.searchsorted(events, pairs[done] // n_elem), minlength=events.size)
+        return events, count.astype(np.int64) * self.scale, final.astype(np.int64) * self.scale
+
+    def last_uses(self) -> SortedMap:
+        """First pass: (parent instance * n_elem + element) -> the last tile in which a child of it uses it."""
+        last = SortedMap()
+        for w in windows(self.axes):
+            row, elem, _ = self._elements(w.child, w.tile, w.keys)
+            idx, parent = self.parents.of(w.child[row], np.ones(row.size, dtype=bool))
+            last.update(*group_max(parent * self.n_elem + elem[idx], w.tile[row][idx]))
+        return last
+
+    def events(self) -> UnionEvents:
+        axes, n_tiles, n_elem, output = self.axes, self.n_tiles, self.n_elem, self.op == "O"
+        last = self.last_uses() if output else None
+        previous = np.full(axes.n_child, -1, dtype=np.int64)  # each child's last executed tile so far
+        touched = SortedMap()  # (child, element) pairs used in earlier windows
+        started = np.zeros(self.parents.n_pe, dtype=bool)  # parent instances whose first transition is past
+        down, down_touched, up, onload = Tallies(1), Tallies(1), Tallies(2), Tallies(1)
+        for w in windows(axes):
+            child, tile = w.child, w.tile
+            same = np.zeros(child.size, dtype=bool)
+            same[1:] = child[1:] == child[:-1]
+            pred = np.where(same, np.roll(tile, 1), previous[child])
+            has = pred >= 0
+            pred_keys = axes.keys_at(child, np.maximum(pred, 0))
+            row, elem, coords = self._elements(child, tile, w.keys)
+            entering = ~has[row] | ~axes.holds(pred_keys, row, coords)
+            c, t = child[row], tile[row]
+            events, count, _ = self._per_event(c[entering], t[entering], elem[entering])
+            down.add(count)
+            parent = events // (n_tiles + 1)
+            first_of = np.unique(parent, return_index=True)[1]
+            new = first_of[~started[parent[first_of]]]
+            onload.add(count[new])
+            started[parent[new]] = True
+            if output:
+                # Readiness: a child reads an element down only if it used it in an earlier tile (its own psum).
+                uniq, inverse, first = group_min(c * n_elem + elem, t)
+                before = touched.contains(uniq)[inverse] | (first[inverse] < t)
+                touched.update(uniq, np.zeros(uniq.size, dtype=np.int64))
+                keep = entering & before
+                down_touched.add(self._per_event(c[keep], t[keep], elem[keep])[1])
+                # Elements of the predecessor tile the current one does not hold leave at this transition.
+                p_row, p_elem, p_coords = self._elements(child[has], pred[has], [k[has] for k in pred_keys])
+                at = np.flatnonzero(has)[p_row]
+                leaving = ~axes.holds(w.keys, at, p_coords)
+                at = at[leaving]
+                up.add(*self._per_event(child[at], tile[at], p_elem[leaving], last)[1:])
+            np.maximum.at(previous, child, tile)
+        if output:  # at the end every child's last tile leaves, one moment
+            child = np.flatnonzero(previous >= 0)
+            row, elem, _ = self._elements(child, previous[child], axes.keys_at(child, previous[child]))
+            up.add(*self._per_event(child[row], np.full(row.size, n_tiles), elem, last)[1:])
+        (down,), down_times = down.total()
+        (onload,), onload_times = onload.total()
+        if not output:
+            return UnionEvents(down, down, _NONE, _NONE, onload, self.weight, down_times, down_times, None,
+                               onload_times)
+        (touched,), touched_times = down_touched.total()
+        (n_up, n_final), up_times = up.total()
+        return UnionEvents(down, touched, n_up, n_final, onload, self.weight, down_times, touched_times, up_times,
+                           onload_times)
+
+
 def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[str], parent_served: frozenset[str],
                  filtered: bool) -> UnionEvents:
     """The parent side of the boundary above a child level owning the temporal loops [0, n_inner). For
     outputs both switch settings of readiness at once (they share every set)."""
-    axes = _Axes(nest, op, n_inner, child_served, filtered)
-    n_tiles, n_elem = axes.n_tiles, prod(axes.extents)
-    child, tile = np.nonzero(axes.executed)  # each child's executed tiles, in time order
-    keys = axes.keys_at(child, tile)
-    row, coords = axes.expand(keys)  # every element of every executed tile
-    elem = axes.element(coords)
-    # The previous (next) executed tile of the same child is the previous (next) row.
-    has_pred = np.zeros(child.size, dtype=bool)
-    has_pred[1:] = child[1:] == child[:-1]
-    has_succ = np.append(has_pred[1:], False)
-    before, after = has_pred[row], has_succ[row]
-    c, t = child[row], tile[row]
-    entering = ~before | ~axes.holds(keys, np.maximum(row - 1, 0), coords)
-    parents = _Parents(nest, child_served, parent_served, axes)
-    # Folded digits (`_folded`): the parent serves some (siblings holding disjoint copies of the operand's
-    # data add up, copies of the same data count once), the others tell identical parent instances apart.
-    scale = prod(sl.size for sl in axes.folded if sl.array_dim in parent_served and sl.dim in RELEVANT_UNCOUPLED[op])
-    weight = prod(sl.size for sl in axes.folded if sl.array_dim not in parent_served)
-
-    def per_event(mask: np.ndarray, when: np.ndarray, last=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(event ids, elements, final elements) of the union per (parent instance, moment)."""
-        idx, parent = parents.of(c, mask)
-        moment = parent * (n_tiles + 1) + when[idx]
-        pairs = _distinct(moment * n_elem + elem[idx])
-        events, count = np.unique(pairs // n_elem, return_counts=True)
-        final = np.zeros(events.size, dtype=np.int64)
-        if last is not None:  # final: no child of the parent instance uses the element at or after then
-            done = last(pairs // n_elem // (n_tiles + 1) * n_elem + pairs % n_elem) < pairs // n_elem % (n_tiles + 1)
-            final = np.bincount(np.searchsorted(events, pairs[done] // n_elem), minlength=events.size)
-        return events, count.astype(np.int64) * scale, final.astype(np.int64) * scale
-
-    down_events, down, _ = per_event(entering, t)
-    onload = down[np.unique(down_events // (n_tiles + 1), return_index=True)[1]]
-    if op != "O":
-        return UnionEvents(down, down, _NONE, _NONE, onload, weight)
-    leaving = ~after | ~axes.holds(keys, np.minimum(row + 1, child.size - 1), coords)
-    when = np.where(after, np.append(tile[1:], 0)[row], n_tiles)  # at the successor; the flush at the end
-    # Readiness: a child reads an element down only if it used it in an earlier tile (its own partial sum).
-    _, inverse = np.unique(c * n_elem + elem, return_inverse=True)
-    first = np.full(inverse.max(initial=-1) + 1, n_tiles, dtype=np.int64)
-    np.minimum.at(first, inverse, t)
-    _, touched, _ = per_event(entering & (first[inverse] < t), t)
-    _, up, up_final = per_event(leaving, when, _last_touch(parents, c, t, elem, n_elem))
-    return UnionEvents(down, touched, up, up_final, onload, weight)
+    return _UnionWalk(nest, op, n_inner, child_served, parent_served, filtered).events()
 
 
 _NONE = np.zeros(0, dtype=np.int64)

@@ -43,9 +43,10 @@ from zz_event.engine.axes import (
     fixed_flags,
     uncoupled_axis,
 )
+from zz_event.engine.budget import check_budget
 from zz_event.model.nest import LoopNest
 
-__all__ = ["TileSequence", "tile_sequence"]
+__all__ = ["TileSequence", "sequence_shape", "tile_sequence"]
 
 UNCOUPLED = ("B", "G", "K", "C")
 
@@ -73,6 +74,7 @@ class TileSequence:
     symmetric: tuple[int, ...]  # temporal loop indices above the tile folded into `weights`
     instance_digits: tuple[Digit, ...]  # enumerated spatial digits, least significant first
     replicated_digits: tuple[Digit, ...]  # spatial digits folded into `weights`
+    first_row: int = 0  # the instance row of row 0 (a sequence of some rows only)
 
     @property
     def entries(self) -> np.ndarray:
@@ -150,14 +152,30 @@ def _loop_classes(
     return enumerated, symmetric, context_irrelevant, repeating
 
 
-@lru_cache(maxsize=256)
+def sequence_shape(nest: LoopNest, operand: str, n_inner: int, served: frozenset[str],
+                   keep_irrelevant: bool = False) -> tuple[int, int]:
+    """(instance rows, tiles) of `tile_sequence`, without building it."""
+    overshooting = frozenset(dim for dim in UNCOUPLED if not _exact_dim(nest, dim))
+    coupled_dims = set(nest.position_dims) | {"FY", "FX"}
+    n_inst = prod(d.size for dim in UNCOUPLED + tuple(sorted(coupled_dims)) for d in dim_digits(nest, dim)
+                  if d.temporal is None and d.array_dim not in served and (dim not in UNCOUPLED or dim in overshooting))
+    outer = range(n_inner, len(nest.temporal))
+    loops, _symmetric, context_irrelevant, _repeating = _loop_classes(nest, operand, outer, keep_irrelevant,
+                                                                      overshooting)
+    n_ctx = prod(nest.temporal[t].size for t in context_irrelevant)
+    return n_inst, prod(nest.temporal[t].size for t in loops) * min(n_ctx, 3)
+
+
+@lru_cache(maxsize=8)  # per nest (by identity): its arrays grow with the layer, and the events are memoised
 def tile_sequence(
-    nest: LoopNest, operand: str, n_inner: int, served: frozenset[str], filtered: bool, keep_irrelevant: bool = False
+    nest: LoopNest, operand: str, n_inner: int, served: frozenset[str], filtered: bool, keep_irrelevant: bool = False,
+    rows: tuple[int, int] | None = None,
 ) -> TileSequence:
     """Tiles of `operand` for a level owning temporal loops [0, n_inner) whose instance serves `served`.
 
     `keep_irrelevant` enumerates the irrelevant loops above the tile instead of folding them (needed when
-    per-element first/last touches are mapped onto tiles).
+    per-element first/last touches are mapped onto tiles). `rows`: only the instance rows [start, stop)
+    (every row's tiles are independent of the others'), so that a caller can take a few at a time.
     """
     coupled_dims = set(nest.position_dims) | {"FY", "FX"}
     # Uncoupled dimensions whose loops overshoot their size: some digit values empty a tile, so their
@@ -185,10 +203,12 @@ def tile_sequence(
     base_tiles = prod(nest.temporal[t].size for t in loops)
     n_tiles = base_tiles * len(class_weights)
     block = prod(nest.temporal[t].size for t in block_loops)
-    n_inst = prod(d.size for d in enumerated_sp)
+    first_row, stop = rows if rows is not None else (0, prod(d.size for d in enumerated_sp))
+    n_inst = stop - first_row
+    check_budget(n_inst * n_tiles, 160, "explicit tile walk")  # some twenty (instance, tile) arrays
     tile_idx = np.arange(n_tiles, dtype=np.int64)[None, :]
     base_idx = tile_idx % base_tiles
-    inst_idx = np.arange(n_inst, dtype=np.int64)[:, None]
+    inst_idx = np.arange(first_row, stop, dtype=np.int64)[:, None]
     strides = dict(zip(loops, np.cumprod([1] + [nest.temporal[t].size for t in loops])[:-1].tolist()))
 
     def value(d: Digit) -> np.ndarray:
@@ -271,6 +291,7 @@ def tile_sequence(
         symmetric=tuple(symmetric),
         instance_digits=tuple(enumerated_sp),
         replicated_digits=tuple(replicated),
+        first_row=first_row,
     )
 
 

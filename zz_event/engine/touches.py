@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from math import prod
 
 import numpy as np
 
 from zz_event.engine.axes import RELEVANT_UNCOUPLED, coupled_axis, dim_digits
+from zz_event.engine.budget import check_budget
 from zz_event.engine.tiles import UNCOUPLED, TileSequence
 from zz_event.model.nest import LoopNest
 
@@ -117,6 +119,26 @@ class OutputTouches:
         """Per (instance row, tile): how many elements are first touched there, and last touched there."""
         n_inst, n_tiles = seq.executed.shape
         parts = self.parts(seq)
+        # The (element, instance) pairs are an outer product over the parts: taken a slice of the longest
+        # part at a time, so that memory stays at _CHUNK pairs whatever the tensor's size.
+        longest = max(range(len(parts)), key=lambda i: len(parts[i].first))
+        rest = prod(len(p.first) for i, p in enumerate(parts) if i != longest)
+        step = max(1, _CHUNK // max(rest, 1))
+        # first, last, row, keep, their tiles and keys, per pair of a slice
+        check_budget(rest * min(step, len(parts[longest].first)), 64, "per-element output touches (readiness)")
+        first_counts = np.zeros(n_inst * n_tiles, dtype=np.int64)
+        last_counts = np.zeros(n_inst * n_tiles, dtype=np.int64)
+        whole = parts[longest]
+        for start in range(0, len(whole.first), step):
+            cut = slice(start, start + step)
+            parts[longest] = TouchPart(whole.first[cut], whole.last[cut], whole.row[cut], whole.keep[cut])
+            f, la = self._counts(seq, parts)
+            first_counts += f
+            last_counts += la
+        return first_counts.reshape(n_inst, n_tiles), last_counts.reshape(n_inst, n_tiles)
+
+    def _counts(self, seq: TileSequence, parts: list[TouchPart]) -> tuple[np.ndarray, np.ndarray]:
+        n_inst, n_tiles = seq.executed.shape
         first, last, row, keep = (_outer([getattr(p, f) for p in parts], op) for f, op in
                                   (("first", np.add), ("last", np.add), ("row", np.add), ("keep", np.logical_and)))
         weight = self.step_weight
@@ -135,9 +157,14 @@ class OutputTouches:
                 raise AssertionError("output touches need irrelevant loops enumerated")
             keep = keep & ((first // int(weight[t])) % self.nest.temporal[t].size == 0)
         flat = n_inst * n_tiles
-        first_counts = np.bincount((row * n_tiles + tile_first)[keep], minlength=flat).reshape(n_inst, n_tiles)
-        last_counts = np.bincount((row * n_tiles + tile_last)[keep], minlength=flat).reshape(n_inst, n_tiles)
+        row = row - seq.first_row  # a sequence of some instance rows only: the others' pairs are not counted
+        keep = keep & (row >= 0) & (row < n_inst)
+        first_counts = np.bincount((row * n_tiles + tile_first)[keep], minlength=flat)
+        last_counts = np.bincount((row * n_tiles + tile_last)[keep], minlength=flat)
         return first_counts, last_counts
+
+
+_CHUNK = 1 << 20
 
 
 def _outer(arrays: list[np.ndarray], op) -> np.ndarray:

@@ -171,19 +171,19 @@ def _parent_per_transition(nest, op, j, filtered, readiness, parent_traffic, loa
            nest.loop_pairs)
     ev = _SEQUENCES.get_or(key, lambda: union_events(nest, op, levels[j].top, levels[j].served, levels[j + 1].served,
                                                      filtered))
-    one = np.int64(ev.weight)
+    down, up = ev.weights(ev.down_times), ev.weights(ev.up_times)
     if op != "O":
-        parent_traffic["rd_out_to_low"] = Events.of(ev.down, one)
-        loads.onload.append((j + 1, Events.of(ev.onload, one)))
+        parent_traffic["rd_out_to_low"] = Events.of(ev.down, down)
+        loads.onload.append((j + 1, Events.of(ev.onload, ev.weights(ev.onload_times))))
     elif not readiness:
         psum = levels[j + 1].psum
-        parent_traffic["rd_out_to_low"] = Events.of(ev.down, one) if psum else Events.none()
-        parent_traffic["wr_in_by_low"] = Events.of(ev.up, one, final=not psum)
+        parent_traffic["rd_out_to_low"] = Events.of(ev.down, down) if psum else Events.none()
+        parent_traffic["wr_in_by_low"] = Events.of(ev.up, up, final=not psum)
     else:
-        parent_traffic["rd_out_to_low"] = Events.of(ev.down_touched, one)
+        parent_traffic["rd_out_to_low"] = Events.of(ev.down_touched, ev.weights(ev.touched_times))
         keep = ev.up > 0
         parent_traffic["wr_in_by_low"] = Events(ev.up[keep] - ev.up_final[keep], ev.up_final[keep],
-                                                np.full(int(keep.sum()), ev.weight, dtype=np.int64))
+                                                np.broadcast_to(up, ev.up.shape)[keep].astype(np.int64))
 
 
 def _boundary_sequences(levels, j: int, op: str) -> list[tuple[int, frozenset[str], frozenset[str]]]:
@@ -219,7 +219,9 @@ def _output_boundary(ev: SequenceEvents, psum: bool, ready: bool) -> tuple[Event
     return down, Events(ev.exit - ev.exit_final, ev.exit_final, ev.exit_weight)
 
 
-_SEQUENCES = LruMemo(2048)  # entries are small; the hits are the sequences many of LOMA's mappings share
+# Entries are mostly small; the hits are the sequences many of LOMA's mappings share. An explicit walk's
+# events grow with the layer: the byte bound keeps a long search flat.
+_SEQUENCES = LruMemo(2048, max_bytes=192 << 20)
 
 # Event lists that depend on where the first or last tile falls, and so on the order of every loop.
 _ORDERED_NEEDS = frozenset({"onload", "offload"})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from zigzag.cost_model.cost_model import CostModelEvaluation
 
+from zz_event.engine.budget import EngineBudgetError
 from zz_event.engine.evaluate import evaluate, evaluate_samples
 from zz_event.engine.packed import pack
 from zz_event.engine.result import EngineOptions
@@ -23,7 +24,30 @@ from zz_event.zigzag.corrected_cme import (
 )
 from zz_event.zigzag.settings import CorrectionSettings, RowFormatter
 
-__all__ = ["answer", "context_or_reason", "evaluate_all"]
+__all__ = ["LayerNotCorrected", "answer", "context_or_reason", "evaluate_all", "limit_reason"]
+
+
+class LayerNotCorrected(Exception):
+    """A mapping of `layer` could not be counted for a resource limit (not a bug): the whole layer keeps
+    ZigZag's cost, so that ZigZag never ranks corrected mappings against raw ones."""
+
+    def __init__(self, layer: str, reason: str) -> None:
+        self.layer, self.reason = layer, reason
+        super().__init__(f"layer {layer!r} keeps ZigZag's cost: {reason}")
+
+
+def limit_reason(error: BaseException) -> str | None:
+    """Why a layer keeps ZigZag's cost, if `error` is a resource limit of the engine (its memory budget, a
+    MemoryError, its worker process killed); None for anything else, which is a bug and must propagate."""
+    from zz_event.zigzag.worker import WorkerDiedError  # noqa: PLC0415 (the worker module imports this one)
+
+    if isinstance(error, EngineBudgetError):
+        return str(error)
+    if isinstance(error, MemoryError):
+        return f"the engine ran out of memory ({type(error).__name__}: {error})"
+    if isinstance(error, WorkerDiedError):
+        return f"{error}; killed by the system, most likely for its memory"
+    return None
 
 
 def context_or_reason(cme, geometry_and_centric) -> tuple[NestContext | None, str | None]:
@@ -75,5 +99,9 @@ def correct_cme(cme: CostModelEvaluation, settings: CorrectionSettings) -> CostM
     if context is None or reason is not None:
         cme.zz_event_uncorrected = reason
         return cme
-    result, extra = evaluate_all(context.nest(mapping_of_cme(cme)), settings.options, settings.variants)
+    try:
+        result, extra = evaluate_all(context.nest(mapping_of_cme(cme)), settings.options, settings.variants)
+    except MemoryError as error:
+        cme.zz_event_uncorrected = limit_reason(error)
+        return cme
     return correct_cme_with(cme, correction_answer(result, extra, operand_levels(cme).energy_costs))

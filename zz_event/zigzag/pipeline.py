@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from zigzag.mapping.temporal_mapping import TemporalMappingType
@@ -22,6 +23,7 @@ from zigzag.stages.stage import Stage
 from zigzag.stages.workload_iterator import WorkloadStage
 
 from zz_event.errors import MappingError, ZzEventError
+from zz_event.zigzag.correction import LayerNotCorrected
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
 from zz_event.zigzag.stages import EventDrivenCorrectionStage
 
@@ -50,13 +52,28 @@ NO_MAPPING_FITS = (NoValidLoopOrderingFoundException, MemoryHierarchyTooSmallExc
 
 
 class LayerGuardStage(Stage):
-    """Below ZigZag's WorkloadStage: LOMA finding no temporal mapping for a layer becomes one line naming it."""
+    """Below ZigZag's WorkloadStage: LOMA finding no temporal mapping for a layer becomes one line naming it,
+    and a layer the engine cannot count for a resource limit (`LayerNotCorrected`) is searched again with
+    ZigZag's cost for every mapping, marked uncorrected with the reason; the rest of the network goes on."""
 
     def run(self):
         layer = self.kwargs["layer"]
-        substage = self.list_of_callables[0](self.list_of_callables[1:], **self.kwargs)
+        given = layer.spatial_mapping  # ZigZag's spatial-mapping stage overwrites it with its last pick
         try:
-            yield from substage.run()
+            results = self._search(self.kwargs)
+        except LayerNotCorrected as failed:
+            layer.spatial_mapping = given
+            settings = self.kwargs["zz_event"]
+            uncorrected = {**settings.uncorrected, failed.layer: failed.reason}
+            results = self._search({**self.kwargs, "zz_event": replace(settings, uncorrected=uncorrected)})
+        yield from results
+
+    def _search(self, kwargs) -> list:
+        """The layer's results (a few: ZigZag reduces them below), whole before any is handed up."""
+        layer = kwargs["layer"]
+        substage = self.list_of_callables[0](self.list_of_callables[1:], **kwargs)
+        try:
+            return list(substage.run())
         except NoValidLoopOrderingFoundException as error:
             causes = [line.lstrip("- ") for line in str(error).splitlines()[1:] if line.strip()]
             raise MappingError(f"layer {layer.name!r}: ZigZag's LOMA found no valid temporal mapping; its common "

@@ -3,7 +3,9 @@
 `EventDrivenCorrectionStage` sits directly above the temporal-mapping generator (below the inner
 Minimal*Stage): it sees every CostModelEvaluation of every temporal mapping and yields corrected ones,
 so ZigZag's reduce stages rank mappings on corrected cost. Layers the engine does not correct pass
-through with ZigZag's cost and a `zz_event_uncorrected` reason attached, never silently.
+through with ZigZag's cost and a `zz_event_uncorrected` reason attached, never silently. A mapping the
+engine cannot count for a resource limit (`correction.limit_reason`) raises `LayerNotCorrected`:
+`pipeline.LayerGuardStage` then runs the layer's search again with ZigZag's cost for all of it.
 
 It reads zz-event's settings from one keyword passed through MainStage like any ZigZag kwarg:
 `zz_event`, a `zz_event.zigzag.settings.CorrectionSettings`. A child process always corrects inline: at
@@ -20,7 +22,7 @@ from zigzag.stages.stage import Stage, StageCallable
 
 from zz_event.zigzag.adapter import mapping_of_cme
 from zz_event.zigzag.corrected_cme import correct_cme_with, operand_levels
-from zz_event.zigzag.correction import answer, context_or_reason
+from zz_event.zigzag.correction import LayerNotCorrected, answer, context_or_reason, limit_reason
 from zz_event.zigzag.settings import CorrectionSettings
 from zz_event.zigzag.worker import LAG, Ticket, default_workers, workers
 
@@ -75,14 +77,17 @@ class EventDrivenCorrectionStage(Stage):
             return job
         rows = self.settings.row_formatter
         raw = None if rows is None else rows.raw_of(cme)
-        if self.workers:
+        try:
+            if not self.workers:
+                return answer(*job, mapping_of_cme(cme), raw)
             pool = workers(self.workers)
             worker = pool[self._turn % len(pool)]
-            ticket = worker.submit(job, mapping_of_cme(cme), raw)
-            if not worker.batch:  # its batch just went: the next fills at the next worker
-                self._turn += 1
-            return ticket
-        return answer(*job, mapping_of_cme(cme), raw)
+            ticket = worker.submit(job, mapping_of_cme(cme), raw)  # a dead worker is found here too
+        except Exception as error:
+            raise _not_corrected(cme, error) from error
+        if not worker.batch:  # its batch just went: the next fills at the next worker
+            self._turn += 1
+        return ticket
 
     def _job_of(self, cme) -> tuple | str:
         """`answer`'s (context, options, variants, row formatter, costs, masks) for a CME, else the reason it keeps
@@ -111,5 +116,15 @@ class EventDrivenCorrectionStage(Stage):
         if isinstance(work, str):
             cme.zz_event_uncorrected = work
             return cme, extra_info
-        work = work.worker.receive(work.number) if isinstance(work, Ticket) else work
+        if isinstance(work, Ticket):
+            try:
+                work = work.worker.receive(work.number)
+            except Exception as error:
+                raise _not_corrected(cme, error) from error
         return correct_cme_with(cme, work), extra_info
+
+
+def _not_corrected(cme, error: Exception) -> Exception:
+    """`LayerNotCorrected` for a resource limit of the engine; any other error (a bug) as it is."""
+    reason = limit_reason(error)
+    return error if reason is None else LayerNotCorrected(cme.layer.name, reason)

@@ -17,7 +17,11 @@ from dataclasses import dataclass
 
 from zz_event.zigzag.correction import answer
 
-__all__ = ["LAG", "Ticket", "Worker", "default_workers", "end_workers", "workers"]
+__all__ = ["LAG", "Ticket", "Worker", "WorkerDiedError", "default_workers", "end_workers", "workers"]
+
+
+class WorkerDiedError(RuntimeError):
+    """The worker process ended while mappings were in flight (e.g. killed by the kernel for its memory)."""
 
 
 _BATCH = 4  # mappings per message: each pipe write that wakes the other process costs tens of µs
@@ -102,9 +106,10 @@ class Worker:
                 raise self._gone() from None
             self.batch = []
 
-    def _gone(self) -> RuntimeError:
+    def _gone(self) -> WorkerDiedError:
         self.dead = True  # the next stage starts a new worker
-        return RuntimeError(f"the correction worker process ended unexpectedly (exit code {self.process.exitcode})")
+        self.process.join(timeout=5)  # its exit code, once the kernel has reaped it
+        return WorkerDiedError(f"the correction worker process ended unexpectedly (exit code {self.process.exitcode})")
 
     def receive(self, ticket: int):
         """The answer for submission number `ticket` (earlier, abandoned ones are dropped); the worker's

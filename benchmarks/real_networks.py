@@ -1,0 +1,117 @@
+"""Issue 16's real-network table: does zz-event complete where ZigZag does, in what CPU time and peak memory?
+
+    .venv/bin/python benchmarks/real_networks.py                  # the three smallest failing cases
+    .venv/bin/python benchmarks/real_networks.py --networks       # also AlexNet, ResNet-18, MobileNetV2 x 5 cores
+
+Each run is its own process, capped at --cap-gb of address space (RLIMIT_AS, inherited by the correction
+worker): ZigZag's `get_hardware_performance_zigzag` and `zz-event run` (the CLI: forked worker, summary.json)
+on the same arguments (ZigZag's bundled hardware and mappings, LOMA lpf 2, opt latency). CPU time and peak
+resident memory come from `os.wait4` (the process and the children it waited for, i.e. the worker).
+Columns: completes, corrected layers / layers, MACs exact (every corrected layer's event-driven MACs equal
+its valid MACs), CPU seconds of each and their ratio, peak MB of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import zigzag
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = Path(zigzag.__file__).resolve().parent / "inputs"
+LAYERS = ROOT / "inputs" / "real_layers"
+CORES = {"tpu_like": "tpu_like", "edge_tpu_like": "edge_tpu_like", "ascend_like": "ascend_like",
+         "meta_prototype": "meta_prototype_like", "tesla_npu_like": "tesla_npu_like"}
+SMALLEST = [(LAYERS / "mbv2_expand_24_144_56.onnx", "tesla_npu_like"),
+            (LAYERS / "alexnet_conv2_grouped.onnx", "tpu_like"), (LAYERS / "alexnet_conv1.onnx", "meta_prototype")]
+NETWORKS = [BUNDLED / "workload" / f"{n}.onnx" for n in ("alexnet", "resnet18", "mobilenetv2")]
+
+_ZIGZAG = """
+import logging, sys
+logging.disable(logging.CRITICAL)
+from zigzag.api import get_hardware_performance_zigzag
+get_hardware_performance_zigzag(sys.argv[1], sys.argv[2], sys.argv[3], opt="latency", lpf_limit=2,
+                                dump_folder=sys.argv[4], loma_show_progress_bar=False)
+"""
+
+_VALID = """
+import json, sys
+from zz_event.readers.workloads import load_workload
+print(json.dumps({name: g.valid_macs() for name, g in load_workload(sys.argv[1]).geometry.items()}))
+"""
+
+
+def _measured(cmd: list[str], cap: int, timeout: float) -> tuple[int, float, float, str]:
+    """(exit status, CPU seconds, peak MB, stderr tail) of one capped child process."""
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=limit, cwd=ROOT)
+        deadline = time.monotonic() + timeout
+        while True:  # os.wait4, not Popen.wait: its resource usage is this child's alone
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+            time.sleep(0.2)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        tail = err.read().decode(errors="replace").strip().splitlines()[-1:] or [""]
+    return proc.returncode, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, tail[0]
+
+
+def run_pair(workload: Path, core: str, cap: int, timeout: float) -> dict:
+    hw, mapping = BUNDLED / "hardware" / f"{core}.yaml", BUNDLED / "mapping" / f"{CORES[core]}.yaml"
+    with tempfile.TemporaryDirectory() as tmp:
+        zz = _measured([sys.executable, "-c", _ZIGZAG, str(workload), str(hw), str(mapping), f"{tmp}/zz"], cap, timeout)
+        ev = _measured([sys.executable, "-m", "zz_event.cli", "run", "--workload", str(workload), "--accelerator",
+                        str(hw), "--mapping", str(mapping), "--lpf-limit", "2", "--out", f"{tmp}/ev"], cap, timeout)
+        summary = Path(tmp, "ev", "summary.json")
+        layers = json.loads(summary.read_text())["layers"] if summary.exists() else []
+    valid = json.loads(subprocess.run([sys.executable, "-c", _VALID, str(workload)], capture_output=True, text=True,
+                                      check=True, cwd=ROOT).stdout)
+    corrected = [layer for layer in layers if layer["corrected"]]
+    return {
+        "case": f"{workload.stem} / {core}",
+        "completes": ev[0] == 0,
+        "corrected": f"{len(corrected)}/{len(layers)}" if layers else "-",
+        "macs_exact": all(layer["event_driven"]["macs"] == valid.get(layer["name"]) for layer in corrected),
+        "cpu_s": round(ev[1], 1), "zigzag_cpu_s": round(zz[1], 1),
+        "cpu_ratio": round(ev[1] / zz[1], 2) if zz[1] else None,
+        "peak_mb": round(ev[2]), "zigzag_peak_mb": round(zz[2]),
+        "reasons": sorted({layer.get("uncorrected_reason", "") for layer in layers if not layer["corrected"]}),
+        "error": "" if ev[0] == 0 else ev[3],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--networks", action="store_true", help="also the three bundled networks on the five cores")
+    parser.add_argument("--cap-gb", type=float, default=2.0, help="address-space cap per process (default 2)")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per process (default 3600)")
+    args = parser.parse_args()
+    pairs = SMALLEST + ([(n, c) for n in NETWORKS for c in CORES] if args.networks else [])
+    cap = int(args.cap_gb * 1024**3)
+    columns = ["case", "completes", "corrected", "macs_exact", "cpu_s", "zigzag_cpu_s", "cpu_ratio", "peak_mb",
+               "zigzag_peak_mb"]
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    for workload, core in pairs:
+        row = run_pair(workload, core, cap, args.timeout)
+        print("| " + " | ".join(str(row[c]) for c in columns) + " |", flush=True)
+        for note in row["reasons"] + ([row["error"]] if row["error"] else []):
+            print(f"|   {note} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
