@@ -37,7 +37,7 @@ from zz_event.output_files import staged_directory, write_json_atomic
 from zz_event.provenance import SOURCE_ROOT, provenance
 from zz_event.report.jobs import event_job, frame_job, prepare_worker
 from zz_event.report.markdown import render
-from zz_event.report.multi_core import StreamCase, stream_job
+from zz_event.report.multi_core import DATA, StreamCase, same_mapping_job, stream_job
 from zz_event.report.plots import draw
 from zz_event.report.single_core import SearchSettings
 
@@ -63,6 +63,8 @@ class ReportOptions:
     precision: int = 32
     cores: tuple[int, ...] = (1, 2, 4)  # Stream's compute cores; () runs no Stream
     modes: tuple[str, ...] = STREAM_MODES
+    data: str | None = None  # Stream's event mode also on this network input (`zz-event run --data`'s forms)
+    calibration: int | None = None  # with data: Stream's event searches rank on the first K samples
     simulator: bool = True
     jobs: int = 2
     worker_initializer: Callable[[], None] | None = field(default=None, compare=False)
@@ -124,7 +126,8 @@ def collect(options: ReportOptions, files: Path) -> ReportData:
             except BaseException:
                 _end_pool(pool)  # a failed or interrupted job ends the report: run nothing more, wait for nothing
                 raise
-    stream = {(c, m): results[f"stream {c} {m}"] for c in options.cores for m in options.modes}
+    stream = {(c, label): summary for name, found in results.items() if name.startswith("stream ")
+              for c in [int(name.split()[1])] for label, summary in found.items()}  # fmt: skip
     single = _merge(results["single frame"], results["single event"])
     padded = _merge(results["padded frame"], results["padded event"]) if options.padded_layers else {}
     arguments = {k: v for k, v in vars(options).items() if k != "worker_initializer"}
@@ -154,12 +157,28 @@ def _tasks(options: ReportOptions, files: Path) -> dict[str, tuple[Callable, tup
         tasks["padded frame"] = (5.0, frame_job, (options.padded, options.padded_layers, settings, options.simulator))
     for cores in options.cores:
         for mode in options.modes:
-            case = StreamCase(cores, mode, options.network, options.inputs)
+            # Frame mode's run also gives its unrollings to the event mode: "same spatial mapping" (on data too).
+            like = mode == "frame" and "event" in options.modes
+            case = StreamCase(cores, mode, options.network, options.inputs, data=options.data if like else None,
+                              calibration=options.calibration)
             estimate = _STREAM_SECONDS[mode] / cores**0.5
             out = str(files / "stream" / f"{cores}core_{mode}")
-            tasks[f"stream {cores} {mode}"] = (estimate, stream_job, (case, out))
+            label = None if like else mode
+            tasks[f"stream {cores} {mode}"] = (estimate * (3 if like else 1), _labelled,
+                                               (same_mapping_job if like else stream_job, case, out, label))
+        if options.data is not None and "event" in options.modes:
+            case = StreamCase(cores, "event", options.network, options.inputs, data=options.data,
+                              calibration=options.calibration)
+            out = str(files / "stream" / f"{cores}core_data")
+            tasks[f"stream {cores} {DATA}"] = (_STREAM_SECONDS["event"] * 2, _labelled, (stream_job, case, out, DATA))
     ordered = sorted(tasks.items(), key=lambda item: -item[1][0])  # longest first (seconds on an idle machine)
     return {name: (fn, args) for name, (_estimate, fn, args) in ordered}
+
+
+def _labelled(job: Callable, case: StreamCase, out: str, label: str | None) -> dict[str, dict[str, Any]]:
+    """A Stream job's summaries by label: one run's under ``label``, or a job's own labels (``label`` None)."""
+    found = job(case, out)
+    return found if label is None else {label: found}
 
 
 def _timed(fn: Callable, *args: Any) -> tuple[Any, float]:
@@ -185,6 +204,16 @@ def _check(options: ReportOptions) -> None:
     if bad or not options.modes or any(c not in (1, 2, 4) for c in options.cores):
         raise ZzEventError(f"report modes {options.modes} / cores {options.cores}: expected modes from {STREAM_MODES} "
                            "and core counts from 1, 2, 4 (none: no Stream runs)")
+    if options.calibration is not None and options.data is None:
+        raise ZzEventError(f"calibration {options.calibration}: expected with data only")
+    if options.data is not None and options.cores:
+        import onnx  # noqa: PLC0415
+
+        from zz_event.readers.activations import load_batch  # noqa: PLC0415 -- checked before any work
+
+        samples = load_batch(options.data, onnx.load(options.network)).shape[0]
+        if options.calibration is not None and options.calibration > samples:
+            raise ZzEventError(f"calibration {options.calibration}: the data holds {samples} samples")
     for cores in options.cores:
         case = StreamCase(cores, options.modes[0], options.network, options.inputs)
         for path in (case.hardware, case.mapping):

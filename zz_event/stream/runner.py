@@ -82,7 +82,7 @@ class NodeCost:
     energy_pj: float
     backend: str
     metadata: Mapping[str, Any] = field(default_factory=dict)
-    macs: int | None = None  # executed MACs: the engine's for a corrected CME, else ZigZag's layer count
+    macs: int | float | None = None  # executed MACs: the engine's (with data, the mean over the samples), else ZigZag's
     mac_energy_pj: float | None = None
     operand_energy_pj: Mapping[str, float] = field(default_factory=dict)  # W, I, O: every memory level
     word_accesses: Mapping[str, int] = field(default_factory=dict)  # W, I, O: every level and direction
@@ -373,8 +373,9 @@ def _breakdown(cme: Any) -> dict[str, Any]:
     for op in figures.word_accesses:
         name = _OPERAND_NAMES.get(op, op)
         words[name] = words.get(name, 0) + figures.words(op)
-    return {"macs": int(figures.macs), "mac_energy_pj": float(figures.mac_energy_pj), "operand_energy_pj": energy,
-            "word_accesses": words}  # fmt: skip
+    macs = float(figures.macs)  # with data a mean over the samples, else an integer count
+    return {"macs": int(macs) if macs.is_integer() else macs, "mac_energy_pj": float(figures.mac_energy_pj),
+            "operand_energy_pj": energy, "word_accesses": words}  # fmt: skip
 
 
 def _opt_str(path: str | os.PathLike | None) -> str | None:
