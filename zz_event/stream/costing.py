@@ -22,7 +22,8 @@ behind a folded Flatten, are folded into one ``C``), with
   "same spatial mapping" comparison), else the core's ``dataflows``, both with their dims renamed to the
   input-centric loops (``D<n>`` through ``conv_view``, ``OY``/``OX`` -> ``IY``/``IX``, contraction dims -> ``C``),
   else -- a core without dataflows, such as the toy core, whose unrolling Stream leaves to ZigZag's generator in frame
-  mode -- the best of every spatial unrolling over ``K, C, IY, IX, FY, FX`` that fits the array
+  mode -- in mode ``event-raw`` plain ZigZag's own pick (its generator, with Stream's retry with mixed unrollings),
+  in mode ``event`` the best of every spatial unrolling over ``K, C, IY, IX, FY, FX`` that fits the array
   (:mod:`zz_event.stream.spatial`), ranked as Stream ranks: steady latency, then energy. Each candidate is a full
   ZigZag search; candidates are visited by increasing lower bound on their latency (their compute cycles, which
   no temporal mapping changes) and the search stops at the first bound above the best latency found, so the pick
@@ -41,7 +42,7 @@ the tile's geometry), so ZigZag's reduce stages rank every temporal mapping on i
 the best mapping's :class:`zz_event.zigzag.corrected_cme.CorrectedCME` (``.raw`` holds ZigZag's own figures of that
 mapping). In mode ``event-raw`` the same stages run without it: plain ZigZag on the input-centric layer, whose
 overestimate (every (input, tap) pair a MAC, outputs as partial sums) is what Stream then schedules. Stream's retry
-with mixed spatial mappings is not needed: the spatial search covers mixed unrollings.
+with mixed spatial mappings is not needed in mode ``event``: the spatial search covers mixed unrollings.
 
 Errors. A node that is not a plain Conv or a 2-D matrix product raises ``UnsupportedLayerError`` (the backend then
 keeps ZigZag's own cost and says so). Anything else that stops the costing -- ZigZag failing, a layer the engine
@@ -60,6 +61,7 @@ from zigzag.parser.mapping_validator import MappingValidator
 from zigzag.parser.workload_factory import LayerNodeFactory
 from zigzag.parser.workload_validator import WorkloadValidator
 from zigzag.stages.evaluation.cost_model_evaluation import CostModelStage
+from zigzag.stages.main import MainStage
 from zigzag.stages.mapping.spatial_mapping_generation import SpatialMappingGeneratorStage
 
 from zz_event.engine.evaluate import evaluate_samples
@@ -119,6 +121,8 @@ def cost_node_event_driven(
             spec = _with_unrolling(spec, Unrolling.of(input_centric_unrolling(fixed)))
         if fixed is not None or getattr(core, "dataflows", None):
             cme = _cost_one(spec, core, mode, search, where, _ranked(masks, settings))
+        elif mode == "event-raw":
+            cme = _zigzag_own_unrolling(spec, core, search, where)
         else:
             cme = _search_unrollings(spec, core, mode, search, where, _ranked(masks, settings))
         if masks is not None and len(_ranked(masks, settings)) < len(masks):
@@ -172,6 +176,35 @@ def _search_unrollings(spec: NodeLayer, core: Any, mode: str, search: ZigZagSear
             best, best_key = cme, key
     best.zz_event_spatial_search = (len(found), sum(1 for b, _u in ranked if b <= best_key[0]))
     return best
+
+
+def _zigzag_own_unrolling(spec: NodeLayer, core: Any, search: ZigZagSearch, where: str) -> Any:
+    """Plain ZigZag's pick for the input-centric layer, as Stream's ``ZigZagCostEstimator.run_zigzag`` picks for its
+    own layers in frame mode: ZigZag's generator without, then -- if that fills more of the array -- with mixed
+    unrollings, the lower steady latency kept."""
+    spec = replace(spec, mapping={**spec.mapping, "spatial_mapping": {}})
+    settings = RunSettings(opt="latency", lpf_limit=search.loma_lpf_limit, loma_show_progress_bar=False,
+                           temporal_mapping_type=search.temporal_mapping_type.value,
+                           nb_spatial_mappings_generated=search.nb_spatial_mappings_generated)
+    stages = build_stages(settings, [], parse=False)
+    found, fill = [], {}
+    for mix in (False, True):
+        layer = _zigzag_layer_node(spec)
+        fill[mix] = next(SpatialMappingGeneratorStage([CostModelStage], accelerator=core, layer=layer,
+                                                      enable_mix_spatial_mapping_generation=mix,
+                                                      nb_mappings_generated=1).generate_spatial_mappings()).hw_utilization
+        if mix and fill[True] <= fill[False]:
+            break
+        stage = MainStage(list_of_callables=stages, loma_lpf_limit=settings.lpf_limit, loma_show_progress_bar=False,
+                          nb_mappings_generated=settings.nb_spatial_mappings_generated,
+                          enable_mix_spatial_mapping_generation=mix, access_same_data_considered_as_no_access=True,
+                          temporal_mapping_type=search.temporal_mapping_type, zz_event=CorrectionSettings(),
+                          layer=layer, accelerator=core)  # fmt: skip
+        answers = stage.run()
+        if len(answers) != 1:
+            raise StreamBackendError(f"ZigZag returned {len(answers)} results for {where}; expected one")
+        found.append(answers[0][0])
+    return min(found, key=lambda cme: cme.latency_total2 - cme.systolic_drain_cycle)
 
 
 def _with_unrolling(spec: NodeLayer, unrolling: Unrolling) -> NodeLayer:
