@@ -399,6 +399,10 @@ def _option_cases() -> list[Case]:
              "--lpf-limit"),
         Case("report: --cores 3", "report", lambda t: ["report", "--out", str(t / "r"), "--cores", "3"], "--cores"),
         Case("report: no --out", "report", lambda t: ["report"], "--out"),
+        Case("report: --data missing", "report", lambda t: ["report", "--out", str(t / "r"), "--data",
+                                                             str(t / "nope.npy")], "nope.npy"),
+        Case("report: --calibration without --data", "report",
+             lambda t: ["report", "--out", str(t / "r"), "--calibration", "2"], "calibration"),
         Case("no command", "run", lambda t: [], "COMMAND"),
         Case("unknown command", "run", lambda t: ["frobnicate"], "frobnicate"),
     ]

@@ -23,6 +23,11 @@ def register(sub) -> None:
                                                              "searches (default 6; Stream always uses 6)")  # fmt: skip
     p.add_argument("--cores", type=int, nargs="+", default=[1, 2, 4], choices=[1, 2, 4], help="Stream core counts")
     p.add_argument("--no-simulator", action="store_true", help="skip the reference simulator's check")
+    p.add_argument("--data", metavar="FILE.npy",
+                   help="Stream's event mode also on this network input (as `zz-event run --data` takes it): the "
+                        "multi-core like-for-like table on data")
+    p.add_argument("--calibration", metavar="K", type=positive_int, default=None,
+                   help="with --data: Stream's event searches rank on the first K samples (default: all)")
     p.set_defaults(handler=report_command)
 
 
@@ -37,6 +42,8 @@ def report_command(args) -> int:
         lpf_limit=args.lpf_limit,
         cores=tuple(args.cores),
         simulator=not args.no_simulator,
+        data=args.data,
+        calibration=args.calibration,
         jobs=args.jobs,
         worker_initializer=_quiet if not verbose else _verbose,
     )
