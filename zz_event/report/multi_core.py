@@ -120,7 +120,20 @@ def unrolling_table(stream: Mapping[tuple[int, str], Mapping[str, Any]], cores: 
     header = "| layer | " + " | ".join(modes) + " |"
     out = [header, "|" + "---|" * (header.count("|") - 1)]
     out += [f"| {layer} | " + " | ".join(maps.get(m, "") for m in modes) + " |" for layer, maps in per_layer.items()]
+    # Where the event mode could not take frame's unrolling as it is (ZigZag caps each loop at what the memories
+    # feed; a Gemm's contraction, split over several loops in frame mode, is one loop C input-centric), say so.
+    differ = [layer for layer, maps in per_layer.items() if SAME in maps and "frame" in maps
+              and _input_centric(maps["frame"]) != maps[SAME]]  # fmt: skip
+    if differ:
+        out += ["", f"Not frame's unrolling as it is ({', '.join(differ)}): ZigZag caps each loop at what the memories "
+                "feed, and a matrix product's contraction, split over several loops in frame mode, is one loop C in "
+                "the input-centric layer."]  # fmt: skip
     return out
+
+
+def _input_centric(label: str) -> str:
+    """A frame-mode unrolling label with OX/OY read as IX/IY."""
+    return label.replace("OX ", "IX ").replace("OY ", "IY ")
 
 
 def stream_layer_costs(summary: Mapping[str, Any], layers: tuple[str, ...]) -> dict[str, Costs]:
