@@ -47,6 +47,7 @@ from zz_event.stream.backend import (
     foreign_cost_entries,
 )
 from zz_event.stream.node_geometry import conv_view
+from zz_event.stream.run_inputs import data_masks, frame_unrollings
 from zz_event.stream.settings import StreamCosting, costing_settings
 from zz_event.zigzag.result import layer_result
 
@@ -160,7 +161,7 @@ def run_stream(
         raise ZzEventError(f"data applies to mode 'event' (corrected costs), not {mode!r}")
     if calibration is not None and data is None:
         raise ZzEventError(f"calibration {calibration}: expected with data only")
-    masks, data_block = _data_masks(Path(workload), data, calibration)
+    masks, data_block = data_masks(Path(workload), data, calibration)
     costing = StreamCosting(unrollings={str(k): v for k, v in (unrollings or {}).items()}, masks=masks,
                             calibration=calibration)
 
@@ -194,37 +195,6 @@ def run_stream(
     )
     write_json_atomic(out / SUMMARY_FILE, json.loads(json.dumps(summary.to_json(), default=str)))
     return summary
-
-
-def frame_unrollings(summary: StreamSummary | Mapping[str, Any]) -> dict[str, dict[str, dict[str, int]]]:
-    """Per MAC node of a run's summary (a ``StreamSummary`` or its JSON), the spatial unrolling its cost used (the
-    first core's: Stream costs a node once per core type), for another run's ``unrollings``."""
-    nodes = summary.nodes if isinstance(summary, StreamSummary) else summary["nodes"]
-    out: dict[str, dict[str, dict[str, int]]] = {}
-    for node in nodes:
-        node = asdict(node) if isinstance(node, NodeCost) else node
-        if node.get("spatial_unrolling") and "W" in (node.get("word_accesses") or {}):
-            out.setdefault(str(node["node"]), {str(oa): {str(d): int(f) for d, f in per.items()}
-                                               for oa, per in node["spatial_unrolling"].items()})  # fmt: skip
-    return out
-
-
-def _data_masks(workload: Path, data: Any, calibration: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Per Conv/Gemm/MatMul layer of the ONNX ``workload``, its input masks on ``data``; and the summary's block."""
-    if data is None:
-        return {}, {}
-    import onnx  # noqa: PLC0415
-
-    from zz_event.readers.activations import layer_masks, load_batch  # noqa: PLC0415
-
-    model = onnx.load(str(workload))
-    batch = load_batch(data, model)
-    if calibration is not None and calibration > batch.shape[0]:
-        raise ZzEventError(f"calibration {calibration}: the data holds {batch.shape[0]} samples")
-    masks = layer_masks(model, batch)
-    source = "<data array>" if not isinstance(data, str | os.PathLike) else str(data)
-    return masks, {"source": source, "samples": int(batch.shape[0]), "calibration": calibration,
-                   "density": {name: float(m.mean()) for name, m in masks.items()}}  # fmt: skip
 
 
 def prepare_onnx(src: Path, dst: Path) -> tuple[Path, list[str]]:
