@@ -260,7 +260,10 @@ def _check_stream_against_zz_event(tmp_path: Path, cores: int) -> None:
             assert entry.cme.raw == expected.raw, (name, core)
             stock = raw[(name, core)]
             assert stock.metadata["zz_event_mode"] == "event-raw"
-            assert stock.energy_total > entry.energy_total and stock.latency_total > entry.latency_total, (name, core)
+            # event-raw keeps ZigZag's own unrolling, which ZigZag (blind to the output port's stalls) may find faster
+            # than the event mode's pick; it always counts every (input, tap) pair and so spends more energy.
+            assert stock.energy_total > entry.energy_total, (name, core)
+            assert entry.cme.engine.macs < entry.metadata["raw_macs"] == stock.cme.layer.total_mac_count, (name, core)
 
 
 @needs_lenet5
