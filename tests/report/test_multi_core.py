@@ -3,10 +3,12 @@ best, dense and on data) and the Stream runs the report plans for it."""
 
 from __future__ import annotations
 
+import types
 from pathlib import Path
 
 from zz_event.report import build as rb
 from zz_event.report import multi_core as mc
+from zz_event.stream import runner as sr
 
 
 def _summary(latency: float, energy: float, unrolling: str = "") -> dict:
@@ -56,3 +58,21 @@ def test_the_report_plans_frame_with_the_same_mapping_run_and_the_data_runs(tmp_
     dense = rb._tasks(rb.ReportOptions(cores=(2,), padded_layers=()), tmp_path)
     assert not any(mc.DATA in name for name in dense)
     assert dense["stream 2 frame"][1][0] is mc.same_mapping_job
+
+
+def test_the_same_mapping_job_gives_frames_unrollings_to_the_event_runs(monkeypatch, tmp_path):
+    calls = []
+    frame_nodes = (sr.NodeCost(0, "conv1", 0, 1.0, 1.0, "zigzag", word_accesses={"W": 1},
+                               spatial_unrolling={"D1": {"FY": 2, "FX": 2, "OX": 2}}),)  # fmt: skip
+
+    def fake_run(hardware, workload, mapping, mode, out, options=None, **kwargs):
+        calls.append((mode, Path(out).name, kwargs))
+        return types.SimpleNamespace(nodes=frame_nodes, to_json=lambda: {"mode": mode, "out": Path(out).name})
+
+    monkeypatch.setattr(mc, "run_stream", fake_run)
+    case = mc.StreamCase(1, "frame", "w.onnx", str(tmp_path), data="x.npy", calibration=2)
+    found = mc.same_mapping_job(case, str(tmp_path))
+    assert set(found) == {"frame", mc.SAME, mc.SAME_DATA}
+    unrollings = {"conv1": {"D1": {"FY": 2, "FX": 2, "OX": 2}}}
+    assert calls == [("frame", "frame", {}), ("event", "same", {"unrollings": unrollings}),
+                     ("event", "same_data", {"unrollings": unrollings, "data": "x.npy", "calibration": 2})]  # fmt: skip
