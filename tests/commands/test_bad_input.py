@@ -344,7 +344,40 @@ def _stream_cases() -> list[Case]:
     for name, extra in options.items():
         cases.append(Case(f"stream: {name}", "stream", lambda t, e=extra: _stream(t, extra=e), name.split()[0]))
     cases.append(Case("stream: --mode unknown", "stream", lambda t: _replace(_stream(t), "--mode", "fast"), "--mode"))
-    return cases
+    return cases + _stream_data_cases()
+
+
+def _npy(name: str, shape: tuple[int, ...]) -> Callable[[Path], Path]:
+    def make(tmp: Path) -> Path:
+        (tmp / "in").mkdir(exist_ok=True)
+        np.save(tmp / "in" / name, np.ones(shape, np.float32))
+        return tmp / "in" / name
+
+    return make
+
+
+def _stream_data_cases() -> list[Case]:
+    """--data, --calibration and --unrolling-from of `zz-event stream`."""
+    good = _npy("x.npy", (2, 1, 32, 32))
+    with_data = lambda make, *more: lambda t: _stream(t, extra=["--data", str(make(t)), *more])  # noqa: E731
+    summary = lambda make: lambda t: _stream(t, extra=["--unrolling-from", str(make(t))])  # noqa: E731
+    return [
+        Case("stream: --data missing", "stream", with_data(_missing("nope.npy")), "nope.npy"),
+        Case("stream: --data not an array", "stream", with_data(_raw("t.npy", "text")), "t.npy"),
+        Case("stream: --data of the wrong size", "stream", with_data(_npy("s.npy", (2, 1, 28, 28))), "s.npy"),
+        Case("stream: --data with --mode frame", "stream",
+             lambda t: _replace(with_data(good)(t), "--mode", "frame"), "--data"),
+        Case("stream: --calibration without --data", "stream", lambda t: _stream(t, extra=["--calibration", "2"]),
+             "--calibration"),
+        Case("stream: --calibration above the samples", "stream", with_data(good, "--calibration", "3"),
+             "--calibration"),
+        Case("stream: --calibration 0", "stream", with_data(good, "--calibration", "0"), "--calibration"),
+        Case("stream: --unrolling-from missing", "stream", summary(_missing("s.json")), "s.json"),
+        Case("stream: --unrolling-from not json", "stream", summary(_raw("s.json", "{nope")), "s.json"),
+        Case("stream: --unrolling-from no nodes", "stream", summary(_raw("s.json", '{"nodes": []}')), "s.json"),
+        Case("stream: --unrolling-from with --mode frame", "stream",
+             lambda t: _replace(summary(_raw("s.json", '{"nodes": []}'))(t), "--mode", "frame"), "--unrolling-from"),
+    ]  # fmt: skip
 
 
 def _data_cases() -> list[Case]:
@@ -379,6 +412,12 @@ def _option_cases() -> list[Case]:
              "--lpf-limit"),
         Case("report: --cores 3", "report", lambda t: ["report", "--out", str(t / "r"), "--cores", "3"], "--cores"),
         Case("report: no --out", "report", lambda t: ["report"], "--out"),
+        Case("report: --data missing", "report", lambda t: ["report", "--out", str(t / "r"), "--data",
+                                                             str(t / "nope.npy")], "nope.npy"),
+        Case("report: --stream-data missing", "report", lambda t: ["report", "--out", str(t / "r"), "--stream-data",
+                                                                    str(t / "nope.npy")], "nope.npy"),
+        Case("report: --calibration without --stream-data", "report",
+             lambda t: ["report", "--out", str(t / "r"), "--calibration", "2"], "calibration"),
         Case("no command", "run", lambda t: [], "COMMAND"),
         Case("unknown command", "run", lambda t: ["frobnicate"], "frobnicate"),
     ]

@@ -15,6 +15,7 @@ from onnx import TensorProto, helper, numpy_helper
 from zz_event.cli import main
 from zz_event.errors import InputFileError
 from zz_event.report import build as rp
+from zz_event.report.multi_core import SAME
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -153,6 +154,7 @@ def test_the_lenet5_report(tmp_path):
     text = result.report.read_text()
     assert "## Multi-core (Stream)" in text and (tmp_path / rp.FILES_DIR / "stream.png").exists()
     assert "## When event-driven wins" in text and result.data.data.samples == 1000
-    assert set(result.data.stream) == {(c, m) for c in (1, 2, 4) for m in ("frame", "event-raw", "event")}
+    assert set(result.data.stream) == {(c, m) for c in (1, 2, 4) for m in ("frame", "event-raw", "event", SAME)}
+    assert "### Like for like" in text
     for rows in result.data.single.values():
         assert rows["event"].check is not None and rows["event"].check.matches

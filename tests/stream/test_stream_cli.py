@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,11 @@ def test_stream_writes_the_summary_with_provenance(tmp_path, capsys):
     (conv,) = [n for n in data["nodes"] if n["node"] == "conv"]
     assert set(conv) >= {"node", "core", "latency_cycles", "energy_pj", "backend"}
     assert conv["backend"] == "zz_event" and conv["metadata"]["costing"] == "event-driven"
-    assert conv["macs"] == 8 * 6 * 6 * 9 and conv["spatial_mapping"] == "D1: K 4"
+    assert conv["macs"] == 8 * 6 * 6 * 9 and data["unrollings"] == {} and data["data"] == {}
+    # The spatial search's pick: loops of the input-centric layer, within the 8 MACs.
+    (unrolling,) = conv["spatial_unrolling"].values()
+    assert set(unrolling) <= {"K", "C", "IY", "IX", "FY", "FX"} and 1 < math.prod(unrolling.values()) <= 8
+    assert conv["spatial_mapping"] == "D1: " + " x ".join(f"{d} {f}" for d, f in unrolling.items())
     assert data["provenance"]["arguments"]["mode"] == "event" and data["provenance"]["versions"]["stream-dse"]
     assert "wrote" in capsys.readouterr().out
 

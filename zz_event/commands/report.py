@@ -38,6 +38,11 @@ def register(sub) -> None:
     p.add_argument("--no-data", action="store_true", help="leave out 'When event-driven wins'")
     p.add_argument("--sweep-samples", metavar="S", type=positive_int, default=32,
                    help="with --data: samples of the density sweep (the first S; default 32)")
+    p.add_argument("--stream-data", metavar="FILE.npy",
+                   help="Stream's event mode also on this network input (--data's forms; a few samples: each is "
+                        "costed on every core): the multi-core like-for-like table on data")
+    p.add_argument("--calibration", metavar="K", type=positive_int, default=None,
+                   help="with --stream-data: Stream's event searches rank on the first K samples (default: all)")
     p.set_defaults(handler=report_command)
 
 
@@ -59,6 +64,8 @@ def report_command(args) -> int:
         sweep_samples=args.sweep_samples,
         lpf_limit=args.lpf_limit,
         simulator=not args.no_simulator,
+        stream_data=args.stream_data,
+        calibration=args.calibration,
         jobs=args.jobs,
         worker_initializer=_quiet if not verbose else _verbose,
     )

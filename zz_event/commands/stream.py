@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from zz_event.commands.options import positive_float
+from zz_event.commands.options import positive_float, positive_int
 from zz_event.output_files import write_json_atomic
 from zz_event.provenance import provenance
 
@@ -36,6 +36,14 @@ def register(sub) -> None:
                    help="Stream solver backend (default ortools_highs; gurobi ones need a licence)")
     p.add_argument("--time-limit", type=positive_float, default=60.0,
                    help="seconds per fused group's solve (default 60)")
+    p.add_argument("--data", metavar="FILE.npy",
+                   help="--mode event: events from data, the network input (N, C, H, W) as `zz-event run --data` "
+                        "takes it; every Conv/Gemm node's per-core cost is its mean over the samples")
+    p.add_argument("--calibration", metavar="K", type=positive_int, default=None,
+                   help="with --data: rank mappings on the first K samples (default: all), then cost the pick on all")
+    p.add_argument("--unrolling-from", metavar="SUMMARY.json",
+                   help="event modes: each MAC node uses the spatial unrolling it has in this earlier run's "
+                        "stream_summary.json (e.g. a frame run: same spatial mapping); default: each searches its best")
     p.add_argument("--out", required=True, help="output folder (stream_summary.json, Stream's outputs)")
     p.set_defaults(handler=stream_command)
 
@@ -47,9 +55,12 @@ def stream_command(args) -> int:
 
     out = check_output_dir(args.out, "--out")
     check_stream_inputs(args.hardware, args.workload, args.mapping)
+    _check_data(args)
+    unrollings = _unrollings(args.unrolling_from, args.mode) if args.unrolling_from else None
     options = StreamRunOptions(solver=args.solver, time_limit_s=args.time_limit)
     with output_lock(out, "--out"):
-        summary = run_stream(args.hardware, args.workload, args.mapping, args.mode, out, options)
+        summary = run_stream(args.hardware, args.workload, args.mapping, args.mode, out, options,
+                             unrollings=unrollings, data=args.data, calibration=args.calibration)
         data = json.loads((out / SUMMARY_FILE).read_text(encoding="utf-8"))
         data["provenance"] = provenance({k: v for k, v in vars(args).items() if k != "handler"})
         write_json_atomic(out / SUMMARY_FILE, data)
@@ -62,6 +73,44 @@ def stream_command(args) -> int:
         print(f"note: Stream priced {fallback} with its zero-energy ideal-cycle estimate")
     print(f"wrote {Path(args.out) / SUMMARY_FILE}")
     return 0
+
+
+def _check_data(args) -> None:
+    """--data and --calibration, checked before Stream starts (the data as `zz-event run` reads it)."""
+    from zz_event.errors import ZzEventError  # noqa: PLC0415
+
+    if args.calibration is not None and args.data is None:
+        raise ZzEventError(f"--calibration {args.calibration}: expected with --data only")
+    if args.data is None:
+        return
+    if args.mode != "event":
+        raise ZzEventError(f"--data applies to --mode event (corrected costs), not --mode {args.mode}")
+    import onnx  # noqa: PLC0415
+
+    from zz_event.readers.activations import load_batch  # noqa: PLC0415
+
+    batch = load_batch(args.data, onnx.load(args.workload))
+    if args.calibration is not None and args.calibration > batch.shape[0]:
+        raise ZzEventError(f"--calibration {args.calibration}: --data holds {batch.shape[0]} samples")
+
+
+def _unrollings(path: str, mode: str) -> dict:
+    """Per MAC node, its spatial unrolling in the run summarised at ``path``."""
+    from zz_event.errors import InputFileError, ZzEventError  # noqa: PLC0415
+    from zz_event.model.vocabulary import EVENT_MODES  # noqa: PLC0415
+    from zz_event.stream.runner import frame_unrollings  # noqa: PLC0415
+
+    if mode not in EVENT_MODES:
+        raise ZzEventError(f"--unrolling-from applies to the event modes {', '.join(EVENT_MODES)}, not --mode {mode}")
+    if not Path(path).is_file():
+        raise InputFileError("--unrolling-from: file not found; expected a stream_summary.json", path)
+    try:
+        found = frame_unrollings(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (ValueError, UnicodeDecodeError, TypeError, KeyError, AttributeError) as exc:
+        raise ZzEventError(f"--unrolling-from: not a stream_summary.json ({type(exc).__name__})", path) from exc
+    if not found:
+        raise ZzEventError("--unrolling-from: the summary lists no MAC node with a spatial unrolling", path)
+    return found
 
 
 def _energy(value: float | None) -> str:

@@ -46,7 +46,7 @@ from zz_event.readers.inputs import read_zigzag_inputs
 from zz_event.report.data_jobs import DATA_TASK_PREFIX, DataChapter, assemble, data_tasks, layer_values
 from zz_event.report.jobs import event_job, frame_job, prepare_worker
 from zz_event.report.markdown import render
-from zz_event.report.multi_core import StreamCase, stream_job
+from zz_event.report.multi_core import DATA, StreamCase, same_mapping_job, stream_job
 from zz_event.report.plots import draw
 from zz_event.report.single_core import SearchSettings
 
@@ -74,6 +74,10 @@ class ReportOptions:
     precision: int = 32
     cores: tuple[int, ...] = (1, 2, 4)  # Stream's compute cores; () runs no Stream
     modes: tuple[str, ...] = STREAM_MODES
+    # Stream's event mode also on this network input (`zz-event run --data`'s forms; a few samples: every one is
+    # costed on every core), its searches ranked on the first `calibration` samples.
+    stream_data: str | None = None
+    calibration: int | None = None
     simulator: bool = True
     # "When event-driven wins": the network input (a .npy batch (N, C, H, W), or mnist:N), None for no chapter;
     # the density sweep's samples (the first of the data) and target densities.
@@ -127,7 +131,8 @@ def collect(options: ReportOptions, files: Path) -> ReportData:
     """Run the report's jobs (longest first) in ``options.jobs`` worker processes, or inline with one job; with
     ``options.data``, the data chapter's jobs follow as soon as the single-core searches have chosen the mappings."""
     results, seconds = _run(options, _tasks(options, files), _data_follow_up(options))
-    stream = {(c, m): results[f"stream {c} {m}"] for c in options.cores for m in options.modes}
+    stream = {(c, label): summary for name, found in results.items() if name.startswith("stream ")
+              for c in [int(name.split()[1])] for label, summary in found.items()}  # fmt: skip
     single = _merge(results["single frame"].rows, results["single event"].rows)
     padded = (_merge(results["padded frame"].rows, results["padded event"].rows) if options.padded_layers
               else {})  # fmt: skip
@@ -212,12 +217,28 @@ def _tasks(options: ReportOptions, files: Path) -> dict[str, tuple[Callable, tup
         tasks["padded frame"] = (5.0, frame_job, (options.padded, options.padded_layers, settings, options.simulator))
     for cores in options.cores:
         for mode in options.modes:
-            case = StreamCase(cores, mode, options.network, options.inputs)
+            # Frame mode's run also gives its unrollings to the event mode: "same spatial mapping" (on data too).
+            like = mode == "frame" and "event" in options.modes
+            case = StreamCase(cores, mode, options.network, options.inputs,
+                              data=options.stream_data if like else None, calibration=options.calibration)
             estimate = _STREAM_SECONDS[mode] / cores**0.5
             out = str(files / "stream" / f"{cores}core_{mode}")
-            tasks[f"stream {cores} {mode}"] = (estimate, stream_job, (case, out))
+            label = None if like else mode
+            tasks[f"stream {cores} {mode}"] = (estimate * (3 if like else 1), _labelled,
+                                               (same_mapping_job if like else stream_job, case, out, label))
+        if options.stream_data is not None and "event" in options.modes:
+            case = StreamCase(cores, "event", options.network, options.inputs, data=options.stream_data,
+                              calibration=options.calibration)
+            out = str(files / "stream" / f"{cores}core_data")
+            tasks[f"stream {cores} {DATA}"] = (_STREAM_SECONDS["event"] * 2, _labelled, (stream_job, case, out, DATA))
     ordered = sorted(tasks.items(), key=lambda item: -item[1][0])  # longest first (seconds on an idle machine)
     return {name: (fn, args) for name, (_estimate, fn, args) in ordered}
+
+
+def _labelled(job: Callable, case: StreamCase, out: str, label: str | None) -> dict[str, dict[str, Any]]:
+    """A Stream job's summaries by label: one run's under ``label``, or a job's own labels (``label`` None)."""
+    found = job(case, out)
+    return found if label is None else {label: found}
 
 
 def _timed(fn: Callable, *args: Any) -> tuple[Any, float]:
@@ -243,6 +264,12 @@ def _check(options: ReportOptions) -> None:
     if bad or not options.modes or any(c not in (1, 2, 4) for c in options.cores):
         raise ZzEventError(f"report modes {options.modes} / cores {options.cores}: expected modes from {STREAM_MODES} "
                            "and core counts from 1, 2, 4 (none: no Stream runs)")
+    if options.calibration is not None and options.stream_data is None:
+        raise ZzEventError(f"calibration {options.calibration}: expected with Stream's data only")
+    if options.stream_data is not None and options.cores:
+        samples = load_batch(options.stream_data, onnx.load(options.network)).shape[0]
+        if options.calibration is not None and options.calibration > samples:
+            raise ZzEventError(f"calibration {options.calibration}: the data holds {samples} samples")
     for cores in options.cores:
         case = StreamCase(cores, options.modes[0], options.network, options.inputs)
         for path in (case.hardware, case.mapping):

@@ -9,7 +9,7 @@ from zz_event.model.vocabulary import OPERANDS, STREAM_MODES
 from zz_event.provenance import SOURCE_ROOT
 from zz_event.report.costs import Costs, Row
 from zz_event.report.findings import findings, pct
-from zz_event.report.multi_core import stream_layer_costs
+from zz_event.report.multi_core import like_for_like, stream_layer_costs, unrolling_table
 from zz_event.report.plots import ROWS, network_total
 from zz_event.report.wins_markdown import wins_section
 
@@ -131,6 +131,15 @@ def _stream_section(data: Any, figures: dict[str, str], folder: str) -> list[str
             f"{pct(s['total_energy_pj'] or 0, frame.get('total_energy_pj') or 0)} | {_num(s['node_energy_pj'])} | "
             f"{_num(s['transfer_energy_pj'])} |"
         )
+    like = like_for_like(data.stream)
+    if like:
+        out += ["", "### Like for like", "",
+                "Frame vs event: Stream's schedule latency and total energy, the event mode with frame mode's spatial "
+                "unrolling of every MAC layer (same spatial mapping) and with the best one "
+                "its own search finds (each at its best); on data the event mode's per-core costs are the mean over "
+                "the samples, frame mode's are dense (zeros are work).", "", *like]  # fmt: skip
+        for cores in sorted({c for c, _ in data.stream}):
+            out += ["", f"Spatial unrollings, {cores} compute core(s):", "", *unrolling_table(data.stream, cores)]
     layers = tuple(data.single)
     for cores in sorted({c for c, _ in data.stream}):
         out += ["", f"### {cores} compute core(s), per layer (slowest core's latency; energy and words over the "

@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 
 from zz_event.model.vocabulary import OPERANDS
 from zz_event.report.costs import Costs
+from zz_event.report.multi_core import DATA, SAME, SAME_DATA
 from zz_event.report.wins_plots import draw_wins
 
 __all__ = ["ROWS", "draw", "network_total"]
@@ -79,7 +80,7 @@ def _layers_figure(rows: dict[str, dict[str, Any]], path: Path, title: str, with
 
 def _stream_figure(stream: dict[tuple[int, str], dict[str, Any]], path: Path) -> None:
     cores = sorted({c for c, _ in stream})
-    modes = [m for m in ("frame", "event-raw", "event") if any(m == mm for _, mm in stream)]
+    modes = [m for m in ("frame", SAME, "event", "event-raw", SAME_DATA, DATA) if any(m == mm for _, mm in stream)]
     fig, axes = plt.subplots(1, len(cores), figsize=(4.2 * len(cores), 4.2), squeeze=False)
     for j, n in enumerate(cores):
         stacks = {mode: _stream_energy_parts(stream[(n, mode)]) for mode in modes if (n, mode) in stream}

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import pickle
 import time
@@ -46,9 +47,11 @@ from zz_event.stream.backend import (
     foreign_cost_entries,
 )
 from zz_event.stream.node_geometry import conv_view
+from zz_event.stream.run_inputs import data_masks, frame_unrollings
+from zz_event.stream.settings import StreamCosting, costing_settings
 from zz_event.zigzag.result import layer_result
 
-__all__ = ["NodeCost", "StreamRunOptions", "StreamSummary", "prepare_onnx", "run_stream"]
+__all__ = ["NodeCost", "StreamRunOptions", "StreamSummary", "frame_unrollings", "prepare_onnx", "run_stream"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,18 +83,21 @@ class NodeCost:
     energy_pj: float
     backend: str
     metadata: Mapping[str, Any] = field(default_factory=dict)
-    macs: int | None = None  # executed MACs: the engine's for a corrected CME, else ZigZag's layer count
+    macs: int | float | None = None  # executed MACs: the engine's (with data, the mean over the samples), else ZigZag's
     mac_energy_pj: float | None = None
     operand_energy_pj: Mapping[str, float] = field(default_factory=dict)  # W, I, O: every memory level
     word_accesses: Mapping[str, int] = field(default_factory=dict)  # W, I, O: every level and direction
     spatial_mapping: str = ""  # the unrolling over the core's array, in the layer's own loop names (OX, K, ...)
+    spatial_unrolling: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # the same, {array dim: {loop: n}}
 
 
 @dataclass(frozen=True)
 class StreamSummary:
     """What a Stream run produced. ``total_latency_cycles`` is Stream's estimate (groups plus dispatch);
     ``total_energy_pj`` its ``energy`` family over every iteration (nodes plus transfers), None if it did not run.
-    ``fallbacks`` lists ``node@core`` entries Stream priced with its zero-energy ideal-cycle guess."""
+    ``fallbacks`` lists ``node@core`` entries Stream priced with its zero-energy ideal-cycle guess. ``unrollings``:
+    the spatial unrollings the run imposed per node (else each node searched its own); ``data``: where the event
+    mode's events came from (source, samples, calibration, each layer's mean input density), empty when dense."""
 
     mode: str
     hardware: str
@@ -109,6 +115,8 @@ class StreamSummary:
     stream_dir: str
     wall_time_s: float
     versions: Mapping[str, str]
+    unrollings: Mapping[str, Mapping[str, Mapping[str, int]]] = field(default_factory=dict)
+    data: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -121,10 +129,19 @@ def run_stream(
     mode: str,
     out_dir: str | os.PathLike,
     options: StreamRunOptions | None = None,
+    *,
+    unrollings: Mapping[str, Mapping[str, Mapping[str, int]]] | None = None,
+    data: Any = None,
+    calibration: int | None = None,
 ) -> StreamSummary:
     """Run Stream on ``workload`` (an ONNX path) mapped by ``mapping`` (a Stream mapping YAML, or None for Stream's
     generic generator) onto ``hardware`` (a Stream accelerator YAML) in ``mode``; write
-    ``out_dir/stream_summary.json``."""
+    ``out_dir/stream_summary.json``.
+
+    Event modes only: ``unrollings`` fixes the spatial unrolling of the nodes it names (``{node: {array dim: {loop:
+    factor}}}``, e.g. :func:`frame_unrollings` of a frame run: "same spatial mapping"); ``data`` (the network input, as
+    ``zz-event run --data`` takes it) makes mode ``event`` cost every Conv/Gemm node on the data, the mean over the
+    samples (``calibration``: rank mappings on the first K samples, then cost the pick on all)."""
     if mode not in STREAM_MODES:
         raise ZzEventError(f"Stream mode {mode!r} is not one of {STREAM_MODES}")
     options = options or StreamRunOptions()
@@ -138,6 +155,15 @@ def run_stream(
     purged = _purge_foreign_caches(stream_dir, mode)
     if mode in EVENT_MODES:
         _require_backend()
+    elif unrollings or data is not None:
+        raise ZzEventError(f"spatial unrollings and data apply to the event modes {EVENT_MODES}, not {mode!r}")
+    if data is not None and mode != "event":
+        raise ZzEventError(f"data applies to mode 'event' (corrected costs), not {mode!r}")
+    if calibration is not None and data is None:
+        raise ZzEventError(f"calibration {calibration}: expected with data only")
+    masks, data_block = data_masks(Path(workload), data, calibration)
+    costing = StreamCosting(unrollings={str(k): v for k, v in (unrollings or {}).items()}, masks=masks,
+                            calibration=calibration)
 
     from stream.api import SolveOptions, evaluate_mapping  # noqa: PLC0415 -- heavy; keep the module cheap
 
@@ -149,7 +175,7 @@ def run_stream(
         stage_options=dict(options.stage_options),
     )
     start = time.perf_counter()
-    with _costing_mode(mode):
+    with _costing_mode(mode), costing_settings(costing):
         estimate = evaluate_mapping(str(hardware), str(onnx_path), str(stream_dir), _opt_str(mapping), solve)
     wall = time.perf_counter() - start
     summary = _summarize(estimate, mode, stream_dir)
@@ -163,6 +189,8 @@ def run_stream(
         stream_dir=str(stream_dir),
         wall_time_s=wall,
         versions={d: version(d) for d in ("stream-dse", "zigzag-dse", "zz-event")},
+        unrollings=costing.unrollings,
+        data=data_block,
         **summary,
     )
     write_json_atomic(out / SUMMARY_FILE, json.loads(json.dumps(summary.to_json(), default=str)))
@@ -292,6 +320,7 @@ def _node_costs(group: int, lut: Mapping) -> list[NodeCost]:
                     metadata=meta,
                     **_breakdown(entry.cme),
                     spatial_mapping=_spatial_mapping(node, entry.cme),
+                    spatial_unrolling=_spatial_unrolling(node, entry.cme),
                 )
             )
     return rows
@@ -314,8 +343,9 @@ def _breakdown(cme: Any) -> dict[str, Any]:
     for op in figures.word_accesses:
         name = _OPERAND_NAMES.get(op, op)
         words[name] = words.get(name, 0) + figures.words(op)
-    return {"macs": int(figures.macs), "mac_energy_pj": float(figures.mac_energy_pj), "operand_energy_pj": energy,
-            "word_accesses": words}  # fmt: skip
+    macs = float(figures.macs)  # with data a mean over the samples, else an integer count
+    return {"macs": int(macs) if macs.is_integer() else macs, "mac_energy_pj": float(figures.mac_energy_pj),
+            "operand_energy_pj": energy, "word_accesses": words}  # fmt: skip
 
 
 def _opt_str(path: str | os.PathLike | None) -> str | None:
@@ -327,13 +357,32 @@ def _spatial_mapping(node: Any, cme: Any) -> str:
     names them (``conv_view``); other nodes keep Stream's names."""
     if cme is None:
         return ""
-    names: Mapping[str, str] = {}
-    if any(str(d).startswith("D") for d in cme.layer.layer_dim_sizes.data):
-        try:
-            names = conv_view(node, cme.layer).dim_names
-        except UnsupportedLayerError:  # pooling, ReLU: no engine names; Stream's D<n> are kept
-            names = {}
+    names = _engine_names(node, cme)
     return "; ".join(
         f"{oa}: " + " x ".join(f"{names.get(str(d), str(d))} {round(float(f), 2):g}" for d, f in single.items())
         for oa, single in cme.layer.spatial_mapping.items()
     )
+
+
+def _spatial_unrolling(node: Any, cme: Any) -> dict[str, dict[str, int]]:
+    """The same as ``{array dim: {loop: factor}}``, factors as the array runs them (rounded up), ones left out."""
+    if cme is None:
+        return {}
+    names = _engine_names(node, cme)
+    out: dict[str, dict[str, int]] = {}
+    for oa, single in cme.layer.spatial_mapping.items():
+        per = out.setdefault(str(oa), {})
+        for d, f in single.items():
+            if math.ceil(float(f) - 1e-9) > 1:
+                name = names.get(str(d), str(d))
+                per[name] = per.get(name, 1) * math.ceil(float(f) - 1e-9)
+    return out
+
+
+def _engine_names(node: Any, cme: Any) -> Mapping[str, str]:
+    if not any(str(d).startswith("D") for d in cme.layer.layer_dim_sizes.data):
+        return {}
+    try:
+        return conv_view(node, cme.layer).dim_names
+    except UnsupportedLayerError:  # pooling, ReLU: no engine names; Stream's D<n> are kept
+        return {}

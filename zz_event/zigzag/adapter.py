@@ -18,6 +18,7 @@ from zz_event.model.vocabulary import DIRECTIONS, OPERANDS
 __all__ = [
     "CmeMapping",
     "NestContext",
+    "context_for",
     "context_of_cme",
     "geometry_from_layer",
     "layer_is_correctable",
@@ -172,6 +173,13 @@ def context_of_cme(cme: Any, geometry: ConvGeometry | None = None, centric: str 
     key = (id(layer), id(cme.accelerator), spatial, geometry, centric)
     build = lambda: (layer, cme.accelerator, _build_context(layer, cme.accelerator, spatial, geometry, centric))  # noqa: E731
     return _CONTEXTS.get_or(key, build)[2]
+
+
+def context_for(layer: Any, accelerator: Any, spatial: tuple[SpatialLoop, ...], geometry: ConvGeometry | None = None,
+                centric: str | None = None) -> NestContext:
+    """The context of ``layer`` on ``accelerator`` with the spatial loops ``spatial``, without a CME (e.g. to bound
+    a spatial mapping's cost before ZigZag searches it)."""
+    return _build_context(layer, accelerator, spatial, geometry, centric)
 
 
 def _build_context(layer: Any, accelerator: Any, spatial, geometry, centric) -> NestContext:
