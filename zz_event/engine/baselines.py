@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from zz_event.engine.evaluate import _costs_of, _result, evaluate, operand_costs
+from zz_event.engine.evaluate import _result, _sample_costs, evaluate, operand_costs
 from zz_event.engine.executed import Executed
-from zz_event.engine.explicit import masked_traffic
+from zz_event.engine.explicit import masked_counts
 from zz_event.engine.result import EngineOptions, EngineResult
 from zz_event.model.nest import LoopNest
 from zz_event.model.vocabulary import OPERANDS
@@ -46,8 +46,7 @@ def frame_baseline(nest: LoopNest, kind: Baseline, mask, readiness: bool = True)
     costs = {}
     for op in OPERANDS:
         if op in _SPARSE_OPERANDS[kind]:
-            precision = (nest.precision["O"], nest.precision["O_final"]) if op == "O" else (nest.precision[op],) * 2
-            costs[op] = _costs_of(nest, op, precision, *masked_traffic(ex, op, readiness)[0])
+            costs[op] = _sample_costs(nest, op, masked_counts(ex, op, readiness))[0]
         else:
             costs[op] = operand_costs(nest, op, options)
     dense_cycles = evaluate(nest, options).compute_cycles if kind == "gating" else None

@@ -79,16 +79,25 @@ def _evaluate_masked(nest: LoopNest, options: EngineOptions, mask) -> EngineResu
 
 def evaluate_samples(nest: LoopNest, options: EngineOptions, masks) -> list[EngineResult]:
     """`evaluate(nest, options, mask=m)` for every sample's mask `m` of `masks` (S, ...), counted in one pass."""
-    from zz_event.engine.executed import Executed  # noqa: PLC0415  (numpy-only, loaded on first use)
-    from zz_event.engine.explicit import masked_traffic  # noqa: PLC0415
+    from zz_event.engine.executed import Executed  # noqa: PLC0415  (loaded on first use: compiles a kernel)
+    from zz_event.engine.explicit import masked_counts  # noqa: PLC0415
 
     ex = Executed(nest, options.filter, masks)
-    per_op = {op: masked_traffic(ex, op, options.readiness) for op in OPERANDS}
+    per_op = {op: _sample_costs(nest, op, masked_counts(ex, op, options.readiness)) for op in OPERANDS}
     results = []
     for s, (macs, cycles, silent) in enumerate(zip(ex.macs(), ex.cycles(), ex.outputs_without_contribution())):
-        costs = {op: _costs_of(nest, op, _precision(nest, op), *per_op[op][s]) for op in OPERANDS}
+        costs = {op: per_op[op][s] for op in OPERANDS}
         results.append(replace(_result(nest, options, macs, cycles, costs), outputs_without_contribution=silent))
     return results
+
+
+def _sample_costs(nest: LoopNest, op: str, counts) -> list[OperandCosts]:
+    """Per sample, `_costs_of` from `explicit.masked_counts`."""
+    def pick(per_level: list[dict], s: int) -> list[dict]:
+        return [{d: int(v[s]) for d, v in per_dir.items()} for per_dir in per_level]
+
+    return [_assemble(nest, op, pick(counts.elements, s), pick(counts.words, s), int(on), int(off))
+            for s, (on, off) in enumerate(zip(counts.onload, counts.offload))]
 
 
 def _precision(nest: LoopNest, op: str) -> tuple[int, int]:
@@ -155,17 +164,26 @@ def _operand_costs(nest, op, options, precision, plan, keys) -> OperandCosts:
 def _costs_of(nest, op, precision, traffic, loads) -> OperandCosts:
     """Words, energy and port time of one operand's transfer events."""
     op_levels = nest.levels[op]
-    counts = []
-    port_words: list[tuple[str, int]] = []
-    for level, per_dir in zip(op_levels, traffic):
-        words = {d: event_words(per_dir[d], level, d, *precision) for d in DIRECTIONS}
-        # Each instance of a memory has its own ports, working in parallel.
-        instances = prod(sl.size for sl in nest.spatial if sl.array_dim not in level.served)
-        port_words += [(level.ports[d].name, -(-words[d] // instances)) for d in DIRECTIONS if words[d]]
-        energy = sum(words[d] * (level.read_cost if d in READ_DIRECTIONS else level.write_cost) for d in DIRECTIONS)
-        counts.append(LevelCounts(level.name, {d: per_dir[d].elements for d in DIRECTIONS}, words, energy))
+    elements = [{d: per_dir[d].elements for d in DIRECTIONS} for per_dir in traffic]
+    words = [{d: event_words(per_dir[d], level, d, *precision) for d in DIRECTIONS}
+             for level, per_dir in zip(op_levels, traffic)]
     onload = sum(event_words(ev, op_levels[j], "rd_out_to_low", *precision) for j, ev in loads.onload)
     offload = sum(event_words(ev, op_levels[j], "rd_out_to_high", *precision) for j, ev in loads.offload)
+    return _assemble(nest, op, elements, words, onload, offload)
+
+
+def _assemble(nest, op, elements: list[dict], words: list[dict], onload: int, offload: int) -> OperandCosts:
+    """One operand's costs from its elements and words per level and direction."""
+    op_levels = nest.levels[op]
+    counts = []
+    port_words: list[tuple[str, int]] = []
+    for level, elems, level_words in zip(op_levels, elements, words):
+        # Each instance of a memory has its own ports, working in parallel.
+        instances = prod(sl.size for sl in nest.spatial if sl.array_dim not in level.served)
+        port_words += [(level.ports[d].name, -(-level_words[d] // instances)) for d in DIRECTIONS if level_words[d]]
+        energy = sum(level_words[d] * (level.read_cost if d in READ_DIRECTIONS else level.write_cost)
+                     for d in DIRECTIONS)
+        counts.append(LevelCounts(level.name, elems, level_words, energy))
     return OperandCosts(tuple(counts), tuple(port_words), onload, offload, op_levels)
 
 
