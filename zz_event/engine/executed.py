@@ -17,6 +17,7 @@ Several samples are counted in one pass: the tensor gets a leading sample axis a
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from math import prod
 
@@ -29,6 +30,9 @@ from zz_event.model.nest import LoopNest
 __all__ = ["Executed", "Walked", "sample_masks"]
 
 UNCOUPLED = ("B", "G", "K", "C")
+# The walk's row space, kept per thread between calls: a fresh one per call would fault its pages in anew.
+_SCRATCH = threading.local()
+_NO_ROWS = np.zeros((0, 6), dtype=np.int64)
 _NO_TRANSFERS = (np.zeros((0, 1), dtype=np.int64), np.zeros((0, 1), dtype=np.int64), np.ones(0, dtype=np.int64))
 
 
@@ -225,8 +229,9 @@ class Executed:
         offset = np.ascontiguousarray(np.broadcast_to(offset, shape)).reshape(-1)
         elem = np.ascontiguousarray(np.broadcast_to(elem, shape)).reshape(-1)
         n_inst, n_tiles = prod(sizes[: len(inst)]), prod(sizes[len(inst): len(inst) + len(tile)])
-        sums, units, triples = walk(self._tensor.bits, offset, elem, self.n_samples, n_inst, n_tiles,
-                                    offset.size // (n_inst * n_tiles), n_elem, factor, *transfers, emit)
+        sums, units, triples, _SCRATCH.rows = walk(
+            self._tensor.bits, offset, elem, self.n_samples, n_inst, n_tiles, offset.size // (n_inst * n_tiles),
+            n_elem, factor, *transfers, emit, getattr(_SCRATCH, "rows", _NO_ROWS))
         return Walked(sums, units, triples, n_inst, n_tiles, n_elem, factor, self.n_samples)
 
     def _element(self, op: str, dims: dict[str, np.ndarray], shape) -> tuple[np.ndarray, int]:
