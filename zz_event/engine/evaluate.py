@@ -188,9 +188,10 @@ def _assemble(nest, op, elements: list[dict], words: list[dict], onload: int, of
 
 
 def clear_caches() -> None:
-    """Forget every memoised tile sequence, axis side, touch count, MAC and cycle count (tests compare
-    cold and warm runs)."""
+    """Forget every memoised tile sequence, axis side, touch count, MAC and cycle count and executed-flag
+    tensor (tests compare cold and warm runs)."""
     from zz_event.engine.axis_configs import SIDES, TOUCH_COUNTS  # noqa: PLC0415
+    from zz_event.engine.executed import _TENSORS  # noqa: PLC0415
     from zz_event.engine.transfers import _SEQUENCES  # noqa: PLC0415
 
     _SEQUENCES.clear()
@@ -198,3 +199,4 @@ def clear_caches() -> None:
     SIDES.clear()
     TOUCH_COUNTS.clear()
     _ORDER_FREE.clear()
+    _TENSORS.clear()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["QUANTITIES", "WORD", "walk"]
+__all__ = ["QUANTITIES", "WORD", "walk", "warm_up"]
 
 WORD = 64  # samples per word of executed flags (bit s % WORD of word s // WORD)
 
@@ -140,3 +140,11 @@ def _grow(a):
     bigger = np.empty((2 * a.shape[0],) + a.shape[1:], a.dtype)
     bigger[: a.shape[0]] = a
     return bigger
+
+
+def warm_up() -> None:
+    """Compile the pass (or load it from numba's cache) now: a process about to fork correction workers
+    does it once for all of them, instead of each worker at its first masked mapping."""
+    none = np.zeros((0, 1), np.int64)
+    walk(np.zeros((1, 1), np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64), 1, 1, 1, 1, 1, 1, none, none,
+         np.ones(0, np.int64), False, np.zeros((0, 6), np.int64))
