@@ -11,8 +11,8 @@ from contextlib import contextmanager
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-import zz_event.engine.enumerated as enumerated
 import zz_event.engine.chunked as windows
+import zz_event.engine.enumerated as enumerated
 import zz_event.engine.touches as touches
 from validation.cases import loop_nests, multi_pe_nests
 from validation.simulator import simulate

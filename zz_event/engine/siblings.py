@@ -32,8 +32,8 @@ from math import prod
 import numpy as np
 
 from zz_event.engine.axes import RELEVANT_UNCOUPLED, coupled_axis, digit_fixed, dim_digits, fixed_flags
-from zz_event.engine.tiles import UNCOUPLED, _exact_dim
 from zz_event.engine.chunked import SortedMap, Tallies, group_max, group_min, windows
+from zz_event.engine.tiles import UNCOUPLED, _exact_dim
 from zz_event.model.nest import LoopNest
 
 __all__ = ["UnionEvents", "needs_union", "union_events"]
