@@ -7,7 +7,9 @@ element stays resident (it does not enter); one from before the instance's first
 the instance ends, each element's stamp is its last use; then every row's counts are final and are summed
 per sample with the words of each transfer the caller asks for: no array per row leaves the pass, and
 the rows of one instance stay small enough for the cache. That replaces sorting (instance, tile,
-element) triples: one visit per iteration of the tiles and sample, one stamp per element.
+element) triples: one visit per iteration of the tiles and sample, one stamp per element. The latency
+(`latency.py`) reads four sums per link of its transfer events (events, bits, busy cycles, cycles beyond the
+window's allowed ones): the pass adds each row's transfer to them, so no per-event array leaves it either.
 """
 
 from __future__ import annotations
