@@ -13,6 +13,7 @@ residency, multi-PE and readiness rule then follows the executed MACs. Checked h
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -297,3 +298,51 @@ def test_samples_counted_together_equal_one_by_one(case):
         alone = [evaluate(nest, EngineOptions(filt, ready), mask=m) for m in masks]
         assert together == alone
     STATS["batches of 3 samples == one by one"] += 1
+
+
+@st.composite
+def _reordered(draw, nests):
+    """A nest, the same nest with its temporal loops in another order (the loops of one dimension keep
+    theirs, so each keeps its digit weight, as in the orderings LOMA tries), and masks of 1 to 3 samples."""
+    nest = draw(nests)
+    dims = draw(st.permutations([loop.dim for loop in nest.temporal]))
+    queues = {d: [loop for loop in nest.temporal if loop.dim == d] for d in dims}
+    order = tuple(queues[d].pop(0) for d in dims)
+    masks = np.stack([draw(data_masks(nest.geometry))[0] for _ in range(draw(st.integers(1, 3)))])
+    return nest, replace(nest, temporal=order), masks
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(_reordered(st.one_of(ANY_NEST, PE_NEST)))
+def test_a_tensor_memoised_by_another_ordering_gives_the_cold_result(case):
+    """Every ordering of the same loops executes the same iterations: the executed-flag tensor (and its
+    MACs, cycles, untouched outputs) is memoised across orderings and read through each nest's strides."""
+    from zz_event.engine.evaluate import clear_caches, evaluate_samples
+    from zz_event.engine.executed import _TENSORS
+
+    nest, sibling, masks = case
+    for filt, ready in SWITCHES:
+        options = EngineOptions(filt, ready)
+        clear_caches()
+        cold = evaluate_samples(nest, options, masks)
+        clear_caches()
+        evaluate_samples(sibling, options, masks)
+        warm = evaluate_samples(nest, options, masks.copy())  # equal masks in a new array hit the memo
+        assert len(_TENSORS._entries) == 1
+        assert warm == cold
+    STATS["reordered nests sharing one memoised tensor"] += 1
+
+
+def test_more_samples_than_a_word_of_flags():
+    """Samples are bits of 64-bit words: 70 samples span two words and each still gets its own counts."""
+    from zz_event.engine.evaluate import evaluate_samples
+
+    nest = _toy()
+    rng = np.random.default_rng(5)
+    masks = rng.random((70, 1, 1, 1, 5, 5)) < 0.4
+    masks[3] = False
+    masks[66] = True
+    together = evaluate_samples(nest, EngineOptions(), masks)
+    for s in (0, 3, 63, 64, 66, 69):
+        assert together[s] == evaluate(nest, EngineOptions(), mask=masks[s])
+    assert together[3].macs == 0 and together[66] == evaluate(nest, EngineOptions(), mask=np.ones((5, 5), bool))

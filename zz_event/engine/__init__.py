@@ -1,12 +1,12 @@
 """Exact counts of one mapped layer: a `LoopNest` and two switches in, transfers, words, energy and latency
-out. Imports only `zz_event.model` and numpy: no ZigZag, no Stream.
+out. Imports only `zz_event.model`, numpy and (for data masks, compiled) numba: no ZigZag, no Stream.
 
 A third, optional input is a data mask (events from data): which input elements of one sample are
 non-zero. A zero input triggers no event: none of its MACs executes, it is never moved, and no weight or
 output is fetched or touched on its behalf; every other rule then follows the executed MACs. An output
 that no executed MAC reaches is never written (its memory keeps the bias) and is counted
 (`EngineResult.outputs_without_contribution`). All-true masks give the dense-data counts, all-false
-masks nothing. Masks are counted on explicit tile sets (`executed`, `explicit`), not per axis.
+masks nothing. Masks are counted on explicit tiles (`executed`, `walk`, `explicit`), not per axis.
 
 | module | its one job |
 |---|---|
@@ -28,8 +28,9 @@ masks nothing. Masks are counted on explicit tile sets (`executed`, `explicit`),
 | `packed` | an `EngineResult` as flat numbers, for the correction worker's answers |
 | `chunked` | chunk-by-chunk (windows of consecutive tiles) accumulation for the per-child union walk (`siblings`) |
 | `budget` | the memory budget the paths whose arrays grow with the layer check before allocating |
-| `executed` | events from data: executed iterations under a data mask; each level's (instance, tile, element) sets |
-| `explicit` | transfers of a masked layer from those sets (residency, per-transition unions, readiness) |
+| `executed` | events from data: executed iterations under a data mask (memoised across orderings), per level walked |
+| `walk` | the compiled pass over one level's executed tiles: per-sample counts, words, latency sums of its transfers |
+| `explicit` | transfers of a masked layer from those walks (residency, per-transition unions, readiness) |
 | `samples` | one mapping on many samples: the mean result a search ranks on, per-sample statistics |
 | `baselines` | frame-based `dense`, `gating` and `skipping` on the same data, for output-centric mappings |
 """

@@ -19,9 +19,9 @@ from typing import Literal
 
 import numpy as np
 
-from zz_event.engine.evaluate import _costs_of, _precision, _result, evaluate, operand_costs
+from zz_event.engine.evaluate import _result, _sample_costs, evaluate, operand_costs
 from zz_event.engine.executed import Executed
-from zz_event.engine.explicit import masked_traffic
+from zz_event.engine.explicit import masked_counts
 from zz_event.engine.result import EngineOptions, EngineResult
 from zz_event.model.nest import LoopNest
 from zz_event.model.vocabulary import OPERANDS
@@ -51,11 +51,11 @@ def frame_baselines(nest: LoopNest, kind: Baseline, masks, readiness: bool = Tru
     if kind == "dense":
         return [dense] * len(masks)
     ex = Executed(nest, False, masks)
-    per_op = {op: masked_traffic(ex, op, readiness) for op in _SPARSE_OPERANDS[kind]}
+    per_op = {op: _sample_costs(nest, op, masked_counts(ex, op, readiness)) for op in _SPARSE_OPERANDS[kind]}
     shared = {op: operand_costs(nest, op, options) for op in OPERANDS if op not in per_op}
     results = []
     for s, (macs, cycles) in enumerate(zip(ex.macs(), ex.cycles())):
-        costs = shared | {op: _costs_of(nest, op, _precision(nest, op), *per_op[op][s]) for op in per_op}
+        costs = shared | {op: per_op[op][s] for op in per_op}
         gating = kind == "gating"
         results.append(_result(nest, options, macs, dense.compute_cycles if gating else cycles, costs,
                                skips_steps=not gating))

@@ -14,7 +14,7 @@ from math import prod
 import numpy as np
 
 from zz_event.engine.axes import coupled_axis, dim_digits, uncoupled_axis
-from zz_event.engine.latency import latency_bound, latency_parts
+from zz_event.engine.latency import LinkSums, latency_bound, latency_parts, link_sums, links_of
 from zz_event.engine.result import EngineOptions, EngineResult, LevelCounts
 from zz_event.engine.tiles import UNCOUPLED
 from zz_event.engine.transfers import boundary_plan, operand_traffic, sequence_events, sequence_keys
@@ -79,16 +79,30 @@ def _evaluate_masked(nest: LoopNest, options: EngineOptions, mask) -> EngineResu
 
 def evaluate_samples(nest: LoopNest, options: EngineOptions, masks) -> list[EngineResult]:
     """`evaluate(nest, options, mask=m)` for every sample's mask `m` of `masks` (S, ...), counted in one pass."""
-    from zz_event.engine.executed import Executed  # noqa: PLC0415  (numpy-only, loaded on first use)
-    from zz_event.engine.explicit import masked_traffic  # noqa: PLC0415
+    from zz_event.engine.executed import Executed  # noqa: PLC0415  (loaded on first use: compiles a kernel)
+    from zz_event.engine.explicit import masked_counts  # noqa: PLC0415
 
     ex = Executed(nest, options.filter, masks)
-    per_op = {op: masked_traffic(ex, op, options.readiness) for op in OPERANDS}
+    per_op = {op: _sample_costs(nest, op, masked_counts(ex, op, options.readiness)) for op in OPERANDS}
     results = []
     for s, (macs, cycles, silent) in enumerate(zip(ex.macs(), ex.cycles(), ex.outputs_without_contribution())):
-        costs = {op: _costs_of(nest, op, _precision(nest, op), *per_op[op][s]) for op in OPERANDS}
+        costs = {op: per_op[op][s] for op in OPERANDS}
         results.append(replace(_result(nest, options, macs, cycles, costs), outputs_without_contribution=silent))
     return results
+
+
+def _sample_costs(nest: LoopNest, op: str, counts) -> list[OperandCosts]:
+    """Per sample, `_costs_of` from `explicit.masked_counts`."""
+    def pick(per_level: list[dict], s: int) -> list[dict]:
+        return [{d: int(v[s]) for d, v in per_dir.items()} for per_dir in per_level]
+
+    def sums(s: int) -> tuple:
+        return tuple((j, d, tuple(int(v) for v in per_link[s])) for (j, d), per_link in counts.links.items()
+                     if per_link[s, 0])
+
+    return [_assemble(nest, op, pick(counts.elements, s), pick(counts.words, s), int(on), int(off),
+                      link_sums=sums(s))
+            for s, (on, off) in enumerate(zip(counts.onload, counts.offload))]
 
 
 def _precision(nest: LoopNest, op: str) -> tuple[int, int]:
@@ -103,15 +117,19 @@ def _result(nest: LoopNest, options: EngineOptions, macs: int, cycles: int, cost
     port_words: defaultdict[str, int] = defaultdict(int)
     onload: dict[str, int] = {}
     offload = 0
-    transfers = {}
+    sums: dict[tuple[str, int, str], LinkSums] = {}
+    links = links_of(nest)
     for op in OPERANDS:
         levels[op] = costs[op].counts
         for port, words in costs[op].port_words:
             port_words[port] += words
         onload[op] = costs[op].onload_words
         offload += costs[op].offload_words
-        transfers.update(((op, j, d), (bits, weight)) for j, d, bits, weight in costs[op].transfers)
-    parts = latency_parts(nest, cycles, options.filter or skips_steps, transfers)
+        for j, d, bits, weight in costs[op].transfers:
+            if (op, j, d) in links:
+                sums[(op, j, d)] = link_sums(links[(op, j, d)], bits, weight)
+        sums.update(((op, j, d), link) for j, d, link in costs[op].link_sums)
+    parts = latency_parts(nest, cycles, options.filter or skips_steps, sums)
     return EngineResult(
         options=options,
         macs=macs,
@@ -136,8 +154,10 @@ class OperandCosts:
     port_words: tuple[tuple[str, int], ...]
     onload_words: int
     offload_words: int
-    # Per level and direction, the bits of its transfer events and their weights (latency's windows).
+    # The latency's windows, per level and direction: the bits of its transfer events and their weights
+    # (the dense path), or the link's `latency.LinkSums` (the masked path, summed in its compiled pass).
     transfers: tuple[tuple[int, str, np.ndarray, np.ndarray], ...]
+    link_sums: tuple[tuple[int, str, LinkSums], ...]
     levels: tuple[MemLevel, ...]  # kept alive while memoised: the memo key names them by id
 
 
@@ -164,20 +184,14 @@ def _operand_costs(nest, op, options, precision, plan, keys) -> OperandCosts:
 def _costs_of(nest, op, precision, traffic, loads) -> OperandCosts:
     """Words, energy and port time of one operand's transfer events."""
     op_levels = nest.levels[op]
-    counts = []
-    port_words: list[tuple[str, int]] = []
-    transfers = []
-    for j, (level, per_dir) in enumerate(zip(op_levels, traffic)):
-        words = {d: event_words(per_dir[d], level, d, *precision) for d in DIRECTIONS}
-        transfers += [(j, d, *_event_bits(per_dir[d], *precision)) for d in DIRECTIONS if per_dir[d].weight.size]
-        # Each instance of a memory has its own ports, working in parallel.
-        instances = prod(sl.size for sl in nest.spatial if sl.array_dim not in level.served)
-        port_words += [(level.ports[d].name, -(-words[d] // instances)) for d in DIRECTIONS if words[d]]
-        energy = sum(words[d] * (level.read_cost if d in READ_DIRECTIONS else level.write_cost) for d in DIRECTIONS)
-        counts.append(LevelCounts(level.name, {d: per_dir[d].elements for d in DIRECTIONS}, words, energy))
+    elements = [{d: per_dir[d].elements for d in DIRECTIONS} for per_dir in traffic]
+    words = [{d: event_words(per_dir[d], level, d, *precision) for d in DIRECTIONS}
+             for level, per_dir in zip(op_levels, traffic)]
+    transfers = tuple((j, d, *_event_bits(per_dir[d], *precision))
+                      for j, per_dir in enumerate(traffic) for d in DIRECTIONS if per_dir[d].weight.size)
     onload = sum(event_words(ev, op_levels[j], "rd_out_to_low", *precision) for j, ev in loads.onload)
     offload = sum(event_words(ev, op_levels[j], "rd_out_to_high", *precision) for j, ev in loads.offload)
-    return OperandCosts(tuple(counts), tuple(port_words), onload, offload, tuple(transfers), op_levels)
+    return _assemble(nest, op, elements, words, onload, offload, transfers=transfers)
 
 
 def _event_bits(events, p_partial: int, p_final: int) -> tuple[np.ndarray, np.ndarray]:
@@ -187,10 +201,28 @@ def _event_bits(events, p_partial: int, p_final: int) -> tuple[np.ndarray, np.nd
     return (bits, events.weight) if moved.all() else (bits[moved], events.weight[moved])
 
 
+def _assemble(nest, op, elements: list[dict], words: list[dict], onload: int, offload: int,
+              transfers: tuple = (), link_sums: tuple = ()) -> OperandCosts:
+    """One operand's costs from its elements and words per level and direction, and its transfer events
+    (`OperandCosts.transfers`, `OperandCosts.link_sums`)."""
+    op_levels = nest.levels[op]
+    counts = []
+    port_words: list[tuple[str, int]] = []
+    for level, elems, level_words in zip(op_levels, elements, words):
+        # Each instance of a memory has its own ports, working in parallel.
+        instances = prod(sl.size for sl in nest.spatial if sl.array_dim not in level.served)
+        port_words += [(level.ports[d].name, -(-level_words[d] // instances)) for d in DIRECTIONS if level_words[d]]
+        energy = sum(level_words[d] * (level.read_cost if d in READ_DIRECTIONS else level.write_cost)
+                     for d in DIRECTIONS)
+        counts.append(LevelCounts(level.name, elems, level_words, energy))
+    return OperandCosts(tuple(counts), tuple(port_words), onload, offload, transfers, link_sums, op_levels)
+
+
 def clear_caches() -> None:
-    """Forget every memoised tile sequence, axis side, touch count, MAC and cycle count (tests compare
-    cold and warm runs)."""
+    """Forget every memoised tile sequence, axis side, touch count, MAC and cycle count and executed-flag
+    tensor (tests compare cold and warm runs)."""
     from zz_event.engine.axis_configs import SIDES, TOUCH_COUNTS  # noqa: PLC0415
+    from zz_event.engine.executed import _TENSORS  # noqa: PLC0415
     from zz_event.engine.transfers import _SEQUENCES  # noqa: PLC0415
 
     _SEQUENCES.clear()
@@ -198,3 +230,4 @@ def clear_caches() -> None:
     SIDES.clear()
     TOUCH_COUNTS.clear()
     _ORDER_FREE.clear()
+    _TENSORS.clear()

@@ -8,9 +8,8 @@ are zero inputs. Every residency, multi-PE and readiness rule then applies to th
 Whether a MAC executes now depends on the data, so a tile's needed set is no longer a product of
 per-axis sets (`axes.py`). Here the executed iterations are one boolean tensor with an axis per loop
 (temporal loops outer to inner, then spatial loops last to first: flat index = step * PEs + PE), and a
-level's tiles are the distinct (instance, tile, element) triples of its executed iterations, found by
-sorting. Loops inside the tile over dimensions the operand ignores are OR-ed away first, so the work is
-proportional to the distinct (iteration box, element) pairs, never a Python loop per MAC or per step.
+level's tiles are found by one compiled pass over it in (instance, tile) order (`walk.py`): the work is
+one visit per executed-tensor entry of the tiles, never a Python loop per MAC or per step.
 
 Several samples are counted in one pass: the tensor gets a leading sample axis and a sample is one more
 (most significant) instance digit that no memory serves, so its tiles never share data with another's.
@@ -18,18 +17,24 @@ Several samples are counted in one pass: the tensor gets a leading sample axis a
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from math import prod
 
 import numpy as np
 
-from zz_event.engine.siblings import _distinct
+from zz_event.memo import LruMemo
 from zz_event.model.geometry import ConvGeometry
 from zz_event.model.nest import LoopNest
 
-__all__ = ["Executed", "Triples", "sample_masks"]
+__all__ = ["Executed", "Walked", "sample_masks"]
 
 UNCOUPLED = ("B", "G", "K", "C")
+# The walk's row space, kept per thread between calls: a fresh one per call would fault its pages in anew.
+_SCRATCH = threading.local()
+_NO_ROWS = np.zeros((0, 6), dtype=np.int64)
+_NO_TRANSFERS = (np.zeros((0, 1), dtype=np.int64), np.zeros((0, 1), dtype=np.int64), np.ones(0, dtype=np.int64),
+                 np.zeros(0, dtype=np.int64), np.ones(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0)
 
 
 def sample_masks(geometry: ConvGeometry, masks) -> np.ndarray:
@@ -55,18 +60,55 @@ class _Axis:
 
 
 @dataclass(frozen=True)
-class Triples:
-    """The distinct (instance, tile, element) triples of one grouping, sorted, and the grouping's sizes.
-    `inst` numbers (sample, instance) pairs: sample * n_inst + instance."""
+class Walked:
+    """One level's tiles of one operand walked over every sample (`walk.walk`), and the grouping's sizes."""
 
-    inst: np.ndarray
-    tile: np.ndarray
-    elem: np.ndarray
+    sums: np.ndarray  # (S, len(QUANTITIES)): per sample, the row quantities summed
+    units: np.ndarray  # (S, transfers): per sample, each requested transfer's word units
+    links: np.ndarray  # (S, links, 4): per sample and latency link, its `latency.LinkSums`
+    triples: np.ndarray  # with `emit`: (sample * n_inst + instance, tile, element, enters, first, leaves, when)
     n_inst: int  # instances per sample
     n_tiles: int
     n_elem: int
-    factor: int = 1  # each triple stands for this many elements (output-channel digits inside the tile)
-    n_samples: int = 1
+    factor: int  # each element stands for this many (output-channel digits inside the tile)
+    n_samples: int
+
+
+class _Tensor:
+    """The executed flags of every sample, stored in the axis order of the first nest that built them,
+    with what every ordering of the same loops shares: MACs, cycles, untouched outputs."""
+
+    def __init__(self, ex: Executed, masks: np.ndarray) -> None:
+        from zz_event.engine.walk import WORD  # noqa: PLC0415  (numba loads with the first masked count)
+
+        tensor = ex._executed(masks)
+        flags = np.ascontiguousarray(tensor).reshape(ex.n_samples, -1)
+        # Per position, the samples that execute it: sample s is bit s % WORD of word s // WORD.
+        self.bits = np.zeros((flags.shape[1], -(-ex.n_samples // WORD)), dtype=np.int64)
+        for w in range(self.bits.shape[1]):
+            chunk = flags[w * WORD:(w + 1) * WORD]
+            self.bits[:, w] = (chunk.T.astype(np.int64) << np.arange(chunk.shape[0], dtype=np.int64)).sum(axis=1)
+        strides = np.cumprod((1,) + ex.compact[::-1])[-2::-1]
+        self.stride = {_axis_id(a): (int(st) if n > 1 else 0) for a, n, st in zip(ex.axes, ex.compact, strides)}
+        folded = prod(ex.shape[a] for a in range(len(ex.axes)) if ex.compact[a] == 1)
+        self.macs = (np.count_nonzero(flags, axis=1) * folded).tolist()
+        spatial = tuple(1 + a for a, ax in enumerate(ex.axes) if ax.spatial is not None)
+        steps = np.logical_or.reduce(tensor, axis=spatial) if spatial else tensor
+        temporal = [a for a, ax in enumerate(ex.axes) if ax.temporal is not None and ex.compact[a] == 1]
+        per = np.count_nonzero(steps.reshape(ex.n_samples, -1), axis=1)
+        self.cycles = (per * prod(ex.shape[a] for a in temporal)).tolist()
+        self.silent: list[int] | None = None  # outputs without contribution, on first use
+
+
+def _axis_id(axis: _Axis) -> tuple:
+    """What tells a loop apart whatever the order of the others: its dimension, digit weight, size, array."""
+    return (axis.dim, axis.weight, axis.size, axis.array_dim)
+
+
+# Every ordering LOMA tries of one spatial mapping executes the same iterations: its tensor is a
+# transposition of the first one's, read through this nest's strides (tests/engine/test_data_masks.py
+# holds a warm memo against a cold one). Keyed by the masks' bytes: a search slices them anew per mapping.
+_TENSORS = LruMemo(8)
 
 
 class Executed:
@@ -85,14 +127,14 @@ class Executed:
             weight[loop.dim] = weight.get(loop.dim, 1) * loop.size
         self.axes = tuple(reversed(temporal)) + tuple(reversed(spatial))
         self.shape = tuple(a.size for a in self.axes)
-        self.n_pe = prod(sl.size for sl in nest.spatial)
         # The data never depends on the output channel: where K's loops tile it exactly, the tensor keeps
         # its K axes at size 1 (`compact`), and sets are scaled or expanded along them where needed.
         self.k_exact = prod(a.size for a in self.axes if a.dim == "K") == nest.dim_size("K")
         self.compact = tuple(1 if self.k_exact and a.dim == "K" else a.size for a in self.axes)
         masks = sample_masks(nest.geometry, masks)
         self.n_samples = masks.shape[0]
-        self.tensor = self._executed(masks)  # axes: sample, then `self.axes`
+        key = (nest.shape_id, filtered, tuple(sorted(map(_axis_id, self.axes))), masks.shape, masks.tobytes())
+        self._tensor = _TENSORS.get_or(key, lambda: _Tensor(self, masks))
 
     def _index(self, dim: str) -> np.ndarray:
         """`dim`'s index at every iteration, broadcastable to the tensor."""
@@ -126,35 +168,27 @@ class Executed:
             run = run & (inp >= 0) & (inp < geo.inp)  # padding is a zero input
             inputs.append(np.clip(inp, 0, geo.inp - 1))
         b, g, c = (np.minimum(index[d], nest.dim_size(d) - 1) for d in ("B", "G", "C"))
-        return np.broadcast_to(run & masks[:, b, g, c, inputs[0], inputs[1]], (self.n_samples, *self.compact)).copy()
-
-    def _folded(self, axes) -> int:
-        """How many iterations each entry of the compact tensor stands for along `axes`."""
-        return prod(self.shape[a] for a in axes if self.compact[a] == 1)
+        return np.broadcast_to(run & masks[:, b, g, c, inputs[0], inputs[1]], (self.n_samples, *self.compact))
 
     def macs(self) -> list[int]:
         """Executed MACs per sample."""
-        per = np.count_nonzero(self.tensor.reshape(self.n_samples, -1), axis=1)
-        return (per * self._folded(range(len(self.axes)))).tolist()
+        return self._tensor.macs
 
     def cycles(self) -> list[int]:
         """Temporal steps in which some PE executes a MAC, per sample."""
-        spatial = tuple(1 + a for a, ax in enumerate(self.axes) if ax.spatial is not None)
-        temporal = [a for a, ax in enumerate(self.axes) if ax.temporal is not None]
-        steps = np.logical_or.reduce(self.tensor, axis=spatial) if spatial else self.tensor
-        per = np.count_nonzero(steps.reshape(self.n_samples, -1), axis=1)
-        return (per * self._folded(temporal)).tolist()
+        return self._tensor.cycles
 
     def outputs_without_contribution(self) -> list[int | None]:
         """Real output elements no executed MAC adds to, per sample (None where outputs are not indexed by
         their true position: input-centric without the filter)."""
         if self.nest.centric == "input" and not self.filtered:
             return [None] * self.n_samples
-        g = self.nest.geometry
-        everything = frozenset(sl.array_dim for sl in self.nest.spatial)
-        whole = self.triples("O", len(self.nest.temporal), everything)
-        touched = np.bincount(whole.inst // whole.n_inst, minlength=self.n_samples) * whole.factor
-        return (g.B * g.G * g.K * g.OY * g.OX - touched).tolist()
+        if self._tensor.silent is None:  # the same for every ordering
+            g = self.nest.geometry
+            everything = frozenset(sl.array_dim for sl in self.nest.spatial)
+            touched = self.walk("O", len(self.nest.temporal), everything).sums[:, 0]  # one tile, one instance
+            self._tensor.silent = (g.B * g.G * g.K * g.OY * g.OX - touched).tolist()
+        return self._tensor.silent
 
     def _relevant(self, op: str) -> frozenset[str]:
         pos = frozenset(self.nest.position_dims)
@@ -165,54 +199,42 @@ class Executed:
             return frozenset({"B", "G", "C"}) | pos | (taps if self.nest.centric == "output" else frozenset())
         return frozenset({"B", "G", "K"}) | pos | (taps if self.nest.centric == "input" else frozenset())
 
-    def triples(self, op: str, n_inner: int, served: frozenset[str]) -> Triples:
-        """The distinct (instance, tile, element) triples of a level owning temporal loops [0, n_inner)
-        whose instance serves the array dimensions `served`. Instances: mixed radix over the spatial loops
-        it does not serve (first loop least significant); tiles: over the temporal loops above, in time order."""
-        relevant = self._relevant(op)
-        inside = [a for a, ax in enumerate(self.axes) if (ax.temporal is not None and ax.temporal < n_inner)
-                  or (ax.spatial is not None and ax.array_dim in served)]
-        away = tuple(a for a in inside if self.axes[a].dim not in relevant or self.axes[a].size == 1)
-        # The data never depends on the output channel: where K's loops tile it exactly, a K digit inside
-        # the tile multiplies every set of W or O by its size. Counted once, then scaled (`factor`).
-        factor = 1
-        if op != "I" and prod(ax.size for ax in self.axes if ax.dim == "K") == self.nest.dim_size("K"):
-            collapsed = tuple(a for a in inside if self.axes[a].dim == "K" and a not in away)
-            factor = prod(self.axes[a].size for a in collapsed)
-            away += collapsed
-        tensor_away = tuple(1 + a for a in away)  # the tensor's axis 0 is the sample
-        reduced = np.logical_or.reduce(self.tensor, axis=tensor_away, keepdims=True) if away else self.tensor
-        # K loops that pick the tile or the instance are enumerated: expand them to their sizes.
-        shape = tuple(1 if a in away else n for a, n in enumerate(self.shape))
-        executed = np.flatnonzero(np.broadcast_to(reduced, (self.n_samples, *shape)))
-        base, n_inst, n_tiles, n_elem = self._keys(op, n_inner, served, away, shape)
-        per_sample = n_inst * n_tiles * n_elem
-        keys = _distinct(base[executed % base.size] + executed // base.size * per_sample)
-        per_row = keys // n_elem
-        return Triples(per_row // n_tiles, per_row % n_tiles, keys % n_elem, n_inst, n_tiles, n_elem, factor,
-                       self.n_samples)
+    def walk(self, op: str, n_inner: int, served: frozenset[str], transfers=_NO_TRANSFERS,
+             emit: bool = False) -> Walked:
+        """The executed tiles of a level owning temporal loops [0, n_inner) whose instance serves the array
+        dimensions `served`, walked once (`walk.walk`; `transfers`: its (terms, coefs, bw, link, link_bw,
+        allowed, n_links)). Instances: mixed radix over the spatial loops it does not serve (first loop
+        least significant); tiles: over the temporal loops above, in time order."""
+        from zz_event.engine.walk import walk  # noqa: PLC0415  (compiled on first use, not at import)
 
-    def _keys(self, op: str, n_inner: int, served: frozenset[str], away: tuple, shape: tuple):
-        """(key of every position of a tensor of `shape`: (instance * n_tiles + tile) * n_elem + element,
-        flat; n_inst, n_tiles, n_elem). Built by broadcasting one term per loop, not per iteration."""
-        n = len(self.axes)
-        inst = tile = np.zeros((1,) * n, dtype=np.int64)
-        n_inst = n_tiles = 1
+        axes = self.axes
+        inside = [(ax.temporal is not None and ax.temporal < n_inner)
+                  or (ax.spatial is not None and ax.array_dim in served) for ax in axes]
+        # An axis inside the tile the flags do not vary along (a K axis) is visited once: a relevant one
+        # scales the counts, an irrelevant one only repeats the same elements.
+        collapsed = [ins and self._tensor.stride[_axis_id(ax)] == 0 for ax, ins in zip(axes, inside)]
+        factor = prod(ax.size for ax, c in zip(axes, collapsed) if c and ax.dim in self._relevant(op))
+        inst = sorted((a for a, ax in enumerate(axes) if ax.spatial is not None and not inside[a]),
+                      key=lambda a: -axes[a].spatial)
+        tile = sorted((a for a, ax in enumerate(axes) if ax.temporal is not None and not inside[a]),
+                      key=lambda a: -axes[a].temporal)
+        order = inst + tile + [a for a in range(len(axes)) if inside[a]]  # iteration order, outer to inner
+        sizes = [1 if collapsed[a] else axes[a].size for a in order]
+        offset = np.zeros((1,) * len(order), dtype=np.int64)
         dims: dict[str, np.ndarray] = {}
-        for a in sorted(range(n), key=lambda a: (self.axes[a].spatial is None, self.axes[a].temporal or 0,
-                                                 self.axes[a].spatial or 0)):
-            if a in away:
-                continue
-            ax = self.axes[a]
-            digit = np.arange(ax.size, dtype=np.int64).reshape([ax.size if b == a else 1 for b in range(n)])
-            dims[ax.dim] = dims.get(ax.dim, 0) + digit * ax.weight
-            if ax.temporal is not None and ax.temporal >= n_inner:
-                tile, n_tiles = tile + digit * n_tiles, n_tiles * ax.size
-            elif ax.spatial is not None and ax.array_dim not in served:
-                inst, n_inst = inst + digit * n_inst, n_inst * ax.size
-        elem, n_elem = self._element(op, dims, (1,) * n)
-        keys = np.broadcast_to((inst * n_tiles + tile) * n_elem + elem, shape)
-        return keys.reshape(-1), n_inst, n_tiles, n_elem
+        for i, a in enumerate(order):
+            digit = np.arange(sizes[i], dtype=np.int64).reshape([-1 if j == i else 1 for j in range(len(order))])
+            offset = offset + digit * self._tensor.stride[_axis_id(axes[a])]
+            dims[axes[a].dim] = dims.get(axes[a].dim, 0) + digit * axes[a].weight
+        elem, n_elem = self._element(op, dims, (1,) * len(order))
+        shape = tuple(sizes)
+        offset = np.ascontiguousarray(np.broadcast_to(offset, shape)).reshape(-1)
+        elem = np.ascontiguousarray(np.broadcast_to(elem, shape)).reshape(-1)
+        n_inst, n_tiles = prod(sizes[: len(inst)]), prod(sizes[len(inst): len(inst) + len(tile)])
+        sums, units, links, triples, _SCRATCH.rows = walk(
+            self._tensor.bits, offset, elem, self.n_samples, n_inst, n_tiles, offset.size // (n_inst * n_tiles),
+            n_elem, factor, *transfers, emit, getattr(_SCRATCH, "rows", _NO_ROWS))
+        return Walked(sums, units, links, triples, n_inst, n_tiles, n_elem, factor, self.n_samples)
 
     def _element(self, op: str, dims: dict[str, np.ndarray], shape) -> tuple[np.ndarray, int]:
         """Flat element ids of `op` (counting indices, as the dense engine's) and their number."""

@@ -35,10 +35,13 @@ import numpy as np
 from zz_event.engine.windows import Link, Structure, structure
 from zz_event.model.nest import LoopNest
 
-__all__ = ["LatencyParts", "LinkTransfers", "latency_bound", "latency_parts"]
+__all__ = ["LatencyParts", "LinkSums", "latency_bound", "latency_parts", "link_sums", "links_of"]
 
-# (operand, level, direction) -> (bits of each transfer event, how many events each stands for)
-LinkTransfers = dict[tuple[str, int, str], tuple[np.ndarray, np.ndarray]]
+# What the model reads of a link's transfer events i (weights w_i, cycles c_i = ceil(bits_i / the link's
+# bandwidth)): (events, bits, busy, excess) = (sum w_i, sum bits_i w_i, sum c_i w_i, sum max(c_i - allowed,
+# 0) w_i). The dense path sums its event arrays (`link_sums`), the masked path's compiled pass sums them
+# per sample (`walk.py`).
+LinkSums = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,11 @@ class _Activity:
     required_bw: int  # bits per cycle the link needs on average (ZigZag's `REQ_MEM_BW_AVER`)
 
 
-def latency_parts(nest: LoopNest, compute: int, filtered: bool, transfers: LinkTransfers) -> LatencyParts:
+def latency_parts(nest: LoopNest, compute: int, filtered: bool,
+                  sums: dict[tuple[str, int, str], LinkSums]) -> LatencyParts:
+    """`sums`: per link (operand, level, direction) its `LinkSums`; links without an entry move nothing."""
     s = _structure(nest)
-    acts = [a for a in (_activity(link, transfers, compute, s.total_cycles, filtered) for link in s.links) if a]
+    acts = [a for a in (_activity(link, sums, compute, s.total_cycles, filtered) for link in s.links) if a]
     stall = _stall(acts)
     loads = _loads(acts, s, compute + stall)
     return LatencyParts(ceil(_onload(nest, loads)), stall, ceil(_offload(nest, loads)), _drain(nest))
@@ -73,30 +78,37 @@ def _structure(nest: LoopNest) -> Structure:
     return structure(nest)
 
 
-def _activity(link: Link, transfers: LinkTransfers, compute: int, total: int, filtered: bool) -> _Activity | None:
-    bits, weight = transfers.get((link.op, link.level, link.direction), _NONE)
-    events = int(weight.sum())
+def links_of(nest: LoopNest) -> dict[tuple[str, int, str], Link]:
+    """The nest's links by (operand, level, direction)."""
+    return {(link.op, link.level, link.direction): link for link in _structure(nest).links}
+
+
+def link_sums(link: Link, bits: np.ndarray, weight: np.ndarray) -> LinkSums:
+    """`LinkSums` of the transfer events `bits` (each standing for `weight` events) through `link`."""
+    cycles = -(-bits // link.bw)
+    if len(cycles) <= _SHORT:  # the usual case: a few entries, plain ints are faster than numpy
+        triples = list(zip(bits.tolist(), cycles.tolist(), weight.tolist()))
+        return (sum(w for _, _, w in triples), sum(b * w for b, _, w in triples),
+                sum(c * w for _, c, w in triples), sum(max(c - link.allowed, 0) * w for _, c, w in triples))
+    return (int(weight.sum()), int(np.dot(bits, weight)), int(np.dot(cycles, weight)),
+            int(np.dot(np.maximum(cycles - link.allowed, 0), weight)))
+
+
+def _activity(link: Link, sums: dict, compute: int, total: int, filtered: bool) -> _Activity | None:
+    events, bits, busy, excess = sums.get((link.op, link.level, link.direction), _NONE)
     if not events:
         return None
-    bw, allowed = link.bw, link.allowed
-    cycles = -(-bits // bw)
     windows = link.count if not filtered or total == 0 else -(-link.count * compute // total)
     later = max(windows - 1, 0)
-    if len(cycles) <= _SHORT:  # the usual case: a few entries, plain ints are faster than numpy
-        pairs = list(zip(cycles.tolist(), weight.tolist()))
-        excess = sum(max(c - allowed, 0) * w for c, w in pairs)
-        busy = sum(c * w for c, w in pairs)
-    else:
-        excess, busy = int(np.dot(np.maximum(cycles - allowed, 0), weight)), int(np.dot(cycles, weight))
     stall = -(-excess * later // events)  # per link rounded up: exact whenever its windows move equal data
-    muw = allowed * later
+    muw = link.allowed * later
     ss = stall if stall > 0 else -(-busy * later // events) - muw
-    required = int(np.dot(bits, weight)) // (events * link.period)
+    required = bits // (events * link.period)
     return _Activity(link, windows, ss, muw, -(-busy // events), required)
 
 
 _SHORT = 16
-_NONE = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+_NONE = (0, 0, 0, 0)
 
 
 def _stall(acts: list[_Activity]) -> int:

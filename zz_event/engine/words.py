@@ -14,8 +14,7 @@ import numpy as np
 from zz_event.engine.transfers import Events
 from zz_event.model.nest import MemLevel
 
-__all__ = ["event_words"]
-
+__all__ = ["event_words", "segment_sums"]
 
 
 def event_words(events: Events, level: MemLevel, direction: str, p_partial: int, p_final: int) -> int:
@@ -27,3 +26,9 @@ def event_words(events: Events, level: MemLevel, direction: str, p_partial: int,
     bits = events.partial * p_partial + events.final * p_final
     units = int(np.dot(-(-bits // port.bw_min), events.weight))
     return units * port.bw_min // port.bw_max
+
+
+def segment_sums(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Sums of values[bounds[s]:bounds[s + 1]] for every s, exact in int64."""
+    total = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(values, dtype=np.int64)])
+    return total[bounds[1:]] - total[bounds[:-1]]

@@ -50,6 +50,10 @@ class EventDrivenCorrectionStage(Stage):
         self.settings = zz_event
         in_main = multiprocessing.current_process().name == "MainProcess"
         self.workers = (default_workers() if zz_event.workers is None else zz_event.workers) if in_main else 0
+        if self.workers and zz_event.masks:
+            from zz_event.engine.walk import warm_up  # noqa: PLC0415  (numba: only for runs with data)
+
+            warm_up()  # before the workers fork, so that none of them loads numba and the pass again
         self._turn = 0  # the worker whose batch is filling
         self._last_job: tuple = ()  # layer, accelerator, type, spatial mapping of the last CME; its job
 
