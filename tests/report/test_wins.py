@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -207,3 +210,19 @@ def test_bad_data_for_the_report_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "wrong.npy" in err[0] and "channel count" in err[0]
     assert not (tmp_path / "o").exists()
+
+
+def test_a_layer_the_engine_cannot_count_is_said_so_in_its_row(tmp_path):
+    # In a fresh process: memos and correction workers of earlier tests would answer without a budget check.
+    network = _three_strided_convs(tmp_path / "strided.onnx")
+    script = (
+        "from zz_event.report.jobs import event_job\n"
+        "from zz_event.report.single_core import SearchSettings\n"
+        f"s = SearchSettings({str(ROOT / 'inputs/toy/hardware.yaml')!r}, "
+        f"{str(ROOT / 'inputs/toy/mapping_lenet5.yaml')!r}, lpf_limit=2)\n"
+        f"print(event_job({network!r}, ('conv1',), s, check=False).rows['conv1']['event'].costs.note)\n"
+    )
+    env = {**os.environ, "ZZ_EVENT_ENGINE_MEMORY_MB": "0"}  # every layer over the engine's memory budget
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    note = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-2000:]
+    assert note.startswith("not corrected, ZigZag's cost kept:") and "memory" in note

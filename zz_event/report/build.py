@@ -154,7 +154,8 @@ def _data_follow_up(options: ReportOptions) -> Callable[[dict[str, Any]], dict |
         if "single frame" not in results or "single event" not in results:
             return None
         nests = _merge(results["single frame"].nests, results["single event"].nests)
-        values = layer_values(options.network, options.data, {k: n["event"].geometry for k, n in nests.items()})
+        counted = {k: n["event"].geometry for k, n in nests.items() if "event" in n}  # layers the engine corrected
+        values = layer_values(options.network, options.data, counted)
         return data_tasks(values, nests, options.sweep_samples, options.sweep_densities)
 
     return follow_up

@@ -26,6 +26,7 @@ from zz_event.model.vocabulary import FRAME_COSTINGS
 from zz_event.report.costs import Row, costs_of, costs_of_engine, load_simulator, simulator_check
 from zz_event.report.single_core import ReportLayer, SearchSettings, event_search, frame_search, mac_layers
 from zz_event.zigzag.adapter import nest_from_cme
+from zz_event.zigzag.result import layer_result
 
 __all__ = ["NO_READINESS", "JobResult", "event_job", "frame_job", "prepare_worker"]
 
@@ -69,11 +70,16 @@ def event_job(onnx_path: str, only: tuple[str, ...], settings: SearchSettings, c
     nests: dict[str, dict] = {}
     for layer in layers:
         raw, event = found[layer.name]["event-raw"], found[layer.name]["event"]
-        event_costs = costs_of(event)
-        nest = nest_from_cme(event, layer.geometry, "input")
-        nests[layer.name] = {"event": nest}
-        partial = costs_of_engine(evaluate(nest, EngineOptions(filter=True, readiness=False)), event_costs,
-                                  "the event mapping with ZigZag's static partial-sum rule")  # fmt: skip
+        corrected = layer_result(event)  # a layer the engine could not count keeps ZigZag's cost: said in the row
+        event_costs = costs_of(event, "" if corrected.corrected else
+                               f"not corrected, ZigZag's cost kept: {corrected.uncorrected_reason}")
+        if corrected.corrected:  # the engine's variant, and the data chapter, only where the engine counts
+            nest = nest_from_cme(event, layer.geometry, "input")
+            nests[layer.name] = {"event": nest}
+            partial = costs_of_engine(evaluate(nest, EngineOptions(filter=True, readiness=False)), event_costs,
+                                      "the event mapping with ZigZag's static partial-sum rule")  # fmt: skip
+        else:
+            partial = event_costs
         stationary = found[layer.name].get("event-IS")
         note = "" if stationary is not None else "no mapping has a temporal loop irrelevant to the input: the event row"
         stationary = stationary if stationary is not None else event
