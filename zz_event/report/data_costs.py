@@ -50,12 +50,9 @@ class LayerNests:
 def sample_table(nests: LayerNests, masks: np.ndarray, first_sample: int = 0) -> pd.DataFrame:
     """One row per (costing, sample) of ``masks`` (S, B, G, C, IY, IX): density and ``FIGURES``; samples are
     numbered from ``first_sample``."""
-    density = masks.reshape(len(masks), -1).mean(axis=1)
     frames = []
     for costing, results in _costings(nests, masks).items():
-        frame = _figures(results)
-        frame.insert(0, "density", density)
-        frame.insert(0, "sample", np.arange(first_sample, first_sample + len(masks)))
+        frame = _figures(results, masks, first_sample)
         frame.insert(0, "costing", costing)
         frames.append(frame)
     table = pd.concat(frames, ignore_index=True)
@@ -83,9 +80,7 @@ def density_model_table(nests: LayerNests, real_masks: np.ndarray, density: floa
     """The event-driven costing on random masks of ``density`` (the layer's mean real density), one per sample
     of ``real_masks`` (what a density number predicts for the same samples)."""
     masks = random_masks(real_masks.shape, density, np.random.default_rng(seed))
-    frame = _figures(evaluate_samples(nests.event, EngineOptions(), masks))
-    frame.insert(0, "density", masks.reshape(len(masks), -1).mean(axis=1))
-    frame.insert(0, "sample", np.arange(first_sample, first_sample + len(masks)))
+    frame = _figures(evaluate_samples(nests.event, EngineOptions(), masks), masks, first_sample)
     frame.insert(0, "layer", nests.layer)
     return frame
 
@@ -98,8 +93,11 @@ def _costings(nests: LayerNests, masks: np.ndarray) -> dict[str, list[EngineResu
     return out
 
 
-def _figures(results: list[EngineResult]) -> pd.DataFrame:
-    columns: dict[str, list] = {name: [] for name in FIGURES}
+def _figures(results: list[EngineResult], masks: np.ndarray, first_sample: int) -> pd.DataFrame:
+    """Per sample: its number (from ``first_sample``), its input density and ``FIGURES``."""
+    columns: dict[str, list] = {"sample": list(range(first_sample, first_sample + len(masks))),
+                                "density": list(masks.reshape(len(masks), -1).mean(axis=1))}
+    columns |= {name: [] for name in FIGURES}
     for r in results:
         columns["macs"].append(r.macs)
         columns["latency_cycles"].append(r.latency_cycles)
