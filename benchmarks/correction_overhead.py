@@ -1,17 +1,14 @@
-"""How much time the event-driven correction adds to ZigZag's own search.
+"""How much CPU time the event-driven correction adds, inline, to ZigZag's own search.
 
-For LeNet-5 conv1 and conv2 (input-centric), on the toy 8-MAC accelerator and on ZigZag's tpu_like, LOMA
-lpf_limit 6: wall time of ZigZag's own search, and of the same search with the correction stage (in a
-worker process overlapped with ZigZag, the default on 2+ cores; and inline, for reference), interleaved
-and best of `--repeat` (10; inline, which the target does not read, of `--inline-repeat`, 2), in the same
-run: the machines are shared, and load only ever adds time. The added time is the difference. The worst
-of four differences of best times reads high as soon as one of its eight best times was disturbed in
-every repeat (on these machines a run's time swings by up to a third): ten repeats make that rarer than
-six did, in about the same time, as the slow inline runs are repeated less. The overlap needs an idle
-second core: on a loaded machine the worker column can be the slower one.
-Last line: `overhead_pct=<worst case over the four runs>` (target: at most 10).
+For LeNet-5 conv1 and conv2 (input-centric) on the toy 8-MAC accelerator and on ZigZag's tpu_like, and a
+ResNet-18 3x3 layer (64 -> 64 channels, 56x56, padding 1) on tpu_like, LOMA lpf_limit 6: CPU time of this
+process for ZigZag's own search, and for the same search with the correction stage, which runs in ZigZag's
+process (no helper process, so this process's CPU time is all the work). Runs are interleaved and each
+side's best of `--repeat` counts: the machines are shared, and load only ever adds time. Every run is cold
+(the engine's caches cleared), as a search of a new layer is. Wall times are printed beside.
+Last line: `inline_overhead_pct=<worst case over the five layers>` (target: at most 10).
 
-    python benchmarks/correction_overhead.py [--repeat N] [--inline-repeat N]
+    python benchmarks/correction_overhead.py [--repeat N] [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -24,83 +21,86 @@ import time
 from pathlib import Path
 
 from zz_event.engine.evaluate import clear_caches
+from zz_event.readers.workloads import load_workload
 from zz_event.zigzag.pipeline import build_stages, main_stage
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
 from zz_event.zigzag.stages import EventDrivenCorrectionStage
-from zz_event.zigzag.worker import end_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def conv_layer(name: str, k: int, c: int, size: int) -> dict:
-    return {
+def conv_layer(name: str, k: int, c: int, size: int, kernel: int, padding: int = 0) -> dict:
+    """An input-centric conv layer as zz-event's YAML reader takes it (padding in its zz_event block)."""
+    layer = {
         "id": 0, "name": name, "operator_type": "Conv",
         "equation": "O[b][k][oy][ox]+=W[k][c][fy][fx]*I[b][c][iy][ix]",
         "dimension_relations": ["ox=1*ix+1*fx", "oy=1*iy+1*fy"],
         "loop_dims": ["B", "K", "C", "IY", "IX", "FY", "FX"],
-        "loop_sizes": [1, k, c, size, size, 5, 5],
+        "loop_sizes": [1, k, c, size, size, kernel, kernel],
         "operand_precision": {"W": 8, "I": 8, "O": 16, "O_final": 8},
         "operand_source": {"I": 0, "W": 0},
     }
+    if padding:
+        layer["zz_event"] = {"padding": padding}
+    return layer
 
 
-LAYERS = {"conv1": conv_layer("conv1", 6, 1, 32), "conv2": conv_layer("conv2", 16, 6, 14)}
-HARDWARE = {
-    "toy": (ROOT / "inputs/toy/hardware.yaml", ROOT / "inputs/toy/mapping_lenet5.yaml"),
-    "tpu_like": (ROOT / "inputs/tpu_like/hardware.yaml", ROOT / "inputs/tpu_like/mapping.yaml"),
+TOY = (ROOT / "inputs/toy/hardware.yaml", ROOT / "inputs/toy/mapping_lenet5.yaml")
+TPU = (ROOT / "inputs/tpu_like/hardware.yaml", ROOT / "inputs/tpu_like/mapping.yaml")
+CASES = {  # name -> (layer, (hardware, mapping))
+    "conv1 toy": (conv_layer("conv1", 6, 1, 32, 5), TOY),
+    "conv2 toy": (conv_layer("conv2", 16, 6, 14, 5), TOY),
+    "conv1 tpu_like": (conv_layer("conv1", 6, 1, 32, 5), TPU),
+    "conv2 tpu_like": (conv_layer("conv2", 16, 6, 14, 5), TPU),
+    "resnet3x3 tpu_like": (conv_layer("resnet18_3x3", 64, 64, 56, 3, padding=1), TPU),
 }
 
 
-def run_once(layer: dict, hardware: Path, mapping: Path, correction: list, workers: int) -> float:
-    """Wall time of one ZigZag search of the layer, with the given stages above the mapping generator.
-    Cold: no worker process or engine memo is left warm by an earlier run (the memo would otherwise
-    answer a repeated search almost for free)."""
-    end_workers()
+def run_once(layer: dict, hardware: Path, mapping: Path, correct: bool) -> tuple[float, float]:
+    """(CPU, wall) seconds of one cold ZigZag search of the layer, with or without the correction stage."""
     clear_caches()
+    prepared = load_workload([layer])
     settings = RunSettings(opt="energy", loma_show_progress_bar=False)
-    stages = build_stages(settings, correction)
-    t0 = time.perf_counter()
+    stages = build_stages(settings, [EventDrivenCorrectionStage] if correct else [])
+    correction = CorrectionSettings.for_workload(prepared, workers=0)
+    cpu, wall = time.process_time(), time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
-        main_stage(stages, settings, CorrectionSettings(workers=workers), accelerator=str(hardware), workload=[layer],
+        main_stage(stages, settings, correction, accelerator=str(hardware), workload=prepared.zigzag_workload,
                    mapping=str(mapping), dump_folder=out, pickle_filename=f"{out}/cmes.pickle").run()
-    return time.perf_counter() - t0
+    return time.process_time() - cpu, time.perf_counter() - wall
 
 
-def measure(layer: dict, hardware: Path, mapping: Path, repeats: int,
-            inline_repeats: int) -> tuple[float, float, float]:
-    """Best wall times of `repeats` runs of plain ZigZag and of ZigZag + correction in a worker, and of
-    `inline_repeats` runs of ZigZag + correction inline."""
-    plain, worker, inline = [], [], []
-    for i in range(max(repeats, inline_repeats)):  # interleaved, so that load on the machine hits all alike
-        if i < repeats:
-            plain.append(run_once(layer, hardware, mapping, [], 0))
-            worker.append(run_once(layer, hardware, mapping, [EventDrivenCorrectionStage], 1))
-        if i < inline_repeats:
-            inline.append(run_once(layer, hardware, mapping, [EventDrivenCorrectionStage], 0))
-    return min(plain), min(worker), min(inline)
+def measure(layer: dict, hardware: Path, mapping: Path, repeats: int) -> tuple[tuple, tuple]:
+    """Best (CPU, wall) of `repeats` interleaved runs of plain ZigZag and of ZigZag + correction."""
+    plain, corrected = [], []
+    for _ in range(repeats):  # interleaved, so that load on the machine hits both alike
+        plain.append(run_once(layer, hardware, mapping, False))
+        corrected.append(run_once(layer, hardware, mapping, True))
+    best = lambda runs: (min(r[0] for r in runs), min(r[1] for r in runs))  # noqa: E731
+    return best(plain), best(corrected)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=10,
+    parser.add_argument("--repeat", type=int, default=4,
                         help="interleaved runs of plain ZigZag and of ZigZag + correction; the best counts")
-    parser.add_argument("--inline-repeat", type=int, default=2, help="runs with the correction inline (reference)")
+    parser.add_argument("--only", nargs="+", choices=list(CASES), help="measure only these cases")
     args = parser.parse_args()
-    if args.repeat < 1 or args.inline_repeat < 1:
-        parser.error("--repeat and --inline-repeat must be at least 1")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("zigzag").setLevel(logging.ERROR)
     worst = 0.0
-    print(f"{'layer':6} {'hardware':9} {'zigzag s':>9} {'+corr. s':>9} {'overhead %':>10} "
-          f"{'inline s':>9} {'inline %':>9}")
-    for hw_name, (hardware, mapping) in HARDWARE.items():
-        for layer_name, layer in LAYERS.items():
-            plain, worker, inline = measure(layer, hardware, mapping, args.repeat, args.inline_repeat)
-            pct = 100.0 * (worker - plain) / plain  # the default on 2+ cores: a worker process
-            worst = max(worst, pct)
-            inline_pct = 100 * (inline - plain) / plain
-            print(f"{layer_name:6} {hw_name:9} {plain:9.2f} {worker:9.2f} {pct:10.1f} {inline:9.2f} {inline_pct:9.1f}")
-    print(f"overhead_pct={worst:.1f}")
+    print(f"{'case':19} {'zigzag cpu s':>12} {'+corr. cpu s':>12} {'overhead %':>10} {'zigzag wall s':>13} "
+          f"{'+corr. wall s':>13}")
+    for name in args.only or CASES:
+        layer, (hardware, mapping) = CASES[name]
+        (plain_cpu, plain_wall), (corr_cpu, corr_wall) = measure(layer, hardware, mapping, args.repeat)
+        pct = 100.0 * (corr_cpu - plain_cpu) / plain_cpu
+        worst = max(worst, pct)
+        print(f"{name:19} {plain_cpu:12.2f} {corr_cpu:12.2f} {pct:10.1f} {plain_wall:13.2f} {corr_wall:13.2f}",
+              flush=True)
+    print(f"inline_overhead_pct={worst:.1f}")
     return 0
 
 
