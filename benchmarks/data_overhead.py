@@ -32,7 +32,6 @@ from zz_event.readers.activations import layer_masks
 from zz_event.zigzag.pipeline import build_stages, main_stage
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
 from zz_event.zigzag.stages import EventDrivenCorrectionStage
-from zz_event.zigzag.worker import end_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "inputs/lenet5/lenet5_pad2_28.onnx"
@@ -64,15 +63,14 @@ def digits(n: int, seed: int = 17) -> np.ndarray:
     return images
 
 
-def search(masks: dict, workers: int | None) -> tuple[float, float, list]:
+def search(masks: dict) -> tuple[float, float, list]:
     """(wall s, CPU s of this process, cmes) of one cold LOMA search of conv2."""
-    end_workers()
     clear_caches()
     settings = RunSettings(opt="energy", loma_show_progress_bar=False, lpf_limit=6)
     stages = build_stages(settings, [EventDrivenCorrectionStage])
     wall, cpu = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as out:
-        cmes = main_stage(stages, settings, CorrectionSettings(workers=workers, masks=masks), accelerator=str(HARDWARE),
+        cmes = main_stage(stages, settings, CorrectionSettings(masks=masks), accelerator=str(HARDWARE),
                           workload=[CONV2], mapping=str(MAPPING), dump_folder=out,
                           pickle_filename=f"{out}/cmes.pickle").run()
     return time.perf_counter() - wall, time.process_time() - cpu, cmes
@@ -108,8 +106,8 @@ def main() -> int:
     print(f"conv2 input density over 16 samples: {conv2.mean():.3f}")
     plain, data = [], []
     for _ in range(args.repeat):
-        plain.append(search({}, None))
-        data.append(search({"conv2": conv2}, None))
+        plain.append(search({}))
+        data.append(search({"conv2": conv2}))
     best_plain, best_data = min(p[0] for p in plain), min(d[0] for d in data)
     print(f"search without data: {best_plain:.1f} s wall ({min(p[1] for p in plain):.1f} s CPU in ZigZag's process)")
     print(f"search ranked on 16 samples: {best_data:.1f} s wall ({min(d[1] for d in data):.1f} s CPU)")

@@ -3,14 +3,12 @@
 LeNet-5 conv2 (inputs/lenet5/lenet5.onnx, input-centric) at LOMA lpf_limit 8 (40,320 orderings on the toy
 core), measured in one invocation: plain ZigZag (the same pipeline with neither the correction nor the
 logger), then `zz_event.mapspace.logger.run_mapspace` (correction with the dense and filter-only variants, plus
-the CSV logger). Each runs in its own subprocess so that its peak resident memory (ru_maxrss) is its own.
-The correction runs in a worker process when the machine has two cores or more (zz_event.zigzag.stages),
-so a run's peak memory is its main process's ru_maxrss plus its worker's (read once the worker has ended;
-copy-on-write pages shared after the fork are counted twice, so this is an upper bound).
-With `--repeat N` (default 2) the two runs alternate N times and each kind's fastest run counts: on a
-shared machine a run's wall time can swing by a fifth, and the fastest of a few is the least disturbed.
+the CSV logger). Each runs in its own subprocess so that its peak resident memory (ru_maxrss) and CPU time
+are its own; the correction runs in that process, inline.
+With `--repeat N` (default 2) the two runs alternate N times and each kind's fastest run (CPU time) counts:
+on a shared machine a run's time can swing by a fifth, and the fastest of a few is the least disturbed.
 Peak memory is the largest seen over all runs of a kind.
-Last line: `overhead_pct=<(logged - plain) / plain x 100> peak_mb_delta=<logged peak - plain peak>`.
+Last line: `overhead_pct=<(logged - plain) / plain CPU time x 100> peak_mb_delta=<logged peak - plain peak>`.
 
     python benchmarks/mapspace_overhead.py                         # toy core, conv2, lpf 8 (about 10 min)
     python benchmarks/mapspace_overhead.py --hardware tpu_like --lpf-limit 6 --repeat 3
@@ -36,13 +34,9 @@ HARDWARE = {
 }
 
 
-def peak_mb() -> tuple[float, float]:
-    """Peak resident MB of this process and of its largest finished child (the correction's worker)."""
-    from zz_event.zigzag.worker import end_workers
-
-    end_workers()  # the correction's worker process, if it ran one: end it to read its peak
-    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return kb[0] / 1024.0, kb[1] / 1024.0  # Linux: kilobytes
+def peak_mb() -> float:
+    """Peak resident MB of this process."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kilobytes
 
 
 def run_plain(hardware: Path, mapping: Path, layer: str, lpf: int) -> dict:
@@ -64,7 +58,7 @@ def run_plain(hardware: Path, mapping: Path, layer: str, lpf: int) -> dict:
                 count[0] += 1
                 yield cme, extra
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     prepared = load_workload(str(WORKLOAD))
     settings = RunSettings(lpf_limit=lpf, loma_show_progress_bar=False)
     stages = build_stages(settings, [CountingStage])
@@ -74,10 +68,8 @@ def run_plain(hardware: Path, mapping: Path, layer: str, lpf: int) -> dict:
         main_stage(stages, settings, accelerator=str(hardware), workload=prepared.zigzag_workload,
                    mapping=load_mapping(str(mapping), prepared), dump_folder=dump,
                    pickle_filename=f"{dump}/cmes.pickle").run()
-    seconds = time.perf_counter() - start
-    main_mb, child_mb = peak_mb()
-    return {"seconds": seconds, "evaluations": count[0], "peak_mb": main_mb + child_mb, "main_mb": main_mb,
-            "worker_mb": child_mb}
+    return {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu,
+            "evaluations": count[0], "peak_mb": peak_mb()}
 
 
 def run_logged(hardware: Path, mapping: Path, layer: str, lpf: int) -> dict:
@@ -93,15 +85,13 @@ def run_logged(hardware: Path, mapping: Path, layer: str, lpf: int) -> dict:
         logging_seconds[0] += time.perf_counter() - t0
 
     mapspace.MapspaceLog.record = timed_record
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as out:
         run = mapspace.run_mapspace(str(WORKLOAD), str(hardware), str(mapping), Path(out) / "mapspace.csv",
                                     lpf_limit=lpf, layers=(layer,), parquet=False)
         csv_mb = run.csv.stat().st_size / 2**20
-    seconds = time.perf_counter() - start
-    main_mb, child_mb = peak_mb()
-    return {"seconds": seconds, "evaluations": run.rows, "peak_mb": main_mb + child_mb, "main_mb": main_mb,
-            "worker_mb": child_mb, "logging_seconds": logging_seconds[0], "csv_mb": csv_mb}
+    return {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu,
+            "evaluations": run.rows, "peak_mb": peak_mb(), "logging_seconds": logging_seconds[0], "csv_mb": csv_mb}
 
 
 def child(args) -> int:
@@ -121,9 +111,8 @@ def measure(kind: str, args) -> dict:
 
 def _fastest(results: list[dict]) -> dict:
     """The fastest run, with the largest peak memory seen over all runs."""
-    best = dict(min(results, key=lambda r: r["seconds"]))
-    top = max(results, key=lambda r: r["peak_mb"])
-    best.update(peak_mb=top["peak_mb"], main_mb=top["main_mb"], worker_mb=top["worker_mb"])
+    best = dict(min(results, key=lambda r: r["cpu_seconds"]))
+    best.update(peak_mb=max(r["peak_mb"] for r in results))
     return best
 
 
@@ -142,20 +131,20 @@ def main() -> int:
         for kind in runs:
             runs[kind].append(measure(kind, args))
     for kind, results in runs.items():
-        print(f"{kind} runs (s): " + " ".join(f"{r['seconds']:.1f}" for r in results))
+        print(f"{kind} runs (CPU s): " + " ".join(f"{r['cpu_seconds']:.1f}" for r in results))
     plain, logged = (_fastest(runs[kind]) for kind in ("plain", "logged"))
     if plain["evaluations"] != logged["evaluations"]:
         print(f"warning: plain ZigZag made {plain['evaluations']} evaluations, the log holds {logged['evaluations']}")
     n = plain["evaluations"]
     print(f"LeNet-5 {args.layer}, {args.hardware} core, lpf_limit {args.lpf_limit}: {n} evaluations")
-    print(f"{'run':28} {'seconds':>9} {'ms/mapping':>10} {'peak MB':>9} {'(main + worker)':>17}")
+    print(f"{'run':28} {'CPU s':>9} {'wall s':>9} {'ms/mapping':>10} {'peak MB':>9}")
     for label, r in (("plain ZigZag", plain), ("ZigZag + correction + log", logged)):
-        print(f"{label:28} {r['seconds']:9.1f} {1e3 * r['seconds'] / n:10.2f} {r['peak_mb']:9.1f} "
-              f"{r['main_mb']:8.1f} + {r['worker_mb']:6.1f}")
+        print(f"{label:28} {r['cpu_seconds']:9.1f} {r['seconds']:9.1f} {1e3 * r['cpu_seconds'] / n:10.2f} "
+              f"{r['peak_mb']:9.1f}")
     rows_s = logged["logging_seconds"]
     print(f"of which building + writing rows: {rows_s:.2f} s ({1e3 * rows_s / n:.3f} ms/mapping); "
           f"CSV {logged['csv_mb']:.1f} MB")
-    overhead = 100.0 * (logged["seconds"] - plain["seconds"]) / plain["seconds"]
+    overhead = 100.0 * (logged["cpu_seconds"] - plain["cpu_seconds"]) / plain["cpu_seconds"]
     print(f"overhead_pct={overhead:.1f} peak_mb_delta={logged['peak_mb'] - plain['peak_mb']:.1f}")
     return 0
 

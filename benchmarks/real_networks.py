@@ -3,10 +3,10 @@
     .venv/bin/python benchmarks/real_networks.py                  # the three smallest failing cases
     .venv/bin/python benchmarks/real_networks.py --networks       # also AlexNet, ResNet-18, MobileNetV2 x 5 cores
 
-Each run is its own process, capped at --cap-gb of address space (RLIMIT_AS, inherited by the correction
-worker): ZigZag's `get_hardware_performance_zigzag` and `zz-event run` (the CLI: forked worker, summary.json)
-on the same arguments (ZigZag's bundled hardware and mappings, LOMA lpf 2, opt latency). CPU time and peak
-resident memory come from `os.wait4` (the process and the children it waited for, i.e. the worker).
+Each run is its own process, capped at --cap-gb of address space (RLIMIT_AS): ZigZag's
+`get_hardware_performance_zigzag` and `zz-event run` (the CLI: correction inline, summary.json) on the same
+arguments (ZigZag's bundled hardware and mappings, LOMA lpf 2, opt latency). CPU time and peak resident
+memory come from `os.wait4` (the process and the children it waited for).
 Columns: completes, corrected layers / layers, MACs exact (every corrected layer's event-driven MACs equal
 its valid MACs), CPU seconds of each and their ratio, peak MB of each.
 """

@@ -29,7 +29,6 @@ sys.path.insert(0, str(ROOT))
 from zz_event.engine.evaluate import clear_caches
 from zz_event.model.vocabulary import STREAM_MODES as MODES
 from zz_event.stream.runner import StreamRunOptions, run_stream
-from zz_event.zigzag.worker import end_workers
 
 ARCH = {1: "single_core", 2: "dual_core", 4: "quad_core"}
 STREAM = ROOT / "inputs" / "stream"
@@ -37,9 +36,8 @@ LENET5 = ROOT / "inputs" / "lenet5" / "lenet5.onnx"
 
 
 def one_run(mode: str, cores: int, solver: str) -> tuple[float, float]:
-    """(wall seconds, Stream's latency in cycles) of one cold run: no cost cache, and no worker process or
+    """(wall seconds, Stream's latency in cycles) of one cold run: no cost cache, and no
     engine memo left warm by an earlier run of this script."""
-    end_workers()
     clear_caches()
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()

@@ -80,7 +80,7 @@ def test_mapspace_takes_mnist_n(net, tmp_path):
 
 
 def test_front_door_takes_mnist_n(net, tmp_path):
-    _, _, cmes = run_zigzag_event_driven(net, HW, MAPPING, opt="energy", lpf_limit=2, data="mnist:2", workers=0,
+    _, _, cmes = run_zigzag_event_driven(net, HW, MAPPING, opt="energy", lpf_limit=2, data="mnist:2",
                                          dump_folder=str(tmp_path / "z"))
     conv = next(layer for layer in layer_results(cmes) if layer.name == "conv")
     assert [r.macs for r in conv.samples] == (2 * _expected(2)["conv"]).tolist()

@@ -33,18 +33,20 @@ def test_zigzag_recomputes_bit_identical_energy_on_tpu_like(tmp_path):
 
 
 def test_a_corrected_cme_corrected_again_carries_only_the_second_answer(tmp_path):
-    """Its first answer's results, row and records, once read, must not survive into the copy."""
-    from zz_event.zigzag.corrected_cme import correct_cme_with, correction_answer, operand_levels
+    """Its first answer's results and records, once read, must not survive into the copy."""
+    from dataclasses import replace
+
+    from zz_event.zigzag.corrected_cme import correct_cme_with
 
     _e, _l, cmes = run_zigzag_event_driven(
         str(INPUTS / "toy" / "workload.yaml"), str(INPUTS / "toy" / "hardware.yaml"),
         str(INPUTS / "toy" / "mapping.yaml"), dump_folder=str(tmp_path), loma_show_progress_bar=False,
     )
     (first,) = [r.cme for r in layer_results(cmes) if r.corrected]
-    first.zz_event_row_tail = b"first"
+    first.zz_event_dense_data = first.engine
     assert first.engine.macs == 648 and first.memory_word_access  # read: cached on the object
-    doubled = first.zz_event_packed._replace(macs=2 * first.zz_event_packed.macs)
-    second = correct_cme_with(first, correction_answer(doubled, {}, operand_levels(first).energy_costs))
-    assert second.zz_event_packed.macs == second.engine.macs == 1296
-    assert not hasattr(second, "zz_event_row_tail")
+    doubled = replace(first.engine, macs=2 * first.engine.macs)
+    second = correct_cme_with(first, doubled)
+    assert second.engine.macs == 1296 and second.engine_variants == {}
+    assert not hasattr(second, "zz_event_dense_data")
     assert second.energy_total == first.energy_total  # same words: same energy, summed again

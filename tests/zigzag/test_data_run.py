@@ -64,7 +64,7 @@ def _nest(cme, prepared):
 
 def test_chosen_mapping_costed_on_every_sample(tiny, tmp_path):
     x = _batch()
-    _, _, cmes = run_zigzag_event_driven(tiny, HW, MAPPING, opt="energy", data=x, calibration=2, workers=0,
+    _, _, cmes = run_zigzag_event_driven(tiny, HW, MAPPING, opt="energy", data=x, calibration=2,
                                          dump_folder=str(tmp_path / "zz"), loma_show_progress_bar=False)
     prepared, masks = load_workload(tiny), _numpy_masks(x)
     layers = {layer.name: layer for layer in layer_results(cmes)}
@@ -87,7 +87,7 @@ def test_chosen_mapping_costed_on_every_sample(tiny, tmp_path):
 
 def test_one_sample_gives_its_exact_integers(tiny, tmp_path):
     x = _batch()[0]  # (C, H, W): one sample
-    _, _, cmes = run_zigzag_event_driven(tiny, HW, MAPPING, opt="energy", data=x, workers=0,
+    _, _, cmes = run_zigzag_event_driven(tiny, HW, MAPPING, opt="energy", data=x,
                                          dump_folder=str(tmp_path / "zz"), loma_show_progress_bar=False)
     conv = next(entry for entry in build_summary(cmes)["layers"] if entry["name"] == "conv")
     block, ranked = conv["event_driven_data"], conv["event_driven"]
@@ -139,8 +139,8 @@ def test_mapspace_event_driven_columns_are_the_data_mean(tiny, tmp_path):
     from zz_event.mapspace import load, run_mapspace
 
     x = _batch()
-    plain = load(run_mapspace(tiny, HW, MAPPING, tmp_path / "plain.csv", opt="energy", workers=0).csv)
-    data = load(run_mapspace(tiny, HW, MAPPING, tmp_path / "data.csv", opt="energy", workers=0, data=x,
+    plain = load(run_mapspace(tiny, HW, MAPPING, tmp_path / "plain.csv", opt="energy").csv)
+    data = load(run_mapspace(tiny, HW, MAPPING, tmp_path / "data.csv", opt="energy", data=x,
                              calibration=2).csv)
     assert len(plain) == len(data) and "data_macs" not in plain.columns
     conv = data["layer"] == "conv"
@@ -152,12 +152,3 @@ def test_mapspace_event_driven_columns_are_the_data_mean(tiny, tmp_path):
         assert sorted(data[column]) == sorted(plain[column])
 
 
-def test_worker_ranks_like_inline(tiny, tmp_path):
-    """The masks travel to the correction worker once per job; its answers equal inline evaluation."""
-    runs = []
-    for workers in (0, 1):
-        _, _, cmes = run_zigzag_event_driven(tiny, HW, MAPPING, opt="energy", data=_batch(), workers=workers,
-                                             dump_folder=str(tmp_path / f"zz{workers}"), loma_show_progress_bar=False)
-        runs.append([(layer.name, layer.temporal_ordering, layer.event_driven.energy_pj, layer.data)
-                     for layer in layer_results(cmes)])
-    assert runs[0] == runs[1]

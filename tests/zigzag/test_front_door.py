@@ -30,7 +30,8 @@ def test_run_settings_refuse_what_zz_event_cannot_follow(kwargs):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"options": (True, True)}, {"variants": ("dense",)}, {"workers": -1}, {"geometries": {"conv": ("geo", "input")}}],
+    [{"options": (True, True)}, {"variants": ("dense",)}, {"calibration": 0},
+     {"geometries": {"conv": ("geo", "input")}}],
 )
 def test_correction_settings_are_checked_when_built(kwargs):
     with pytest.raises(ZzEventError):

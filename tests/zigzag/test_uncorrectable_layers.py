@@ -1,18 +1,14 @@
 """No lost networks (issue 16, item 3): a layer the engine cannot count for a resource limit (its memory
-budget, a MemoryError, its worker process killed) keeps ZigZag's cost for all its mappings, marked
+budget, a MemoryError) keeps ZigZag's cost for all its mappings, marked
 uncorrected with the reason, and every other layer is still corrected; a bug (any other exception)
 still propagates."""
 
 from __future__ import annotations
 
-import os
-import signal
-
 import pytest
 from conftest import INPUTS
 
 import zz_event.zigzag.stages as stages
-import zz_event.zigzag.worker as worker
 from zz_event import layer_results, run_zigzag_event_driven
 from zz_event.engine.budget import EngineBudgetError, check_budget
 from zz_event.zigzag.summary import build_summary
@@ -21,9 +17,9 @@ LENET = str(INPUTS / "lenet5" / "lenet5.onnx")
 TOY_HW, LENET_MAP = str(INPUTS / "toy" / "hardware.yaml"), str(INPUTS / "toy" / "mapping_lenet5.yaml")
 
 
-def run(tmp_path, workers: int):
+def run(tmp_path):
     _e, _l, cmes = run_zigzag_event_driven(LENET, TOY_HW, LENET_MAP, opt="energy", lpf_limit=2,
-                                           dump_folder=str(tmp_path), loma_show_progress_bar=False, workers=workers)
+                                           dump_folder=str(tmp_path), loma_show_progress_bar=False)
     return {layer.name: layer for layer in layer_results(cmes)}, build_summary(cmes)
 
 
@@ -32,12 +28,12 @@ def conv2(context) -> bool:
 
 
 def failing_on_conv2(error):
-    def patched(context, *args):
+    def patched(cme, context, *args):
         if conv2(context):
             raise error
-        return original(context, *args)
+        return original(cme, context, *args)
 
-    original = stages.answer
+    original = stages.correct
     return patched
 
 
@@ -50,8 +46,8 @@ def test_budget_raises_a_memory_error_before_allocating(monkeypatch):
 
 def test_a_layer_over_the_budget_keeps_zigzag_cost_and_the_others_are_corrected(tmp_path, monkeypatch):
     reason = "the engine's per-child element walk would need about 900 MB, over its memory budget of 512 MB"
-    monkeypatch.setattr(stages, "answer", failing_on_conv2(EngineBudgetError(reason)))
-    layers, summary = run(tmp_path, workers=0)
+    monkeypatch.setattr(stages, "correct", failing_on_conv2(EngineBudgetError(reason)))
+    layers, summary = run(tmp_path)
     assert layers["conv1"].corrected and layers["fc1"].corrected
     kept = layers["conv2"]
     assert not kept.corrected and kept.uncorrected_reason == reason
@@ -61,33 +57,14 @@ def test_a_layer_over_the_budget_keeps_zigzag_cost_and_the_others_are_corrected(
 
 
 def test_a_memory_error_of_numpy_is_recorded_with_its_message(tmp_path, monkeypatch):
-    monkeypatch.setattr(stages, "answer", failing_on_conv2(MemoryError("Unable to allocate 82.7 MiB")))
-    layers, _summary = run(tmp_path, workers=0)
+    monkeypatch.setattr(stages, "correct", failing_on_conv2(MemoryError("Unable to allocate 82.7 MiB")))
+    layers, _summary = run(tmp_path)
     expected = "the engine ran out of memory (MemoryError: Unable to allocate 82.7 MiB)"
     assert layers["conv2"].uncorrected_reason == expected
     assert layers["conv1"].corrected
 
 
 def test_a_bug_in_the_engine_propagates(tmp_path, monkeypatch):
-    monkeypatch.setattr(stages, "answer", failing_on_conv2(TypeError("unsupported operand")))
+    monkeypatch.setattr(stages, "correct", failing_on_conv2(TypeError("unsupported operand")))
     with pytest.raises(TypeError, match="unsupported operand"):
-        run(tmp_path, workers=0)
-
-
-def test_a_worker_killed_by_the_system_costs_only_its_layer(tmp_path, monkeypatch):
-    def killed_on_conv2(context, *args):
-        if conv2(context):
-            os.kill(os.getpid(), signal.SIGKILL)  # what the kernel's OOM killer does
-        return original(context, *args)
-
-    original = worker.answer
-    worker.end_workers()  # the next workers are forked with the patched function
-    monkeypatch.setattr(worker, "answer", killed_on_conv2)
-    try:
-        layers, _summary = run(tmp_path, workers=1)
-    finally:
-        worker.end_workers()
-    assert layers["conv1"].corrected and layers["fc3"].corrected  # fc layers come after conv2, on a new worker
-    assert not layers["conv2"].corrected
-    assert layers["conv2"].uncorrected_reason == ("the correction worker process ended unexpectedly (exit code -9); "
-                                                  "killed by the system, most likely for its memory")
+        run(tmp_path)

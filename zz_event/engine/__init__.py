@@ -25,7 +25,6 @@ masks nothing. Masks are counted on explicit tiles (`executed`, `walk`, `explici
 | `words` | transfers to word accesses and energy with ZigZag's port rules |
 | `windows` | ZigZag's memory-updating windows of a nest: per link its period, window count, allowed cycles |
 | `latency` | ZigZag's latency model on the exact transfers: on-loading, compute, stall, off-loading, drain |
-| `packed` | an `EngineResult` as flat numbers, for the correction worker's answers |
 | `chunked` | chunk-by-chunk (windows of consecutive tiles) accumulation for the per-child union walk (`siblings`) |
 | `budget` | the memory budget the paths whose arrays grow with the layer check before allocating |
 | `executed` | events from data: executed iterations under a data mask (memoised across orderings), per level walked |

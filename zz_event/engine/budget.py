@@ -6,7 +6,7 @@ element) pairs (`tiles`, `touches`, `siblings`): they estimate what they would a
 correction stage then keeps ZigZag's cost for that layer, with the error's message as the reason.
 
 The budget is `ZZ_EVENT_ENGINE_MEMORY_MB` megabytes (default 512), read at each check so that a test
-or a worker process can lower it.
+can lower it.
 """
 
 from __future__ import annotations

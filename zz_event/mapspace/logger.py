@@ -64,10 +64,9 @@ from zigzag.stages.workload_iterator import WorkloadStage
 
 from zz_event.engine.result import EngineOptions
 from zz_event.errors import ZzEventError
-from zz_event.mapspace.rows import MapspaceSchema, key_cells, schema_for_spec, spatial_mapping_text
+from zz_event.mapspace.rows import MapspaceSchema, schema_for_spec
 from zz_event.mapspace.writer import (
     RowStream,
-    csv_cell,
     csv_line,
     csv_to_parquet,
     meta_path,
@@ -122,7 +121,6 @@ class MapspaceLog:
         # layer's rows since are counted by the stream (so one append counts a row everywhere).
         self.layers: dict[str, dict[str, int]] = {}
         self._current: tuple[str | None, int] = (None, 0)  # (layer, stream rows when its stretch began)
-        self._last_keys: tuple = (None, None, b"", b"")  # see `_key_parts`
         self._write_meta("running")
 
     @property
@@ -153,27 +151,11 @@ class MapspaceLog:
 
     def record(self, cme: Any, layer: str, spatial_index: int) -> None:
         evaluation = self.layer_rows(layer)
-        tail = getattr(cme, "zz_event_row_tail", None)  # made by the correction stage (see the logger stage)
-        if tail is None:
-            line = csv_line(self.schema.row(cme, layer, evaluation, spatial_index))
-        else:
-            before, after = self._key_parts(cme, layer, spatial_index)
-            line = b"%s%d%s%s\n" % (before, evaluation, after, tail)
-        self.stream.write_line(line)
+        self.stream.write_line(csv_line(self.schema.row(cme, layer, evaluation, spatial_index)))
         if self.stream.rows % META_EVERY == 0:
             self._write_meta("running")
         if self.progress is not None:
             self.progress.row(layer)
-
-    def _key_parts(self, cme: Any, layer: str, spatial_index: int) -> tuple[bytes, bytes]:
-        """The row's `key_cells` in CSV form before and after `evaluation`, the one that changes from row
-        to row: made once per spatial mapping, as ZigZag hands over all its temporal mappings in turn."""
-        mapping = cme.layer.spatial_mapping
-        if self._last_keys[0] is not mapping or self._last_keys[1] != (layer, spatial_index):
-            cells = [csv_cell(c) for c in key_cells(layer, 0, spatial_index, spatial_mapping_text(cme))]
-            before, after = (cells[0] + ",").encode(), ("," + ",".join(cells[2:]) + ",").encode()
-            self._last_keys = (mapping, (layer, spatial_index), before, after)
-        return self._last_keys[2], self._last_keys[3]
 
     def close(self, status: str, error: str | None = None, parquet: str | None = None) -> None:
         if self.stream is not None:
@@ -205,8 +187,8 @@ class MapspaceLoggerStage(Stage):
 
     Subclassed with `log` (the run's `MapspaceLog`) bound, as ZigZag instantiates stages itself (see
     `run_mapspace`). Place it directly above `EventDrivenCorrectionStage` so that it logs corrected CMEs.
-    It hands that stage the row schema as its settings' `row_formatter`, so that the rows of corrected CMEs
-    are formatted where their engine results are computed: in the correction's worker process.
+    With data it asks that stage for each mapping's dense-data result too (`dense_beside_data`): a row
+    shows it beside the data mean ZigZag ranks on.
     """
 
     log: MapspaceLog
@@ -215,7 +197,7 @@ class MapspaceLoggerStage(Stage):
         layer = self.kwargs["layer"]
         expected = _expected_orderings(self.kwargs)
         index = self.log.begin_spatial_mapping(layer.name, self.kwargs["accelerator"], expected)
-        settings = replace(self.kwargs["zz_event"], row_formatter=self.log.schema)
+        settings = replace(self.kwargs["zz_event"], dense_beside_data=True)
         kwargs = {**self.kwargs, "zz_event": settings}
         substage = self.list_of_callables[0](self.list_of_callables[1:], **kwargs)
         for cme, extra_info in substage.run():
@@ -278,7 +260,6 @@ def run_mapspace(
     progress: MapspaceProgress | None = None,
     arguments: dict | None = None,
     parquet: bool | None = None,
-    workers: int | None = None,
     cost_pooling_and_add: bool = False,
     data: Any = None,
     calibration: int | None = None,
@@ -287,7 +268,6 @@ def run_mapspace(
 
     `layers` restricts the run to the named layers (default: all). `parquet`: None writes Parquet when
     pyarrow is installed, True requires it, False never writes it. `arguments` go to the sidecar.
-    `workers`: correction worker processes (`CorrectionSettings.workers`; None: the default; 0: inline).
     `cost_pooling_and_add`: log ONNX pooling and Add layers too (ZigZag's own cost; its ONNX parser leaves them out).
     `data`, `calibration`: events from data, as in `run_zigzag_event_driven` (ONNX workloads).
     """
@@ -310,11 +290,11 @@ def run_mapspace(
                         event_driven="mean over the data samples (events from data)")
     with output_lock(csv_path, "--csv"):
         return _logged_run(csv_path, settings, arguments, progress, parquet, inputs, selected,
-                           (workers, masks, calibration))
+                           (masks, calibration))
 
 
 def _logged_run(csv_path, settings, arguments, progress, parquet, inputs, selected, correction) -> MapspaceRun:
-    """`correction`: (workers, data masks by layer, calibration samples)."""
+    """`correction`: (data masks by layer, calibration samples)."""
     prepared, mapping_input = inputs.workload, inputs.mapping
     opt, lpf_limit, nb_spatial = settings["opt"], settings["lpf_limit"], settings["nb_spatial_mappings_generated"]
     meta = {"settings": settings, "provenance": provenance(arguments or settings)}
@@ -369,9 +349,9 @@ def _check_layers(layers: tuple[str, ...] | None, prepared: Any) -> frozenset | 
 def _run_zigzag(prepared, accelerator, mapping_input, dump, opt, lpf_limit, nb_spatial, selected, log, correcting):
     settings = RunSettings(opt=opt, lpf_limit=lpf_limit, nb_spatial_mappings_generated=nb_spatial,
                            loma_show_progress_bar=False)
-    workers, masks, calibration = correcting
+    masks, calibration = correcting
     correction = CorrectionSettings.for_workload(
-        prepared, options=EngineOptions(filter=True, readiness=True), workers=workers, masks=masks,
+        prepared, options=EngineOptions(filter=True, readiness=True), masks=masks,
         calibration=calibration,
         variants=(EngineOptions(filter=False, readiness=False), EngineOptions(filter=True, readiness=False)))
     logger = type("BoundMapspaceLogger", (MapspaceLoggerStage,), {"log": log})

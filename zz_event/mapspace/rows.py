@@ -5,10 +5,8 @@ The columns are described in `zz_event.mapspace.logger`'s docstring. This module
 the fixed column order, with a stable text form for every number (integers as integers, floats as
 Python's shortest round-trip `repr`), so the same run always writes the same bytes.
 
-A row is its key cells (up to `spatial_mapping`) and its tail. The tail is made from plain data
-(`tail_cells`): for corrected mappings the correction's worker makes it from what it knows of the mapping
-(`texts_of_mapping`) and ZigZag's figures as numbers (`RawNumbers`), so that ZigZag's process only adds
-the key cells; `MapspaceSchema.row` makes the same row from the CME itself.
+A row is its key cells (up to `spatial_mapping`) and its tail (`tail_cells`), made from the CME's
+mapping texts, ZigZag's figures as numbers (`RawNumbers`) and the engine's results by variant label.
 """
 
 from __future__ import annotations
@@ -17,13 +15,11 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
 from typing import Any, NamedTuple
 
 from zigzag.hardware.architecture.memory_port import DataDirection
 
-from zz_event.engine.packed import PackedResult
-from zz_event.mapspace.writer import csv_line
+from zz_event.engine.result import EngineResult
 from zz_event.model.vocabulary import DIRECTIONS, MAPSPACE_VARIANTS, OPERANDS
 from zz_event.zigzag.corrected_cme import CorrectedCME, operand_levels, raw_state
 
@@ -43,7 +39,6 @@ __all__ = [
     "schema_for_spec",
     "spatial_mapping_text",
     "tail_parts",
-    "texts_of_mapping",
     "word_column",
 ]
 
@@ -107,7 +102,7 @@ class MapspaceSchema:
 
     def tail_cells(self, texts: tuple[str, ...], reason: str | None, raw: RawNumbers, results: dict) -> list[str]:
         """The row from `temporal_ordering` on: `texts` (`mapping_texts`), why the layer keeps ZigZag's cost
-        (None if corrected), ZigZag's figures, the engine's results by variant label (packed)."""
+        (None if corrected), ZigZag's figures, the engine's results by variant label."""
         cells = [*texts, "0" if reason is not None else "1", reason or ""]
         cells += self._raw_cells(raw)
         for prefix in VARIANTS:
@@ -120,17 +115,6 @@ class MapspaceSchema:
                 format_value(float(mean.latency_cycles)), format_value(float(mean.energy_pj))]
         return cells
 
-    def raw_of(self, cme: Any) -> RawNumbers:
-        """ZigZag's figures of a CME as plain numbers: what a correction worker needs to format its row."""
-        return raw_numbers(raw_state(cme))
-
-    def row_tail(self, mapping: tuple, memory_names: dict[str, list[str]], raw: RawNumbers, results: dict) -> bytes:
-        """The tail of a corrected mapping's row as CSV text (no line end), from what a correction worker knows:
-        the mapping's loops (`zz_event.zigzag.adapter.CmeMapping`), memory names, ZigZag's figures, the
-        engine's packed results by variant label."""
-        texts = texts_of_mapping(mapping[0], mapping[1], memory_names)
-        return csv_line(self.tail_cells(texts, None, raw, results))[:-1]
-
     def _raw_cells(self, raw: RawNumbers) -> list[str]:
         cells = [str(raw.macs), format_value(raw.latency), format_value(raw.energy)]
         for op, levels in zip(OPERANDS, raw.words):
@@ -140,17 +124,17 @@ class MapspaceSchema:
             cells += _EMPTY * (len(DIRECTIONS) * (self.levels - len(levels)))
         return cells
 
-    def _variant_cells(self, result: PackedResult | None) -> list[str]:
+    def _variant_cells(self, result: EngineResult | None) -> list[str]:
         if result is None:
             return _EMPTY * (len(_ENGINE_METRICS) + len(OPERANDS) * self.levels * len(DIRECTIONS))
         cells = [str(result.macs), str(result.compute_cycles), str(result.latency_cycles),
                  format_value(float(result.energy_pj))]
-        words, at = result.words, 0
-        for op, n in zip(OPERANDS, result.shape):
-            self._check_depth(op, n)
-            cells += map(str, words[at : at + len(DIRECTIONS) * n])
-            cells += _EMPTY * (len(DIRECTIONS) * (self.levels - n))
-            at += len(DIRECTIONS) * n
+        for op in OPERANDS:
+            levels = result.levels[op]
+            self._check_depth(op, len(levels))
+            for counts in levels:
+                cells += [str(counts.words[d]) for d in DIRECTIONS]
+            cells += _EMPTY * (len(DIRECTIONS) * (self.levels - len(levels)))
         return cells
 
     def _check_depth(self, operand: str, levels: int) -> None:
@@ -176,7 +160,7 @@ def schema_for_spec(spec: Any) -> MapspaceSchema:
 
 
 class RawNumbers(NamedTuple):
-    """ZigZag's own figures of one CME, as a row prints them: plain numbers (a worker can format them)."""
+    """ZigZag's own figures of one CME, as a row prints them: plain numbers."""
 
     macs: int
     latency: float
@@ -209,8 +193,11 @@ def key_cells(layer: str, evaluation: int, spatial_index: int, spatial_text: str
 def tail_parts(cme: Any) -> tuple:
     """`MapspaceSchema.tail_cells`'s arguments for a CME (corrected or not)."""
     if isinstance(cme, CorrectedCME):
-        results = dict(cme.zz_event_packed_variants)
-        results[cme.zz_event_packed.options.label] = cme.zz_event_packed
+        engine = cme.engine
+        results = {**cme.engine_variants, engine.options.label: engine}
+        dense = getattr(cme, "zz_event_dense_data", None)  # with data: the row shows both (settings.dense_beside_data)
+        if dense is not None:
+            results[engine.options.label], results["data"] = dense, engine
         return mapping_texts(cme), None, raw_numbers(cme.zz_event_raw_state), results
     reason = str(getattr(cme, "zz_event_uncorrected", "not corrected"))
     return mapping_texts(cme), reason, raw_numbers(raw_state(cme)), {}
@@ -273,17 +260,6 @@ def mapping_texts(cme: Any) -> tuple[str, ...]:
             out.append("")
             continue
         out.append(_allocation_text(memories[operand], ([text(d, s) for d, s in level] for level in levels)))
-    return tuple(out)
-
-
-def texts_of_mapping(temporal: tuple, owned: tuple, memories: dict[str, list[str]]) -> tuple[str, ...]:
-    """`mapping_texts` from a CmeMapping's loops and loop counts per level (`zz_event.zigzag.adapter`)
-    and each operand's memory names: what a correction worker knows of a mapping."""
-    texts = [loop_text(d, s) for d, s in temporal]
-    out = [" ".join(texts)]
-    for op, counts in zip(OPERANDS, owned):
-        level_texts = (texts[end - n : end] for n, end in zip(counts, accumulate(counts)))
-        out.append(_allocation_text(memories[op], level_texts))
     return tuple(out)
 
 

@@ -65,7 +65,6 @@ from zigzag.stages.main import MainStage
 from zigzag.stages.mapping.spatial_mapping_generation import SpatialMappingGeneratorStage
 
 from zz_event.engine.evaluate import evaluate_samples
-from zz_event.engine.packed import pack
 from zz_event.engine.result import EngineOptions
 from zz_event.engine.samples import mean_result
 from zz_event.errors import StreamBackendError, UnsupportedLayerError, ZzEventError
@@ -77,7 +76,7 @@ from zz_event.stream.node_geometry import conv_view
 from zz_event.stream.settings import StreamCosting, active_settings
 from zz_event.stream.spatial import Unrolling, candidates, latency_bound, loop_sizes
 from zz_event.zigzag.adapter import context_for, context_of_cme, mapping_of_cme
-from zz_event.zigzag.corrected_cme import correct_cme_with, correction_answer, operand_levels
+from zz_event.zigzag.corrected_cme import correct_cme_with
 from zz_event.zigzag.pipeline import build_stages, main_stage
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
 
@@ -247,7 +246,7 @@ def _recost_on(cme: Any, spec: NodeLayer, masks: Any) -> Any:
     nest = context_of_cme(cme, spec.geometry, "input").nest(mapping_of_cme(cme))
     results = [r for at in range(0, len(masks), 64) for r in evaluate_samples(nest, _OPTIONS, masks[at:at + 64])]
     mean = mean_result(results)
-    recosted = correct_cme_with(cme, correction_answer(pack(mean), {}, operand_levels(cme).energy_costs))
+    recosted = correct_cme_with(cme, mean)
     recosted.zz_event_raw_state = cme.zz_event_raw_state
     return recosted
 

@@ -6,8 +6,7 @@
 | `settings` | `RunSettings` (ZigZag's knobs) and `CorrectionSettings` (what zz-event adds), checked when built |
 | `pipeline` | `build_stages` and `main_stage`: ZigZag's stage list with the correction in it |
 | `stages` | `EventDrivenCorrectionStage`: every evaluated mapping replaced by its corrected CME |
-| `correction` | one mapping's engine answer (runs inline or in a worker) |
-| `worker` | forked correction workers fed through pipes, beside ZigZag's search |
+| `correction` | one mapping's engine answer, as a corrected CME |
 | `adapter` | a ZigZag CostModelEvaluation read into a `LoopNest` |
 | `corrected_cme` | `CorrectedCME`: ZigZag's CME with the engine's costs and ZigZag's raw figures beside |
 | `result` | `LayerResult` and `Figures`: one layer's raw and corrected figures, as every consumer reads them |

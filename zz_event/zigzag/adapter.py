@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from typing import Any
 
 from zigzag.datatypes import LayerDim
@@ -99,7 +98,7 @@ CmeMapping = tuple[tuple[tuple[str, float], ...], tuple[tuple[int, ...], ...], t
 
 
 def mapping_of_cme(cme: Any) -> CmeMapping:
-    """The per-mapping part of a CME's nest, as plain tuples (cheap to send to a worker process)."""
+    """The per-mapping part of a CME's nest, as plain tuples ."""
     # List comprehensions, not generator expressions: Python 3.12 inlines them (this runs per mapping).
     tm = {str(op): levels for op, levels in cme.temporal_mapping.mapping_dic_origin.items()}
     temporal = tuple([(str(d), s) for level in tm["O"] for d, s in level])
@@ -122,11 +121,6 @@ class NestContext:
     systolic: frozenset[str] = frozenset()
     # (operand, level index, top, psum) -> that level: a few per context, and `replace` is slow.
     _placed: dict = field(default_factory=dict, init=False, repr=False)
-
-    @cached_property
-    def memory_names(self) -> dict[str, list[str]]:
-        """Each operand's memory names, innermost first."""
-        return {op: [level.name for level in levels] for op, levels in self.levels.items()}
 
     def nest(self, mapping: CmeMapping) -> LoopNest:
         temporal, owned, psum = mapping

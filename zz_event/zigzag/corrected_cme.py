@@ -9,35 +9,28 @@ accelerator. Latency fields carry the engine's latency: ZigZag's own model (`lat
 off-loading, stall/slack, systolic drain) on the exact transfers (`zz_event/engine/latency.py`).
 
 The scalar fields (among them `energy_total` and `latency_total2`, all that ZigZag's reduce stages
-compare) are set at once, from a `CorrectionAnswer`: a few numbers, the memory energy among them already
-summed where the engine ran. The engine's packed results (`zz_event.engine.packed`) arrive pickled and are
-unpickled on first read, like the engine's results as objects (`engine`, `engine_variants`), the
-per-level records (`memory_word_access` and the two energy breakdowns) and ZigZag's raw figures (`raw`): a
-search discards almost every CME it evaluates, and building them for each cost the main process more than
-anything else the correction does there.
+compare) are set at once from the engine's results; the per-level records (`memory_word_access` and the
+two energy breakdowns) and ZigZag's raw figures (`raw`) are built on first read: a search discards almost
+every CME it evaluates, and building them for each cost more than anything else the correction does.
 """
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any
 
 from zigzag.cost_model.cost_model import CostModelEvaluation
 from zigzag.hardware.architecture.memory_port import DataDirection
 from zigzag.mapping.data_movement import AccessEnergy, MemoryAccesses
 
-from zz_event.engine.packed import PackedResult, unpack
 from zz_event.engine.result import EngineResult
 from zz_event.memo import LruMemo
 
 __all__ = [
     "CorrectedCME",
-    "CorrectionAnswer",
     "OperandLevels",
     "correct_cme_with",
-    "correction_answer",
     "operand_levels",
     "raw_figures",
     "raw_state",
@@ -48,42 +41,12 @@ _RD_HIGH, _WR_HIGH = DataDirection.RD_OUT_TO_HIGH, DataDirection.WR_IN_BY_HIGH
 _RD_LOW, _WR_LOW = DataDirection.RD_OUT_TO_LOW, DataDirection.WR_IN_BY_LOW
 # The per-level records replace these entries of the copied CME (cached properties below); a corrected
 # CME corrected again must not keep its first answer's results either.
-_LAZY = ("memory_word_access", "mem_energy_breakdown", "mem_energy_breakdown_further", "raw", "engine",
-         "engine_variants",
-         "zz_event_packed", "zz_event_packed_variants", "_unpickled", "zz_event_row_tail")
+_LAZY = ("memory_word_access", "mem_energy_breakdown", "mem_energy_breakdown_further", "_energy_records", "raw",
+         "zz_event_dense_data")
 
 # Per operand name, in ZigZag's order of the layer operands, each memory level's (read, write) energy per
 # word, innermost first: what `memory_energy` multiplies the word accesses by.
 EnergyCosts = tuple[tuple[str, tuple[tuple[float, float], ...]], ...]
-
-
-class CorrectionAnswer(NamedTuple):
-    """What ZigZag's process needs of one mapping's engine results, made where the engine ran: the
-    scalars a corrected CME carries (`mem_energy_pj` summed as ZigZag sums it), the packed results
-    pickled (unpickled only if the CME is read), and with a mapspace row schema the row's tail."""
-
-    mem_energy_pj: float
-    mac_energy_pj: float
-    compute_cycles: int
-    stall_cycles: int
-    onload_cycles: int
-    offload_cycles: int
-    latency_cycles: int
-    results: bytes  # pickle of (PackedResult for the run's switches, {label: PackedResult} of the variants)
-    row_tail: bytes | None = None
-    drain_cycles: int = 0
-
-    def unpickled(self) -> tuple[PackedResult, dict[str, PackedResult]]:
-        return pickle.loads(self.results)
-
-
-def correction_answer(result: PackedResult, variants: dict[str, PackedResult], costs: EnergyCosts,
-                      row_tail: bytes | None = None) -> CorrectionAnswer:
-    return CorrectionAnswer(
-        memory_energy(result, costs), result.mac_energy_pj, result.compute_cycles, result.stall_cycles,
-        result.onload_cycles, result.offload_cycles, result.latency_cycles,
-        pickle.dumps((result, variants), protocol=pickle.HIGHEST_PROTOCOL), row_tail, result.drain_cycles,
-    )
 
 
 def raw_figures(cme: Any) -> dict:
@@ -116,32 +79,9 @@ def _figures(state: tuple) -> dict:
 class CorrectedCME(CostModelEvaluation):
     """Never constructed directly: see `correct_cme_with`."""
 
-    zz_event_results: bytes  # `CorrectionAnswer.results`
+    engine: EngineResult  # the engine's result for the run's switches (`EngineOptions`)
+    engine_variants: dict[str, EngineResult]  # the engine's result for each extra variant, by `EngineOptions.label`
     zz_event_raw_state: tuple  # `raw_state` of the CME before correction
-
-    @cached_property
-    def zz_event_packed(self) -> PackedResult:
-        """The engine's result for the run's switches, packed."""
-        return self._unpickled[0]
-
-    @cached_property
-    def zz_event_packed_variants(self) -> dict[str, PackedResult]:
-        """label -> the engine's packed result for each extra variant."""
-        return self._unpickled[1]
-
-    @cached_property
-    def _unpickled(self) -> tuple[PackedResult, dict[str, PackedResult]]:
-        return pickle.loads(self.zz_event_results)
-
-    @cached_property
-    def engine(self) -> EngineResult:
-        """The engine's result for the run's switches (`EngineOptions`)."""
-        return unpack(self.zz_event_packed)
-
-    @cached_property
-    def engine_variants(self) -> dict[str, EngineResult]:
-        """The engine's result for each extra variant the run asked for, by `EngineOptions.label`."""
-        return {label: unpack(packed) for label, packed in self.zz_event_packed_variants.items()}
 
     @cached_property
     def raw(self) -> dict:
@@ -199,29 +139,29 @@ class CorrectedCME(CostModelEvaluation):
         return base
 
 
-def correct_cme_with(cme: CostModelEvaluation, answer: CorrectionAnswer) -> CorrectedCME:
-    """A copy of `cme` carrying `answer`'s costs; `cme` itself is left untouched."""
+def correct_cme_with(cme: CostModelEvaluation, result: EngineResult,
+                     variants: dict[str, EngineResult] | None = None) -> CorrectedCME:
+    """A copy of `cme` carrying the engine's `result` (and the results of extra `variants`, by label);
+    `cme` itself is left untouched."""
     corrected = CorrectedCME.__new__(CorrectedCME)
     state = corrected.__dict__
     state.update(cme.__dict__)
     for name in _LAZY:
         state.pop(name, None)
     corrected.zz_event_raw_state = raw_state(cme)
-    corrected.zz_event_results = answer.results
-    if answer.row_tail is not None:
-        corrected.zz_event_row_tail = answer.row_tail
-    corrected.mac_energy = answer.mac_energy_pj
-    corrected.mem_energy = answer.mem_energy_pj
+    corrected.engine, corrected.engine_variants = result, variants or {}
+    corrected.mac_energy = result.mac_energy_pj
+    corrected.mem_energy = memory_energy(result, operand_levels(cme).energy_costs)
     corrected.energy_total = corrected.mem_energy + corrected.mac_energy
-    compute = answer.compute_cycles
-    corrected.stall_slack_comb = answer.stall_cycles
-    corrected.latency_total0 = compute + answer.stall_cycles
-    corrected.latency_total1 = corrected.latency_total0 + answer.onload_cycles
-    corrected.latency_total2 = answer.latency_cycles
-    corrected.data_onloading_cycle = answer.onload_cycles
-    corrected.data_offloading_cycle = answer.offload_cycles
+    compute = result.compute_cycles
+    corrected.stall_slack_comb = result.stall_cycles
+    corrected.latency_total0 = compute + result.stall_cycles
+    corrected.latency_total1 = corrected.latency_total0 + result.onload_cycles
+    corrected.latency_total2 = result.latency_cycles
+    corrected.data_onloading_cycle = result.onload_cycles
+    corrected.data_offloading_cycle = result.offload_cycles
     corrected.ideal_temporal_cycle = compute
-    corrected.systolic_drain_cycle = answer.drain_cycles
+    corrected.systolic_drain_cycle = result.drain_cycles
     corrected.mac_spatial_utilization = corrected.ideal_cycle / max(compute, 1)
     corrected.mac_utilization0 = corrected.ideal_cycle / max(corrected.latency_total0, 1)
     corrected.mac_utilization1 = corrected.ideal_cycle / max(corrected.latency_total1, 1)
@@ -229,13 +169,15 @@ def correct_cme_with(cme: CostModelEvaluation, answer: CorrectionAnswer) -> Corr
     return corrected
 
 
-def memory_energy(result: PackedResult, costs: EnergyCosts) -> float:
+def memory_energy(result: EngineResult, costs: EnergyCosts) -> float:
     """`calc_memory_energy_cost`'s `mem_energy` for the engine's word accesses: the same products and
     sums in the same order, without building its records."""
     energy_total = 0
     for op, levels in costs:
-        for (rd_low, wr_low, rd_high, wr_high), (read, write) in zip(result.level_words(op), levels):
-            energy_total += _level_energy(rd_high, wr_high, rd_low, wr_low, read, write)[4]
+        for counts, (read, write) in zip(result.levels[op], levels):
+            words = counts.words
+            energy_total += _level_energy(words["rd_out_to_high"], words["wr_in_by_high"], words["rd_out_to_low"],
+                                          words["wr_in_by_low"], read, write)[4]
     return energy_total
 
 

@@ -1,8 +1,4 @@
-"""One evaluated mapping, corrected: the engine's answer for a ZigZag CostModelEvaluation's mapping.
-
-Module-level functions of picklable arguments: they run in ZigZag's process or in a correction worker
-(`zz_event.zigzag.worker`).
-"""
+"""One evaluated mapping, corrected: the engine's answer for a ZigZag CostModelEvaluation's mapping."""
 
 from __future__ import annotations
 
@@ -10,21 +6,14 @@ from zigzag.cost_model.cost_model import CostModelEvaluation
 
 from zz_event.engine.budget import EngineBudgetError
 from zz_event.engine.evaluate import evaluate, evaluate_samples
-from zz_event.engine.packed import pack
 from zz_event.engine.result import EngineOptions
 from zz_event.engine.samples import mean_result
 from zz_event.errors import UnsupportedLayerError
 from zz_event.zigzag.adapter import NestContext, context_of_cme, layer_is_correctable, mapping_of_cme
-from zz_event.zigzag.corrected_cme import (
-    CorrectionAnswer,
-    EnergyCosts,
-    correct_cme_with,
-    correction_answer,
-    operand_levels,
-)
-from zz_event.zigzag.settings import CorrectionSettings, RowFormatter
+from zz_event.zigzag.corrected_cme import CorrectedCME, correct_cme_with
+from zz_event.zigzag.settings import CorrectionSettings
 
-__all__ = ["LayerNotCorrected", "answer", "context_or_reason", "evaluate_all", "limit_reason"]
+__all__ = ["LayerNotCorrected", "context_or_reason", "correct", "correct_cme", "evaluate_all", "limit_reason"]
 
 
 class LayerNotCorrected(Exception):
@@ -38,15 +27,11 @@ class LayerNotCorrected(Exception):
 
 def limit_reason(error: BaseException) -> str | None:
     """Why a layer keeps ZigZag's cost, if `error` is a resource limit of the engine (its memory budget, a
-    MemoryError, its worker process killed); None for anything else, which is a bug and must propagate."""
-    from zz_event.zigzag.worker import WorkerDiedError  # noqa: PLC0415 (the worker module imports this one)
-
+    MemoryError); None for anything else, which is a bug and must propagate."""
     if isinstance(error, EngineBudgetError):
         return str(error)
     if isinstance(error, MemoryError):
         return f"the engine ran out of memory ({type(error).__name__}: {error})"
-    if isinstance(error, WorkerDiedError):
-        return f"{error}; killed by the system, most likely for its memory"
     return None
 
 
@@ -65,29 +50,25 @@ def context_or_reason(cme, geometry_and_centric) -> tuple[NestContext | None, st
 
 
 def evaluate_all(nest, options: EngineOptions, variants: tuple[EngineOptions, ...], masks=None):
-    """The engine's result for `options` and for each variant, packed (a module-level function: runs in
-    workers, whose answers are these). With `masks` (events from data, one per sample) the result for
-    `options` is the mean over the samples, which is what the search ranks on."""
+    """The engine's result for `options` and, by label, for each other variant. With `masks` (events from
+    data, one per sample) the result for `options` is the mean over the samples, which is what the search
+    ranks on."""
     if masks is not None:
         result = mean_result(evaluate_samples(nest, options, masks))
     else:
         result = evaluate(nest, options)
-    return pack(result), {v.label: pack(evaluate(nest, v)) for v in variants if v != options}
+    return result, {v.label: evaluate(nest, v) for v in variants if v != options}
 
 
-def answer(context: NestContext, options: EngineOptions, variants: tuple[EngineOptions, ...],
-           rows: RowFormatter | None, costs: EnergyCosts, masks, mapping, raw) -> CorrectionAnswer:
-    """What ZigZag's process needs of one mapping (`costs`: the memory energies per word, to sum the
-    memory energy here rather than there); with a row formatter it carries the mapspace row's tail as CSV
-    text. Runs in workers."""
-    nest = context.nest(mapping)
-    result, extra = evaluate_all(nest, options, variants, masks)
-    if rows is None:
-        return correction_answer(result, extra, costs)
-    # With data a row shows the dense-data cost beside the data mean ZigZag ranks on.
-    shown = {options.label: result} if masks is None else {options.label: pack(evaluate(nest, options)), "data": result}
-    return correction_answer(result, extra, costs, rows.row_tail(mapping, context.memory_names, raw,
-                                                                {**extra, **shown}))
+def correct(cme: CostModelEvaluation, context: NestContext, settings: CorrectionSettings, masks) -> CorrectedCME:
+    """`cme` corrected by the engine (`masks`: the data it is ranked on, or None). With data and
+    `settings.dense_beside_data` it also carries the dense-data result for the run's switches."""
+    nest = context.nest(mapping_of_cme(cme))
+    result, extra = evaluate_all(nest, settings.options, settings.variants, masks)
+    corrected = correct_cme_with(cme, result, extra)
+    if masks is not None and settings.dense_beside_data:
+        corrected.zz_event_dense_data = evaluate(nest, settings.options)
+    return corrected
 
 
 def correct_cme(cme: CostModelEvaluation, settings: CorrectionSettings) -> CostModelEvaluation:
@@ -104,4 +85,4 @@ def correct_cme(cme: CostModelEvaluation, settings: CorrectionSettings) -> CostM
     except MemoryError as error:
         cme.zz_event_uncorrected = limit_reason(error)
         return cme
-    return correct_cme_with(cme, correction_answer(result, extra, operand_levels(cme).energy_costs))
+    return correct_cme_with(cme, result, extra)

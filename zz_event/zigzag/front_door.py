@@ -49,7 +49,6 @@ def run_zigzag_event_driven(
     event_driven: EngineOptions = EngineOptions(),
     variants: tuple[EngineOptions, ...] = (),
     extra_stages: list | None = None,
-    workers: int | None = None,
     cost_pooling_and_add: bool = False,
     data: Any = None,
     calibration: int | None = None,
@@ -58,7 +57,7 @@ def run_zigzag_event_driven(
 
     Extra keywords: `event_driven` (the two switches), `variants` (other switch settings to evaluate and
     keep on each CME), `extra_stages` (stages to place beside the correction stage, e.g. the mapspace
-    logger), `workers` (correction worker processes; None: one when there is a spare core, 0: inline),
+    logger),
     `cost_pooling_and_add` (ONNX pooling and Add as ZigZag's own layers; by default they are left out, as
     ZigZag's parser leaves them out), `data` (events from data: the network input, a .npy path or array
     (N, C, H, W), or "mnist:N" for the first N held-out MNIST digits, for an ONNX workload; mappings are ranked
@@ -79,7 +78,7 @@ def run_zigzag_event_driven(
         dump_folder = os.path.join("outputs", datetime.now().strftime("%Y-%m-%d_%H-%M-%S"))
     pickle_filename = pickle_filename or os.path.join(dump_folder, "list_of_cmes.pickle")
     masks = {} if data is None else masks_for_run(workload, data, prepared.geometry)
-    correction = CorrectionSettings.for_workload(prepared, options=event_driven, variants=variants, workers=workers,
+    correction = CorrectionSettings.for_workload(prepared, options=event_driven, variants=variants,
                                                  masks=masks, calibration=calibration)
     stages = build_stages(settings, [EventDrivenCorrectionStage, *(extra_stages or [])])
     cmes = main_stage(stages, settings, correction, accelerator=accelerator, workload=prepared.zigzag_workload,

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from zz_event.engine.result import EngineOptions
 from zz_event.errors import ZzEventError
 from zz_event.model.geometry import ConvGeometry
 from zz_event.model.vocabulary import OPT_TARGETS
 
-__all__ = ["CorrectionSettings", "RowFormatter", "RunSettings"]
+__all__ = ["CorrectionSettings", "RunSettings"]
 
 _CENTRICS = ("input", "output")
 # ZigZag options whose costs the engine cannot follow: refused up front rather than silently mis-costed.
@@ -59,15 +59,6 @@ class RunSettings:
                 raise ZzEventError(f"{name} is {value!r}; expected a whole number of at least 1")
 
 
-class RowFormatter(Protocol):
-    """What the correction stage asks of a mapspace row schema (`zz_event.mapspace.rows.MapspaceSchema`), so
-    that a corrected mapping's row is formatted where the engine ran, without this layer knowing rows."""
-
-    def raw_of(self, cme: Any) -> Any: ...
-
-    def row_tail(self, mapping: Any, memory_names: dict, raw: Any, results: dict) -> bytes: ...
-
-
 @dataclass(frozen=True)
 class CorrectionSettings:
     """Everything zz-event adds to a ZigZag run.
@@ -76,8 +67,8 @@ class CorrectionSettings:
     - `variants`: other switch settings evaluated and kept on each corrected CME (e.g. the exact dense count);
     - `geometries`: layer name -> (true ConvGeometry, "input" or "output"-centric) of converted layers;
     - `uncorrected`: layer name -> why the workload reader leaves it to ZigZag;
-    - `workers`: correction worker processes (None: one when there is a spare core; 0: inline);
-    - `row_formatter`: set by the mapspace logger, to have corrected rows formatted beside the engine;
+    - `dense_beside_data`: set by the mapspace logger: with data, each corrected CME also carries the
+      dense-data result for `options`, which a row shows beside the data mean;
     - `masks`: events from data, layer name -> bool array (N, ...) of the layer's non-zero inputs per sample
       (`zz_event.readers.activations`); a mapping of such a layer is ranked on its mean cost over the first
       `calibration` samples (all if None).
@@ -87,8 +78,7 @@ class CorrectionSettings:
     variants: tuple[EngineOptions, ...] = ()
     geometries: Mapping[str, tuple[ConvGeometry, str]] = field(default_factory=dict)
     uncorrected: Mapping[str, str] = field(default_factory=dict)
-    workers: int | None = None
-    row_formatter: RowFormatter | None = None
+    dense_beside_data: bool = False
     masks: Mapping[str, Any] = field(default_factory=dict)
     calibration: int | None = None
 
@@ -104,9 +94,6 @@ class CorrectionSettings:
                     and value[1] in _CENTRICS):
                 raise ZzEventError(f"geometry of layer {name!r} is {value!r}; "
                                    "expected (ConvGeometry, 'input' or 'output')")
-        if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, int)
-                                         or self.workers < 0):
-            raise ZzEventError(f"workers is {self.workers!r}; expected None or a whole number of at least 0")
         if self.calibration is not None and (isinstance(self.calibration, bool) or not isinstance(self.calibration, int)
                                              or self.calibration < 1):
             raise ZzEventError(f"calibration is {self.calibration!r}; expected None or a whole number of at least 1")
