@@ -62,7 +62,7 @@ def run_once(layer: dict, hardware: Path, mapping: Path, correct: bool) -> tuple
     prepared = load_workload([layer])
     settings = RunSettings(opt="energy", loma_show_progress_bar=False)
     stages = build_stages(settings, [EventDrivenCorrectionStage] if correct else [])
-    correction = CorrectionSettings.for_workload(prepared, workers=0)
+    correction = CorrectionSettings.for_workload(prepared)
     cpu, wall = time.process_time(), time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
         main_stage(stages, settings, correction, accelerator=str(hardware), workload=prepared.zigzag_workload,
