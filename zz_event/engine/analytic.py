@@ -22,17 +22,17 @@ Uncoupled dimensions whose loops overshoot their size: a relevant one gives bloc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from math import prod
 
 import numpy as np
 
 from zz_event.engine.axes import RELEVANT_UNCOUPLED, dim_digits
-from zz_event.engine.axis_configs import AxisTable, Side, axis_side, block_ends, executed_rows
+from zz_event.engine.axis_configs import Side, axis_side, axis_table, block_ends, executed_rows
 from zz_event.engine.events import SequenceEvents
 from zz_event.engine.grouping import grouped_pairs, slots, three_way
 from zz_event.engine.overshoot import never_empties, relevant_blocks
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim, _loop_classes
+from zz_event.memo import lru_cache
 from zz_event.model.nest import LoopNest
 
 __all__ = ["analytic_applicable", "analytic_events"]
@@ -109,8 +109,8 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 def analytic_events(nest, op, n_inner, served, filtered, touches, need: frozenset = ALL) -> SequenceEvents:
     """SequenceEvents of one tile sequence; the event lists not in `need` are left empty (`steps` always)."""
     layout = _layout(nest, op, n_inner, touches is not None)
-    y = AxisTable(nest, op, "Y", n_inner, served, filtered, layout.order, len(layout.block), touches)
-    x = AxisTable(nest, op, "X", n_inner, served, filtered, layout.order, len(layout.block), touches)
+    y = axis_table(nest, op, "Y", n_inner, served, filtered, layout.order, len(layout.block), touches)
+    x = axis_table(nest, op, "X", n_inner, served, filtered, layout.order, len(layout.block), touches)
     blocks = relevant_blocks(nest, op, n_inner, served)
     # Every (instance, block) pair of `blocks` is one copy of the same block sequence, scaled by its rho;
     # the other symmetric loops and unserved uncoupled digits only repeat it.

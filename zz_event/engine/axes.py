@@ -17,13 +17,12 @@ without touching individual MACs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from math import prod
 
 import numpy as np
 
 from zz_event.engine.budget import check_budget
-from zz_event.memo import LruMemo
+from zz_event.memo import LruMemo, lru_cache
 from zz_event.model.nest import LoopNest
 
 __all__ = [

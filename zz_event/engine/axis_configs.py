@@ -12,25 +12,26 @@ changes, grouped by block position. All are memoised on structure, so a LOMA sea
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from math import prod
 
 import numpy as np
 
 from zz_event.engine.axes import coupled_axis, digit_fixed, dim_digits
 from zz_event.engine.grouping import unique_rows
-from zz_event.memo import LruMemo
+from zz_event.memo import LruMemo, lru_cache
 
 __all__ = [
     "AXIS_ROWS",
     "NONE",
     "SIDES",
+    "TABLES",
     "TOUCH_COUNTS",
     "AxisCore",
     "AxisTable",
     "Side",
     "Touches",
     "axis_side",
+    "axis_table",
     "block_ends",
     "executed_rows",
 ]
@@ -185,6 +186,31 @@ class AxisTable:
 
     def overlap(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return self.core.ax.intersection(self.core.key[a], self.core.key[b])
+
+
+TABLES = LruMemo(4096)
+
+
+def axis_table(nest, operand, axis, n_inner, served, filtered, order: dict[int, int], n_block_loops: int,
+               touches) -> AxisTable:
+    """`AxisTable`, memoised on what it reads: per digit of the axis its size, weight, whether the tile
+    fixes it and, above the tile, its place in the block and context (the rest of the ordering does not
+    matter, so many of LOMA's orderings share a table); with touches, the order of the axis' own loops."""
+    pos_dim = nest.position_dims[0 if axis == "Y" else 1]
+
+    def signature(dim):
+        return tuple((d.size, d.weight, d.array_dim, digit_fixed(d, n_inner, served),
+                      order[d.temporal] if d.temporal is not None and d.temporal >= n_inner else -1)
+                     for d in dim_digits(nest, dim))
+
+    own = None
+    if touches is not None:
+        own = tuple(d.temporal for d in dim_digits(nest, pos_dim) + dim_digits(nest, "F" + axis)
+                    if d.temporal is not None)
+        own = tuple(sorted(range(len(own)), key=own.__getitem__))
+    key = (nest.shape_id, operand, axis, filtered, n_block_loops, signature(pos_dim), signature("F" + axis), own)
+    return TABLES.get_or(key, lambda: AxisTable(nest, operand, axis, n_inner, served, filtered, order, n_block_loops,
+                                                touches))
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: memos derived from touch counts key on it

@@ -19,7 +19,7 @@ from zz_event.engine.result import EngineOptions, EngineResult, LevelCounts
 from zz_event.engine.tiles import UNCOUPLED
 from zz_event.engine.transfers import boundary_plan, operand_traffic, sequence_events, sequence_keys
 from zz_event.engine.words import event_words
-from zz_event.memo import LruMemo
+from zz_event.memo import LruMemo, clear_caches  # clear_caches: re-exported, where callers have found it
 from zz_event.model.nest import LoopNest, MemLevel
 from zz_event.model.vocabulary import DIRECTIONS, OPERANDS, READ_DIRECTIONS
 
@@ -216,18 +216,3 @@ def _assemble(nest, op, elements: list[dict], words: list[dict], onload: int, of
                      for d in DIRECTIONS)
         counts.append(LevelCounts(level.name, elems, level_words, energy))
     return OperandCosts(tuple(counts), tuple(port_words), onload, offload, transfers, link_sums, op_levels)
-
-
-def clear_caches() -> None:
-    """Forget every memoised tile sequence, axis side, touch count, MAC and cycle count and executed-flag
-    tensor (tests compare cold and warm runs)."""
-    from zz_event.engine.axis_configs import SIDES, TOUCH_COUNTS  # noqa: PLC0415
-    from zz_event.engine.executed import _TENSORS  # noqa: PLC0415
-    from zz_event.engine.transfers import _SEQUENCES  # noqa: PLC0415
-
-    _SEQUENCES.clear()
-    _OPERAND_COSTS.clear()
-    SIDES.clear()
-    TOUCH_COUNTS.clear()
-    _ORDER_FREE.clear()
-    _TENSORS.clear()

@@ -27,12 +27,12 @@ first tiles and last outputs), which ignores the loop order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from math import ceil, lcm
 
 import numpy as np
 
 from zz_event.engine.windows import Link, Structure, structure
+from zz_event.memo import lru_cache
 from zz_event.model.nest import LoopNest
 
 __all__ = ["LatencyParts", "LinkSums", "latency_bound", "latency_parts", "link_sums", "links_of"]

@@ -28,7 +28,6 @@ Everything is computed on arrays indexed by (instance, tile); no loop runs per M
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from math import prod
 
 import numpy as np
@@ -44,6 +43,7 @@ from zz_event.engine.axes import (
     uncoupled_axis,
 )
 from zz_event.engine.budget import check_budget
+from zz_event.memo import lru_cache
 from zz_event.model.nest import LoopNest
 
 __all__ = ["TileSequence", "sequence_shape", "tile_sequence"]

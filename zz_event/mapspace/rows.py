@@ -14,12 +14,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from zigzag.hardware.architecture.memory_port import DataDirection
 
 from zz_event.engine.result import EngineResult
+from zz_event.memo import lru_cache
 from zz_event.model.vocabulary import DIRECTIONS, MAPSPACE_VARIANTS, OPERANDS
 from zz_event.zigzag.corrected_cme import CorrectedCME, operand_levels, raw_state
 
