@@ -18,7 +18,7 @@ from zz_event.engine.latency import LinkSums, latency_bound, latency_parts, link
 from zz_event.engine.result import EngineOptions, EngineResult, LevelCounts
 from zz_event.engine.tiles import UNCOUPLED
 from zz_event.engine.transfers import boundary_plan, operand_traffic, sequence_events, sequence_keys
-from zz_event.engine.words import event_words
+from zz_event.engine.words import bits_words, event_words
 from zz_event.memo import LruMemo, clear_caches  # clear_caches: re-exported, where callers have found it
 from zz_event.model.nest import LoopNest, MemLevel
 from zz_event.model.vocabulary import DIRECTIONS, OPERANDS, READ_DIRECTIONS
@@ -184,21 +184,24 @@ def _operand_costs(nest, op, options, precision, plan, keys) -> OperandCosts:
 def _costs_of(nest, op, precision, traffic, loads) -> OperandCosts:
     """Words, energy and port time of one operand's transfer events."""
     op_levels = nest.levels[op]
-    elements = [{d: per_dir[d].elements for d in DIRECTIONS} for per_dir in traffic]
-    words = [{d: event_words(per_dir[d], level, d, *precision) for d in DIRECTIONS}
-             for level, per_dir in zip(op_levels, traffic)]
-    transfers = tuple((j, d, *_event_bits(per_dir[d], *precision))
-                      for j, per_dir in enumerate(traffic) for d in DIRECTIONS if per_dir[d].weight.size)
+    p_partial, p_final = precision
+    elements: list[dict] = [{} for _ in op_levels]
+    words: list[dict] = [{} for _ in op_levels]
+    transfers = []
+    for j, (level, per_dir, level_elements, level_words) in enumerate(zip(op_levels, traffic, elements, words)):
+        for d in DIRECTIONS:
+            events = per_dir[d]
+            if not events.weight.size:
+                level_elements[d] = level_words[d] = 0
+                continue
+            level_elements[d] = int(np.dot(events.partial + events.final, events.weight))
+            bits = events.partial * p_partial + events.final * p_final  # computed once for words and windows
+            level_words[d] = bits_words(bits, events.weight, level, d)
+            moved = (bits > 0) & (events.weight > 0)  # an event that moves nothing is no transfer (and no window)
+            transfers.append((j, d, bits, events.weight) if moved.all() else (j, d, bits[moved], events.weight[moved]))
     onload = sum(event_words(ev, op_levels[j], "rd_out_to_low", *precision) for j, ev in loads.onload)
     offload = sum(event_words(ev, op_levels[j], "rd_out_to_high", *precision) for j, ev in loads.offload)
-    return _assemble(nest, op, elements, words, onload, offload, transfers=transfers)
-
-
-def _event_bits(events, p_partial: int, p_final: int) -> tuple[np.ndarray, np.ndarray]:
-    """The bits of each transfer event and how many events each entry stands for."""
-    bits = events.partial * p_partial + events.final * p_final
-    moved = (bits > 0) & (events.weight > 0)  # an event that moves nothing is no transfer (and no window)
-    return (bits, events.weight) if moved.all() else (bits[moved], events.weight[moved])
+    return _assemble(nest, op, elements, words, onload, offload, transfers=tuple(transfers))
 
 
 def _assemble(nest, op, elements: list[dict], words: list[dict], onload: int, offload: int,

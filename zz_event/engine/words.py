@@ -14,17 +14,22 @@ import numpy as np
 from zz_event.engine.transfers import Events
 from zz_event.model.nest import MemLevel
 
-__all__ = ["event_words", "segment_sums"]
+__all__ = ["bits_words", "event_words", "segment_sums"]
 
 
 def event_words(events: Events, level: MemLevel, direction: str, p_partial: int, p_final: int) -> int:
     if events.partial.size == 0:
         return 0
+    return bits_words(events.partial * p_partial + events.final * p_final, events.weight, level, direction)
+
+
+def bits_words(bits: np.ndarray, weight: np.ndarray, level: MemLevel, direction: str) -> int:
+    """Word accesses of transfer events of `bits` each (each entry standing for `weight` events): every
+    event rounded up to whole port units on its own."""
     port = level.ports.get(direction)
     if port is None:
         raise ValueError(f"memory {level.name} has no port for {direction} but data must move that way")
-    bits = events.partial * p_partial + events.final * p_final
-    units = int(np.dot(-(-bits // port.bw_min), events.weight))
+    units = int(np.dot(-(-bits // port.bw_min), weight))
     return units * port.bw_min // port.bw_max
 
 
