@@ -3,8 +3,8 @@
 Every point costs the MAC layers of its workload (convolutions and matrix products, or those named in
 `layers`), each on its own with both inputs constant, as `zz-event report` and Stream cost a node: written
 input-centric for the event modes and output-centric for the frame modes, with the workload's own operand
-precisions, so that every mode costs the very same layers. One ZigZag search per point, run inline
-(`CorrectionSettings(workers=0)`: a Dask worker is the unit of parallelism) and without LOMA's progress bar.
+precisions, so that every mode costs the very same layers. One ZigZag search per point, its correction inline
+(a Dask worker is the unit of parallelism), without LOMA's progress bar.
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def _event(job, files: _Files, layers, prepared, dump: str) -> list[LayerEntry]:
     """event / event-filter / exact-dense: ZigZag ranks on the engine's counts; event-raw: plain ZigZag, its
     pick then counted exactly (event-driven, both switches) for the corrected columns."""
     centric = _input_centric(layers, prepared)
-    correction = CorrectionSettings.for_workload(centric, options=_SWITCHES.get(job.mode, EngineOptions()), workers=0)
+    correction = CorrectionSettings.for_workload(centric, options=_SWITCHES.get(job.mode, EngineOptions()))
     raw = job.mode == "event-raw"
     cmes = main_stage(_stages(job, [] if raw else [EventDrivenCorrectionStage]), _settings(job), correction,
                       workload=centric.zigzag_workload, mapping=load_mapping(files.mapping, centric),
