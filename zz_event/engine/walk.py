@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros  # one instruction (tzcnt), bit 63 included
 
 __all__ = ["QUANTITIES", "WORD", "walk", "warm_up"]
 
@@ -205,7 +206,7 @@ def _single_element(bits, offset, elem, n_samples, n_inst, n_tiles, n_elem, fact
                 while x:  # each sample executing the tile
                     low = x & -x
                     x ^= low
-                    s = _bit_index(low)
+                    s = trailing_zeros(low)
                     j = at + s
                     if cur[s] == elem[i]:
                         c = 0
@@ -262,30 +263,6 @@ def _add_rows(s, q, n, factor, terms, coefs, bw, link, link_bw, allowed, sums, u
             links[s, ln, 3] += n * max(cycles - allowed[f], 0)
     for j in range(8):
         sums[s, j] += n * q[j] * factor
-
-
-@njit(cache=True, nogil=True)
-def _bit_index(low):
-    """The position of the one set bit of `low` (bit 63 included: `low` is then negative)."""
-    k = 0
-    if low & 0xFFFFFFFF == 0:  # unrolled: numba's shift by a variable is slow
-        k += 32
-        low >>= 32
-    if low & 0xFFFF == 0:
-        k += 16
-        low >>= 16
-    if low & 0xFF == 0:
-        k += 8
-        low >>= 8
-    if low & 0xF == 0:
-        k += 4
-        low >>= 4
-    if low & 0x3 == 0:
-        k += 2
-        low >>= 2
-    if low & 0x1 == 0:
-        k += 1
-    return k
 
 
 @njit(cache=True, nogil=True)
