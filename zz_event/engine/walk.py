@@ -1,12 +1,12 @@
 """The compiled pass behind events from data: one level's executed tiles and what each change moves.
 
-`walk` visits, per sample and instance, the iterations of one level's tiles in time order, tile by tile.
-It keeps one stamp per element: the last row (executed tile) that used it. A stamp equal to the current
-row is a repeat inside the tile; one equal to the previous row (of the same sample and instance) means the
-element stays resident (it does not enter); one from before the instance's first row, a first use. When
-the instance ends, each element's stamp is its last use; then every row's counts are final and are summed
-per sample with the words of each transfer the caller asks for: no array per row leaves the pass, and
-the rows of one instance stay small enough for the cache. That replaces sorting (instance, tile,
+The general pass (`_walk`) visits, per sample and instance, the iterations of one level's tiles in time
+order, tile by tile. It keeps one stamp per element: the last row (executed tile) that used it. A stamp
+equal to the current row is a repeat inside the tile; one equal to the previous row (of the same sample and
+instance) means the element stays resident (it does not enter); one from before the instance's first row, a
+first use. When the instance ends, each element's stamp is its last use; then every row's counts are final
+and are summed per sample with the words of each transfer the caller asks for: no array per row leaves the
+pass, and the rows of one instance stay small enough for the cache. That replaces sorting (instance, tile,
 element) triples: one visit per iteration of the tiles and sample, one stamp per element. The latency
 (`latency.py`) reads four sums per link of its transfer events (events, bits, busy cycles, cycles beyond the
 window's allowed ones): the pass adds each row's transfer to them, so no per-event array leaves it either.
@@ -40,7 +40,8 @@ _NO_TRIPLES = np.zeros((0, 7), np.int64)
 
 def walk(bits, offset, elem, n_samples, n_inst, n_tiles, box, n_elem, factor, terms, coefs, bw, link, link_bw,
          allowed, n_links, emit, rows):
-    """Per-sample sums of one level's row quantities, and the words of the caller's transfers (`_walk`)."""
+    """Per-sample sums of one level's row quantities, and the words of the caller's transfers (`_walk`,
+    or `_single_element` for the tiles it takes)."""
     if box == 1 and not emit and not ((terms == _Q_OUT_FINAL) & (coefs != 0)).any():
         sums, units, links = _single_element(bits, offset, elem, n_samples, n_inst, n_tiles, n_elem, factor, terms,
                                              coefs, bw, link, link_bw, allowed, n_links)
