@@ -93,16 +93,16 @@ def evaluate_samples(nest: LoopNest, options: EngineOptions, masks) -> list[Engi
 
 def _sample_costs(nest: LoopNest, op: str, counts) -> list[OperandCosts]:
     """Per sample, `_costs_of` from `explicit.masked_counts`."""
+    elements = [{d: v.tolist() for d, v in per_dir.items()} for per_dir in counts.elements]
+    words = [{d: v.tolist() for d, v in per_dir.items()} for per_dir in counts.words]
+    links = [((j, d), per_link.tolist()) for (j, d), per_link in counts.links.items()]
+
     def pick(per_level: list[dict], s: int) -> list[dict]:
-        return [{d: int(v[s]) for d, v in per_dir.items()} for per_dir in per_level]
+        return [{d: v[s] for d, v in per_dir.items()} for per_dir in per_level]
 
-    def sums(s: int) -> tuple:
-        return tuple((j, d, tuple(int(v) for v in per_link[s])) for (j, d), per_link in counts.links.items()
-                     if per_link[s, 0])
-
-    return [_assemble(nest, op, pick(counts.elements, s), pick(counts.words, s), int(on), int(off),
-                      link_sums=sums(s))
-            for s, (on, off) in enumerate(zip(counts.onload, counts.offload))]
+    return [_assemble(nest, op, pick(elements, s), pick(words, s), on, off,
+                      link_sums=tuple((j, d, tuple(per_link[s])) for (j, d), per_link in links if per_link[s][0]))
+            for s, (on, off) in enumerate(zip(counts.onload.tolist(), counts.offload.tolist()))]
 
 
 def _precision(nest: LoopNest, op: str) -> tuple[int, int]:

@@ -74,6 +74,18 @@ class Walked:
     n_samples: int
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """A level's iteration order over the flags (`Executed._layout`)."""
+
+    collapsed: list[bool]  # per axis: inside the tile and visited once (the flags do not vary along it)
+    sizes: tuple[int, ...]  # per axis of the iteration order, outer to inner: its visited size
+    offset: np.ndarray  # per iteration, its position in the flags
+    dims: dict[str, np.ndarray]  # per dimension, its index at each iteration (broadcastable)
+    n_inst: int
+    n_tiles: int
+
+
 class _Tensor:
     """The executed flags of every sample, stored in the axis order of the first nest that built them,
     with what every ordering of the same loops shares: MACs, cycles, untouched outputs."""
@@ -135,6 +147,7 @@ class Executed:
         self.n_samples = masks.shape[0]
         key = (nest.shape_id, filtered, tuple(sorted(map(_axis_id, self.axes))), masks.shape, masks.tobytes())
         self._tensor = _TENSORS.get_or(key, lambda: _Tensor(self, masks))
+        self._layouts: dict[tuple, _Layout] = {}
 
     def _index(self, dim: str) -> np.ndarray:
         """`dim`'s index at every iteration, broadcastable to the tensor."""
@@ -207,34 +220,44 @@ class Executed:
         least significant); tiles: over the temporal loops above, in time order."""
         from zz_event.engine.walk import walk  # noqa: PLC0415  (compiled on first use, not at import)
 
+        lay = self._layout(n_inner, served)
+        factor = prod(ax.size for ax, c in zip(self.axes, lay.collapsed) if c and ax.dim in self._relevant(op))
+        elem, n_elem = self._element(op, lay.dims, (1,) * len(lay.sizes))
+        elem = np.ascontiguousarray(np.broadcast_to(elem, lay.sizes)).reshape(-1)
+        sums, units, links, triples, _SCRATCH.rows = walk(
+            self._tensor.bits, lay.offset, elem, self.n_samples, lay.n_inst, lay.n_tiles,
+            elem.size // (lay.n_inst * lay.n_tiles), n_elem, factor, *transfers, emit,
+            getattr(_SCRATCH, "rows", _NO_ROWS))
+        return Walked(sums, units, links, triples, lay.n_inst, lay.n_tiles, n_elem, factor, self.n_samples)
+
+    def _layout(self, n_inner: int, served: frozenset[str]) -> _Layout:
+        """The iteration order of a level's tiles and each iteration's position in the flags (shared by
+        the operands whose levels own the same loops and serve the same array dimensions)."""
+        if (n_inner, served) in self._layouts:
+            return self._layouts[(n_inner, served)]
         axes = self.axes
         inside = [(ax.temporal is not None and ax.temporal < n_inner)
                   or (ax.spatial is not None and ax.array_dim in served) for ax in axes]
         # An axis inside the tile the flags do not vary along (a K axis) is visited once: a relevant one
         # scales the counts, an irrelevant one only repeats the same elements.
         collapsed = [ins and self._tensor.stride[_axis_id(ax)] == 0 for ax, ins in zip(axes, inside)]
-        factor = prod(ax.size for ax, c in zip(axes, collapsed) if c and ax.dim in self._relevant(op))
         inst = sorted((a for a, ax in enumerate(axes) if ax.spatial is not None and not inside[a]),
                       key=lambda a: -axes[a].spatial)
         tile = sorted((a for a, ax in enumerate(axes) if ax.temporal is not None and not inside[a]),
                       key=lambda a: -axes[a].temporal)
         order = inst + tile + [a for a in range(len(axes)) if inside[a]]  # iteration order, outer to inner
-        sizes = [1 if collapsed[a] else axes[a].size for a in order]
+        sizes = tuple(1 if collapsed[a] else axes[a].size for a in order)
         offset = np.zeros((1,) * len(order), dtype=np.int64)
         dims: dict[str, np.ndarray] = {}
         for i, a in enumerate(order):
             digit = np.arange(sizes[i], dtype=np.int64).reshape([-1 if j == i else 1 for j in range(len(order))])
             offset = offset + digit * self._tensor.stride[_axis_id(axes[a])]
             dims[axes[a].dim] = dims.get(axes[a].dim, 0) + digit * axes[a].weight
-        elem, n_elem = self._element(op, dims, (1,) * len(order))
-        shape = tuple(sizes)
-        offset = np.ascontiguousarray(np.broadcast_to(offset, shape)).reshape(-1)
-        elem = np.ascontiguousarray(np.broadcast_to(elem, shape)).reshape(-1)
-        n_inst, n_tiles = prod(sizes[: len(inst)]), prod(sizes[len(inst): len(inst) + len(tile)])
-        sums, units, links, triples, _SCRATCH.rows = walk(
-            self._tensor.bits, offset, elem, self.n_samples, n_inst, n_tiles, offset.size // (n_inst * n_tiles),
-            n_elem, factor, *transfers, emit, getattr(_SCRATCH, "rows", _NO_ROWS))
-        return Walked(sums, units, links, triples, n_inst, n_tiles, n_elem, factor, self.n_samples)
+        offset = np.ascontiguousarray(np.broadcast_to(offset, sizes)).reshape(-1)
+        lay = _Layout(collapsed, sizes, offset, dims, prod(sizes[: len(inst)]),
+                      prod(sizes[len(inst): len(inst) + len(tile)]))
+        self._layouts[(n_inner, served)] = lay
+        return lay
 
     def _element(self, op: str, dims: dict[str, np.ndarray], shape) -> tuple[np.ndarray, int]:
         """Flat element ids of `op` (counting indices, as the dense engine's) and their number."""
