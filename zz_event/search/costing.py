@@ -33,12 +33,13 @@ class MappingCost(NamedTuple):
     latency_cycles: int
 
 
-def spatial_loops(layer: Any) -> tuple[SpatialLoop, ...]:
-    """The layer's spatial unrolling as the correction reads it (`adapter.context_of_cme`): ZigZag's
-    fractional unrolling of a dimension the array does not divide is the whole array width."""
+def spatial_loops(unrolling: Any) -> tuple[SpatialLoop, ...]:
+    """A layer's spatial unrolling (ZigZag's `SpatialMapping`, `layer.spatial_mapping` while ZigZag searches it)
+    as the correction reads it (`adapter.context_of_cme`): ZigZag's fractional unrolling of a dimension the array
+    does not divide is the whole array width."""
     return tuple(
         SpatialLoop(str(oa_dim), str(dim), math.ceil(size - 1e-9))
-        for oa_dim, single in layer.spatial_mapping.items()
+        for oa_dim, single in unrolling.items()
         for dim, size in single.items()
         if math.ceil(size - 1e-9) > 1
     )
@@ -55,9 +56,12 @@ class SpaceCoster:
 
     @classmethod
     def build(cls, accelerator: Any, layer: Any, spatial_mapping: Any, options: EngineOptions,
-              geometry: tuple[ConvGeometry, str] | None = None) -> SpaceCoster:
+              geometry: tuple[ConvGeometry, str] | None = None, unrolling: Any = None) -> SpaceCoster:
+        """`unrolling`: the user-format spatial mapping of `spatial_mapping` (default `layer.spatial_mapping`,
+        which ZigZag sets to the one it is searching)."""
         geo, centric = geometry if geometry else (None, None)
-        context = context_for(layer, accelerator, spatial_loops(layer), geo, centric)
+        loops = spatial_loops(layer.spatial_mapping if unrolling is None else unrolling)
+        context = context_for(layer, accelerator, loops, geo, centric)
         return cls(context, Allocator(accelerator, layer, spatial_mapping), PsumFlags(layer, spatial_mapping),
                    options)
 
