@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from conftest import ROOT
-from test_allocation import LENET, CORES, space
+from test_allocation import CORES, LENET, space
 from zigzag.cost_model.cost_model import CostModelEvaluation
 from zigzag.opt.loma.memory_allocator import MemoryAllocator
 

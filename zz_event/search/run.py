@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
 from typing import Any
 
 from zigzag.stages.mapping.spatial_mapping_generation import SpatialMappingGeneratorStage
@@ -14,7 +13,7 @@ from zigzag.stages.workload_iterator import WorkloadStage
 
 from zz_event.engine.result import EngineOptions
 from zz_event.readers.inputs import ZigZagInputs, read_zigzag_inputs
-from zz_event.search.stage import SearchLog, SearchProgress, SearchStage
+from zz_event.search.stage import LayerSpace, SearchLog, SearchProgress, SearchStage
 from zz_event.zigzag.pipeline import PreparedWorkloadParserStage, main_stage
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
 
@@ -37,19 +36,6 @@ def run_search(workload: Any, accelerator: str, mapping: str, *, opt: str = "ene
     log = SearchLog(opt, top_k, lpf_limit, progress, layers)
     _run([*_SEARCH_STAGES, SearchStage], settings, correction, accelerator, inputs, zz_event_search=log)
     return log, inputs
-
-
-@dataclass
-class LayerSpace:
-    """ZigZag's parsed objects of one layer and spatial mapping: what a search (or LOMA) starts from."""
-
-    accelerator: Any
-    layer: Any
-    spatial_mapping: Any
-    spatial_mapping_int: Any
-    temporal_mapping_type: Any
-    correction: CorrectionSettings
-    unrolling: Any  # the user-format spatial mapping (ZigZag's `layer.spatial_mapping` while it was current)
 
 
 class _SpaceStage(Stage):

@@ -25,7 +25,7 @@ from zz_event.zigzag.adapter import CmeMapping, layer_is_correctable
 from zz_event.zigzag.correction import correct_cme
 from zz_event.zigzag.settings import CorrectionSettings
 
-__all__ = ["Found", "SearchLog", "SearchProgress", "SearchStage", "SpatialSearch"]
+__all__ = ["Found", "LayerSpace", "SearchLog", "SearchProgress", "SearchStage", "SpatialSearch", "search_space"]
 
 
 class SearchProgress(Protocol):
@@ -77,81 +77,99 @@ class SearchLog:
 _PROGRESS_EVERY = 512
 
 
+@dataclass
+class LayerSpace:
+    """ZigZag's parsed objects of one layer and spatial mapping: what a search (or LOMA) starts from."""
+
+    accelerator: Any
+    layer: Any
+    spatial_mapping: Any
+    spatial_mapping_int: Any
+    temporal_mapping_type: Any
+    correction: CorrectionSettings
+    unrolling: Any  # the user-format spatial mapping (ZigZag's `layer.spatial_mapping` while it was current)
+
+
 class SearchStage(Stage):
     """A leaf stage below `SpatialMappingGeneratorStage` (see the module docstring)."""
 
     def __init__(self, list_of_callables, *, accelerator, layer, spatial_mapping, spatial_mapping_int,
                  temporal_mapping_type, zz_event: CorrectionSettings, zz_event_search: SearchLog, **kwargs: Any):
         super().__init__(list_of_callables, **kwargs)
-        self.accelerator, self.layer = accelerator, layer
-        self.spatial_mapping, self.spatial_mapping_int = spatial_mapping, spatial_mapping_int
-        self.mapping_type = temporal_mapping_type
-        self.correction, self.log = zz_event, zz_event_search
+        self.space = LayerSpace(accelerator, layer, spatial_mapping, spatial_mapping_int, temporal_mapping_type,
+                                zz_event, layer.spatial_mapping)
+        self.log = zz_event_search
 
     def is_leaf(self) -> bool:
         return True
 
     def run(self):
-        layer, log = self.layer, self.log
+        layer, log = self.space.layer, self.log
         name = layer.name
         if log.layers is not None and name not in log.layers:
             return
-        reason = self.correction.uncorrected.get(name) or layer_is_correctable(layer)
+        reason = self.space.correction.uncorrected.get(name) or layer_is_correctable(layer)
         if reason:
             log.skipped[name] = reason
             return
-        index = sum(1 for s in log.searches if s.layer == name)
-        search = self._search(index)
+        search = search_space(self.space, log, sum(1 for s in log.searches if s.layer == name))
         log.searches.append(search)
         for found in search.best:
             yield found.cme, None
 
-    def _search(self, index: int) -> SpatialSearch:
-        log = self.log
-        started = time.process_time()
-        lpfs = loop_factors(self.accelerator, self.layer, self.spatial_mapping, log.lpf_limit)
-        coster = SpaceCoster.build(self.accelerator, self.layer, self.spatial_mapping, self.correction.options,
-                                   self.correction.geometries.get(self.layer.name))
-        if log.progress is not None:
-            log.progress.start(self.layer.name, index, lpfs.count)
-        top = TopK(log.top_k)
-        evaluated = seen = 0
-        for ordering in orderings(lpfs):
-            seen += 1
-            if log.progress is not None and seen % _PROGRESS_EVERY == 0:
-                log.progress.advance(_PROGRESS_EVERY)
-            if log.opt == "energy":  # the latency is needed for the best only
-                found = coster.energy(ordering)
-                if found is not None:
-                    top.offer(found[1], ordering)
-            else:
-                found = coster.cost(ordering)
-                if found is not None:
-                    top.offer(score(log.opt, *found[1]), ordering)
-            evaluated += found is not None
-        if log.progress is not None:
-            log.progress.advance(seen % _PROGRESS_EVERY)
-        best = [self._found(rank, coster, ordering) for rank, (_, ordering) in enumerate(top.best())]
-        spatial = {str(oa): {str(d): s for d, s in single.items()} for oa, single in self.layer.spatial_mapping.items()}
-        return SpatialSearch(self.layer.name, index, spatial, lpfs.count, evaluated,
-                             time.process_time() - started, best)
 
-    def _found(self, rank: int, coster: SpaceCoster, ordering: tuple[Lpf, ...]) -> Found:
-        """ZigZag's CostModelEvaluation of one of the best orderings, corrected."""
-        mapping, result = coster.result(ordering)
-        dims = {str(d): d for d in self.layer.layer_dim_sizes.data}
-        allocation = dict(zip(coster.allocator.operands, coster.allocator.allocate(ordering)))
-        temporal = {}
-        for layer_op in self.layer.layer_operands:
-            levels, start = [], 0
-            for n in allocation[str(layer_op)]:
-                levels.append([(dims[d], s) for d, s in ordering[start:start + n]])
-                start += n
-            temporal[layer_op] = levels
-        cme = CostModelEvaluation(
-            accelerator=self.accelerator, layer=self.layer, spatial_mapping=self.spatial_mapping,
-            spatial_mapping_int=self.spatial_mapping_int,
-            temporal_mapping=TemporalMapping(temporal, self.layer, self.mapping_type),
-            access_same_data_considered_as_no_access=True,
-        )
-        return Found(rank, ordering, mapping, result, correct_cme(cme, self.correction))
+def search_space(space: LayerSpace, log: SearchLog, index: int = 0) -> SpatialSearch:
+    """Search one layer's spatial mapping: every ordering allocated and costed, the best `log.top_k` by
+    `log.opt` built as corrected ZigZag CMEs. `index`: the spatial mapping's number within the layer."""
+    started = time.process_time()
+    layer = space.layer
+    lpfs = loop_factors(space.accelerator, layer, space.spatial_mapping, log.lpf_limit)
+    coster = SpaceCoster.build(space.accelerator, layer, space.spatial_mapping, space.correction.options,
+                               space.correction.geometries.get(layer.name), space.unrolling)
+    progress = log.progress
+    if progress is not None:
+        progress.start(layer.name, index, lpfs.count)
+    top = TopK(log.top_k)
+    evaluated = seen = 0
+    for ordering in orderings(lpfs):
+        seen += 1
+        if progress is not None and seen % _PROGRESS_EVERY == 0:
+            progress.advance(_PROGRESS_EVERY)
+        if log.opt == "energy":  # the latency is needed for the best only
+            found = coster.energy(ordering)
+            if found is not None:
+                top.offer(found[1], ordering)
+        else:
+            found = coster.cost(ordering)
+            if found is not None:
+                top.offer(score(log.opt, *found[1]), ordering)
+        evaluated += found is not None
+    if progress is not None:
+        progress.advance(seen % _PROGRESS_EVERY)
+    best = [_found(space, rank, coster, ordering) for rank, (_, ordering) in enumerate(top.best())]
+    spatial = {str(oa): {str(d): s for d, s in single.items()} for oa, single in space.unrolling.items()}
+    return SpatialSearch(layer.name, index, spatial, lpfs.count, evaluated, time.process_time() - started, best)
+
+
+def _found(space: LayerSpace, rank: int, coster: SpaceCoster, ordering: tuple[Lpf, ...]) -> Found:
+    """ZigZag's CostModelEvaluation of one of the best orderings, corrected."""
+    layer = space.layer
+    mapping, result = coster.result(ordering)
+    dims = {str(d): d for d in layer.layer_dim_sizes.data}
+    allocation = dict(zip(coster.allocator.operands, coster.allocator.allocate(ordering)))
+    temporal = {}
+    for layer_op in layer.layer_operands:
+        levels, start = [], 0
+        for n in allocation[str(layer_op)]:
+            levels.append([(dims[d], s) for d, s in ordering[start:start + n]])
+            start += n
+        temporal[layer_op] = levels
+    # ZigZag's cost model reads the layer's current spatial mapping: the one searched.
+    layer.spatial_mapping = space.unrolling
+    cme = CostModelEvaluation(
+        accelerator=space.accelerator, layer=layer, spatial_mapping=space.spatial_mapping,
+        spatial_mapping_int=space.spatial_mapping_int,
+        temporal_mapping=TemporalMapping(temporal, layer, space.temporal_mapping_type),
+        access_same_data_considered_as_no_access=True,
+    )
+    return Found(rank, ordering, mapping, result, correct_cme(cme, space.correction))
