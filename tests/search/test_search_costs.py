@@ -87,3 +87,17 @@ def test_the_kept_mappings_are_the_best_and_are_corrected_cmes():
             assert found.cme.energy_total == pytest.approx(found.result.energy_pj, rel=1e-12)
             assert found.cme.latency_total2 == found.result.latency_cycles
             assert " ".join(f"{d}{f}" for d, f in found.ordering) in set(rows.temporal_ordering)
+
+
+@pytest.mark.parametrize("opt", ["latency", "EDP"])
+def test_latency_and_edp_searches_find_the_logged_minimum(opt):
+    rows = pd.read_csv(MAPSPACE)
+    rows = rows[rows.layer == "conv2"]
+    logged = rows.event_driven_latency_cycles if opt == "latency" else (
+        rows.event_driven_energy_pj * rows.event_driven_latency_cycles)
+    hardware, mapping = CORES["toy"]
+    log, _ = run_search(str(LENET), str(hardware), str(mapping), opt=opt, lpf_limit=6, top_k=3, layers=("conv2",))
+    (search,) = log.searches
+    found = [f.result.latency_cycles if opt == "latency" else f.result.energy_pj * f.result.latency_cycles
+             for f in search.best]
+    assert found == sorted(logged)[:3]
