@@ -6,7 +6,8 @@ LeNet-5 conv2 (input-centric, from inputs/lenet5/lenet5.onnx) on the toy core, i
 - the search (`zz_event.search.stage.search_space`, opt energy, top 5): LOMA's orderings, its own allocation,
   the engine's exact cost of each, the 5 best built as corrected CMEs, at the same `--lpf`, engine memos
   cleared first (cold): mappings per CPU s.
-Both in this process, interleaved, best of `--repeat` (CPU time, wall beside it). Then one search at lpf 8 whose
+Both in this process, interleaved, best of `--repeat` (CPU time, wall beside it). Then the memory allocation
+alone, ZigZag's against the search's, per ordering of conv2 on the toy core and tpu_like; one search at lpf 8 whose
 best energy must equal the minimum `event_driven_energy_pj` of conv2 in
 validation/results/mapspace/lenet5_toy_lpf8.csv.gz (every mapping LOMA evaluated at lpf 8, logged by
 `zz-event mapspace`; its ranking settings: `.meta.json`), and one past LOMA's limit (`--past-lpf`, default 9:
@@ -24,16 +25,20 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from zigzag.opt.loma.memory_allocator import MemoryAllocator, MemoryHierarchyTooSmallException, MemoryTooSmallException
 from zigzag.stages.evaluation.cost_model_evaluation import CostModelStage
 from zigzag.stages.mapping.temporal_mapping_generator_stage import TemporalMappingGeneratorStage
 
 from zz_event.engine.evaluate import clear_caches
+from zz_event.search.allocation import Allocator
+from zz_event.search.orderings import loop_factors, orderings
 from zz_event.search.run import layer_spaces
 from zz_event.search.stage import SearchLog, search_space
 
 ROOT = Path(__file__).resolve().parent.parent
 LENET = ROOT / "inputs/lenet5/lenet5.onnx"
 TOY = (ROOT / "inputs/toy/hardware.yaml", ROOT / "inputs/toy/mapping_lenet5.yaml")
+TPU_LIKE = (ROOT / "inputs/tpu_like/hardware.yaml", ROOT / "inputs/tpu_like/mapping.yaml")
 LOGGED = {lpf: ROOT / f"validation/results/mapspace/lenet5_toy_lpf{lpf}.csv{'.gz' if lpf == 8 else ''}"
           for lpf in (6, 8)}
 
@@ -48,6 +53,27 @@ def zigzag_search(space, lpf: int) -> tuple[int, float, float]:
     cpu, wall = time.process_time(), time.perf_counter()
     count = sum(1 for _ in stage.run())
     return count, time.process_time() - cpu, time.perf_counter() - wall
+
+
+def allocation_times(space, lpf: int) -> tuple[float, float]:
+    """CPU seconds per ordering of ZigZag's `MemoryAllocator` and of the search's `Allocator` (a fresh one: its
+    tensor-size memo starts empty), over every ordering at `lpf`."""
+    lpfs = loop_factors(space.accelerator, space.layer, space.spatial_mapping, lpf)
+    every = list(orderings(lpfs))
+    dims = {str(d): d for d in space.layer.layer_dim_sizes.data}
+    cpu = time.process_time()
+    for ordering in every:
+        try:
+            MemoryAllocator(space.accelerator, space.layer, space.spatial_mapping, [(dims[d], f) for d, f in ordering],
+                            space.temporal_mapping_type).run()
+        except (MemoryTooSmallException, MemoryHierarchyTooSmallException):
+            pass
+    theirs = (time.process_time() - cpu) / len(every)
+    cpu = time.process_time()
+    allocator = Allocator(space.accelerator, space.layer, space.spatial_mapping)
+    for ordering in every:
+        allocator.allocate(ordering)
+    return theirs, (time.process_time() - cpu) / len(every)
 
 
 def our_search(space, lpf: int):
@@ -90,6 +116,12 @@ def main() -> None:
           f"{z_rate:.0f} per CPU s ({1e3 / z_rate:.2f} ms each)")
     print(f"zz-event search, lpf {args.lpf}: {o_count} mappings in {o_cpu:.2f} s CPU ({o_wall:.2f} s wall): "
           f"{o_rate:.0f} per CPU s ({1e3 / o_rate:.3f} ms each)")
+
+    for name, hardware in (("toy", TOY), ("tpu_like", TPU_LIKE)):
+        (conv2,) = layer_spaces(str(LENET), str(hardware[0]), str(hardware[1]), "conv2")
+        theirs, ours_each = allocation_times(conv2, args.lpf)
+        print(f"allocation, conv2 on {name}, lpf {args.lpf}: ZigZag's MemoryAllocator {theirs * 1e3:.3f} ms, the "
+              f"search's {ours_each * 1e3:.3f} ms per ordering ({theirs / ours_each:.0f}x)")
 
     found, cpu, _ = our_search(space, 8)
     logged, logged_ordering = logged_minimum(8)
