@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import product
-from math import prod
 from typing import Any
 
 from zigzag.datatypes import Constants
@@ -81,7 +80,9 @@ class Allocator:
         allocated: list[list[tuple[str, Any]]] = [list(self.spatial[k][0]) for k in range(n_ops)]
         level = [1] * n_ops
         counts: list[list[int]] = [[] for _ in range(n_ops)]
-        sizes = [loop[1] for loop in ordering]
+        suffix = [1] * (len(ordering) + 1)  # iterations of the loops from each position on
+        for p in range(len(ordering) - 1, -1, -1):
+            suffix[p] = ordering[p][1] * suffix[p + 1]
         for slots in self.nodes:
             if not slots:
                 continue
@@ -91,7 +92,7 @@ class Allocator:
                 if found is None:
                     return None
                 all_sizes.append(found)
-            best = self._best_combination(slots, all_sizes, sizes, start)
+            best = self._best_combination(slots, all_sizes, suffix, start)
             if best is None:
                 return None
             for slot, take in zip(slots, best):
@@ -163,21 +164,24 @@ class Allocator:
         return sizes
 
     @staticmethod
-    def _best_combination(slots, all_sizes: list[list], sizes: list[int], start: list[int]) -> list[int] | None:
+    def _best_combination(slots, all_sizes: list[list], suffix: list[int], start: list[int]) -> list[int] | None:
         """`MemoryAllocator.find_best_loop_combination` for the uneven mapping type: how many loops each
-        operand takes at this level (the last of the combinations with the fewest accesses above)."""
+        operand takes at this level (the last of the combinations with the fewest accesses above).
+        `suffix[p]`: the product of the ordering's loop sizes from position p on (the iterations above)."""
         offsets = []
         options = []
         for slot, slices in zip(slots, all_sizes):
             if slot.top:
                 offsets.append(len(slices) - 1)
-                slices = [slices[-1]]
+                options.append(([slices[-1]], [0]))
             else:
                 offsets.append(0)
-            accesses = [0 if slot.top else prod(sizes[start[slot.op] + i + offsets[-1]:]) * size
-                        for i, size in enumerate(slices)]
-            options.append((slices, accesses))
+                first = start[slot.op]
+                options.append((slices, [suffix[first + i] * size for i, size in enumerate(slices)]))
         capacity = slots[0].capacity
+        if len(options) == 2:  # the common case, without building combinations
+            best = _best_pair(options, capacity)
+            return None if best is None else [best[0] + offsets[0], best[1] + offsets[1]]
         best, best_accesses, first = None, float("inf"), True
         # itertools.product runs the first operand's index slowest, as ZigZag's mixed-radix counter does.
         for combination in product(*(zip(range(len(slices)), slices, accesses) for slices, accesses in options)):
@@ -195,3 +199,20 @@ class Allocator:
             if accesses_comb <= best_accesses:
                 best_accesses, best = accesses_comb, combination
         return [c[0] + offset for c, offset in zip(best, offsets)]
+
+
+def _best_pair(options, capacity) -> tuple[int, int] | None:
+    """`_best_combination` for two operands: the same sums, in the same order, in two plain loops."""
+    (sizes0, accesses0), (sizes1, accesses1) = options
+    best, best_accesses = None, float("inf")
+    for i, (size0, acc0) in enumerate(zip(sizes0, accesses0)):
+        size0, acc0 = 0 + size0, 0 + acc0  # ZigZag's sums start from 0
+        for j, (size1, acc1) in enumerate(zip(sizes1, accesses1)):
+            if size0 + size1 > capacity:
+                if i == 0 and j == 0:  # not even the loops below fit
+                    return None
+                continue
+            accesses = acc0 + acc1
+            if accesses <= best_accesses:
+                best_accesses, best = accesses, (i, j)
+    return best

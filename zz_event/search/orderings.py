@@ -4,7 +4,8 @@ The loop prime factors (LPFs) and their merging down to the lpf limit are LOMA's
 methods, run once per spatial mapping: they are cheap and define the space). The orderings are the
 multiset permutations of those factors, innermost loop first, as LOMA's `permutations` gives them, here
 generated depth-first so that orderings sharing their innermost loops come one after another (the
-engine's least-recently-used memos then keep what those share warm). `tests/search/test_orderings.py` holds the two sets equal.
+engine's least-recently-used memos then keep what those share warm). `tests/search/test_allocation.py`
+holds the two sets equal.
 """
 
 from __future__ import annotations
