@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "zz_event"
 _BASE_MODULES = {"errors", "memo", "provenance", "output_files"}
 _BASE = {"base"}
 # What each part may import of zz_event (besides itself). Anything else is an import against the direction
-# model <- engine <- zigzag <- {mapspace, stream, report} <- commands, with readers beside the engine.
+# model <- engine <- zigzag <- {mapspace, search, stream, report} <- commands, with readers beside the engine.
 ALLOWED = {
     "base": set(),
     "model": _BASE,
@@ -22,6 +22,7 @@ ALLOWED = {
     "readers": _BASE | {"model"},
     "zigzag": _BASE | {"model", "engine", "readers"},
     "mapspace": _BASE | {"model", "engine", "readers", "zigzag"},
+    "search": _BASE | {"model", "engine", "readers", "zigzag"},
     "stream": _BASE | {"model", "engine", "readers", "zigzag"},
     "report": _BASE | {"model", "engine", "readers", "zigzag", "stream", "mapspace"},
     "sweep": _BASE | {"model", "engine", "readers", "zigzag", "stream", "mapspace", "report"},

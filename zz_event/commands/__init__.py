@@ -6,6 +6,7 @@ Handlers import what they run inside themselves, so that `zz-event --help` loads
 |---|---|
 | `run` | one ZigZag run with the correction; `summary.json` and a raw-vs-corrected table |
 | `mapspace` | every evaluated mapping to a CSV |
+| `search` | the exact engine's own temporal-mapping search; the best as ZigZag mapping files |
 | `rerank` | raw-optimal vs corrected-optimal mappings of a logged mapping space |
 | `stream` | one Stream run in frame, event-raw or event mode |
 | `report` | the comparison report |
@@ -14,11 +15,11 @@ Handlers import what they run inside themselves, so that `zz-event --help` loads
 
 from __future__ import annotations
 
-from zz_event.commands import mapspace, report, rerank, run, stream, sweep
+from zz_event.commands import mapspace, report, rerank, run, search, stream, sweep
 
 __all__ = ["COMMANDS", "register_all"]
 
-COMMANDS = (run, mapspace, rerank, stream, report, sweep)
+COMMANDS = (run, mapspace, search, rerank, stream, report, sweep)
 
 
 def register_all(sub) -> None:

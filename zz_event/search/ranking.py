@@ -1,0 +1,39 @@
+"""The k best mappings of a search by ZigZag's criteria (`--opt`), kept as they come."""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+__all__ = ["TopK", "score"]
+
+
+def score(opt: str, energy_pj: float, latency_cycles: float) -> float:
+    """What ZigZag's reduce stage of `opt` minimises: energy, latency, or their product (EDP)."""
+    if opt == "energy":
+        return energy_pj
+    if opt == "latency":
+        return latency_cycles
+    return energy_pj * latency_cycles
+
+
+class TopK:
+    """The `k` items of least score; among equal scores the one seen first ranks first (as ZigZag's reduce
+    stages keep the first of equal minima)."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self._heap: list[tuple[float, int, Any]] = []  # (-score, -arrival, item): the worst kept on top
+        self._seen = 0
+
+    def offer(self, value: float, item: Any) -> None:
+        entry = (-value, -self._seen, item)
+        self._seen += 1
+        if len(self._heap) < self.k:
+            heapq.heappush(self._heap, entry)
+        elif entry[:2] > self._heap[0][:2]:
+            heapq.heapreplace(self._heap, entry)
+
+    def best(self) -> list[tuple[float, Any]]:
+        """(score, item), best first."""
+        return [(-v, item) for v, _, item in sorted(self._heap, key=lambda e: (-e[0], -e[1]))]

@@ -1,0 +1,175 @@
+"""The ZigZag stage that searches a layer's temporal mappings with the exact engine alone.
+
+`SearchStage` takes the place of ZigZag's temporal-mapping generator and cost model below the spatial-mapping
+generator: for each spatial mapping it enumerates LOMA's orderings (`orderings`), allocates each as LOMA does
+(`allocation`), costs it with the engine (`costing`) and keeps the best `top_k` by `opt`; only those become
+ZigZag CostModelEvaluations, corrected as `zz-event run` corrects them, which it yields best first. What it
+found is recorded in the run's `SearchLog` (the stage's `zz_event_search` keyword).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from zigzag.cost_model.cost_model import CostModelEvaluation
+from zigzag.mapping.temporal_mapping import TemporalMapping
+from zigzag.stages.stage import Stage
+
+from zz_event.engine.result import EngineResult
+from zz_event.search.costing import SpaceCoster
+from zz_event.search.orderings import Lpf, loop_factors, orderings
+from zz_event.search.ranking import TopK, score
+from zz_event.zigzag.adapter import CmeMapping, layer_is_correctable
+from zz_event.zigzag.correction import correct_cme
+from zz_event.zigzag.settings import CorrectionSettings
+
+__all__ = ["Found", "LayerSpace", "SearchLog", "SearchProgress", "SearchStage", "SpatialSearch", "search_space"]
+
+
+class SearchProgress(Protocol):
+    """What a search reports as it goes (the CLI draws a bar from it; the library never prints)."""
+
+    def start(self, layer: str, spatial_index: int, orderings: int) -> None: ...
+
+    def advance(self, mappings: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class Found:
+    """One of the best mappings: its ordering (innermost loop first), the correction's description of it,
+    the engine's result and ZigZag's corrected CostModelEvaluation of it."""
+
+    rank: int
+    ordering: tuple[Lpf, ...]
+    mapping: CmeMapping
+    result: EngineResult
+    cme: Any
+
+
+@dataclass
+class SpatialSearch:
+    """What the search of one spatial mapping of one layer found."""
+
+    layer: str
+    spatial_index: int
+    spatial_mapping: dict[str, dict[str, float]]
+    orderings: int
+    evaluated: int  # orderings that fit the memories (LOMA skips the others)
+    cpu_seconds: float
+    best: list[Found]
+
+
+@dataclass
+class SearchLog:
+    """What a run's searches found, layer by layer; `skipped`: layer name -> why it was not searched."""
+
+    opt: str
+    top_k: int
+    lpf_limit: int
+    progress: SearchProgress | None = None
+    layers: tuple[str, ...] | None = None
+    searches: list[SpatialSearch] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+_PROGRESS_EVERY = 512
+
+
+@dataclass
+class LayerSpace:
+    """ZigZag's parsed objects of one layer and spatial mapping: what a search (or LOMA) starts from."""
+
+    accelerator: Any
+    layer: Any
+    spatial_mapping: Any
+    spatial_mapping_int: Any
+    temporal_mapping_type: Any
+    correction: CorrectionSettings
+    unrolling: Any  # the user-format spatial mapping (ZigZag's `layer.spatial_mapping` while it was current)
+
+
+class SearchStage(Stage):
+    """A leaf stage below `SpatialMappingGeneratorStage` (see the module docstring)."""
+
+    def __init__(self, list_of_callables, *, accelerator, layer, spatial_mapping, spatial_mapping_int,
+                 temporal_mapping_type, zz_event: CorrectionSettings, zz_event_search: SearchLog, **kwargs: Any):
+        super().__init__(list_of_callables, **kwargs)
+        self.space = LayerSpace(accelerator, layer, spatial_mapping, spatial_mapping_int, temporal_mapping_type,
+                                zz_event, layer.spatial_mapping)
+        self.log = zz_event_search
+
+    def is_leaf(self) -> bool:
+        return True
+
+    def run(self):
+        layer, log = self.space.layer, self.log
+        name = layer.name
+        if log.layers is not None and name not in log.layers:
+            return
+        reason = self.space.correction.uncorrected.get(name) or layer_is_correctable(layer)
+        if reason:
+            log.skipped[name] = reason
+            return
+        search = search_space(self.space, log, sum(1 for s in log.searches if s.layer == name))
+        log.searches.append(search)
+        for found in search.best:
+            yield found.cme, None
+
+
+def search_space(space: LayerSpace, log: SearchLog, index: int = 0) -> SpatialSearch:
+    """Search one layer's spatial mapping: every ordering allocated and costed, the best `log.top_k` by
+    `log.opt` built as corrected ZigZag CMEs. `index`: the spatial mapping's number within the layer."""
+    started = time.process_time()
+    layer = space.layer
+    lpfs = loop_factors(space.accelerator, layer, space.spatial_mapping, log.lpf_limit)
+    coster = SpaceCoster.build(space.accelerator, layer, space.spatial_mapping, space.correction.options,
+                               space.correction.geometries.get(layer.name), space.unrolling)
+    progress = log.progress
+    if progress is not None:
+        progress.start(layer.name, index, lpfs.count)
+    top = TopK(log.top_k)
+    evaluated = seen = 0
+    for ordering in orderings(lpfs):
+        seen += 1
+        if progress is not None and seen % _PROGRESS_EVERY == 0:
+            progress.advance(_PROGRESS_EVERY)
+        if log.opt == "energy":  # the latency is needed for the best only
+            found = coster.energy(ordering)
+            if found is not None:
+                top.offer(found[1], ordering)
+        else:
+            found = coster.cost(ordering)
+            if found is not None:
+                top.offer(score(log.opt, *found[1]), ordering)
+        evaluated += found is not None
+    if progress is not None:
+        progress.advance(seen % _PROGRESS_EVERY)
+    best = [_found(space, rank, coster, ordering) for rank, (_, ordering) in enumerate(top.best())]
+    spatial = {str(oa): {str(d): s for d, s in single.items()} for oa, single in space.unrolling.items()}
+    return SpatialSearch(layer.name, index, spatial, lpfs.count, evaluated, time.process_time() - started, best)
+
+
+def _found(space: LayerSpace, rank: int, coster: SpaceCoster, ordering: tuple[Lpf, ...]) -> Found:
+    """ZigZag's CostModelEvaluation of one of the best orderings, corrected."""
+    layer = space.layer
+    mapping, result = coster.result(ordering)
+    dims = {str(d): d for d in layer.layer_dim_sizes.data}
+    allocation = dict(zip(coster.allocator.operands, coster.allocator.allocate(ordering)))
+    temporal = {}
+    for layer_op in layer.layer_operands:
+        levels, start = [], 0
+        for n in allocation[str(layer_op)]:
+            levels.append([(dims[d], s) for d, s in ordering[start:start + n]])
+            start += n
+        temporal[layer_op] = levels
+    # ZigZag's cost model reads the layer's current spatial mapping: the one searched.
+    layer.spatial_mapping = space.unrolling
+    cme = CostModelEvaluation(
+        accelerator=space.accelerator, layer=layer, spatial_mapping=space.spatial_mapping,
+        spatial_mapping_int=space.spatial_mapping_int,
+        temporal_mapping=TemporalMapping(temporal, layer, space.temporal_mapping_type),
+        access_same_data_considered_as_no_access=True,
+    )
+    return Found(rank, ordering, mapping, result, correct_cme(cme, space.correction))
