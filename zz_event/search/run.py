@@ -32,7 +32,7 @@ def run_search(workload: Any, accelerator: str, mapping: str, *, opt: str = "ene
                            loma_show_progress_bar=False)
     if inputs is None:
         inputs = read_zigzag_inputs(workload, accelerator, mapping)
-    correction = CorrectionSettings.for_workload(inputs.workload, options=event_driven, workers=0)
+    correction = CorrectionSettings.for_workload(inputs.workload, options=event_driven)
     log = SearchLog(opt, top_k, lpf_limit, progress, layers)
     _run([*_SEARCH_STAGES, SearchStage], settings, correction, accelerator, inputs, zz_event_search=log)
     return log, inputs
@@ -60,7 +60,7 @@ def layer_spaces(workload: Any, accelerator: str, mapping: str, layer: str,
     benchmarks that run LOMA beside the search)."""
     settings = RunSettings(nb_spatial_mappings_generated=nb_spatial_mappings_generated, loma_show_progress_bar=False)
     inputs = read_zigzag_inputs(workload, accelerator, mapping)
-    correction = CorrectionSettings.for_workload(inputs.workload, workers=0)
+    correction = CorrectionSettings.for_workload(inputs.workload)
     found = _run([*_SEARCH_STAGES, _SpaceStage], settings, correction, accelerator, inputs)
     return [space for space, _ in found if space.layer.name == layer]
 
