@@ -9,21 +9,42 @@ from dataclasses import dataclass
 import numpy as np
 
 from zz_event.engine.budget import check_budget
-from zz_event.engine.grouping import unique_rows
+from zz_event.engine.grouping import encode, unique_rows
 
 __all__ = ["SortedMap", "Tallies", "group_max", "group_min", "tally", "windows"]
 
 
 def tally(columns: list[np.ndarray], times: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray]:
-    """Distinct rows of the parallel `columns` and their summed multiplicities (`times`, else one each)."""
+    """Distinct rows of the parallel integer `columns` and their summed multiplicities
+    (`times`, else one each), by sorting one int64 key per row: np.unique over stacked rows (axis=0) is
+    orders of magnitude slower on these lists."""
     if times is None:
         return unique_rows(columns)
     if not columns[0].size:
         return [c[:0] for c in columns], times[:0]
-    stacked = np.stack(columns, axis=1)
-    rows, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    return [rows[:, i] for i in range(rows.shape[1])], np.bincount(inverse.ravel(), weights=times,
-                                                                    minlength=rows.shape[0]).astype(np.int64)
+    encoded = encode(columns) if all(c.min() >= 0 for c in columns) else None
+    if encoded is None:  # the key could overflow (or a value is negative): sort the rows column by column
+        order = np.lexsort(columns[::-1])
+        ordered = [c[order] for c in columns]
+        change = np.zeros(order.size, dtype=bool)
+        for c in ordered:
+            change[1:] |= c[1:] != c[:-1]
+    else:
+        key, bases = encoded
+        order = np.argsort(key)
+        key = key[order]
+        change = np.empty(order.size, dtype=bool)
+        change[1:] = key[1:] != key[:-1]
+    change[0] = True
+    starts = np.flatnonzero(change)
+    summed = np.add.reduceat(np.asarray(times, dtype=np.int64)[order], starts)
+    if encoded is None:
+        return [c[starts] for c in ordered], summed
+    uniq, cols, radix = key[starts], [], 1
+    for b in bases:
+        cols.append(uniq // radix % b)
+        radix *= b
+    return cols, summed
 
 
 class Tallies:

@@ -6,6 +6,7 @@ from dataclasses import fields
 
 import numpy as np
 
+from zz_event.engine.chunked import tally
 from zz_event.engine.events import SequenceEvents
 from zz_event.engine.tiles import TileSequence, sequence_shape, tile_sequence
 from zz_event.engine.touches import OutputTouches
@@ -48,10 +49,7 @@ def _tallied(ev: SequenceEvents) -> SequenceEvents:
     for *names, weight_name in _GROUPS:
         columns, weight = [getattr(ev, n) for n in names], getattr(ev, weight_name)
         if weight.size:
-            rows, inverse = np.unique(np.stack(columns, axis=1), axis=0, return_inverse=True)
-            total = np.zeros(rows.shape[0], dtype=np.int64)
-            np.add.at(total, inverse.ravel(), weight)
-            columns, weight = [np.ascontiguousarray(rows[:, i]) for i in range(len(names))], total
+            columns, weight = tally(columns, weight)
         out |= dict(zip(names, columns)) | {weight_name: weight}
     return SequenceEvents(**out, steps=ev.steps)
 

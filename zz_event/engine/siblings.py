@@ -33,6 +33,7 @@ import numpy as np
 
 from zz_event.engine.axes import RELEVANT_UNCOUPLED, coupled_axis, digit_fixed, dim_digits, fixed_flags
 from zz_event.engine.chunked import SortedMap, Tallies, group_max, group_min, windows
+from zz_event.engine.grouping import unique_rows
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim
 from zz_event.model.nest import LoopNest
 
@@ -334,11 +335,72 @@ class _UnionWalk:
                            onload_times)
 
 
+def _spec_rows(entries) -> tuple[np.ndarray, np.ndarray]:
+    """Per table (gate), its key spec as rows (temporal?, stride, size, radix) and the rows' offsets."""
+    rows, off = [], [0]
+    for _table, a, b, scale in entries:
+        rows += [(int(t), stride, size, r) for t, stride, size, r in a]
+        rows += [(int(t), stride, size, r * scale) for t, stride, size, r in b]
+        off.append(len(rows))
+    return np.array(rows, dtype=np.int64).reshape(-1, 4), np.array(off, dtype=np.int64)
+
+
+def _flat(tables) -> tuple[np.ndarray, np.ndarray]:
+    sizes = [t.size for t in tables]
+    return (np.concatenate([t.ravel() for t in tables]).astype(np.uint8),
+            np.array([0, *np.cumsum(sizes)], dtype=np.int64))
+
+
+def _compiled_events(walk: _UnionWalk) -> UnionEvents:
+    """`_UnionWalk.events` by the compiled pass (`union_kernel.py`)."""
+    from zz_event.engine.union_kernel import first_touch_tables, union_pass  # noqa: PLC0415  (compiles on first use)
+
+    axes, parents, output = walk.axes, walk.parents, walk.op == "O"
+    spec, spec_off = _spec_rows(axes._tables)
+    gate_spec, gate_off = _spec_rows(axes._gates)
+    member, m_off = _flat(axes.tables)
+    gates, g_off = _flat([table for table, *_ in axes._gates])
+    extent = np.array(axes.extents, dtype=np.int64)
+    key_of, value_of = zip(*(np.nonzero(m) for m in axes.tables)) if axes.tables else ((), ())
+    values = np.concatenate(value_of).astype(np.int64)
+    n_keys = [m.shape[0] for m in axes.tables]
+    starts = [np.searchsorted(k, np.arange(n + 1)) for k, n in zip(key_of, n_keys)]
+    before = np.cumsum([0, *[k.size for k in key_of]])
+    vstart = np.concatenate([st + b for st, b in zip(starts, before)]).astype(np.int64)
+    v_off = np.array([0, *np.cumsum([n + 1 for n in n_keys])], dtype=np.int64)[:-1]
+    # Children of each parent instance (`_Parents` lists the parents of each child).
+    child = np.repeat(np.arange(axes.n_child, dtype=np.int64), np.diff(parents.starts))
+    order = np.argsort(parents.parent, kind="stable")
+    p_child = child[order]
+    p_start = np.searchsorted(parents.parent[order], np.arange(int(parents.parent.max(initial=-1)) + 2))
+    free = np.array([g for g, dim in enumerate(UNCOUPLED) if dim not in RELEVANT_UNCOUPLED[walk.op]], dtype=np.int64)
+    if output:
+        first, f_off, base = first_touch_tables(axes.n_child, spec, spec_off, member, m_off, extent, gate_spec,
+                                                gate_off, gates, g_off, free)
+    else:
+        first, f_off, base = (np.zeros(0, np.int64), np.zeros(extent.size + 1, np.int64),
+                              np.zeros(axes.n_child, np.int64))
+    rows = union_pass(axes.n_child, axes.n_tiles, p_start.astype(np.int64), p_child, spec, spec_off, member, m_off,
+                      extent, values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output)
+    parent, down, touched, up, final = rows[:, 0], *(rows[:, k] * walk.scale for k in (2, 3, 4, 5))
+    (down_list,), down_times = unique_rows([down[down > 0]])
+    entering = np.flatnonzero(down > 0)
+    first_row = entering[np.unique(parent[entering], return_index=True)[1]]  # each parent's first transition
+    (onload,), onload_times = unique_rows([down[first_row]])
+    if not output:
+        return UnionEvents(down_list, down_list, _NONE, _NONE, onload, walk.weight, down_times, down_times, None,
+                           onload_times)
+    (touched_list,), touched_times = unique_rows([touched[touched > 0]])
+    (n_up, n_final), up_times = unique_rows([up[up > 0], final[up > 0]])
+    return UnionEvents(down_list, touched_list, n_up, n_final, onload, walk.weight, down_times, touched_times,
+                       up_times, onload_times)
+
+
 def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[str], parent_served: frozenset[str],
                  filtered: bool) -> UnionEvents:
     """The parent side of the boundary above a child level owning the temporal loops [0, n_inner). For
     outputs both switch settings of readiness at once (they share every set)."""
-    return _UnionWalk(nest, op, n_inner, child_served, parent_served, filtered).events()
+    return _compiled_events(_UnionWalk(nest, op, n_inner, child_served, parent_served, filtered))
 
 
 _NONE = np.zeros(0, dtype=np.int64)
