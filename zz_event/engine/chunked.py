@@ -5,6 +5,7 @@ at a window's worth of arrays plus what is carried, whatever the number of tiles
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import prod
 
 import numpy as np
 
@@ -31,6 +32,17 @@ def tally(columns: list[np.ndarray], times: np.ndarray | None = None) -> tuple[l
             change[1:] |= c[1:] != c[:-1]
     else:
         key, bases = encoded
+        n_keys, times = prod(bases), np.asarray(times, dtype=np.int64)
+        # Few possible keys (element counts are small numbers): a histogram, no sort. Its float sums are
+        # exact below 2**53.
+        if n_keys <= max(1 << 16, 4 * key.size) and int(np.abs(times).sum()) < 2**53:
+            summed = np.bincount(key, weights=times, minlength=n_keys)
+            uniq = np.flatnonzero(np.bincount(key, minlength=n_keys))
+            cols, radix = [], 1
+            for b in bases:
+                cols.append(uniq // radix % b)
+                radix *= b
+            return cols, summed[uniq].astype(np.int64)
         order = np.argsort(key)
         key = key[order]
         change = np.empty(order.size, dtype=bool)

@@ -131,6 +131,8 @@ class _Axes:
         # (table, key spec, scale of a second key spec) per check of execution and per relevant axis
         self._gates: list[tuple[np.ndarray, tuple, tuple, int]] = []
         self._tables: list[tuple[np.ndarray, tuple, tuple, int]] = []
+        self.dim_counts: dict[str, np.ndarray] = {}  # per uncoupled dimension and key: its valid indices
+        self.unserved = unserved
         for dim in UNCOUPLED:
             digits = dim_digits(nest, dim)
             index = np.arange(nest.dim_size(dim), dtype=np.int64)
@@ -140,6 +142,7 @@ class _Axes:
                     k_idx, r = k_idx + index // d.weight % d.size * r, r * d.size
             member = np.zeros((r, index.size), dtype=bool)
             member[k_idx, index] = True
+            self.dim_counts[dim] = member.sum(axis=1)
             self._gates.append((member.any(axis=1), spec(digits), (), 0))
             if dim in RELEVANT_UNCOUPLED[op]:
                 self._tables.append((member, spec(digits), (), 0))
@@ -248,7 +251,7 @@ class _UnionWalk:
     def __init__(self, nest, op, n_inner, child_served, parent_served, filtered) -> None:
         self.axes = axes = _Axes(nest, op, n_inner, child_served, filtered)
         self.parents = _Parents(nest, child_served, parent_served, axes)
-        self.op = op
+        self.op, self.nest, self.parent_served = op, nest, parent_served
         self.n_tiles, self.n_elem = axes.n_tiles, prod(axes.extents)
         # Folded digits (`_folded`): the parent serves some (siblings holding disjoint copies of the operand's
         # data add up, copies of the same data count once), the others tell identical parent instances apart.
@@ -351,6 +354,55 @@ def _flat(tables) -> tuple[np.ndarray, np.ndarray]:
             np.array([0, *np.cumsum(sizes)], dtype=np.int64))
 
 
+def _classes(walk: _UnionWalk, parent_served: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Which children stand for a class of identical ones, and how many copies of disjoint data each stands for.
+
+    Children that differ only in spatial digits of an overshooting uncoupled dimension, served by the parent,
+    and see the same number of its valid indices at every value of its tile digits execute the same tiles
+    and hold the same data (a dimension the operand ignores: one stands for all) or disjoint copies of it
+    (one it depends on: one, counted once per copy). So one child per class is walked."""
+    axes, nest = walk.axes, walk.nest
+    child = np.arange(axes.n_child, dtype=np.int64)
+    rep, mult = np.ones(axes.n_child, dtype=bool), np.ones(axes.n_child, dtype=np.int64)
+    stride, radix = {}, 1
+    for sl in axes.unserved:
+        stride[sl], radix = radix, radix * sl.size
+    for g, dim in enumerate(UNCOUPLED):
+        loops = [sl for sl in axes.unserved if sl.dim == dim]
+        if _exact_dim(nest, dim) or not loops or any(sl.array_dim not in parent_served for sl in loops):
+            continue
+        a = axes._gates[g][1]  # an uncoupled dimension's key spec has no second part
+        child_key = _child_key([row for row in a if not row[0]], child)
+        temporal = [row for row in a if row[0]]
+        n_t = prod(size for _t, _stride, size, _r in temporal)
+        tile_key = np.zeros(n_t, dtype=np.int64)
+        radix_t = 1
+        for _t, _stride, size, r in temporal:
+            tile_key += np.arange(n_t, dtype=np.int64) // radix_t % size * r
+            radix_t *= size
+        combo = np.zeros_like(child)  # the child's digits of this dimension
+        radix_c = 1
+        for sl in loops:
+            combo += child // stride[sl] % sl.size * radix_c
+            radix_c *= sl.size
+        first_child = np.unique(combo, return_index=True)[1]  # one child per combo (digit values)
+        rows = axes.dim_counts[dim][child_key[first_child][:, None] + tile_key[None, :]]
+        _, first, klass, size = np.unique(rows, axis=0, return_index=True, return_inverse=True, return_counts=True)
+        klass = klass.ravel()[combo]
+        rep &= combo == first[klass]
+        if dim in RELEVANT_UNCOUPLED[walk.op]:
+            mult *= size[klass]
+    return rep, mult
+
+
+def _child_key(rows, child: np.ndarray) -> np.ndarray:
+    """The part of a key spec's key that the child index sets."""
+    k = np.zeros_like(child)
+    for _t, stride, size, r in rows:
+        k += child // stride % size * r
+    return k
+
+
 def _compiled_events(walk: _UnionWalk) -> UnionEvents:
     """`_UnionWalk.events` by the compiled pass (`union_kernel.py`)."""
     from zz_event.engine.union_kernel import first_touch_tables, union_pass  # noqa: PLC0415  (compiles on first use)
@@ -373,6 +425,10 @@ def _compiled_events(walk: _UnionWalk) -> UnionEvents:
     order = np.argsort(parents.parent, kind="stable")
     p_child = child[order]
     p_start = np.searchsorted(parents.parent[order], np.arange(int(parents.parent.max(initial=-1)) + 2))
+    rep, mult = _classes(walk, walk.parent_served)  # one child per class of identical ones
+    p_rep = rep[p_child]
+    p_child = p_child[p_rep]
+    p_start = np.concatenate([[0], np.cumsum(p_rep)])[p_start]
     free = np.array([g for g, dim in enumerate(UNCOUPLED) if dim not in RELEVANT_UNCOUPLED[walk.op]], dtype=np.int64)
     if output:
         first, f_off, base = first_touch_tables(axes.n_child, spec, spec_off, member, m_off, extent, gate_spec,
@@ -380,8 +436,9 @@ def _compiled_events(walk: _UnionWalk) -> UnionEvents:
     else:
         first, f_off, base = (np.zeros(0, np.int64), np.zeros(extent.size + 1, np.int64),
                               np.zeros(axes.n_child, np.int64))
-    rows = union_pass(axes.n_child, axes.n_tiles, p_start.astype(np.int64), p_child, spec, spec_off, member, m_off,
-                      extent, values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output)
+    rows = union_pass(axes.n_child, axes.n_tiles, p_start.astype(np.int64), p_child, mult, spec, spec_off, member,
+                      m_off, extent, values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base,
+                      output)
     parent, down, touched, up, final = rows[:, 0], *(rows[:, k] * walk.scale for k in (2, 3, 4, 5))
     (down_list,), down_times = unique_rows([down[down > 0]])
     entering = np.flatnonzero(down > 0)

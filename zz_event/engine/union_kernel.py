@@ -140,11 +140,13 @@ def _element(values, pos, extent, coord, n_tab):
 
 
 @njit(cache=True, nogil=True)
-def union_pass(n_child, n_tiles, p_start, p_child, spec, spec_off, member, m_off, extent, values, vstart, v_off,
+def union_pass(n_child, n_tiles, p_start, p_child, mult, spec, spec_off, member, m_off, extent, values, vstart, v_off,
                gate_spec, gate_off, gates, g_off, first, f_off, base, output):
     """Per (parent instance, transition) with anything to move: (parent, transition, union of the children's
     entries, of those entries the same child touched before, of their evictions, of those final). The
-    transition n_tiles is the end of the layer (every child's last tile leaves)."""
+    transition n_tiles is the end of the layer (every child's last tile leaves). `p_child` lists, per parent,
+    only one child of each class of identical children; each element of child c counts `mult[c]` times (its
+    class' copies of disjoint data)."""
     n_tab, n_gate = extent.size, g_off.size - 1
     n_elem = 1
     for a in range(n_tab):
@@ -193,7 +195,7 @@ def union_pass(n_child, n_tiles, p_start, p_child, spec, spec_off, member, m_off
                 _tile_parts(gate_spec, gate_off, t, tile_gates)
             for i in range(lo, hi):
                 c = p_child[i]
-                pr = prev[c]
+                pr, m = prev[c], mult[c]
                 if t < n_tiles:
                     if not _executed(gates, g_off, child_gates, tile_gates, c):
                         continue
@@ -210,7 +212,7 @@ def union_pass(n_child, n_tiles, p_start, p_child, spec, spec_off, member, m_off
                         if pr < 0 or not _holds(member, m_off, extent, pkeys, coord, n_tab):
                             if stamp_down[e] != ev:
                                 stamp_down[e] = ev
-                                down += 1
+                                down += m
                             if output and stamp_touch[e] != ev:
                                 earliest = base[c]
                                 for a in range(n_tab):
@@ -218,7 +220,7 @@ def union_pass(n_child, n_tiles, p_start, p_child, spec, spec_off, member, m_off
                                     earliest = _NEVER if f == _NEVER or earliest == _NEVER else earliest + f
                                 if earliest < t:
                                     stamp_touch[e] = ev
-                                    touched += 1
+                                    touched += m
                         more = _next(vstart, v_off, keys, pos, n_tab)
                 if output and pr >= 0:  # evictions: the previous tile's elements this one does not hold
                     more = _start(vstart, v_off, pkeys, pos, n_tab)
@@ -227,9 +229,9 @@ def union_pass(n_child, n_tiles, p_start, p_child, spec, spec_off, member, m_off
                         gone = t == n_tiles or not _holds(member, m_off, extent, keys, coord, n_tab)
                         if gone and stamp_up[e] != ev:
                             stamp_up[e] = ev
-                            up += 1
+                            up += m
                             if last[e] < ev:
-                                final += 1
+                                final += m
                         more = _next(vstart, v_off, pkeys, pos, n_tab)
                 if t < n_tiles:
                     prev[c] = t
