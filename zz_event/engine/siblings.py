@@ -104,6 +104,7 @@ class _Axes:
     def __init__(self, nest: LoopNest, op: str, n_inner: int, served: frozenset[str], filtered: bool) -> None:
         outer = list(range(n_inner, len(nest.temporal)))
         self.n_tiles = prod(nest.temporal[t].size for t in outer)
+        self.loop_sizes = np.array([nest.temporal[t].size for t in outer], dtype=np.int64)  # tile digits
         self.folded = _folded(nest, served)
         unserved = [sl for sl in nest.spatial if sl.array_dim not in served and sl not in self.folded]
         self.n_child = prod(sl.size for sl in unserved)
@@ -436,21 +437,16 @@ def _compiled_events(walk: _UnionWalk) -> UnionEvents:
     else:
         first, f_off, base = (np.zeros(0, np.int64), np.zeros(extent.size + 1, np.int64),
                               np.zeros(axes.n_child, np.int64))
-    rows = union_pass(axes.n_child, axes.n_tiles, p_start.astype(np.int64), p_child, mult, spec, spec_off, member,
-                      m_off, extent, values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base,
-                      output)
-    parent, down, touched, up, final = rows[:, 0], *(rows[:, k] * walk.scale for k in (2, 3, 4, 5))
-    (down_list,), down_times = unique_rows([down[down > 0]])
-    entering = np.flatnonzero(down > 0)
-    first_row = entering[np.unique(parent[entering], return_index=True)[1]]  # each parent's first transition
-    (onload,), onload_times = unique_rows([down[first_row]])
+    down, touched, up, radix, onload = union_pass(
+        axes.n_child, axes.n_tiles, axes.loop_sizes, p_start.astype(np.int64), p_child, mult, spec, spec_off, member,
+        m_off, extent, values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output)
+    scale = walk.scale
+    (onload_list,), onload_times = unique_rows([onload[onload > 0] * scale])
     if not output:
-        return UnionEvents(down_list, down_list, _NONE, _NONE, onload, walk.weight, down_times, down_times, None,
-                           onload_times)
-    (touched_list,), touched_times = unique_rows([touched[touched > 0]])
-    (n_up, n_final), up_times = unique_rows([up[up > 0], final[up > 0]])
-    return UnionEvents(down_list, touched_list, n_up, n_final, onload, walk.weight, down_times, touched_times,
-                       up_times, onload_times)
+        return UnionEvents(down[0] * scale, down[0] * scale, _NONE, _NONE, onload_list, walk.weight, down[1], down[1],
+                           None, onload_times)
+    return UnionEvents(down[0] * scale, touched[0] * scale, up[0] % radix * scale, up[0] // radix * scale, onload_list,
+                       walk.weight, down[1], touched[1], up[1], onload_times)
 
 
 def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[str], parent_served: frozenset[str],

@@ -14,7 +14,8 @@ Memory: a few arrays over the operand's elements, none over tiles or (child, ele
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.typed import Dict
 
 __all__ = ["first_touch_tables", "union_pass"]
 
@@ -94,6 +95,41 @@ def _tile_parts(rows, off, t, out):
 
 
 @njit(cache=True, nogil=True)
+def _coefficients(rows, off, sizes):
+    """Per tile digit (loop above the child level, inner to outer) and table: what one step of the digit adds
+    to the table's key (its spec row's radix), so that keys follow the tile index by additions."""
+    strides = np.ones(sizes.size, np.int64)
+    for i in range(1, sizes.size):
+        strides[i] = strides[i - 1] * sizes[i - 1]
+    coef = np.zeros((sizes.size, off.size - 1), np.int64)
+    for a in range(off.size - 1):
+        for r in range(off[a], off[a + 1]):
+            if rows[r, 0]:
+                for i in range(sizes.size):
+                    if strides[i] == rows[r, 1] and sizes[i] == rows[r, 2]:
+                        coef[i, a] += rows[r, 3]
+    return coef
+
+
+@njit(cache=True, nogil=True)
+def _advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates):
+    """Step the tile index by one: the lowest digit that does not wrap steps, those below it go back to 0."""
+    for i in range(sizes.size):
+        if digits[i] + 1 < sizes[i]:
+            digits[i] += 1
+            for a in range(tile_keys.size):
+                tile_keys[a] += coef_k[i, a]
+            for g in range(tile_gates.size):
+                tile_gates[g] += coef_g[i, g]
+            return
+        for a in range(tile_keys.size):
+            tile_keys[a] -= digits[i] * coef_k[i, a]
+        for g in range(tile_gates.size):
+            tile_gates[g] -= digits[i] * coef_g[i, g]
+        digits[i] = 0
+
+
+@njit(cache=True, nogil=True)
 def _executed(gates, g_off, child_gates, tile_gates, c):
     for g in range(g_off.size - 1):
         if not gates[g_off[g] + child_gates[g, c] + tile_gates[g]]:
@@ -140,13 +176,25 @@ def _element(values, pos, extent, coord, n_tab):
 
 
 @njit(cache=True, nogil=True)
-def union_pass(n_child, n_tiles, p_start, p_child, mult, spec, spec_off, member, m_off, extent, values, vstart, v_off,
-               gate_spec, gate_off, gates, g_off, first, f_off, base, output):
-    """Per (parent instance, transition) with anything to move: (parent, transition, union of the children's
-    entries, of those entries the same child touched before, of their evictions, of those final). The
-    transition n_tiles is the end of the layer (every child's last tile leaves). `p_child` lists, per parent,
+def _arrays(tally):
+    keys = np.empty(len(tally), np.int64)
+    counts = np.empty(len(tally), np.int64)
+    for i, (k, c) in enumerate(tally.items()):
+        keys[i], counts[i] = k, c
+    return keys, counts
+
+
+@njit(cache=True, nogil=True)
+def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, member, m_off, extent, values,
+               vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output):
+    """The events of every (parent instance, transition) with anything to move, tallied: how many events
+    read down each number of elements (the union of the children's entries), how many read down each number
+    of elements the same child touched before, how many write up each (elements, of them final) pair (the
+    union of their evictions; transition n_tiles is the end of the layer, where every child's last tile
+    leaves); and per parent instance, its first transition's reads (0 if none). `p_child` lists, per parent,
     only one child of each class of identical children; each element of child c counts `mult[c]` times (its
-    class' copies of disjoint data)."""
+    class' copies of disjoint data). The tallies are keyed by the count (and final * (n_elem * max mult + 1)
+    for writes up)."""
     n_tab, n_gate = extent.size, g_off.size - 1
     n_elem = 1
     for a in range(n_tab):
@@ -161,20 +209,29 @@ def union_pass(n_child, n_tiles, p_start, p_child, mult, spec, spec_off, member,
     prev_keys = np.zeros((n_child, n_tab), np.int64)  # each child's keys at its previous executed tile
     tile_keys = np.zeros(n_tab, np.int64)
     tile_gates = np.zeros(n_gate, np.int64)
+    coef_k = _coefficients(spec, spec_off, sizes)
+    coef_g = _coefficients(gate_spec, gate_off, sizes)
+    digits = np.zeros(sizes.size, np.int64)
     keys = np.zeros(n_tab, np.int64)
     pkeys = np.zeros(n_tab, np.int64)
     pos = np.zeros(n_tab, np.int64)
     coord = np.zeros(n_tab, np.int64)
-    out = np.zeros((1024, 6), np.int64)
-    n_out = 0
+    tally_down = Dict.empty(key_type=types.int64, value_type=types.int64)
+    tally_touched = Dict.empty(key_type=types.int64, value_type=types.int64)
+    tally_up = Dict.empty(key_type=types.int64, value_type=types.int64)
+    radix = n_elem * max(1, mult.max()) + 1 if mult.size else n_elem + 1
+    onload = np.zeros(p_start.size - 1, np.int64)
     n_parent = p_start.size - 1
     for p in range(n_parent):
         ev0 = p * (n_tiles + 1)
         lo, hi = p_start[p], p_start[p + 1]
         if output:  # first pass: each element's last use by a child of this parent
+            _tile_parts(spec, spec_off, 0, tile_keys)
+            _tile_parts(gate_spec, gate_off, 0, tile_gates)
+            digits[:] = 0
             for t in range(n_tiles):
-                _tile_parts(spec, spec_off, t, tile_keys)
-                _tile_parts(gate_spec, gate_off, t, tile_gates)
+                if t:
+                    _advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
                 for i in range(lo, hi):
                     c = p_child[i]
                     if not _executed(gates, g_off, child_gates, tile_gates, c):
@@ -187,12 +244,14 @@ def union_pass(n_child, n_tiles, p_start, p_child, mult, spec, spec_off, member,
                         more = _next(vstart, v_off, keys, pos, n_tab)
         for i in range(lo, hi):
             prev[p_child[i]] = -1
+        _tile_parts(spec, spec_off, 0, tile_keys)
+        _tile_parts(gate_spec, gate_off, 0, tile_gates)
+        digits[:] = 0
         for t in range(n_tiles + 1):
             ev = ev0 + t
             down = touched = up = final = 0
-            if t < n_tiles:
-                _tile_parts(spec, spec_off, t, tile_keys)
-                _tile_parts(gate_spec, gate_off, t, tile_gates)
+            if 0 < t < n_tiles:
+                _advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
             for i in range(lo, hi):
                 c = p_child[i]
                 pr, m = prev[c], mult[c]
@@ -237,12 +296,13 @@ def union_pass(n_child, n_tiles, p_start, p_child, mult, spec, spec_off, member,
                     prev[c] = t
                     for a in range(n_tab):
                         prev_keys[c, a] = keys[a]
-            if down or up:
-                if n_out == out.shape[0]:
-                    grown = np.empty((2 * n_out, 6), np.int64)
-                    grown[:n_out] = out
-                    out = grown
-                out[n_out, 0], out[n_out, 1], out[n_out, 2] = p, t, down
-                out[n_out, 3], out[n_out, 4], out[n_out, 5] = touched, up, final
-                n_out += 1
-    return out[:n_out]
+            if down:
+                tally_down[down] = tally_down.get(down, 0) + 1
+                if onload[p] == 0:
+                    onload[p] = down
+            if touched:
+                tally_touched[touched] = tally_touched.get(touched, 0) + 1
+            if up:
+                k = up + final * radix
+                tally_up[k] = tally_up.get(k, 0) + 1
+    return _arrays(tally_down), _arrays(tally_touched), _arrays(tally_up), radix, onload
