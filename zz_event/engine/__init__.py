@@ -26,7 +26,8 @@ masks nothing. Masks are counted on explicit tiles (`executed`, `walk`, `explici
 | `windows` | ZigZag's memory-updating windows of a nest: per link its period, window count, allowed cycles |
 | `latency` | ZigZag's latency model on the exact transfers: on-loading, compute, stall, off-loading, drain |
 | `packed` | an `EngineResult` as flat numbers, for the correction worker's answers |
-| `chunked` | chunk-by-chunk (windows of consecutive tiles) accumulation for the per-child union walk (`siblings`) |
+| `chunked` | event lists tallied as distinct rows with summed weights (the explicit walk's parts) |
+| `union_kernel` | the compiled pass behind `siblings`: per parent and transition, its children's unions |
 | `budget` | the memory budget the paths whose arrays grow with the layer check before allocating |
 | `executed` | events from data: executed iterations under a data mask (memoised across orderings), per level walked |
 | `walk` | the compiled pass over one level's executed tiles: per-sample counts, words, latency sums of its transfers |
