@@ -113,8 +113,10 @@ def main() -> None:
     parser.add_argument("--networks", action="store_true", help="also the three bundled networks on the five cores")
     parser.add_argument("--cap-gb", type=float, default=2.0, help="address-space cap per process (default 2)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per process (default 3600)")
+    parser.add_argument("--only", metavar="TEXT", help="only the cases whose name (workload / core) contains TEXT")
     args = parser.parse_args()
     pairs = SMALLEST + ([(n, c) for n in NETWORKS for c in CORES] if args.networks else [])
+    pairs = [(w, c) for w, c in pairs if args.only is None or args.only in f"{w.stem} / {c}"]
     cap = int(args.cap_gb * 1024**3)
     columns = ["case", "completes", "corrected", "macs_exact", "cpu_s", "zigzag_cpu_s", "cpu_ratio", "peak_mb",
                "zigzag_peak_mb"]
