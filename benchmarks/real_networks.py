@@ -4,9 +4,10 @@
     .venv/bin/python benchmarks/real_networks.py --networks       # also AlexNet, ResNet-18, MobileNetV2 x 5 cores
 
 Each run is its own process, capped at --cap-gb of address space (RLIMIT_AS): ZigZag's
-`get_hardware_performance_zigzag` and `zz-event run` (the CLI: correction inline, summary.json) on the same
-arguments (ZigZag's bundled hardware and mappings, LOMA lpf 2, opt latency). CPU time and peak resident
-memory come from `os.wait4` (the process and the children it waited for).
+`get_hardware_performance_zigzag` and zz-event's `run_zigzag_event_driven` with the correction inline
+(the engine's time is counted in the same process, as issue 16 asks), its summary.json as
+`zz-event run` writes it, on the same arguments (ZigZag's bundled hardware and mappings, LOMA lpf 2, opt
+latency). CPU time and peak resident memory come from `os.wait4`.
 Columns: completes, corrected layers / layers, MACs exact (every corrected layer's event-driven MACs equal
 its valid MACs), CPU seconds of each and their ratio, peak MB of each.
 """
@@ -42,6 +43,19 @@ get_hardware_performance_zigzag(sys.argv[1], sys.argv[2], sys.argv[3], opt="late
                                 dump_folder=sys.argv[4], loma_show_progress_bar=False)
 """
 
+# zz-event inline (no correction worker: the CPU time is the engine's in ZigZag's own process), as
+# `zz-event run` would run it; its summary.json to the given path.
+_EVENT = """
+import json, logging, sys
+logging.disable(logging.CRITICAL)
+from zz_event.zigzag.front_door import run_zigzag_event_driven
+from zz_event.zigzag.summary import build_summary
+_, _, cmes = run_zigzag_event_driven(sys.argv[1], sys.argv[2], sys.argv[3], opt="latency", lpf_limit=2,
+                                     dump_folder=sys.argv[4], loma_show_progress_bar=False)
+with open(sys.argv[5], "w") as handle:
+    json.dump(build_summary(cmes), handle)
+"""
+
 _VALID = """
 import json, sys
 from zz_event.readers.workloads import load_workload
@@ -74,9 +88,9 @@ def run_pair(workload: Path, core: str, cap: int, timeout: float) -> dict:
     hw, mapping = BUNDLED / "hardware" / f"{core}.yaml", BUNDLED / "mapping" / f"{CORES[core]}.yaml"
     with tempfile.TemporaryDirectory() as tmp:
         zz = _measured([sys.executable, "-c", _ZIGZAG, str(workload), str(hw), str(mapping), f"{tmp}/zz"], cap, timeout)
-        ev = _measured([sys.executable, "-m", "zz_event.cli", "run", "--workload", str(workload), "--accelerator",
-                        str(hw), "--mapping", str(mapping), "--lpf-limit", "2", "--out", f"{tmp}/ev"], cap, timeout)
-        summary = Path(tmp, "ev", "summary.json")
+        summary = Path(tmp, "summary.json")
+        ev = _measured([sys.executable, "-c", _EVENT, str(workload), str(hw), str(mapping), f"{tmp}/ev", str(summary)],
+                       cap, timeout)
         layers = json.loads(summary.read_text())["layers"] if summary.exists() else []
     valid = json.loads(subprocess.run([sys.executable, "-c", _VALID, str(workload)], capture_output=True, text=True,
                                       check=True, cwd=ROOT).stdout)
@@ -99,8 +113,10 @@ def main() -> None:
     parser.add_argument("--networks", action="store_true", help="also the three bundled networks on the five cores")
     parser.add_argument("--cap-gb", type=float, default=2.0, help="address-space cap per process (default 2)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per process (default 3600)")
+    parser.add_argument("--only", metavar="TEXT", help="only the cases whose name (workload / core) contains TEXT")
     args = parser.parse_args()
     pairs = SMALLEST + ([(n, c) for n in NETWORKS for c in CORES] if args.networks else [])
+    pairs = [(w, c) for w, c in pairs if args.only is None or args.only in f"{w.stem} / {c}"]
     cap = int(args.cap_gb * 1024**3)
     columns = ["case", "completes", "corrected", "macs_exact", "cpu_s", "zigzag_cpu_s", "cpu_ratio", "peak_mb",
                "zigzag_peak_mb"]

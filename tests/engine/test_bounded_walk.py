@@ -1,8 +1,8 @@
-"""Bounded memory (issue 16, item 1): the per-child union walk (`siblings.py`), the explicit tile walk
-(`enumerated.py`) and the output touches (`touches.py`) work a window (a slice, a few rows) at a time.
-Taken one tile (one element, one row) at a time they must give exactly what the reference simulator
-counts, on layers whose spatial unrollings do not divide the loop and on strided layers with IX/IY
-unrolled."""
+"""Bounded memory (issue 16, item 1): the explicit tile walk (`enumerated.py`) and the output touches
+(`touches.py`) work a slice (a few rows) at a time, and the per-child union walk (`siblings.py`)
+keeps arrays over the operand's elements only. Taken one row (one element) at a time they must give
+exactly what the reference simulator counts, on layers whose spatial unrollings do not divide the loop
+and on strided layers with IX/IY unrolled."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from contextlib import contextmanager
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-import zz_event.engine.chunked as windows
 import zz_event.engine.enumerated as enumerated
 import zz_event.engine.touches as touches
 from validation.cases import loop_nests, multi_pe_nests
@@ -27,20 +26,20 @@ _PORTS = {d: Port(f"p.{d}", 8, 8) for d in DIRECTIONS}
 
 
 @contextmanager
-def smallest_windows():
-    """Windows of one tile and slices of one element: every carry between windows is exercised."""
-    saved = windows._WINDOW_CELLS, windows._WINDOW_ELEMENTS, touches._CHUNK, enumerated._CELLS
-    windows._WINDOW_CELLS = windows._WINDOW_ELEMENTS = touches._CHUNK = enumerated._CELLS = 1
+def smallest_parts():
+    """Parts of one row and slices of one element: every merge between parts is exercised."""
+    saved = touches._CHUNK, enumerated._CELLS
+    touches._CHUNK = enumerated._CELLS = 1
     clear_caches()
     try:
         yield
     finally:
-        windows._WINDOW_CELLS, windows._WINDOW_ELEMENTS, touches._CHUNK, enumerated._CELLS = saved
+        touches._CHUNK, enumerated._CELLS = saved
         clear_caches()
 
 
 def assert_engine_equals_simulator(nest: LoopNest) -> None:
-    with smallest_windows():
+    with smallest_parts():
         for filt, ready in SWITCHES:
             eng = evaluate(nest, EngineOptions(filter=filt, readiness=ready))
             sim = simulate(nest, filter=filt, readiness=ready)
@@ -86,7 +85,7 @@ def test_windowed_walk_equals_simulator(nest):
 def test_window_sizes_do_not_change_counts(nest):
     clear_caches()
     whole = evaluate(nest, EngineOptions())
-    with smallest_windows():
+    with smallest_parts():
         assert evaluate(nest, EngineOptions()) == whole
 
 

@@ -25,7 +25,8 @@ masks nothing. Masks are counted on explicit tiles (`executed`, `walk`, `explici
 | `words` | transfers to word accesses and energy with ZigZag's port rules |
 | `windows` | ZigZag's memory-updating windows of a nest: per link its period, window count, allowed cycles |
 | `latency` | ZigZag's latency model on the exact transfers: on-loading, compute, stall, off-loading, drain |
-| `chunked` | chunk-by-chunk (windows of consecutive tiles) accumulation for the per-child union walk (`siblings`) |
+| `chunked` | event lists tallied as distinct rows with summed weights (the explicit walk's parts) |
+| `union_kernel` | the compiled pass behind `siblings`: per parent and transition, its children's unions |
 | `budget` | the memory budget the paths whose arrays grow with the layer check before allocating |
 | `executed` | events from data: executed iterations under a data mask (memoised across orderings), per level walked |
 | `walk` | the compiled pass over one level's executed tiles: per-sample counts, words, latency sums of its transfers |

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from math import prod
 
 import numpy as np
 
+from zz_event.engine.axes import dim_digits
+from zz_event.engine.chunked import tally
 from zz_event.engine.events import SequenceEvents
-from zz_event.engine.tiles import TileSequence, sequence_shape, tile_sequence
+from zz_event.engine.tiles import UNCOUPLED, TileSequence, _exact_dim, sequence_shape, tile_sequence
 from zz_event.engine.touches import OutputTouches
 from zz_event.model.nest import LoopNest
 
@@ -21,19 +24,57 @@ _CELLS = 1 << 19
 def enumerated_events(
     nest: LoopNest, op: str, n_inner: int, served: frozenset[str], filtered: bool, touches: OutputTouches | None
 ) -> SequenceEvents:
-    """The events of every instance row; rows are independent, so their event lists are concatenated."""
+    """The events of every instance row; rows are independent, so their event lists are concatenated, and
+    rows of identical instances (`_row_classes`) are walked once, their events weighted by the copies."""
     n_inst, n_tiles = sequence_shape(nest, op, n_inner, served, touches is not None)
+    ranges = _row_classes(nest, n_inner, served, n_inst)
     step = max(1, _CELLS // max(n_tiles, 1))
-    if step >= n_inst:
+    if ranges == [(0, n_inst, 1)] and step >= n_inst:
         return _events(tile_sequence(nest, op, n_inner, served, filtered, touches is not None), touches)
     # Each part's event lists are tallied (equal events merged, weights summed): they are multisets, and
     # this way they take memory by distinct event, not by (instance, tile).
     parts = [_tallied(_events(tile_sequence(nest, op, n_inner, served, filtered, touches is not None,
-                                            (start, min(start + step, n_inst))), touches))
-             for start in range(0, n_inst, step)]
+                                            (start, min(start + step, stop))), touches), copies)
+             for first, stop, copies in ranges for start in range(first, stop, step)]
     merged = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(SequenceEvents)
               if f.name != "steps"}
     return _tallied(SequenceEvents(**merged, steps=sum(p.steps for p in parts)))
+
+
+def _row_classes(nest: LoopNest, n_inner: int, served: frozenset[str], n_inst: int) -> list[tuple[int, int, int]]:
+    """(first row, stop, copies) of one value of the overshooting digits per class of identical instances.
+
+    Instances that differ only in spatial digits of an overshooting uncoupled dimension and see the same
+    number of its valid indices at every value of its tile digits hold tile sequences that are the same up
+    to a relabelling (disjoint copies, or the same data, per instance): one stands for its class. Their
+    rows are contiguous (`tile_sequence` numbers the coupled digits first)."""
+    per_dim = []  # per overshooting dimension with unserved spatial digits: (rep value, class size) pairs
+    for dim in UNCOUPLED:
+        digits = dim_digits(nest, dim)
+        spatial = [d for d in digits if d.temporal is None and d.array_dim not in served]
+        if _exact_dim(nest, dim) or not spatial:
+            continue
+        index = np.arange(nest.dim_size(dim), dtype=np.int64)
+        value, radix = np.zeros_like(index), 1
+        for d in spatial:
+            value, radix = value + index // d.weight % d.size * radix, radix * d.size
+        n_value = radix
+        tile, radix = np.zeros_like(index), 1
+        for d in digits:
+            if d.temporal is not None and d.temporal >= n_inner:
+                tile, radix = tile + index // d.weight % d.size * radix, radix * d.size
+        rho = np.bincount(value * radix + tile, minlength=n_value * radix).reshape(n_value, radix)
+        _, first, size = np.unique(rho, axis=0, return_index=True, return_counts=True)
+        per_dim.append((n_value, list(zip(first.tolist(), size.tolist()))))
+    if not per_dim:
+        return [(0, n_inst, 1)]
+    n_coupled = n_inst // prod(n for n, _ in per_dim)
+    ranges = [(0, 1)]  # (value of the overshooting digits so far, copies)
+    radix = 1
+    for n_value, reps in per_dim:
+        ranges = [(v + rep * radix, c * size) for v, c in ranges for rep, size in reps]
+        radix *= n_value
+    return [(v * n_coupled, (v + 1) * n_coupled, copies) for v, copies in sorted(ranges)]
 
 
 # The event lists of SequenceEvents: parallel columns, then their weight.
@@ -42,18 +83,16 @@ _GROUPS = (("entry", "entry_first", "entry_weight"), ("exit", "exit_final", "exi
            ("offload", "offload_weight"))
 
 
-def _tallied(ev: SequenceEvents) -> SequenceEvents:
-    """The same multisets of events, equal events merged into one entry with their weights summed."""
+def _tallied(ev: SequenceEvents, copies: int = 1) -> SequenceEvents:
+    """The same multisets of events (each `copies` times), equal events merged into one entry with their
+    weights summed."""
     out = {}
     for *names, weight_name in _GROUPS:
-        columns, weight = [getattr(ev, n) for n in names], getattr(ev, weight_name)
+        columns, weight = [getattr(ev, n) for n in names], getattr(ev, weight_name) * copies
         if weight.size:
-            rows, inverse = np.unique(np.stack(columns, axis=1), axis=0, return_inverse=True)
-            total = np.zeros(rows.shape[0], dtype=np.int64)
-            np.add.at(total, inverse.ravel(), weight)
-            columns, weight = [np.ascontiguousarray(rows[:, i]) for i in range(len(names))], total
+            columns, weight = tally(columns, weight)
         out |= dict(zip(names, columns)) | {weight_name: weight}
-    return SequenceEvents(**out, steps=ev.steps)
+    return SequenceEvents(**out, steps=ev.steps * copies)
 
 
 def _events(seq: TileSequence, touches: OutputTouches | None) -> SequenceEvents:

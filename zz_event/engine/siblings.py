@@ -17,11 +17,12 @@ The combined tile (`tiles.py`, rule 4) gives the same counts when the children o
 differ only in digits of exactly tiled uncoupled dimensions: they then execute the same tiles and hold
 either disjoint sets (a dimension the operand depends on) or the same set (one it ignores). Otherwise
 (`needs_union`: children spread over a position or tap dimension, or over an overshooting dimension, or a
-child shared by several parents) the child tiles are built here explicitly: per (child instance, tile) a
-product of per-axis sets (`axes.py`), expanded into element ids, set differences by per-axis membership,
-unions by sorting. Work is proportional to the total size of the child tiles, never to the MACs; spatial
-digits of exactly tiled B/G/K/C that tell children apart are folded (one value stands for identical
-copies, `_folded`).
+child shared by several parents) the child tiles are walked explicitly by a compiled pass
+(`union_kernel.py`): per parent instance, transition and child, a product of per-axis sets (`axes.py`),
+set differences by per-axis membership, unions by one stamp per element. Work is proportional to the total
+size of the executed child tiles, never to the MACs; memory to the operand's elements. Spatial digits of
+exactly tiled B/G/K/C that tell children apart are folded (one value stands for identical copies,
+`_folded`); so are those of overshooting ones whose children see the same valid indices (`_classes`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from math import prod
 import numpy as np
 
 from zz_event.engine.axes import RELEVANT_UNCOUPLED, coupled_axis, digit_fixed, dim_digits, fixed_flags
-from zz_event.engine.chunked import SortedMap, Tallies, group_max, group_min, windows
+from zz_event.engine.grouping import unique_rows
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim
 from zz_event.model.nest import LoopNest
 
@@ -97,12 +98,13 @@ def _spatial_index(nest: LoopNest, served: frozenset[str], folded: list) -> tupl
 
 class _Axes:
     """Per axis of the operand (its relevant uncoupled dimensions, Y, X) a membership table
-    member[key, value]; each (child, tile)'s keys and whether it executes, computed for the (child, tile)
-    pairs asked for, never for all at once."""
+    member[key, value] and the spec of its key from a (child, tile); per dimension and coupled axis, whether
+    a key's tile executes a MAC (gates)."""
 
     def __init__(self, nest: LoopNest, op: str, n_inner: int, served: frozenset[str], filtered: bool) -> None:
         outer = list(range(n_inner, len(nest.temporal)))
         self.n_tiles = prod(nest.temporal[t].size for t in outer)
+        self.loop_sizes = np.array([nest.temporal[t].size for t in outer], dtype=np.int64)  # tile digits
         self.folded = _folded(nest, served)
         unserved = [sl for sl in nest.spatial if sl.array_dim not in served and sl not in self.folded]
         self.n_child = prod(sl.size for sl in unserved)
@@ -130,6 +132,8 @@ class _Axes:
         # (table, key spec, scale of a second key spec) per check of execution and per relevant axis
         self._gates: list[tuple[np.ndarray, tuple, tuple, int]] = []
         self._tables: list[tuple[np.ndarray, tuple, tuple, int]] = []
+        self.dim_counts: dict[str, np.ndarray] = {}  # per uncoupled dimension and key: its valid indices
+        self.unserved = unserved
         for dim in UNCOUPLED:
             digits = dim_digits(nest, dim)
             index = np.arange(nest.dim_size(dim), dtype=np.int64)
@@ -139,6 +143,7 @@ class _Axes:
                     k_idx, r = k_idx + index // d.weight % d.size * r, r * d.size
             member = np.zeros((r, index.size), dtype=bool)
             member[k_idx, index] = True
+            self.dim_counts[dim] = member.sum(axis=1)
             self._gates.append((member.any(axis=1), spec(digits), (), 0))
             if dim in RELEVANT_UNCOUPLED[op]:
                 self._tables.append((member, spec(digits), (), 0))
@@ -151,60 +156,6 @@ class _Axes:
         self.tables = [table for table, *_ in self._tables]
         self.counts = [member.sum(axis=1) for member in self.tables]
         self.extents = [member.shape[1] for member in self.tables]
-
-    @staticmethod
-    def _key(spec: tuple, child: np.ndarray, tile: np.ndarray) -> np.ndarray:
-        k = np.zeros(np.broadcast_shapes(child.shape, tile.shape), dtype=np.int64)
-        for temporal, stride, size, r in spec:
-            k += ((tile if temporal else child) // stride % size) * r
-        return k
-
-    def _keys(self, entries, child, tile) -> list[np.ndarray]:
-        return [self._key(a, child, tile) + self._key(b, child, tile) * scale for _t, a, b, scale in entries]
-
-    def keys_at(self, child: np.ndarray, tile: np.ndarray) -> list[np.ndarray]:
-        """Per axis, the key of each tile (child, tile)."""
-        return self._keys(self._tables, child, tile)
-
-    def executed(self, child: np.ndarray, tile: np.ndarray) -> np.ndarray:
-        """Whether each (child, tile) (broadcast) executes a MAC."""
-        out = np.ones(np.broadcast_shapes(child.shape, tile.shape), dtype=bool)
-        for (table, *_), k in zip(self._gates, self._keys(self._gates, child, tile)):
-            out &= table[k]
-        return out
-
-    def sizes(self, keys: list[np.ndarray]) -> np.ndarray:
-        """How many elements each tile with these keys holds."""
-        sizes = np.ones(keys[0].shape if keys else 1, dtype=np.int64)
-        for counts, k in zip(self.counts, keys):
-            sizes *= counts[k]
-        return sizes
-
-    def expand(self, keys: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """The elements of the tiles with the given keys: (tile row, per-axis coordinates), rows in order."""
-        row = np.arange(keys[0].size if keys else 1, dtype=np.int64)
-        coords: list[np.ndarray] = []
-        for member, counts, k in zip(self.tables, self.counts, keys):
-            _, values = np.nonzero(member)  # values sorted per key
-            n = counts[k[row]]
-            within = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
-            start = np.repeat((np.cumsum(counts) - counts)[k[row]], n)
-            coords = [np.repeat(c, n) for c in coords] + [values[start + within]]
-            row = np.repeat(row, n)
-        return row, coords
-
-    def element(self, coords: list[np.ndarray]) -> np.ndarray:
-        elem = np.zeros_like(coords[0]) if coords else np.zeros(1, dtype=np.int64)
-        for c, extent in zip(coords, self.extents):
-            elem = elem * extent + c
-        return elem
-
-    def holds(self, keys: list[np.ndarray], rows: np.ndarray, coords: list[np.ndarray]) -> np.ndarray:
-        """Whether the tile of each given row holds the element with these coordinates."""
-        inside = np.ones(rows.shape, dtype=bool)
-        for member, k, c in zip(self.tables, keys, coords):
-            inside &= member[k[rows], c]
-        return inside
 
 
 class _Parents:
@@ -238,16 +189,12 @@ def _last_touch(parents: _Parents, child: np.ndarray, tile: np.ndarray, elem: np
 
 
 class _UnionWalk:
-    """The per-transition unions of one boundary, computed window by window in time order.
-
-    State carried between windows, all bounded by the distinct (instance, element) pairs the children
-    touch, not by the number of tiles: each child's last executed tile, the (child, element) pairs
-    already touched (readiness), and per (parent instance, element) its last use (from a first pass)."""
+    """One boundary's child tiles (`_Axes`), parents, and the folded digits' scale and weight."""
 
     def __init__(self, nest, op, n_inner, child_served, parent_served, filtered) -> None:
         self.axes = axes = _Axes(nest, op, n_inner, child_served, filtered)
         self.parents = _Parents(nest, child_served, parent_served, axes)
-        self.op = op
+        self.op, self.nest, self.parent_served = op, nest, parent_served
         self.n_tiles, self.n_elem = axes.n_tiles, prod(axes.extents)
         # Folded digits (`_folded`): the parent serves some (siblings holding disjoint copies of the operand's
         # data add up, copies of the same data count once), the others tell identical parent instances apart.
@@ -255,90 +202,122 @@ class _UnionWalk:
                           if sl.array_dim in parent_served and sl.dim in RELEVANT_UNCOUPLED[op])
         self.weight = prod(sl.size for sl in axes.folded if sl.array_dim not in parent_served)
 
-    def _elements(self, child, tile, keys):
-        """Every element of the given tiles: (row, element, per-axis coordinates)."""
-        row, coords = self.axes.expand(keys)
-        return row, self.axes.element(coords), coords
 
-    def _per_event(self, child, moment, elem, last: SortedMap | None = None):
-        """(event ids, elements, final elements) of the union per (parent instance, moment) of the given rows."""
-        n_tiles, n_elem = self.n_tiles, self.n_elem
-        idx, parent = self.parents.of(child, np.ones(child.size, dtype=bool))
-        pairs = _distinct((parent * (n_tiles + 1) + moment[idx]) * n_elem + elem[idx])
-        events, count = np.unique(pairs // n_elem, return_counts=True)
-        final = np.zeros(events.size, dtype=np.int64)
-        if last is not None:  # final: no child of the parent instance uses the element at or after then
-            done = last[pairs // n_elem // (n_tiles + 1) * n_elem + pairs % n_elem] < pairs // n_elem % (n_tiles + 1)
-            final = np.bincount(np.searchsorted(events, pairs[done] // n_elem), minlength=events.size)
-        return events, count.astype(np.int64) * self.scale, final.astype(np.int64) * self.scale
+def _spec_rows(entries) -> tuple[np.ndarray, np.ndarray]:
+    """Per table (gate), its key spec as rows (temporal?, stride, size, radix) and the rows' offsets."""
+    rows, off = [], [0]
+    for _table, a, b, scale in entries:
+        rows += [(int(t), stride, size, r) for t, stride, size, r in a]
+        rows += [(int(t), stride, size, r * scale) for t, stride, size, r in b]
+        off.append(len(rows))
+    return np.array(rows, dtype=np.int64).reshape(-1, 4), np.array(off, dtype=np.int64)
 
-    def last_uses(self) -> SortedMap:
-        """First pass: (parent instance * n_elem + element) -> the last tile in which a child of it uses it."""
-        last = SortedMap()
-        for w in windows(self.axes):
-            row, elem, _ = self._elements(w.child, w.tile, w.keys)
-            idx, parent = self.parents.of(w.child[row], np.ones(row.size, dtype=bool))
-            last.update(*group_max(parent * self.n_elem + elem[idx], w.tile[row][idx]))
-        return last
 
-    def events(self) -> UnionEvents:
-        axes, n_tiles, n_elem, output = self.axes, self.n_tiles, self.n_elem, self.op == "O"
-        last = self.last_uses() if output else None
-        previous = np.full(axes.n_child, -1, dtype=np.int64)  # each child's last executed tile so far
-        touched = SortedMap()  # (child, element) pairs used in earlier windows
-        started = np.zeros(self.parents.n_pe, dtype=bool)  # parent instances whose first transition is past
-        down, down_touched, up, onload = Tallies(1), Tallies(1), Tallies(2), Tallies(1)
-        for w in windows(axes):
-            child, tile = w.child, w.tile
-            same = np.zeros(child.size, dtype=bool)
-            same[1:] = child[1:] == child[:-1]
-            pred = np.where(same, np.roll(tile, 1), previous[child])
-            has = pred >= 0
-            pred_keys = axes.keys_at(child, np.maximum(pred, 0))
-            row, elem, coords = self._elements(child, tile, w.keys)
-            entering = ~has[row] | ~axes.holds(pred_keys, row, coords)
-            c, t = child[row], tile[row]
-            events, count, _ = self._per_event(c[entering], t[entering], elem[entering])
-            down.add(count)
-            parent = events // (n_tiles + 1)
-            first_of = np.unique(parent, return_index=True)[1]
-            new = first_of[~started[parent[first_of]]]
-            onload.add(count[new])
-            started[parent[new]] = True
-            if output:
-                # Readiness: a child reads an element down only if it used it in an earlier tile (its own psum).
-                uniq, inverse, first = group_min(c * n_elem + elem, t)
-                before = touched.contains(uniq)[inverse] | (first[inverse] < t)
-                touched.update(uniq, np.zeros(uniq.size, dtype=np.int64))
-                keep = entering & before
-                down_touched.add(self._per_event(c[keep], t[keep], elem[keep])[1])
-                # Elements of the predecessor tile the current one does not hold leave at this transition.
-                p_row, p_elem, p_coords = self._elements(child[has], pred[has], [k[has] for k in pred_keys])
-                at = np.flatnonzero(has)[p_row]
-                leaving = ~axes.holds(w.keys, at, p_coords)
-                at = at[leaving]
-                up.add(*self._per_event(child[at], tile[at], p_elem[leaving], last)[1:])
-            np.maximum.at(previous, child, tile)
-        if output:  # at the end every child's last tile leaves, one moment
-            child = np.flatnonzero(previous >= 0)
-            row, elem, _ = self._elements(child, previous[child], axes.keys_at(child, previous[child]))
-            up.add(*self._per_event(child[row], np.full(row.size, n_tiles), elem, last)[1:])
-        (down,), down_times = down.total()
-        (onload,), onload_times = onload.total()
-        if not output:
-            return UnionEvents(down, down, _NONE, _NONE, onload, self.weight, down_times, down_times, None,
-                               onload_times)
-        (touched,), touched_times = down_touched.total()
-        (n_up, n_final), up_times = up.total()
-        return UnionEvents(down, touched, n_up, n_final, onload, self.weight, down_times, touched_times, up_times,
-                           onload_times)
+def _flat(tables) -> tuple[np.ndarray, np.ndarray]:
+    sizes = [t.size for t in tables]
+    return (np.concatenate([t.ravel() for t in tables]).astype(np.uint8),
+            np.array([0, *np.cumsum(sizes)], dtype=np.int64))
+
+
+def _classes(walk: _UnionWalk, parent_served: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Which children stand for a class of identical ones, and how many copies of disjoint data each stands for.
+
+    Children that differ only in spatial digits of an overshooting uncoupled dimension, served by the parent,
+    and see the same number of its valid indices at every value of its tile digits execute the same tiles
+    and hold the same data (a dimension the operand ignores: one stands for all) or disjoint copies of it
+    (one it depends on: one, counted once per copy). So one child per class is walked."""
+    axes, nest = walk.axes, walk.nest
+    child = np.arange(axes.n_child, dtype=np.int64)
+    rep, mult = np.ones(axes.n_child, dtype=bool), np.ones(axes.n_child, dtype=np.int64)
+    stride, radix = {}, 1
+    for sl in axes.unserved:
+        stride[sl], radix = radix, radix * sl.size
+    for g, dim in enumerate(UNCOUPLED):
+        loops = [sl for sl in axes.unserved if sl.dim == dim]
+        if _exact_dim(nest, dim) or not loops or any(sl.array_dim not in parent_served for sl in loops):
+            continue
+        a = axes._gates[g][1]  # an uncoupled dimension's key spec has no second part
+        child_key = _child_key([row for row in a if not row[0]], child)
+        temporal = [row for row in a if row[0]]
+        n_t = prod(size for _t, _stride, size, _r in temporal)
+        tile_key = np.zeros(n_t, dtype=np.int64)
+        radix_t = 1
+        for _t, _stride, size, r in temporal:
+            tile_key += np.arange(n_t, dtype=np.int64) // radix_t % size * r
+            radix_t *= size
+        combo = np.zeros_like(child)  # the child's digits of this dimension
+        radix_c = 1
+        for sl in loops:
+            combo += child // stride[sl] % sl.size * radix_c
+            radix_c *= sl.size
+        first_child = np.unique(combo, return_index=True)[1]  # one child per combo (digit values)
+        rows = axes.dim_counts[dim][child_key[first_child][:, None] + tile_key[None, :]]
+        _, first, klass, size = np.unique(rows, axis=0, return_index=True, return_inverse=True, return_counts=True)
+        klass = klass.ravel()[combo]
+        rep &= combo == first[klass]
+        if dim in RELEVANT_UNCOUPLED[walk.op]:
+            mult *= size[klass]
+    return rep, mult
+
+
+def _child_key(rows, child: np.ndarray) -> np.ndarray:
+    """The part of a key spec's key that the child index sets."""
+    k = np.zeros_like(child)
+    for _t, stride, size, r in rows:
+        k += child // stride % size * r
+    return k
+
+
+def _compiled_events(walk: _UnionWalk) -> UnionEvents:
+    """`_UnionWalk.events` by the compiled pass (`union_kernel.py`)."""
+    from zz_event.engine.union_kernel import first_touch_tables, union_pass  # noqa: PLC0415  (compiles on first use)
+
+    axes, parents, output = walk.axes, walk.parents, walk.op == "O"
+    spec, spec_off = _spec_rows(axes._tables)
+    gate_spec, gate_off = _spec_rows(axes._gates)
+    member, m_off = _flat(axes.tables)
+    gates, g_off = _flat([table for table, *_ in axes._gates])
+    extent = np.array(axes.extents, dtype=np.int64)
+    key_of, value_of = zip(*(np.nonzero(m) for m in axes.tables)) if axes.tables else ((), ())
+    values = np.concatenate(value_of).astype(np.int64)
+    n_keys = [m.shape[0] for m in axes.tables]
+    starts = [np.searchsorted(k, np.arange(n + 1)) for k, n in zip(key_of, n_keys)]
+    before = np.cumsum([0, *[k.size for k in key_of]])
+    vstart = np.concatenate([st + b for st, b in zip(starts, before)]).astype(np.int64)
+    v_off = np.array([0, *np.cumsum([n + 1 for n in n_keys])], dtype=np.int64)[:-1]
+    # Children of each parent instance (`_Parents` lists the parents of each child).
+    child = np.repeat(np.arange(axes.n_child, dtype=np.int64), np.diff(parents.starts))
+    order = np.argsort(parents.parent, kind="stable")
+    p_child = child[order]
+    p_start = np.searchsorted(parents.parent[order], np.arange(int(parents.parent.max(initial=-1)) + 2))
+    rep, mult = _classes(walk, walk.parent_served)  # one child per class of identical ones
+    p_rep = rep[p_child]
+    p_child = p_child[p_rep]
+    p_start = np.concatenate([[0], np.cumsum(p_rep)])[p_start]
+    free = np.array([g for g, dim in enumerate(UNCOUPLED) if dim not in RELEVANT_UNCOUPLED[walk.op]], dtype=np.int64)
+    if output:
+        first, f_off, base = first_touch_tables(axes.n_child, spec, spec_off, member, m_off, extent, gate_spec,
+                                                gate_off, gates, g_off, free)
+    else:
+        first, f_off, base = (np.zeros(0, np.int64), np.zeros(extent.size + 1, np.int64),
+                              np.zeros(axes.n_child, np.int64))
+    down, touched, up, radix, onload = union_pass(
+        axes.n_child, axes.n_tiles, axes.loop_sizes, p_start.astype(np.int64), p_child, mult, spec, spec_off, member,
+        m_off, extent, values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output)
+    scale = walk.scale
+    (onload_list,), onload_times = unique_rows([onload[onload > 0] * scale])
+    if not output:
+        return UnionEvents(down[0] * scale, down[0] * scale, _NONE, _NONE, onload_list, walk.weight, down[1], down[1],
+                           None, onload_times)
+    return UnionEvents(down[0] * scale, touched[0] * scale, up[0] % radix * scale, up[0] // radix * scale, onload_list,
+                       walk.weight, down[1], touched[1], up[1], onload_times)
 
 
 def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[str], parent_served: frozenset[str],
                  filtered: bool) -> UnionEvents:
     """The parent side of the boundary above a child level owning the temporal loops [0, n_inner). For
     outputs both switch settings of readiness at once (they share every set)."""
-    return _UnionWalk(nest, op, n_inner, child_served, parent_served, filtered).events()
+    return _compiled_events(_UnionWalk(nest, op, n_inner, child_served, parent_served, filtered))
 
 
 _NONE = np.zeros(0, dtype=np.int64)

@@ -185,7 +185,9 @@ def tile_sequence(
     # whose loops tile the dimension exactly give identical counts per instance: count one, multiply.
     replicated: list[Digit] = []
     enumerated_sp: list[Digit] = []
-    for dim in UNCOUPLED + tuple(sorted(coupled_dims)):
+    # Coupled digits first (least significant), then those of overshooting dimensions: the rows of one value
+    # of the latter are contiguous (`enumerated.py` walks one value per class of identical instances).
+    for dim in tuple(sorted(coupled_dims)) + UNCOUPLED:
         for d in dim_digits(nest, dim):
             if d.temporal is None and d.array_dim not in served:
                 (replicated if dim in UNCOUPLED and dim not in overshooting else enumerated_sp).append(d)

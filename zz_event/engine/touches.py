@@ -118,7 +118,7 @@ class OutputTouches:
     def counts(self, seq: TileSequence) -> tuple[np.ndarray, np.ndarray]:
         """Per (instance row, tile): how many elements are first touched there, and last touched there."""
         n_inst, n_tiles = seq.executed.shape
-        parts = self.parts(seq)
+        parts = _within(self.parts(seq), seq.first_row, seq.first_row + n_inst)
         # The (element, instance) pairs are an outer product over the parts: taken a slice of the longest
         # part at a time, so that memory stays at _CHUNK pairs whatever the tensor's size.
         longest = max(range(len(parts)), key=lambda i: len(parts[i].first))
@@ -165,6 +165,22 @@ class OutputTouches:
 
 
 _CHUNK = 1 << 20
+
+
+def _within(parts: list[TouchPart], lo: int, hi: int) -> list[TouchPart]:
+    """The parts without the entries whose row offset puts every pair they are in outside rows [lo, hi):
+    a sequence of some instance rows only (one value of the most significant digits) then costs its
+    own pairs, not every instance's."""
+    if not parts or any(not len(p.row) for p in parts):
+        return parts
+    low = [int(p.row.min()) for p in parts]
+    high = [int(p.row.max()) for p in parts]
+    out = []
+    for i, p in enumerate(parts):
+        rest_low, rest_high = sum(low) - low[i], sum(high) - high[i]
+        keep = (p.row + rest_high >= lo) & (p.row + rest_low < hi)
+        out.append(p if keep.all() else TouchPart(p.first[keep], p.last[keep], p.row[keep], p.keep[keep]))
+    return out
 
 
 def _outer(arrays: list[np.ndarray], op) -> np.ndarray:

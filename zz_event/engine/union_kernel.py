@@ -1,0 +1,308 @@
+"""The compiled pass behind the per-child union walk (`siblings.py`): what a parent instance exchanges with
+its child instances at every transition, one visit per element of every executed child tile.
+
+A parent instance at a time, its transitions in time order, its children at each: a child's tile is a
+product of per-axis value lists (a key per axis from the child's and the tile's digits), walked with an
+odometer. One stamp per element and direction (the last event that counted it) makes the union over the
+children of one moment a count, with no sort; event ids (parent, transition) only grow, so no stamp is
+ever reset. For outputs, a first pass per parent stamps each element's last use by any of its children;
+whether a child touched an element before is a sum of per-axis minima over the child's executed tiles
+(`first_touch_tables`), the tile index being a sum of per-axis digit contributions over a product set.
+Memory: a few arrays over the operand's elements, none over tiles or (child, element) pairs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+from numba.typed import Dict
+
+__all__ = ["first_touch_tables", "union_pass"]
+
+_NEVER = np.iinfo(np.int64).max
+
+
+@njit(cache=True, nogil=True)
+def _key(rows, lo, hi, child, tile):
+    """A table's key of (child, tile): sum over its spec rows (temporal?, stride, size, radix)."""
+    k = 0
+    for r in range(lo, hi):
+        v = tile if rows[r, 0] else child
+        k += (v // rows[r, 1]) % rows[r, 2] * rows[r, 3]
+    return k
+
+
+@njit(cache=True, nogil=True)
+def first_touch_tables(n_child, spec, spec_off, member, m_off, extent, gate_spec, gate_off, gates, g_off, g_free):
+    """Per table, child and axis value: the earliest contribution of the table's tile digits to the tile
+    index at which the child's tile holds the value (`_NEVER` if none), flattened (table a from f_off[a],
+    child-major); and per child the sum of the earliest contributions of the gates no table implies
+    (`g_free`: irrelevant dimensions, which can still leave a tile without a MAC)."""
+    n_tab = extent.size
+    f_off = np.zeros(n_tab + 1, np.int64)
+    for a in range(n_tab):
+        f_off[a + 1] = f_off[a] + n_child * extent[a]
+    first = np.full(f_off[n_tab], _NEVER, np.int64)
+    base = np.zeros(n_child, np.int64)
+    for a in range(n_tab + g_free.size):
+        if a < n_tab:
+            rows, lo, hi = spec, spec_off[a], spec_off[a + 1]
+        else:
+            g = g_free[a - n_tab]
+            rows, lo, hi = gate_spec, gate_off[g], gate_off[g + 1]
+        n_tau = 1
+        for r in range(lo, hi):
+            if rows[r, 0]:
+                n_tau *= rows[r, 2]
+        best = np.full(n_child, _NEVER, np.int64)
+        for tau in range(n_tau):
+            t, rest = 0, tau
+            for r in range(lo, hi):  # the axis' tile digits at values `tau`, as a tile index
+                if rows[r, 0]:
+                    t += rest % rows[r, 2] * rows[r, 1]
+                    rest //= rows[r, 2]
+            for c in range(n_child):
+                k = _key(rows, lo, hi, c, t)
+                if a < n_tab:
+                    at = m_off[a] + k * extent[a]
+                    out = f_off[a] + c * extent[a]
+                    for v in range(extent[a]):
+                        if member[at + v] and t < first[out + v]:
+                            first[out + v] = t
+                elif gates[g_off[g] + k] and t < best[c]:
+                    best[c] = t
+        if a >= n_tab:
+            for c in range(n_child):
+                base[c] = _NEVER if best[c] == _NEVER or base[c] == _NEVER else base[c] + best[c]
+    return first, f_off, base
+
+
+@njit(cache=True, nogil=True)
+def _parts(rows, off, n_child):
+    """Keys are additive: a table's key of (child, tile) is its key of (child, tile 0) plus that of (child 0,
+    tile). Per table and child, the child's part."""
+    out = np.zeros((off.size - 1, n_child), np.int64)
+    for a in range(off.size - 1):
+        for c in range(n_child):
+            out[a, c] = _key(rows, off[a], off[a + 1], c, 0)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _tile_parts(rows, off, t, out):
+    for a in range(off.size - 1):
+        out[a] = _key(rows, off[a], off[a + 1], 0, t)
+
+
+@njit(cache=True, nogil=True)
+def _coefficients(rows, off, sizes):
+    """Per tile digit (loop above the child level, inner to outer) and table: what one step of the digit adds
+    to the table's key (its spec row's radix), so that keys follow the tile index by additions."""
+    strides = np.ones(sizes.size, np.int64)
+    for i in range(1, sizes.size):
+        strides[i] = strides[i - 1] * sizes[i - 1]
+    coef = np.zeros((sizes.size, off.size - 1), np.int64)
+    for a in range(off.size - 1):
+        for r in range(off[a], off[a + 1]):
+            if rows[r, 0]:
+                for i in range(sizes.size):
+                    if strides[i] == rows[r, 1] and sizes[i] == rows[r, 2]:
+                        coef[i, a] += rows[r, 3]
+    return coef
+
+
+@njit(cache=True, nogil=True)
+def _advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates):
+    """Step the tile index by one: the lowest digit that does not wrap steps, those below it go back to 0."""
+    for i in range(sizes.size):
+        if digits[i] + 1 < sizes[i]:
+            digits[i] += 1
+            for a in range(tile_keys.size):
+                tile_keys[a] += coef_k[i, a]
+            for g in range(tile_gates.size):
+                tile_gates[g] += coef_g[i, g]
+            return
+        for a in range(tile_keys.size):
+            tile_keys[a] -= digits[i] * coef_k[i, a]
+        for g in range(tile_gates.size):
+            tile_gates[g] -= digits[i] * coef_g[i, g]
+        digits[i] = 0
+
+
+@njit(cache=True, nogil=True)
+def _executed(gates, g_off, child_gates, tile_gates, c):
+    for g in range(g_off.size - 1):
+        if not gates[g_off[g] + child_gates[g, c] + tile_gates[g]]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _holds(member, m_off, extent, keys, coord, n_tab):
+    for a in range(n_tab):
+        if not member[m_off[a] + keys[a] * extent[a] + coord[a]]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _start(vstart, v_off, keys, pos, n_tab):
+    """Set the odometer `pos` to the first element of the tile with `keys`; False if the tile is empty."""
+    for a in range(n_tab):
+        pos[a] = vstart[v_off[a] + keys[a]]
+        if pos[a] >= vstart[v_off[a] + keys[a] + 1]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _next(vstart, v_off, keys, pos, n_tab):
+    """Step the odometer (last axis fastest); False past the tile's last element."""
+    for a in range(n_tab - 1, -1, -1):
+        pos[a] += 1
+        if pos[a] < vstart[v_off[a] + keys[a] + 1]:
+            return True
+        pos[a] = vstart[v_off[a] + keys[a]]
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _element(values, pos, extent, coord, n_tab):
+    e = 0
+    for a in range(n_tab):
+        coord[a] = values[pos[a]]
+        e = e * extent[a] + coord[a]
+    return e
+
+
+@njit(cache=True, nogil=True)
+def _arrays(tally):
+    keys = np.empty(len(tally), np.int64)
+    counts = np.empty(len(tally), np.int64)
+    for i, (k, c) in enumerate(tally.items()):
+        keys[i], counts[i] = k, c
+    return keys, counts
+
+
+@njit(cache=True, nogil=True)
+def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, member, m_off, extent, values,
+               vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output):
+    """The events of every (parent instance, transition) with anything to move, tallied: how many events
+    read down each number of elements (the union of the children's entries), how many read down each number
+    of elements the same child touched before, how many write up each (elements, of them final) pair (the
+    union of their evictions; transition n_tiles is the end of the layer, where every child's last tile
+    leaves); and per parent instance, its first transition's reads (0 if none). `p_child` lists, per parent,
+    only one child of each class of identical children; each element of child c counts `mult[c]` times (its
+    class' copies of disjoint data). The tallies are keyed by the count (and final * (n_elem * max mult + 1)
+    for writes up)."""
+    n_tab, n_gate = extent.size, g_off.size - 1
+    n_elem = 1
+    for a in range(n_tab):
+        n_elem *= extent[a]
+    stamp_down = np.full(n_elem, -1, np.int64)
+    stamp_touch = np.full(n_elem, -1, np.int64)
+    stamp_up = np.full(n_elem, -1, np.int64)
+    last = np.full(n_elem if output else 0, -1, np.int64)  # event id of each element's last use by the parent
+    prev = np.full(n_child, -1, np.int64)
+    child_keys = _parts(spec, spec_off, n_child)
+    child_gates = _parts(gate_spec, gate_off, n_child)
+    prev_keys = np.zeros((n_child, n_tab), np.int64)  # each child's keys at its previous executed tile
+    tile_keys = np.zeros(n_tab, np.int64)
+    tile_gates = np.zeros(n_gate, np.int64)
+    coef_k = _coefficients(spec, spec_off, sizes)
+    coef_g = _coefficients(gate_spec, gate_off, sizes)
+    digits = np.zeros(sizes.size, np.int64)
+    keys = np.zeros(n_tab, np.int64)
+    pkeys = np.zeros(n_tab, np.int64)
+    pos = np.zeros(n_tab, np.int64)
+    coord = np.zeros(n_tab, np.int64)
+    tally_down = Dict.empty(key_type=types.int64, value_type=types.int64)
+    tally_touched = Dict.empty(key_type=types.int64, value_type=types.int64)
+    tally_up = Dict.empty(key_type=types.int64, value_type=types.int64)
+    radix = n_elem * max(1, mult.max()) + 1 if mult.size else n_elem + 1
+    onload = np.zeros(p_start.size - 1, np.int64)
+    n_parent = p_start.size - 1
+    for p in range(n_parent):
+        ev0 = p * (n_tiles + 1)
+        lo, hi = p_start[p], p_start[p + 1]
+        if output:  # first pass: each element's last use by a child of this parent
+            _tile_parts(spec, spec_off, 0, tile_keys)
+            _tile_parts(gate_spec, gate_off, 0, tile_gates)
+            digits[:] = 0
+            for t in range(n_tiles):
+                if t:
+                    _advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
+                for i in range(lo, hi):
+                    c = p_child[i]
+                    if not _executed(gates, g_off, child_gates, tile_gates, c):
+                        continue
+                    for a in range(n_tab):
+                        keys[a] = child_keys[a, c] + tile_keys[a]
+                    more = _start(vstart, v_off, keys, pos, n_tab)
+                    while more:
+                        last[_element(values, pos, extent, coord, n_tab)] = ev0 + t
+                        more = _next(vstart, v_off, keys, pos, n_tab)
+        for i in range(lo, hi):
+            prev[p_child[i]] = -1
+        _tile_parts(spec, spec_off, 0, tile_keys)
+        _tile_parts(gate_spec, gate_off, 0, tile_gates)
+        digits[:] = 0
+        for t in range(n_tiles + 1):
+            ev = ev0 + t
+            down = touched = up = final = 0
+            if 0 < t < n_tiles:
+                _advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
+            for i in range(lo, hi):
+                c = p_child[i]
+                pr, m = prev[c], mult[c]
+                if t < n_tiles:
+                    if not _executed(gates, g_off, child_gates, tile_gates, c):
+                        continue
+                    for a in range(n_tab):
+                        keys[a] = child_keys[a, c] + tile_keys[a]
+                elif pr < 0:
+                    continue
+                for a in range(n_tab):
+                    pkeys[a] = prev_keys[c, a]
+                if t < n_tiles:  # entries: the tile's elements its own previous tile did not hold
+                    more = _start(vstart, v_off, keys, pos, n_tab)
+                    while more:
+                        e = _element(values, pos, extent, coord, n_tab)
+                        if pr < 0 or not _holds(member, m_off, extent, pkeys, coord, n_tab):
+                            if stamp_down[e] != ev:
+                                stamp_down[e] = ev
+                                down += m
+                            if output and stamp_touch[e] != ev:
+                                earliest = base[c]
+                                for a in range(n_tab):
+                                    f = first[f_off[a] + c * extent[a] + coord[a]]
+                                    earliest = _NEVER if f == _NEVER or earliest == _NEVER else earliest + f
+                                if earliest < t:
+                                    stamp_touch[e] = ev
+                                    touched += m
+                        more = _next(vstart, v_off, keys, pos, n_tab)
+                if output and pr >= 0:  # evictions: the previous tile's elements this one does not hold
+                    more = _start(vstart, v_off, pkeys, pos, n_tab)
+                    while more:
+                        e = _element(values, pos, extent, coord, n_tab)
+                        gone = t == n_tiles or not _holds(member, m_off, extent, keys, coord, n_tab)
+                        if gone and stamp_up[e] != ev:
+                            stamp_up[e] = ev
+                            up += m
+                            if last[e] < ev:
+                                final += m
+                        more = _next(vstart, v_off, pkeys, pos, n_tab)
+                if t < n_tiles:
+                    prev[c] = t
+                    for a in range(n_tab):
+                        prev_keys[c, a] = keys[a]
+            if down:
+                tally_down[down] = tally_down.get(down, 0) + 1
+                if onload[p] == 0:
+                    onload[p] = down
+            if touched:
+                tally_touched[touched] = tally_touched.get(touched, 0) + 1
+            if up:
+                k = up + final * radix
+                tally_up[k] = tally_up.get(k, 0) + 1
+    return _arrays(tally_down), _arrays(tally_touched), _arrays(tally_up), radix, onload
