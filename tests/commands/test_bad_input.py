@@ -182,7 +182,7 @@ def _zigzag_args(command: str, workload, accelerator, mapping) -> Callable[[Path
     def make(tmp: Path) -> list[str]:
         paths = [p(tmp) if callable(p) else p for p in (workload, accelerator, mapping)]
         files = ["--workload", str(paths[0]), "--accelerator", str(paths[1]), "--mapping", str(paths[2])]
-        out = {"run": ["--out", str(tmp / "o")], "mapspace": ["--csv", str(tmp / "m.csv"), "--no-progress"],
+        out = {"run": ["--out", str(tmp / "o")], "search": ["--out", str(tmp / "o"), "--no-progress"], "mapspace": ["--csv", str(tmp / "m.csv"), "--no-progress"],
                "simulate": []}[command]
         return ([] if command == "simulate" else [command]) + files + out
 
@@ -191,7 +191,7 @@ def _zigzag_args(command: str, workload, accelerator, mapping) -> Callable[[Path
 
 def _input_cases() -> list[Case]:
     cases = []
-    for command in ("run", "mapspace", "simulate"):
+    for command in ("run", "mapspace", "search", "simulate"):
         for name, (maker, fragment) in WORKLOADS.items():
             cases.append(Case(f"{command}: {name}", command, _zigzag_args(command, maker, A, M), fragment))
         for name, (maker, fragment) in ACCELERATORS.items():
@@ -232,6 +232,7 @@ def _output_cases() -> list[Case]:
     cases = []
     for label, (value, fragment) in paths.items():
         cases.append(Case(f"run: --out {label}", "run", _out("run", "--out", value), fragment))
+        cases.append(Case(f"search: --out {label}", "search", _out("search", "--out", value), fragment))
         if label != "an existing file":  # an existing CSV is overwritten
             cases.append(Case(f"mapspace: --csv {label}", "mapspace", _out("mapspace", "--csv", value), fragment))
         cases.append(Case(f"report: --out {label}", "report", lambda t, v=value: ["report", "--out", v(t)], fragment))
@@ -396,7 +397,7 @@ def _data_cases() -> list[Case]:
 def _option_cases() -> list[Case]:
     bad_numbers = {"0": "0", "-1": "-1", "text": "abc"}
     cases = []
-    for command in ("run", "mapspace", "simulate"):
+    for command in ("run", "mapspace", "search", "simulate"):
         for label, value in bad_numbers.items():
             cases.append(Case(f"{command}: --lpf-limit {label}", command, _with(command, ["--lpf-limit", value]),
                               "--lpf-limit"))
@@ -407,6 +408,9 @@ def _option_cases() -> list[Case]:
         Case("mapspace: --spatial-mappings 0", "mapspace", _with("mapspace", ["--spatial-mappings", "0"]),
              "--spatial-mappings"),
         Case("mapspace: --layers unknown", "mapspace", _with("mapspace", ["--layers", "nope"]), "nope"),
+        Case("search: --layers unknown", "search", _with("search", ["--layers", "nope"]), "nope"),
+        Case("search: --top 0", "search", _with("search", ["--top", "0"]), "--top"),
+        Case("search: --opt unknown", "search", _with("search", ["--opt", "speed"]), "--opt"),
         Case("report: --jobs 0", "report", lambda t: ["report", "--out", str(t / "r"), "--jobs", "0"], "--jobs"),
         Case("report: --lpf-limit 0", "report", lambda t: ["report", "--out", str(t / "r"), "--lpf-limit", "0"],
              "--lpf-limit"),
@@ -454,7 +458,7 @@ def test_the_table_covers_every_command():
     per_command = {}
     for case in CASES:
         per_command[case.command] = per_command.get(case.command, 0) + 1
-    assert set(per_command) == {"run", "mapspace", "rerank", "stream", "report", "simulate"}
+    assert set(per_command) == {"run", "mapspace", "search", "rerank", "stream", "report", "simulate"}
     assert len(CASES) >= 120, per_command
     assert len({c.id for c in CASES}) == len(CASES)
 

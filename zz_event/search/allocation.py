@@ -12,7 +12,7 @@ followed. `tests/search/test_allocation.py` holds it equal to ZigZag's on every 
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import product
 from typing import Any
@@ -34,6 +34,7 @@ class _Slot:
     """One operand at one memory level."""
 
     op: int  # index into Allocator.operands
+    memory: str  # the memory's name, for the error when nothing fits
     capacity: float
     double_buffered: bool
     top: bool  # the operand's top level: it must take every remaining loop
@@ -51,7 +52,7 @@ class Allocator:
         hierarchy = accelerator.memory_hierarchy
         top = {mop: hierarchy.get_operand_top_level(mop) for mop in mem_ops}
         self.nodes: tuple[tuple[_Slot, ...], ...] = tuple(
-            tuple(_Slot(mem_ops.index(mop), node.memory_instance.size,
+            tuple(_Slot(mem_ops.index(mop), node.memory_instance.name, node.memory_instance.size,
                         bool(node.memory_instance.force_double_buffering), node == top[mop])
                   for mop in node.operands if mop in mem_ops)
             for node in hierarchy.topological_sort()
@@ -70,6 +71,7 @@ class Allocator:
             tuple(frozenset(str(d) for d, _ in spatial_mapping.get_unrolling_all(lop, lv)) for lv in range(arch[lop]))
             for lop in self.layer_ops)
         self._bits: dict[tuple, float] = {}
+        self.overflows: Counter[str] = Counter()  # memory name -> orderings that did not fit there
         self._dims = {str(d): d for d in layer.layer_dim_sizes.data}
 
     def allocate(self, ordering: tuple[Lpf, ...]) -> Allocation | None:
@@ -90,10 +92,12 @@ class Allocator:
             for slot in slots:
                 found = self._size_slices(slot, allocated[slot.op], ordering, start[slot.op], level[slot.op])
                 if found is None:
+                    self.overflows[slot.memory] += 1
                     return None
                 all_sizes.append(found)
             best = self._best_combination(slots, all_sizes, suffix, start)
             if best is None:
+                self.overflows[slots[0].memory] += 1
                 return None
             for slot, take in zip(slots, best):
                 k = slot.op
@@ -102,6 +106,7 @@ class Allocator:
                 start[k] += take
                 allocated[k].extend(self.spatial[k][level[k]] if level[k] < len(self.spatial[k]) else ())
                 if slot.top and start[k] < len(ordering):
+                    self.overflows[slot.memory] += 1
                     return None
                 level[k] += 1
         return tuple(tuple(c) for c in counts)

@@ -18,6 +18,7 @@ from zigzag.mapping.temporal_mapping import TemporalMapping
 from zigzag.stages.stage import Stage
 
 from zz_event.engine.result import EngineResult
+from zz_event.errors import MappingError
 from zz_event.search.costing import SpaceCoster
 from zz_event.search.orderings import Lpf, loop_factors, orderings
 from zz_event.search.ranking import TopK, score
@@ -146,6 +147,10 @@ def search_space(space: LayerSpace, log: SearchLog, index: int = 0) -> SpatialSe
         evaluated += found is not None
     if progress is not None:
         progress.advance(seen % _PROGRESS_EVERY)
+    if not evaluated:  # as `zz-event run` says when LOMA finds no valid temporal mapping
+        where = ", ".join(f"{memory} ({count})" for memory, count in coster.allocator.overflows.most_common())
+        raise MappingError(f"layer {layer.name!r}: none of its {seen} loop orderings fits the memories; "
+                           f"orderings that overflow each: {where}")
     best = [_found(space, rank, coster, ordering) for rank, (_, ordering) in enumerate(top.best())]
     spatial = {str(oa): {str(d): s for d, s in single.items()} for oa, single in space.unrolling.items()}
     return SpatialSearch(layer.name, index, spatial, lpfs.count, evaluated, time.process_time() - started, best)
