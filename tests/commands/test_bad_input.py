@@ -182,8 +182,8 @@ def _zigzag_args(command: str, workload, accelerator, mapping) -> Callable[[Path
     def make(tmp: Path) -> list[str]:
         paths = [p(tmp) if callable(p) else p for p in (workload, accelerator, mapping)]
         files = ["--workload", str(paths[0]), "--accelerator", str(paths[1]), "--mapping", str(paths[2])]
-        out = {"run": ["--out", str(tmp / "o")], "search": ["--out", str(tmp / "o"), "--no-progress"], "mapspace": ["--csv", str(tmp / "m.csv"), "--no-progress"],
-               "simulate": []}[command]
+        out = {"run": ["--out", str(tmp / "o")], "search": ["--out", str(tmp / "o"), "--no-progress"],
+               "mapspace": ["--csv", str(tmp / "m.csv"), "--no-progress"], "simulate": []}[command]
         return ([] if command == "simulate" else [command]) + files + out
 
     return make
