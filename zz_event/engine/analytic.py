@@ -28,8 +28,9 @@ import numpy as np
 
 from zz_event.engine.axes import RELEVANT_UNCOUPLED, dim_digits
 from zz_event.engine.axis_configs import Side, axis_side, axis_table, block_ends, executed_rows
+from zz_event.engine.changes_kernel import change_events
 from zz_event.engine.events import SequenceEvents
-from zz_event.engine.grouping import grouped_pairs, slots, three_way
+from zz_event.engine.grouping import slots, three_way
 from zz_event.engine.overshoot import never_empties, relevant_blocks
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim, _loop_classes
 from zz_event.memo import lru_cache
@@ -75,31 +76,11 @@ def _changes(y: Side, x: Side, n_table: np.ndarray, classes: np.ndarray, r: int,
              touched: bool) -> tuple[np.ndarray, ...]:
     """Entry (and, if `exits`, exit) events of every tile change and block start: the two axes paired per
     group, then the irrelevant digits (n_table[group]: up to three (first, last, count) rows) and the
-    context classes. Without `touched` (no readiness) first and last touches are all zero."""
-    i, j = grouped_pairs(y.group, x.group, n_table.shape[0])
-    g = y.group[i]
-    n = n_table[g]  # (pairs, slots, 3 fields)
-    # Broadcasting against `ones` is cheaper than broadcast_to.
-    ones = np.ones((len(g), n_table.shape[1], len(classes)), dtype=np.int64)
-
-    def grid(v, n_field=None, c_field=None):
-        out = v[:, None, None] * ones
-        if n_field is not None:
-            out *= n[:, :, n_field][:, :, None]
-        if c_field is not None:
-            out *= classes[None, None, :, c_field]
-        return out.ravel()
-
-    untouched = lambda: np.zeros(ones.size, dtype=np.int64)  # noqa: E731
-    kept = y.kept[i] * x.kept[j]
-    count = y.count[i] * x.count[j] * base
-    first = grid(r * y.first[i] * x.first[j], 0, 0) if touched else untouched()
-    entries = (grid(r * (y.size[i] * x.size[j] - kept)), first, grid(count, 2, 2))
-    if not exits:
-        return entries + (_EMPTY,) * 3
-    last = grid(r * y.pred_last[i] * x.pred_last[j], 1, 1) if touched else untouched()
-    changes = count * (g < n_table.shape[0] - 1)  # block starts (the last group) leave nothing behind
-    return entries + (grid(r * (y.pred_size[i] * x.pred_size[j] - kept)), last, grid(changes, 2, 2))
+    context classes (`changes_kernel.change_events`). Without `touched` (no readiness) first and last
+    touches are all zero."""
+    return change_events(y.group, y.size, y.kept, y.first, y.pred_size, y.pred_last, y.count,
+                         x.group, x.size, x.kept, x.first, x.pred_size, x.pred_last, x.count,
+                         n_table, classes, r, base, exits, touched)
 
 
 ALL = frozenset({"entry", "exit", "tile", "onload", "offload"})

@@ -1,4 +1,4 @@
-"""Small array helpers of the analytic backend: distinct value tuples, grouped pairs, slot tables."""
+"""Small array helpers of the analytic backend: distinct value tuples, slot tables."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from math import prod
 
 import numpy as np
 
-__all__ = ["grouped_pairs", "slots", "three_way", "unique_rows"]
+__all__ = ["slots", "three_way", "unique_rows"]
 
 
 def encode(columns: list[np.ndarray]) -> tuple[np.ndarray, list[int]] | None:
@@ -37,18 +37,6 @@ def unique_rows(columns: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray
         cols.append(uniq // radix % b)
         radix *= b
     return cols, counts.astype(np.int64)
-
-
-def grouped_pairs(gy: np.ndarray, gx: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Index pairs (i, j) with gy[i] == gx[j], for group ids in [0, groups)."""
-    order_y, order_x = np.argsort(gy, kind="stable"), np.argsort(gx, kind="stable")
-    count_x = np.bincount(gx, minlength=groups)
-    start_x = np.cumsum(count_x) - count_x
-    per_row = count_x[gy[order_y]]
-    i = np.repeat(order_y, per_row)
-    row_start = np.repeat(np.cumsum(per_row) - per_row, per_row)
-    j = order_x[np.repeat(start_x[gy[order_y]], per_row) + np.arange(per_row.sum()) - row_start]
-    return i, j
 
 
 def three_way(count: int) -> list[tuple[int, int, int]]:
