@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from zz_event.commands.options import positive_int
+from zz_event.commands.options import add_progress_options, positive_int
 from zz_event.errors import ZzEventError
 
 __all__ = ["mapspace_command", "register"]
@@ -37,9 +37,7 @@ def register(sub) -> None:
                    help="with --data: the mean over the first K samples (default: all)")
     p.add_argument("--parquet", choices=["auto", "yes", "no"], default="auto",
                    help="also write FILE's stem .parquet (auto: when pyarrow is installed)")
-    bar = p.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress")
-    bar.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")
+    add_progress_options(p)
     p.set_defaults(handler=mapspace_command)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["OneLineParser", "positive_float", "positive_int"]
+__all__ = ["OneLineParser", "add_progress_options", "positive_float", "positive_int"]
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -35,3 +35,9 @@ def positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text} is not a positive finite number")
     return value
 
+
+def add_progress_options(parser: argparse.ArgumentParser) -> None:
+    """--progress / --no-progress; `args.progress` is None when neither is given (show bars on a terminal)."""
+    bar = parser.add_mutually_exclusive_group()
+    bar.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress")
+    bar.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")

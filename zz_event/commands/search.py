@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from zz_event.commands.options import positive_int
+from zz_event.commands.options import add_progress_options, positive_int
 from zz_event.model.vocabulary import OPT_TARGETS
 
 __all__ = ["register", "search_command"]
@@ -35,9 +35,7 @@ def register(sub) -> None:
                    help="spatial mappings ZigZag generates per layer")
     p.add_argument("--no-filter", action="store_true", help="count every iteration (no boundary filter)")
     p.add_argument("--no-readiness", action="store_true", help="ZigZag's static partial-sum rule for outputs")
-    bar = p.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress")
-    bar.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")
+    add_progress_options(p)
     p.set_defaults(handler=search_command)
 
 
