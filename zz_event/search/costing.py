@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from zz_event.engine.evaluate import evaluate, executed_macs, operand_costs
+from zz_event.engine.evaluate import energy_pj, evaluate
 from zz_event.engine.result import EngineOptions, EngineResult
 from zz_event.model.geometry import ConvGeometry
 from zz_event.model.nest import SpatialLoop
@@ -77,23 +77,17 @@ class SpaceCoster:
 
     def result(self, ordering: tuple[Lpf, ...]) -> tuple[CmeMapping, EngineResult] | None:
         """The engine's result for `ordering`, or None if LOMA's allocation finds it does not fit."""
-        allocation = self.allocator.allocate(ordering)
-        if allocation is None:
-            return None
-        mapping = self.mapping(ordering, allocation)
-        return mapping, evaluate(self.context.nest(mapping), self.options)
+        mapping = self._fitting(ordering)
+        return None if mapping is None else (mapping, evaluate(self.context.nest(mapping), self.options))
 
     def energy(self, ordering: tuple[Lpf, ...]) -> tuple[CmeMapping, float] | None:
-        """`evaluate(...).energy_pj` of `ordering` (the same sum in the same order), without the latency:
-        the MACs and each operand's counts are the engine's memoised ones."""
+        """`evaluate(...).energy_pj` of `ordering` without the latency, or None if it does not fit."""
+        mapping = self._fitting(ordering)
+        return None if mapping is None else (mapping, energy_pj(self.context.nest(mapping), self.options))
+
+    def _fitting(self, ordering: tuple[Lpf, ...]) -> CmeMapping | None:
         allocation = self.allocator.allocate(ordering)
-        if allocation is None:
-            return None
-        mapping = self.mapping(ordering, allocation)
-        nest = self.context.nest(mapping)
-        options = self.options
-        memory = sum(lc.energy_pj for op in OPERANDS for lc in operand_costs(nest, op, options).counts)
-        return mapping, executed_macs(nest, options.filter) * nest.mac_energy + memory
+        return None if allocation is None else self.mapping(ordering, allocation)
 
     def cost(self, ordering: tuple[Lpf, ...]) -> tuple[CmeMapping, MappingCost] | None:
         found = self.result(ordering)
