@@ -3,10 +3,11 @@
     .venv/bin/python benchmarks/real_networks.py                  # the three smallest failing cases
     .venv/bin/python benchmarks/real_networks.py --networks       # also AlexNet, ResNet-18, MobileNetV2 x 5 cores
 
-Each run is its own process, capped at --cap-gb of address space (RLIMIT_AS): ZigZag's
-`get_hardware_performance_zigzag` and zz-event's `run_zigzag_event_driven` with the correction inline
-(the engine's time is counted in the same process, as issue 16 asks), its summary.json as
-`zz-event run` writes it, on the same arguments (ZigZag's bundled hardware and mappings, LOMA lpf 2, opt
+Each run is its own process, its data memory capped at --cap-gb (RLIMIT_DATA: heap and private anonymous
+mappings, where arrays live; the imports alone reserve 0.8 GB of address space, so RLIMIT_AS would leave the
+run 0.2 GB of a 1 GB cap): ZigZag's `get_hardware_performance_zigzag` and zz-event's
+`run_zigzag_event_driven` with the correction inline (the engine's time is counted in the same process, as
+issue 16 asks), its summary.json as `zz-event run` writes it, on the same arguments (ZigZag's bundled hardware and mappings, LOMA lpf 2, opt
 latency). CPU time and peak resident memory come from `os.wait4`.
 Columns: completes, corrected layers / layers, MACs exact (every corrected layer's event-driven MACs equal
 its valid MACs), CPU seconds of each and their ratio, peak MB of each.
@@ -66,7 +67,7 @@ print(json.dumps({name: g.valid_macs() for name, g in load_workload(sys.argv[1])
 def _measured(cmd: list[str], cap: int, timeout: float) -> tuple[int, float, float, str]:
     """(exit status, CPU seconds, peak MB, stderr tail) of one capped child process."""
     def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
 
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=limit, cwd=ROOT)
@@ -111,7 +112,7 @@ def run_pair(workload: Path, core: str, cap: int, timeout: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--networks", action="store_true", help="also the three bundled networks on the five cores")
-    parser.add_argument("--cap-gb", type=float, default=2.0, help="address-space cap per process (default 2)")
+    parser.add_argument("--cap-gb", type=float, default=2.0, help="data-memory cap per process (default 2)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per process (default 3600)")
     parser.add_argument("--only", metavar="TEXT", help="only the cases whose name (workload / core) contains TEXT")
     args = parser.parse_args()

@@ -23,6 +23,7 @@ from zigzag.stages.stage import Stage
 from zigzag.stages.workload_iterator import WorkloadStage
 
 from zz_event.errors import MappingError, ZzEventError
+from zz_event.memo import clear_caches
 from zz_event.zigzag.correction import LayerNotCorrected
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
 from zz_event.zigzag.stages import EventDrivenCorrectionStage
@@ -62,10 +63,16 @@ class LayerGuardStage(Stage):
         try:
             results = self._search(self.kwargs)
         except LayerNotCorrected as failed:
+            results, failure = None, {failed.layer: failed.reason}
+        if results is None:
+            # Searched again outside the handler, so that the failed count's frames and arrays (held by the
+            # exception's traceback) are gone, and with the engine's memos emptied: a resource limit is why
+            # it failed.
+            clear_caches()
             layer.spatial_mapping = given
             settings = self.kwargs["zz_event"]
-            uncorrected = {**settings.uncorrected, failed.layer: failed.reason}
-            results = self._search({**self.kwargs, "zz_event": replace(settings, uncorrected=uncorrected)})
+            uncorrected = replace(settings, uncorrected={**settings.uncorrected, **failure})
+            results = self._search({**self.kwargs, "zz_event": uncorrected})
         yield from results
 
     def _search(self, kwargs) -> list:
