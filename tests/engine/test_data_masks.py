@@ -13,7 +13,7 @@ residency, multi-PE and readiness rule then follows the executed MACs. Checked h
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 import pytest
@@ -26,7 +26,8 @@ from validation.naive import naive_result
 from validation.reference import onnx_reference_conv, random_data
 from validation.simulator import simulate
 from zz_event.engine.evaluate import evaluate
-from zz_event.engine.result import EngineOptions
+from zz_event.engine.result import EngineOptions, EngineResult
+from zz_event.engine.samples import mean_result
 from zz_event.model.geometry import AxisGeometry, ConvGeometry
 from zz_event.model.nest import Loop, LoopNest, MemLevel, Port, SpatialLoop
 from zz_event.model.vocabulary import DIRECTIONS
@@ -346,3 +347,17 @@ def test_more_samples_than_a_word_of_flags():
     for s in (0, 3, 63, 64, 66, 69):
         assert together[s] == evaluate(nest, EngineOptions(), mask=masks[s])
     assert together[3].macs == 0 and together[66] == evaluate(nest, EngineOptions(), mask=np.ones((5, 5), bool))
+
+
+def test_mean_result_averages_every_count():
+    """The mean over samples takes every integer field's mean, none kept from the first sample."""
+    nest = _toy()
+    results = [evaluate(nest, EngineOptions(), mask=m) for m in (_toy_mask(), np.ones((1, 1, 1, 5, 5), bool))]
+    mean = mean_result(results)
+    differ = [f.name for f in fields(EngineResult) if getattr(results[0], f.name) != getattr(results[1], f.name)]
+    assert "latency_bound_cycles" in differ  # the field the mean once kept from the first sample
+    for f in fields(EngineResult):
+        values = [getattr(r, f.name) for r in results]
+        if isinstance(values[0], int) and not isinstance(values[0], bool):
+            assert getattr(mean, f.name) == sum(values) / 2, f.name
+    assert mean.latency_cycles == sum(r.latency_cycles for r in results) / 2

@@ -43,7 +43,8 @@ def mean_result(results: list[EngineResult]) -> EngineResult:
             for j, lc in enumerate(per_level))
     ports = {p: _mean([r.port_busy_cycles.get(p, 0) for r in results])
              for p in dict.fromkeys(p for r in results for p in r.port_busy_cycles)}
-    fields = ("macs", "compute_cycles", "onload_cycles", "stall_cycles", "offload_cycles")
+    fields = ("macs", "compute_cycles", "onload_cycles", "stall_cycles", "offload_cycles", "drain_cycles",
+              "latency_bound_cycles")
     silent = [r.outputs_without_contribution for r in results]
     return replace(first, levels=levels, port_busy_cycles=ports,
                    mac_energy_pj=float(np.mean([r.mac_energy_pj for r in results])),
