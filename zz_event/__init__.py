@@ -16,6 +16,7 @@ The package is split by seam, imports running one way (a test holds them to it):
 | `readers` | workloads, mappings and accelerators read and checked |
 | `zigzag` | the correction inside ZigZag's pipeline, the front door, `LayerResult`, `summary.json` |
 | `mapspace` | every evaluated mapping logged, loaded and re-ranked |
+| `search` | the engine's own temporal-mapping search (`zz-event search`), ZigZag costing only the best |
 | `stream` | the Stream core-cost backend and runner |
 | `report` | the comparison report |
 | `sweep` | design-space sweeps on Dask: spec, points, one Parquet table, plots |
@@ -42,6 +43,7 @@ __all__ = [
     "layer_result",
     "layer_results",
     "run_mapspace",
+    "run_search",
     "run_zigzag_event_driven",
 ]
 
@@ -56,6 +58,7 @@ _HOMES = {
     "layer_result": "zz_event.zigzag.result",
     "layer_results": "zz_event.zigzag.result",
     "run_mapspace": "zz_event.mapspace.logger",
+    "run_search": "zz_event.search.run",
     "run_zigzag_event_driven": "zz_event.zigzag.front_door",
 }
 
