@@ -7,8 +7,9 @@ Each run is its own process, its data memory capped at --cap-gb (RLIMIT_DATA: he
 mappings, where arrays live; the imports alone reserve 0.8 GB of address space, so RLIMIT_AS would leave the
 run 0.2 GB of a 1 GB cap): ZigZag's `get_hardware_performance_zigzag` and zz-event's
 `run_zigzag_event_driven` with the correction inline (the engine's time is counted in the same process, as
-issue 16 asks), its summary.json as `zz-event run` writes it, on the same arguments (ZigZag's bundled hardware and mappings, LOMA lpf 2, opt
-latency). CPU time and peak resident memory come from `os.wait4`.
+issue 16 asks), its summary.json as `zz-event run` writes it, on the same arguments (ZigZag's bundled
+hardware and mappings, LOMA lpf 2, opt latency). CPU time and peak resident memory come from `os.wait4`.
+`--max-ratio 4` stops a zz-event run past 4x ZigZag's CPU, so that the table completes in bounded time.
 Columns: completes, corrected layers / layers, MACs exact (every corrected layer's event-driven MACs equal
 its valid MACs), CPU seconds of each and their ratio, peak MB of each.
 """
@@ -19,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -64,10 +66,13 @@ print(json.dumps({name: g.valid_macs() for name, g in load_workload(sys.argv[1])
 """
 
 
-def _measured(cmd: list[str], cap: int, timeout: float) -> tuple[int, float, float, str]:
-    """(exit status, CPU seconds, peak MB, stderr tail) of one capped child process."""
+def _measured(cmd: list[str], cap: int, timeout: float, cpu_limit: int | None = None) -> tuple[int, float, float, str]:
+    """(exit status, CPU seconds, peak MB, stderr tail) of one capped child process; past `cpu_limit` CPU
+    seconds the kernel stops it (SIGXCPU)."""
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
+        if cpu_limit is not None:
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu_limit, cpu_limit + 5))
 
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=limit, cwd=ROOT)
@@ -82,16 +87,19 @@ def _measured(cmd: list[str], cap: int, timeout: float) -> tuple[int, float, flo
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         tail = err.read().decode(errors="replace").strip().splitlines()[-1:] or [""]
+    if proc.returncode == -signal.SIGXCPU:
+        tail = [f"stopped at its CPU limit ({cpu_limit} s)"]
     return proc.returncode, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, tail[0]
 
 
-def run_pair(workload: Path, core: str, cap: int, timeout: float) -> dict:
+def run_pair(workload: Path, core: str, cap: int, timeout: float, max_ratio: float | None) -> dict:
     hw, mapping = BUNDLED / "hardware" / f"{core}.yaml", BUNDLED / "mapping" / f"{CORES[core]}.yaml"
     with tempfile.TemporaryDirectory() as tmp:
         zz = _measured([sys.executable, "-c", _ZIGZAG, str(workload), str(hw), str(mapping), f"{tmp}/zz"], cap, timeout)
         summary = Path(tmp, "summary.json")
+        cpu_limit = None if max_ratio is None else int(max_ratio * zz[1]) + 30  # + imports and numba's loading
         ev = _measured([sys.executable, "-c", _EVENT, str(workload), str(hw), str(mapping), f"{tmp}/ev", str(summary)],
-                       cap, timeout)
+                       cap, timeout, cpu_limit)
         layers = json.loads(summary.read_text())["layers"] if summary.exists() else []
     valid = json.loads(subprocess.run([sys.executable, "-c", _VALID, str(workload)], capture_output=True, text=True,
                                       check=True, cwd=ROOT).stdout)
@@ -114,6 +122,8 @@ def main() -> None:
     parser.add_argument("--networks", action="store_true", help="also the three bundled networks on the five cores")
     parser.add_argument("--cap-gb", type=float, default=2.0, help="data-memory cap per process (default 2)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per process (default 3600)")
+    parser.add_argument("--max-ratio", type=float, metavar="R",
+                        help="stop zz-event's run past R x ZigZag's CPU time (+30 s); the row then reads incomplete")
     parser.add_argument("--only", metavar="TEXT", help="only the cases whose name (workload / core) contains TEXT")
     args = parser.parse_args()
     pairs = SMALLEST + ([(n, c) for n in NETWORKS for c in CORES] if args.networks else [])
@@ -124,7 +134,7 @@ def main() -> None:
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for workload, core in pairs:
-        row = run_pair(workload, core, cap, args.timeout)
+        row = run_pair(workload, core, cap, args.timeout, args.max_ratio)
         print("| " + " | ".join(str(row[c]) for c in columns) + " |", flush=True)
         for note in row["reasons"] + ([row["error"]] if row["error"] else []):
             print(f"|   {note} |", flush=True)
