@@ -108,7 +108,8 @@ def run_pair(workload: Path, core: str, cap: int, timeout: float, max_ratio: flo
         "case": f"{workload.stem} / {core}",
         "completes": ev[0] == 0,
         "corrected": f"{len(corrected)}/{len(layers)}" if layers else "-",
-        "macs_exact": all(layer["event_driven"]["macs"] == valid.get(layer["name"]) for layer in corrected),
+        "macs_exact": all(layer["event_driven"]["macs"] == valid.get(layer["name"]) for layer in corrected)
+        if corrected else "-",
         "cpu_s": round(ev[1], 1), "zigzag_cpu_s": round(zz[1], 1),
         "cpu_ratio": round(ev[1] / zz[1], 2) if zz[1] else None,
         "peak_mb": round(ev[2]), "zigzag_peak_mb": round(zz[2]),
