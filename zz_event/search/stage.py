@@ -21,6 +21,7 @@ from zz_event.engine.result import EngineResult
 from zz_event.errors import MappingError
 from zz_event.search.costing import SpaceCoster
 from zz_event.search.orderings import Lpf, loop_factors, orderings
+from zz_event.search.pruned import BoundedEnergy, seeded
 from zz_event.search.ranking import TopK, score
 from zz_event.zigzag.adapter import CmeMapping, layer_is_correctable
 from zz_event.zigzag.correction import correct_cme
@@ -58,6 +59,7 @@ class SpatialSearch:
     spatial_mapping: dict[str, dict[str, float]]
     orderings: int
     evaluated: int  # orderings that fit the memories (LOMA skips the others)
+    costed: int  # of those, the ones costed in full (opt energy skips those its bound rules out: `pruned`)
     cpu_seconds: float
     best: list[Found]
 
@@ -73,6 +75,7 @@ class SearchLog:
     layers: tuple[str, ...] | None = None
     searches: list[SpatialSearch] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    bound: bool = True  # opt energy: skip the orderings whose energy bound cannot rank (the best are the same)
 
 
 _PROGRESS_EVERY = 512
@@ -131,20 +134,20 @@ def search_space(space: LayerSpace, log: SearchLog, index: int = 0) -> SpatialSe
     if progress is not None:
         progress.start(layer.name, index, lpfs.count)
     top = TopK(log.top_k)
+    by_energy = BoundedEnergy(coster, top, log.bound) if log.opt == "energy" else None  # latency: the best only
     evaluated = seen = 0
-    for ordering in orderings(lpfs):
+    walk = seeded(lpfs.count, lambda: orderings(lpfs)) if by_energy else enumerate(orderings(lpfs))
+    for place, ordering in walk:
         seen += 1
         if progress is not None and seen % _PROGRESS_EVERY == 0:
             progress.advance(_PROGRESS_EVERY)
-        if log.opt == "energy":  # the latency is needed for the best only
-            found = coster.energy(ordering)
-            if found is not None:
-                top.offer(found[1], ordering)
-        else:
-            found = coster.cost(ordering)
-            if found is not None:
-                top.offer(score(log.opt, *found[1]), ordering)
-        evaluated += found is not None
+        if by_energy is not None:
+            evaluated += by_energy.offer(ordering, place)
+            continue
+        found = coster.cost(ordering)
+        if found is not None:
+            top.offer(score(log.opt, *found[1]), ordering)
+            evaluated += 1
     if progress is not None:
         progress.advance(seen % _PROGRESS_EVERY)
     if not evaluated:  # as `zz-event run` says when LOMA finds no valid temporal mapping
@@ -153,7 +156,9 @@ def search_space(space: LayerSpace, log: SearchLog, index: int = 0) -> SpatialSe
                            f"orderings that overflow each: {where}")
     best = [_found(space, rank, coster, ordering) for rank, (_, ordering) in enumerate(top.best())]
     spatial = {str(oa): {str(d): s for d, s in single.items()} for oa, single in space.unrolling.items()}
-    return SpatialSearch(layer.name, index, spatial, lpfs.count, evaluated, time.process_time() - started, best)
+    costed = evaluated if by_energy is None else by_energy.costed
+    return SpatialSearch(layer.name, index, spatial, lpfs.count, evaluated, costed, time.process_time() - started,
+                         best)
 
 
 def _found(space: LayerSpace, rank: int, coster: SpaceCoster, ordering: tuple[Lpf, ...]) -> Found:

@@ -1,0 +1,79 @@
+"""The search on energy skips orderings by a bound (`search.bound`, `search.pruned`) and finds what the exhaustive
+search finds: the same best mappings in the same order, with the same energies. The bound is a floor: no
+ordering's MAC energy or any operand's memory energy falls below it, under every switch setting. LeNet-5 conv1
+and conv2 on the toy core and tpu_like (the benchmark layers), lpf 6."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from test_allocation import CASES, space
+
+from zz_event.engine.evaluate import clear_caches, evaluate
+from zz_event.engine.result import EngineOptions
+from zz_event.search.bound import energy_floor
+from zz_event.search.costing import SpaceCoster
+from zz_event.search.orderings import loop_factors, orderings
+from zz_event.search.ranking import TopK
+from zz_event.search.stage import SearchLog, search_space
+
+SWITCHES = [EngineOptions(filter=f, readiness=r) for f in (True, False) for r in (True, False)]
+
+
+@pytest.mark.parametrize(("core", "layer"), CASES)
+def test_the_bounded_search_keeps_the_exhaustive_searchs_best(core, layer):
+    s = space(core, layer)
+    s.layer.spatial_mapping = s.unrolling
+    found = {}
+    for bound in (True, False):
+        clear_caches()
+        found[bound] = search_space(s, SearchLog("energy", 5, 6, bound=bound))
+    exhaustive, bounded = found[False], found[True]
+    assert exhaustive.costed == exhaustive.evaluated
+    assert bounded.evaluated == exhaustive.evaluated and bounded.costed <= bounded.evaluated
+    assert [(f.ordering, f.result.energy_pj) for f in bounded.best] == \
+        [(f.ordering, f.result.energy_pj) for f in exhaustive.best]
+
+
+@pytest.mark.parametrize(("core", "layer"), CASES)
+@pytest.mark.parametrize("options", SWITCHES, ids=lambda o: o.label)
+def test_no_ordering_costs_less_than_the_floor(core, layer, options):
+    s = space(core, layer)
+    coster = SpaceCoster.build(s.accelerator, s.layer, s.spatial_mapping, options,
+                               s.correction.geometries.get(layer), s.unrolling)
+    every = list(orderings(loop_factors(s.accelerator, s.layer, s.spatial_mapping, 6)))
+    floor = None
+    tight = dict.fromkeys(("W", "I", "O"), False)
+    for ordering in every[::3]:
+        mapping = coster.fitting(ordering)
+        if mapping is None:
+            continue
+        nest = coster.context.nest(mapping)
+        floor = floor or energy_floor(nest, options)
+        result = evaluate(nest, options)
+        assert result.mac_energy_pj == floor.mac_pj
+        for op, levels in result.levels.items():
+            energy = sum(lc.energy_pj for lc in levels)
+            assert energy >= floor.operand_pj[op] * (1 - 1e-12), (op, ordering)
+            tight[op] |= energy <= floor.operand_pj[op] * (1 + 1e-12)
+    assert floor is not None
+    if core == "toy" and options.filter:  # one element per register step: each input read once is reachable
+        assert tight["W"] and tight["I"]
+
+
+def test_offers_out_of_order_rank_as_offers_in_order():
+    rng = random.Random(16)
+    for _ in range(200):
+        scores = [rng.choice((1.0, 2.0, 3.0, 4.0)) for _ in range(rng.randint(0, 30))]
+        k = rng.randint(1, 6)
+        in_order, shuffled = TopK(k), TopK(k)
+        for n, value in enumerate(scores):
+            in_order.offer(value, n)
+        places = list(range(len(scores)))
+        rng.shuffle(places)
+        for n in places:
+            shuffled.offer(scores[n], n, arrival=n)
+        assert shuffled.best() == in_order.best()
+        worst = in_order.worst()
+        assert worst == (None if len(scores) < k else in_order.best()[-1][0])
