@@ -100,6 +100,39 @@ def test_orderings_sharing_inner_loops_read_within_the_bound_of_each_other(core,
         assert tight
 
 
+@pytest.mark.slow
+def test_the_bounded_search_keeps_the_exhaustive_searchs_best_at_lpf_8():
+    s = space("toy", "conv2")
+    s.layer.spatial_mapping = s.unrolling
+    found = {}
+    for bound in (True, False):
+        clear_caches()
+        found[bound] = search_space(s, SearchLog("energy", 5, 8, bound=bound))
+    assert found[True].costed < found[False].costed == found[False].evaluated == found[True].evaluated == 40320
+    assert [(f.ordering, f.result.energy_pj) for f in found[True].best] == \
+        [(f.ordering, f.result.energy_pj) for f in found[False].best]
+
+
+class _Count:
+    def __init__(self) -> None:
+        self.total = 0
+
+    def start(self, layer: str, spatial_index: int, orderings: int) -> None:
+        self.expected = orderings
+
+    def advance(self, mappings: int) -> None:
+        self.total += mappings
+
+
+def test_the_progress_hears_of_every_ordering_ruled_out_or_not():
+    s = space("toy", "conv2")
+    s.layer.spatial_mapping = s.unrolling
+    count = _Count()
+    found = search_space(s, SearchLog("energy", 5, 6, progress=count))
+    assert found.costed < found.evaluated
+    assert count.total == count.expected == found.orderings == 720
+
+
 def test_offers_out_of_order_rank_as_offers_in_order():
     rng = random.Random(16)
     for _ in range(200):
