@@ -130,8 +130,9 @@ def main() -> None:
     found, cpu, _ = our_search(space, 8)
     logged, logged_ordering = logged_minimum(8)
     best = found.best[0].result.energy_pj
-    print(f"lpf 8: {found.evaluated} mappings ranked in {cpu:.1f} s CPU ({found.evaluated / cpu:.0f} per CPU s; "
-          f"{found.costed} costed in full, {found.costed / cpu:.0f} per CPU s); best "
+    print(f"lpf 8: {found.evaluated} mappings ranked in {cpu:.1f} s CPU ({found.evaluated / cpu:.0f} per CPU s, "
+          f"{found.evaluated / cpu / z_rate:.1f}x ZigZag's CMEs per CPU s at lpf {args.lpf}; {found.costed} costed in "
+          f"full, {found.costed / cpu:.0f} per CPU s); best "
           f"energy {best!r} pJ ({ordering_text(found.best[0])}); logged LOMA lpf 8 minimum {logged!r} pJ "
           f"({logged_ordering}): {'equal' if best == logged else 'DIFFERENT'}")
     if best != logged:
