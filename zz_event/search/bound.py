@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
 
+from zz_event.engine.analytic import analytic_applicable
 from zz_event.engine.evaluate import executed_macs
 from zz_event.engine.result import EngineOptions
 from zz_event.engine.transfers import sequence_events
@@ -100,19 +101,31 @@ def _reads_floor(nest: LoopNest, op: str, filtered: bool) -> tuple[float, ReadsF
     port = level.ports.get("rd_out_to_low")
     if port is None:
         return None
-    distinct = _distinct(nest, op, level.served, filtered)
-    steps = sequence_events(nest, op, 0, level.served, filtered, None, _TILE)
-    largest = int(steps.tile.max()) if steps.tile.size else 0
-    if not distinct or not largest:
+    steps = _step_tiles(nest, op, level.served, filtered)
+    largest = int(steps.tile.max()) if steps is not None and steps.tile.size else 0
+    if not largest:
         return None
     instances = prod(sl.size for sl in nest.spatial if sl.array_dim not in level.served)
     reads = ReadsFloor(_per_element(nest.precision[op], port.bw_min, largest), largest * instances, port.bw_min,
                        port.bw_max, level.read_cost)
-    return reads.energy(distinct), reads
+    distinct = _distinct(nest, op, level.served, filtered)
+    return (0.0 if distinct is None else reads.energy(distinct)), reads
 
 
-def _distinct(nest: LoopNest, op: str, served: frozenset[str], filtered: bool) -> int:
-    """The distinct (instance, element) pairs of `op` over the layer: the entries of one tile holding every loop."""
+def _step_tiles(nest: LoopNest, op: str, served: frozenset[str], filtered: bool):
+    """The tiles of `op`'s steps at the MAC boundary (`SequenceEvents.tile`), where the per-axis count gives them
+    (else None: the floors are only worth what is cheap)."""
+    if not analytic_applicable(nest, 0, served):
+        return None
+    return sequence_events(nest, op, 0, served, filtered, None, _TILE)
+
+
+def _distinct(nest: LoopNest, op: str, served: frozenset[str], filtered: bool) -> int | None:
+    """The distinct (instance, element) pairs of `op` over the layer: the entries of one tile holding every loop;
+    None where only the explicit walk could count them (an overshooting loop empties a tile), which would hold
+    the whole tensor at once."""
+    if not analytic_applicable(nest, len(nest.temporal), served):
+        return None
     everything = sequence_events(nest, op, len(nest.temporal), served, filtered, None, _ENTRY)
     return int((everything.entry * everything.entry_weight).sum())
 
@@ -127,7 +140,9 @@ def _outputs_floor(nest: LoopNest, options: EngineOptions) -> float:
     """The least energy of the outputs' writes into, and reads out of, their innermost level (see the module
     docstring)."""
     level = nest.levels["O"][0]
-    steps = sequence_events(nest, "O", 0, level.served, options.filter, None, _TILE)
+    steps = _step_tiles(nest, "O", level.served, options.filter)
+    if steps is None:
+        return 0.0
     least = 0.0
     port = level.ports.get("wr_in_by_low")
     if port is not None:
@@ -136,7 +151,10 @@ def _outputs_floor(nest: LoopNest, options: EngineOptions) -> float:
         least += units * port.bw_min // port.bw_max * level.write_cost
     port = level.ports.get("rd_out_to_low")
     if options.readiness and port is not None and steps.tile.size:
-        elements = int((steps.tile * steps.tile_weight).sum()) - _distinct(nest, "O", level.served, options.filter)
+        distinct = _distinct(nest, "O", level.served, options.filter)
+        if distinct is None:
+            return least
+        elements = int((steps.tile * steps.tile_weight).sum()) - distinct
         per_element = _per_element(nest.precision["O"], port.bw_min, int(steps.tile.max()))
         least += ReadsFloor(per_element, 0, port.bw_min, port.bw_max, level.read_cost).energy(elements)
     return least
