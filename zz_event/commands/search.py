@@ -104,9 +104,10 @@ def search_command(args) -> int:
         print(shown.to_string(index=False))
     for search in log.searches:
         ruled_out = search.evaluated - search.costed
-        bound = f" ({ruled_out} ruled out by the energy bound, {search.costed} costed in full)" if ruled_out else ""
+        how = (f"ranked: {search.costed} fit and were costed, {ruled_out} were ruled out by the energy bound"
+               if ruled_out else "fit and were costed")
         print(f"{search.layer} (spatial mapping {search.spatial_index + 1}): {search.evaluated} of "
-              f"{search.orderings} orderings fit and were ranked{bound} in {search.cpu_seconds:.1f} s CPU")
+              f"{search.orderings} orderings {how}, in {search.cpu_seconds:.1f} s CPU")
     for name, reason in log.skipped.items():
         print(f"note: {name} was not searched: {reason}")
     print(f"wrote {out / 'best.csv'}, {out / 'best.json'} and {out / 'mappings'}/")
