@@ -6,6 +6,7 @@ and conv2 on the toy core and tpu_like (the benchmark layers), lpf 6."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from math import prod
 
@@ -23,10 +24,13 @@ from zz_event.search.stage import SearchLog, search_space
 SWITCHES = [EngineOptions(filter=f, readiness=r) for f in (True, False) for r in (True, False)]
 
 
-@pytest.mark.parametrize(("core", "layer"), CASES)
-def test_the_bounded_search_keeps_the_exhaustive_searchs_best(core, layer):
+@pytest.mark.parametrize(("core", "layer", "options"), [(c, n, None) for c, n in CASES] +
+                         [("toy", "conv2", o) for o in SWITCHES[1:]] + [("tpu_like", "conv1", SWITCHES[-1])])
+def test_the_bounded_search_keeps_the_exhaustive_searchs_best(core, layer, options):
     s = space(core, layer)
     s.layer.spatial_mapping = s.unrolling
+    if options is not None:
+        s = dataclasses.replace(s, correction=dataclasses.replace(s.correction, options=options))
     found = {}
     for bound in (True, False):
         clear_caches()
