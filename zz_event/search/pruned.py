@@ -2,9 +2,9 @@
 
 Orderings come in the search's order; each is offered to the `TopK` unless a bound shows it cannot enter: its
 MAC energy and the operands costed so far, plus a lower bound (`bound`) on each operand not yet costed, already
-exceed the worst of the k kept. Such an ordering's energy is at least that sum, so `TopK` would refuse it (an
-ordering of equal score ranks after the kept ones: offers carry their place in the order): the best, their
-order and the top k are those of the exhaustive search. An operand's bound is its floor over all orderings,
+exceed the worst of the k kept (by more than floating-point rounding). Such an ordering's energy is at least
+that sum, so `TopK` would refuse it: the best, their order and the top k are those of the exhaustive search
+(offers carry their place in the order, so ties rank as there). An operand's bound is its floor over all orderings,
 or, for W and I, what an ordering already costed that shares inner loops with this one implies (the largest of
 those costed under each shared prefix is kept, per depth). The operands are costed cheapest first (by a
 decaying mean of the time each has taken lately: an operand whose counts are mostly memoised costs little), so
