@@ -4,15 +4,18 @@ LeNet-5 conv2 (input-centric, from inputs/lenet5/lenet5.onnx) on the toy core, i
 - ZigZag: its LOMA search of the layer (`TemporalMappingGeneratorStage` over `CostModelStage`: orderings,
   memory allocation, one CostModelEvaluation per ordering), at `--lpf` (6, ZigZag's default): CMEs per CPU s;
 - the search (`zz_event.search.stage.search_space`, opt energy, top 5): LOMA's orderings, its own allocation,
-  the engine's exact cost of each, the 5 best built as corrected CMEs, at the same `--lpf`, engine memos
-  cleared first (cold): mappings per CPU s.
+  the engine's exact cost of each that its energy bound does not rule out (`search.pruned`: an ordering
+  ruled out cannot rank, so the best are the exhaustive search's), the 5 best built as corrected CMEs, at the
+  same `--lpf`, engine memos cleared first (cold): mappings ranked per CPU s (the ruled-out ones included,
+  as they are ranked exactly), and beside it the mappings costed in full per CPU s.
 Both in this process, interleaved, best of `--repeat` (CPU time, wall beside it). Then the memory allocation
 alone, ZigZag's against the search's, per ordering of conv2 on the toy core and tpu_like; one search at lpf 8 whose
 best energy must equal the minimum `event_driven_energy_pj` of conv2 in
 validation/results/mapspace/lenet5_toy_lpf8.csv.gz (every mapping LOMA evaluated at lpf 8, logged by
 `zz-event mapspace`; its ranking settings: `.meta.json`), and one past LOMA's limit (`--past-lpf`, default 9:
 every prime factor its own loop) reporting what it finds that LOMA at lpf 6 and 8 does not, and by how much.
-Last line: `speedup=<search mappings per CPU s / ZigZag CMEs per CPU s>` (target: at least 100).
+Last lines: `costed_speedup=` (mappings costed in full per CPU s / ZigZag's CMEs per CPU s), then
+`speedup=<mappings ranked per CPU s, ruled-out ones included / ZigZag CMEs per CPU s>` (target: at least 100).
 
     python benchmarks/search_rate.py [--repeat N] [--lpf L] [--past-lpf L]
 """
@@ -108,14 +111,15 @@ def main() -> None:
     for _ in range(args.repeat):  # interleaved: load on the machine hits both alike
         zig.append(zigzag_search(space, args.lpf))
         found, cpu, wall = our_search(space, args.lpf)
-        ours.append((found.evaluated, cpu, wall))
+        ours.append((found.evaluated, cpu, wall, found.costed))
     z_count, z_cpu, z_wall = min(zig, key=lambda r: r[1])
-    o_count, o_cpu, o_wall = min(ours, key=lambda r: r[1])
-    z_rate, o_rate = z_count / z_cpu, o_count / o_cpu
+    o_count, o_cpu, o_wall, o_costed = min(ours, key=lambda r: r[1])
+    z_rate, o_rate, c_rate = z_count / z_cpu, o_count / o_cpu, o_costed / o_cpu
     print(f"ZigZag LOMA, lpf {args.lpf}: {z_count} CMEs in {z_cpu:.2f} s CPU ({z_wall:.2f} s wall): "
           f"{z_rate:.0f} per CPU s ({1e3 / z_rate:.2f} ms each)")
-    print(f"zz-event search, lpf {args.lpf}: {o_count} mappings in {o_cpu:.2f} s CPU ({o_wall:.2f} s wall): "
-          f"{o_rate:.0f} per CPU s ({1e3 / o_rate:.3f} ms each)")
+    print(f"zz-event search, lpf {args.lpf}: {o_count} mappings ranked in {o_cpu:.2f} s CPU ({o_wall:.2f} s wall): "
+          f"{o_rate:.0f} per CPU s ({1e3 / o_rate:.3f} ms each); of them {o_costed} costed in full "
+          f"({c_rate:.0f} per CPU s), {o_count - o_costed} ruled out by the energy bound")
 
     for name, hardware in (("toy", TOY), ("tpu_like", TPU_LIKE)):
         (conv2,) = layer_spaces(str(LENET), str(hardware[0]), str(hardware[1]), "conv2")
@@ -126,7 +130,9 @@ def main() -> None:
     found, cpu, _ = our_search(space, 8)
     logged, logged_ordering = logged_minimum(8)
     best = found.best[0].result.energy_pj
-    print(f"lpf 8: {found.evaluated} mappings in {cpu:.1f} s CPU ({found.evaluated / cpu:.0f} per CPU s); best "
+    print(f"lpf 8: {found.evaluated} mappings ranked in {cpu:.1f} s CPU ({found.evaluated / cpu:.0f} per CPU s, "
+          f"{found.evaluated / cpu / z_rate:.1f}x ZigZag's CMEs per CPU s at lpf {args.lpf}; {found.costed} costed in "
+          f"full, {found.costed / cpu:.0f} per CPU s); best "
           f"energy {best!r} pJ ({ordering_text(found.best[0])}); logged LOMA lpf 8 minimum {logged!r} pJ "
           f"({logged_ordering}): {'equal' if best == logged else 'DIFFERENT'}")
     if best != logged:
@@ -135,13 +141,15 @@ def main() -> None:
     if args.past_lpf:
         past, cpu, _ = our_search(space, args.past_lpf)
         top = past.best[0]
-        print(f"lpf {args.past_lpf}: {past.evaluated} mappings in {cpu:.1f} s CPU ({past.evaluated / cpu:.0f} per "
-              f"CPU s); best energy {top.result.energy_pj!r} pJ, latency {top.result.latency_cycles} cycles "
+        print(f"lpf {args.past_lpf}: {past.evaluated} mappings ranked in {cpu:.1f} s CPU ({past.evaluated / cpu:.0f} "
+              f"per CPU s; {past.costed} costed in full); best energy {top.result.energy_pj!r} pJ, latency "
+              f"{top.result.latency_cycles} cycles "
               f"({ordering_text(top)})")
         for lpf in (6, 8):
             energy, ordering = logged_minimum(lpf)
             gain = 100 * (energy - top.result.energy_pj) / energy
             print(f"  vs LOMA lpf {lpf} best {energy!r} pJ ({ordering}): {gain:.2f} % less energy")
+    print(f"costed_speedup={c_rate / z_rate:.1f}")
     print(f"speedup={o_rate / z_rate:.1f}")
 
 

@@ -73,9 +73,28 @@ class Allocator:
         self._bits: dict[tuple, float] = {}
         self.overflows: Counter[str] = Counter()  # memory name -> orderings that did not fit there
         self._dims = {str(d): d for d in layer.layer_dim_sizes.data}
+        # Where every memory is the top of each operand it holds and none double-buffers (one level per
+        # operand), each takes every loop: whether they fit depends on the loops' products per dimension and
+        # on the set of dimensions only, not on their order (exact with whole spatial unrollings, whose
+        # products are integers in any order). The first ordering's answer is then every ordering's.
+        self._order_free = all(slot.top and not slot.double_buffered for slots in self.nodes for slot in slots) and all(
+            float(s).is_integer() for per_op in self.spatial for level in per_op for _, s in level)
+        self._answer: tuple[Allocation | None, Counter[str]] | None = None
 
     def allocate(self, ordering: tuple[Lpf, ...]) -> Allocation | None:
         """LOMA's allocation of `ordering` (innermost loop first), or None where LOMA raises that it does not fit."""
+        if not self._order_free:
+            return self._allocate(ordering)
+        if self._answer is None:
+            before = Counter(self.overflows)
+            allocation = self._allocate(ordering)
+            self._answer = allocation, self.overflows - before
+        else:
+            allocation, overflow = self._answer
+            self.overflows.update(overflow)
+        return allocation
+
+    def _allocate(self, ordering: tuple[Lpf, ...]) -> Allocation | None:
         n_ops = len(self.operands)
         start = [0] * n_ops  # first unallocated loop of each operand
         # The allocated loops of each operand, spatial ones included, in ZigZag's order.

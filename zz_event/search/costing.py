@@ -77,15 +77,16 @@ class SpaceCoster:
 
     def result(self, ordering: tuple[Lpf, ...]) -> tuple[CmeMapping, EngineResult] | None:
         """The engine's result for `ordering`, or None if LOMA's allocation finds it does not fit."""
-        mapping = self._fitting(ordering)
+        mapping = self.fitting(ordering)
         return None if mapping is None else (mapping, evaluate(self.context.nest(mapping), self.options))
 
     def energy(self, ordering: tuple[Lpf, ...]) -> tuple[CmeMapping, float] | None:
         """`evaluate(...).energy_pj` of `ordering` without the latency, or None if it does not fit."""
-        mapping = self._fitting(ordering)
+        mapping = self.fitting(ordering)
         return None if mapping is None else (mapping, energy_pj(self.context.nest(mapping), self.options))
 
-    def _fitting(self, ordering: tuple[Lpf, ...]) -> CmeMapping | None:
+    def fitting(self, ordering: tuple[Lpf, ...]) -> CmeMapping | None:
+        """The mapping of `ordering` with LOMA's allocation, or None if it does not fit."""
         allocation = self.allocator.allocate(ordering)
         return None if allocation is None else self.mapping(ordering, allocation)
 

@@ -50,6 +50,7 @@ def best_table(log: SearchLog):
                 "zigzag_latency_cycles": raw["latency_cycles"],
                 "orderings": search.orderings,
                 "evaluated": search.evaluated,
+                "costed": search.costed,
                 "mappings_per_cpu_s": round(search.evaluated / search.cpu_seconds, 1) if search.cpu_seconds else None,
             })
     return pd.DataFrame(rows)

@@ -26,13 +26,20 @@ class TopK:
         self._heap: list[tuple[float, int, Any]] = []  # (-score, -arrival, item): the worst kept on top
         self._seen = 0
 
-    def offer(self, value: float, item: Any) -> None:
-        entry = (-value, -self._seen, item)
+    def offer(self, value: float, item: Any, arrival: int | None = None) -> None:
+        """`arrival`: the item's place in the order the ranking follows, where items are offered out of that
+        order (default: the order of the offers)."""
+        entry = (-value, -(self._seen if arrival is None else arrival), item)
         self._seen += 1
         if len(self._heap) < self.k:
             heapq.heappush(self._heap, entry)
         elif entry[:2] > self._heap[0][:2]:
             heapq.heapreplace(self._heap, entry)
+
+    def worst(self) -> float | None:
+        """The score an item must beat to be kept (`offer` keeps only less, or equal and earlier), or None while
+        fewer than k are kept."""
+        return -self._heap[0][0] if len(self._heap) == self.k else None
 
     def best(self) -> list[tuple[float, Any]]:
         """(score, item), best first."""

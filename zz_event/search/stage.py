@@ -21,6 +21,7 @@ from zz_event.engine.result import EngineResult
 from zz_event.errors import MappingError
 from zz_event.search.costing import SpaceCoster
 from zz_event.search.orderings import Lpf, loop_factors, orderings
+from zz_event.search.pruned import BoundedEnergy
 from zz_event.search.ranking import TopK, score
 from zz_event.zigzag.adapter import CmeMapping, layer_is_correctable
 from zz_event.zigzag.correction import correct_cme
@@ -57,7 +58,10 @@ class SpatialSearch:
     spatial_index: int
     spatial_mapping: dict[str, dict[str, float]]
     orderings: int
-    evaluated: int  # orderings that fit the memories (LOMA skips the others)
+    # Orderings ranked: those that fit the memories (LOMA skips the others), and with opt energy those the bound
+    # rules out (`pruned`: a whole prefix at a time, not allocated; fitting or not, none of them can rank).
+    evaluated: int
+    costed: int  # orderings costed in full (all that fit, but for those ruled out)
     cpu_seconds: float
     best: list[Found]
 
@@ -73,6 +77,7 @@ class SearchLog:
     layers: tuple[str, ...] | None = None
     searches: list[SpatialSearch] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    bound: bool = True  # opt energy: skip the orderings whose energy bound cannot rank (the best are the same)
 
 
 _PROGRESS_EVERY = 512
@@ -131,29 +136,37 @@ def search_space(space: LayerSpace, log: SearchLog, index: int = 0) -> SpatialSe
     if progress is not None:
         progress.start(layer.name, index, lpfs.count)
     top = TopK(log.top_k)
-    evaluated = seen = 0
-    for ordering in orderings(lpfs):
-        seen += 1
-        if progress is not None and seen % _PROGRESS_EVERY == 0:
-            progress.advance(_PROGRESS_EVERY)
-        if log.opt == "energy":  # the latency is needed for the best only
-            found = coster.energy(ordering)
-            if found is not None:
-                top.offer(found[1], ordering)
-        else:
+    by_energy = BoundedEnergy(coster, top, log.bound) if log.opt == "energy" else None  # latency: the best only
+    evaluated = seen = pending = 0
+
+    def advance(n: int) -> None:  # n more orderings done: the progress hears of them in batches
+        nonlocal seen, pending
+        seen += n
+        pending += n
+        if progress is not None and pending >= _PROGRESS_EVERY:
+            progress.advance(pending)
+            pending = 0
+
+    if by_energy is not None:
+        evaluated = by_energy.walk(lpfs, advance)
+    else:
+        for ordering in orderings(lpfs):
+            advance(1)
             found = coster.cost(ordering)
             if found is not None:
                 top.offer(score(log.opt, *found[1]), ordering)
-        evaluated += found is not None
-    if progress is not None:
-        progress.advance(seen % _PROGRESS_EVERY)
+                evaluated += 1
+    if progress is not None and pending:
+        progress.advance(pending)
     if not evaluated:  # as `zz-event run` says when LOMA finds no valid temporal mapping
         where = ", ".join(f"{memory} ({count})" for memory, count in coster.allocator.overflows.most_common())
         raise MappingError(f"layer {layer.name!r}: none of its {seen} loop orderings fits the memories; "
                            f"orderings that overflow each: {where}")
     best = [_found(space, rank, coster, ordering) for rank, (_, ordering) in enumerate(top.best())]
     spatial = {str(oa): {str(d): s for d, s in single.items()} for oa, single in space.unrolling.items()}
-    return SpatialSearch(layer.name, index, spatial, lpfs.count, evaluated, time.process_time() - started, best)
+    costed = evaluated if by_energy is None else by_energy.costed
+    return SpatialSearch(layer.name, index, spatial, lpfs.count, evaluated, costed, time.process_time() - started,
+                         best)
 
 
 def _found(space: LayerSpace, rank: int, coster: SpaceCoster, ordering: tuple[Lpf, ...]) -> Found:

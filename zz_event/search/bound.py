@@ -1,0 +1,160 @@
+"""Lower bounds on a mapping's energy, for skipping exactly (branch and bound) the operands' counts of orderings
+that cannot reach the best found (`pruned`).
+
+A mapping's energy is the MAC energy (the same for every ordering: `evaluate.executed_macs` is order-free) plus
+each operand's memory energy.
+
+Floors, for every ordering of one layer and spatial mapping. An operand that only moves down (W, I) reads, at
+its innermost memory level, the entries of the step tiles of each of that level's instances
+(`transfers.operand_traffic`, the MAC boundary): every element an instance's processing elements use enters at
+least once, so the entries sum to at least D, the distinct (instance, element) pairs over the layer, and each
+entry event moves at most T elements, the largest step tile of an instance. Both are order-free: D is the
+entry count of one tile holding every loop, T the largest tile of the MAC boundary (a multiset over the steps
+whatever the order). ZigZag's rounding of an event of e elements to ceil(e * p / bw_min) port units then
+gives at least r = min over e <= T of ceil(e * p / bw_min) / e units per element. Outputs have no
+accumulator in the MAC: their innermost level is written at every executed step with that step's tile
+(`transfers._mac_boundary_outputs`), whose sizes are order-free too; each such write is at least the tile at
+the lesser of the partial and final precisions, rounded per event. With readiness the same level is read down
+at every step for the tile's elements not touched before: over the layer, the tiles' elements less the
+distinct (instance, output) pairs, at the partial precision, at least r units per element as for W and I.
+Every other level and direction: 0.
+
+Shared inner loops. Orderings that share their innermost loops Q visit the same blocks (one per value of the
+loops above Q; the set of values does not depend on their order) and, within a block, the same steps in the
+same order; only which block follows which differs. So the entries of W or I at the MAC boundary within
+blocks are the same for all of them, and each block's first executed step adds at most `cap` elements (T per
+instance): two orderings sharing Q differ by at most (blocks) * cap elements there (`ReadsFloor.elements_floor`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import prod
+
+from zz_event.engine.analytic import analytic_applicable
+from zz_event.engine.evaluate import executed_macs
+from zz_event.engine.result import EngineOptions
+from zz_event.engine.transfers import sequence_events
+from zz_event.model.nest import LoopNest
+from zz_event.model.vocabulary import OPERANDS
+
+__all__ = ["EnergyFloor", "ReadsFloor", "energy_floor"]
+
+_ENTRY = frozenset({"entry"})
+_TILE = frozenset({"tile"})
+
+
+@dataclass(frozen=True)
+class ReadsFloor:
+    """The reads down out of an operand's innermost level at the MAC boundary (`level0_reads` elements)."""
+
+    per_element: tuple[int, int]  # at least this many port units per element read (numerator, denominator)
+    cap: int  # at most this many elements enter in one step, over the level's instances
+    bw_min: int
+    bw_max: int
+    read_cost: float
+
+    def energy(self, elements: int) -> float:
+        """The least energy of reading `elements` elements down (ZigZag's words, rounded per event)."""
+        units = -(-max(elements, 0) * self.per_element[0] // self.per_element[1])
+        return units * self.bw_min // self.bw_max * self.read_cost
+
+    def elements_floor(self, known: int, blocks: int) -> int:
+        """The least elements read by an ordering sharing inner loops with one known to read `known`, where the
+        loops above the shared ones take `blocks` values together."""
+        return known - blocks * self.cap
+
+
+@dataclass(frozen=True)
+class EnergyFloor:
+    """The MAC energy of every ordering, per operand the least memory energy any ordering spends, and for
+    W and I the reads that bound an ordering from its neighbours'."""
+
+    mac_pj: float
+    operand_pj: dict[str, float]
+    reads: dict[str, ReadsFloor]
+
+
+def level0_reads(counts) -> int:
+    """Elements read down out of the innermost level, from an operand's `LevelCounts` (innermost first)."""
+    return counts[0].elements.get("rd_out_to_low", 0)
+
+
+def energy_floor(nest: LoopNest, options: EngineOptions) -> EnergyFloor:
+    """The floor of every ordering of `nest`'s layer and spatial mapping (`nest`: any one of them)."""
+    floors = {"O": _outputs_floor(nest, options)}
+    reads = {}
+    for op in OPERANDS:
+        if op == "O":
+            continue
+        found = _reads_floor(nest, op, options.filter)
+        floors[op] = 0.0 if found is None else found[0]
+        if found is not None:
+            reads[op] = found[1]
+    return EnergyFloor(executed_macs(nest, options.filter) * nest.mac_energy, floors, reads)
+
+
+def _reads_floor(nest: LoopNest, op: str, filtered: bool) -> tuple[float, ReadsFloor] | None:
+    """The least energy of the reads down out of `op`'s innermost memory level (see the module docstring)."""
+    level = nest.levels[op][0]
+    port = level.ports.get("rd_out_to_low")
+    if port is None:
+        return None
+    steps = _step_tiles(nest, op, level.served, filtered)
+    largest = int(steps.tile.max()) if steps is not None and steps.tile.size else 0
+    if not largest:
+        return None
+    instances = prod(sl.size for sl in nest.spatial if sl.array_dim not in level.served)
+    reads = ReadsFloor(_per_element(nest.precision[op], port.bw_min, largest), largest * instances, port.bw_min,
+                       port.bw_max, level.read_cost)
+    distinct = _distinct(nest, op, level.served, filtered)
+    return (0.0 if distinct is None else reads.energy(distinct)), reads
+
+
+def _step_tiles(nest: LoopNest, op: str, served: frozenset[str], filtered: bool):
+    """The tiles of `op`'s steps at the MAC boundary (`SequenceEvents.tile`), where the per-axis count gives them
+    (else None: the floors are only worth what is cheap)."""
+    if not analytic_applicable(nest, 0, served):
+        return None
+    return sequence_events(nest, op, 0, served, filtered, None, _TILE)
+
+
+def _distinct(nest: LoopNest, op: str, served: frozenset[str], filtered: bool) -> int | None:
+    """The distinct (instance, element) pairs of `op` over the layer: the entries of one tile holding every loop;
+    None where only the explicit walk could count them (an overshooting loop empties a tile), which would hold
+    the whole tensor at once."""
+    if not analytic_applicable(nest, len(nest.temporal), served):
+        return None
+    everything = sequence_events(nest, op, len(nest.temporal), served, filtered, None, _ENTRY)
+    return int((everything.entry * everything.entry_weight).sum())
+
+
+def _per_element(precision: int, bw_min: int, largest: int) -> tuple[int, int]:
+    """The least port units per element of an event of at most `largest` elements, as a fraction."""
+    best = min(Fraction(-(-e * precision // bw_min), e) for e in range(1, largest + 1))
+    return best.numerator, best.denominator
+
+
+def _outputs_floor(nest: LoopNest, options: EngineOptions) -> float:
+    """The least energy of the outputs' writes into, and reads out of, their innermost level (see the module
+    docstring)."""
+    level = nest.levels["O"][0]
+    steps = _step_tiles(nest, "O", level.served, options.filter)
+    if steps is None:
+        return 0.0
+    least = 0.0
+    port = level.ports.get("wr_in_by_low")
+    if port is not None:
+        precision = min(nest.precision["O"], nest.precision["O_final"])
+        units = int(((-(-steps.tile * precision // port.bw_min)) * steps.tile_weight).sum())
+        least += units * port.bw_min // port.bw_max * level.write_cost
+    port = level.ports.get("rd_out_to_low")
+    if options.readiness and port is not None and steps.tile.size:
+        distinct = _distinct(nest, "O", level.served, options.filter)
+        if distinct is None:
+            return least
+        elements = int((steps.tile * steps.tile_weight).sum()) - distinct
+        per_element = _per_element(nest.precision["O"], port.bw_min, int(steps.tile.max()))
+        least += ReadsFloor(per_element, 0, port.bw_min, port.bw_max, level.read_cost).energy(elements)
+    return least

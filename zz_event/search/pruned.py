@@ -1,0 +1,181 @@
+"""A search on energy that skips exactly what cannot rank (branch and bound).
+
+Orderings come in the search's order; each is offered to the `TopK` unless a bound shows it cannot enter: its
+MAC energy and the operands costed so far, plus a lower bound (`bound`) on each operand not yet costed, already
+exceed the worst of the k kept (by more than floating-point rounding). Such an ordering's energy is at least
+that sum, so `TopK` would refuse it: the best, their order and the top k are those of the exhaustive search
+(offers carry their place in the order, so ties rank as there). An operand's bound is its floor over all orderings,
+or, for W and I, what an ordering already costed that shares inner loops with this one implies (the largest of
+those costed under each shared prefix is kept, per depth). The operands are costed cheapest first (by a
+decaying mean of the time each has taken lately: an operand whose counts are mostly memoised costs little), so
+the expensive count is the one skipped. `walk` costs a spread sample of the orderings first, so that the
+threshold is near the best, then walks the orderings depth-first from the innermost loop: below a prefix the
+bound from the orderings costed under it is the same for every ordering (the loops above each shared prefix
+take the same values together, in whatever order), so a prefix whose bound already exceeds the threshold is
+skipped whole, its orderings counted as ruled out without being enumerated or allocated.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from math import prod
+
+from zz_event.engine.evaluate import operand_costs
+from zz_event.model.vocabulary import OPERANDS
+from zz_event.search.bound import EnergyFloor, energy_floor, level0_reads
+from zz_event.search.costing import SpaceCoster
+from zz_event.search.orderings import LoopFactors, Lpf, orderings
+from zz_event.search.ranking import TopK
+
+__all__ = ["BoundedEnergy"]
+
+_SEEDS = 64  # orderings costed first, spread over the order
+# Energies are float sums: a bound must clear the threshold by more than their rounding to skip.
+_MARGIN = 1e-9
+
+
+class BoundedEnergy:
+    """Offers orderings to `top` by energy, costing only those the bound cannot rule out (with `bound`)."""
+
+    def __init__(self, coster: SpaceCoster, top: TopK, bound: bool = True) -> None:
+        self.coster = coster
+        self.top = top
+        self.bound = bound
+        self.floor: EnergyFloor | None = None
+        self.seconds = dict.fromkeys(OPERANDS, 0.0)  # per operand, a decaying mean of its time (to order them)
+        self.costed = 0  # orderings whose energy was computed in full
+        self.ruled_out = 0  # orderings skipped by `walk` with their prefix (not allocated: fitting or not)
+        self._last: tuple[Lpf, ...] = ()
+        # Per W/I operand and depth d: the most level-0 reads of an ordering costed under the last one's d loops.
+        self._known: dict[str, list[int]] = {}
+
+    def offer(self, ordering: tuple[Lpf, ...], arrival: int) -> bool:
+        """Offer `ordering`, the `arrival`-th of the search's order; False if it does not fit the memories."""
+        coster = self.coster
+        allocation = coster.allocator.allocate(ordering)
+        if allocation is None:
+            return False
+        self._enter(ordering)
+        floor = self.floor
+        worst = self.top.worst() if self.bound and floor is not None else None
+        limit = None if worst is None else worst + abs(worst) * _MARGIN
+        if limit is not None:
+            known = floor.mac_pj
+            rest = {op: self._least(op, ordering) for op in OPERANDS}
+            if known + sum(rest.values()) > limit:  # ruled out before building its nest
+                return True
+        nest = coster.context.nest(coster.mapping(ordering, allocation))
+        options = coster.options
+        if floor is None:
+            floor = self.floor = energy_floor(nest, options)
+            self._known = {op: [-1] * (len(ordering) + 1) for op in floor.reads}
+        if limit is None:
+            known, rest = floor.mac_pj, dict(floor.operand_pj)
+        parts = {}
+        seconds = self.seconds
+        for op in sorted(OPERANDS, key=seconds.__getitem__):
+            if limit is not None and known + sum(rest.values()) > limit:
+                return True
+            started = time.perf_counter()
+            counts = operand_costs(nest, op, options).counts
+            seconds[op] = 0.9 * seconds[op] + 0.1 * (time.perf_counter() - started)
+            parts[op] = [lc.energy_pj for lc in counts]
+            known += sum(parts[op])
+            del rest[op]
+            if op in self._known:
+                reads, per_depth = level0_reads(counts), self._known[op]
+                for d, most in enumerate(per_depth):
+                    if reads > most:
+                        per_depth[d] = reads
+        # `evaluate.energy_pj`'s sum, in its order: the same float.
+        self.top.offer(floor.mac_pj + sum(e for op in OPERANDS for e in parts[op]), ordering, arrival)
+        self.costed += 1
+        return True
+
+    def walk(self, lpfs: LoopFactors, advance: Callable[[int], None]) -> int:
+        """Offer every ordering of `lpfs` (see the module docstring); `advance(n)`: n more orderings done. Returns
+        how many were ranked: those that fit the memories and were costed, and those ruled out."""
+        factors, counts = lpfs.factors, list(lpfs.counts)
+        n = sum(counts)
+        stride = max(1, lpfs.count // _SEEDS)
+        ranked = 0
+        for place, ordering in enumerate(orderings(lpfs)):
+            if place % stride == 0:
+                ranked += self.offer(ordering, place)
+                advance(1)
+        prefix: list[Lpf] = []
+
+        def below(place: int, leaves: int) -> int:
+            """Walk the orderings under `prefix` (the first at `place`, `leaves` of them)."""
+            nonlocal ranked
+            if len(prefix) == n:
+                if place % stride:
+                    ranked += self.offer(tuple(prefix), place)
+                    advance(1)
+                return 1
+            if self._subtree_ruled_out(prefix, factors, counts):
+                unseeded = leaves - _multiples(place, place + leaves, stride)  # the seeds were offered first
+                self.ruled_out += unseeded
+                ranked += unseeded
+                advance(unseeded)
+                return leaves
+            start = place
+            for k, factor in enumerate(factors):
+                if counts[k]:
+                    share = leaves * counts[k] // (n - len(prefix))  # the orderings that put `factor` next
+                    counts[k] -= 1
+                    prefix.append(factor)
+                    place += below(place, share)
+                    prefix.pop()
+                    counts[k] += 1
+            return place - start
+
+        below(0, lpfs.count)
+        return ranked
+
+    def _subtree_ruled_out(self, prefix: list[Lpf], factors, counts) -> bool:
+        """Whether the bound rules out every ordering that starts with `prefix` (and so each, by `offer`)."""
+        if self.floor is None or not self.bound:
+            return False
+        worst = self.top.worst()
+        if worst is None:
+            return False
+        self._enter(prefix)
+        above = prod(size ** c for (_, size), c in zip(factors, counts))  # the loops not in `prefix`, together
+        least = self.floor.mac_pj + sum(self._least(op, prefix, above) for op in OPERANDS)
+        return least > worst + abs(worst) * _MARGIN
+
+    def _enter(self, ordering) -> None:
+        """Forget what was known under the prefixes `ordering` (or a prefix) does not share with the last."""
+        last = self._last
+        shared = 0
+        limit = min(len(last), len(ordering))
+        while shared < limit and last[shared] == ordering[shared]:
+            shared += 1
+        for per_depth in self._known.values():
+            for d in range(shared + 1, len(per_depth)):
+                per_depth[d] = -1
+        self._last = tuple(ordering)
+
+    def _least(self, op: str, prefix, above: int = 1) -> float:
+        """A lower bound on `op`'s memory energy for every ordering that starts with `prefix`, whose other loops
+        take `above` values together."""
+        least = self.floor.operand_pj[op]
+        reads = self.floor.reads.get(op)
+        if reads is None:
+            return least
+        most = -1
+        blocks = above  # values the loops above the first d take together
+        per_depth = self._known[op]
+        for d in range(len(prefix), -1, -1):
+            if per_depth[d] >= 0:
+                most = max(most, reads.elements_floor(per_depth[d], blocks))
+            if d:
+                blocks *= prefix[d - 1][1]
+        return max(least, reads.energy(most)) if most > 0 else least
+
+
+def _multiples(start: int, stop: int, stride: int) -> int:
+    """How many of start, ..., stop - 1 are multiples of `stride`."""
+    return -(-stop // stride) - -(-start // stride)
