@@ -198,10 +198,16 @@ def axis_table(nest, operand, axis, n_inner, served, filtered, order: dict[int, 
     matter, so many of LOMA's orderings share a table); with touches, the order of the axis' own loops."""
     pos_dim = nest.position_dims[0 if axis == "Y" else 1]
 
-    def signature(dim):
-        return tuple((d.size, d.weight, d.array_dim, digit_fixed(d, n_inner, served),
-                      order[d.temporal] if d.temporal is not None and d.temporal >= n_inner else -1)
-                     for d in dim_digits(nest, dim))
+    def signature(dim):  # per digit (size, weight, array dimension, fixed, place above the tile or -1)
+        out = []
+        for size, weight, _dim, t, array_dim in dim_digits(nest, dim):
+            if t is None:
+                out.append((size, weight, array_dim, array_dim not in served, -1))
+            elif t >= n_inner:
+                out.append((size, weight, None, True, order[t]))
+            else:
+                out.append((size, weight, None, False, -1))
+        return tuple(out)
 
     own = None
     if touches is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import prod
+from typing import NamedTuple
 
 from zz_event.model.nest import LoopNest
 from zz_event.model.vocabulary import OPERANDS
@@ -31,8 +32,7 @@ _IRRELEVANT = {
 _ZIGZAG_ORDER = ("O", "W", "I")  # ZigZag's layer_operands: the double-buffer test runs in this order
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):  # a named tuple: some fifteen are built per mapping, a frozen dataclass is slower
     op: str
     level: int
     direction: str
