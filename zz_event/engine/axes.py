@@ -150,6 +150,11 @@ class CoupledAxis:
         small = self.nkeys <= 1024  # the pairwise table: at most 8 MB
         self._table = (mask.astype(np.int32) @ mask.T.astype(np.int32)).astype(np.int64) if small else None
 
+    @property
+    def pairwise(self) -> np.ndarray | None:
+        """|key a ∩ key b| for every pair of keys, or None where that table would be too large."""
+        return self._table
+
     def intersection(self, k1: np.ndarray, k2: np.ndarray) -> np.ndarray:
         if self._table is not None:
             return self._table[k1, k2]

@@ -85,11 +85,18 @@ def links_of(nest: LoopNest) -> dict[tuple[str, int, str], Link]:
 
 def link_sums(link: Link, bits: np.ndarray, weight: np.ndarray) -> LinkSums:
     """`LinkSums` of the transfer events `bits` (each standing for `weight` events) through `link`."""
+    if len(bits) <= _SHORT:  # the usual case: a few entries, plain ints are faster than numpy
+        bw, allowed = link.bw, link.allowed
+        events = total = busy = excess = 0
+        for b, w in zip(bits.tolist(), weight.tolist()):
+            c = -(-b // bw)
+            events += w
+            total += b * w
+            busy += c * w
+            if c > allowed:
+                excess += (c - allowed) * w
+        return events, total, busy, excess
     cycles = -(-bits // link.bw)
-    if len(cycles) <= _SHORT:  # the usual case: a few entries, plain ints are faster than numpy
-        triples = list(zip(bits.tolist(), cycles.tolist(), weight.tolist()))
-        return (sum(w for _, _, w in triples), sum(b * w for b, _, w in triples),
-                sum(c * w for _, c, w in triples), sum(max(c - link.allowed, 0) * w for _, c, w in triples))
     return (int(weight.sum()), int(np.dot(bits, weight)), int(np.dot(cycles, weight)),
             int(np.dot(np.maximum(cycles - link.allowed, 0), weight)))
 
