@@ -52,15 +52,17 @@ def _boundary_costs(nest, op, filtered, readiness, precision, j, side, keys, tou
     p_partial, p_final = precision
     cells, transfers = [], []
     for (level, d), events in traffic.items():
-        if not events.weight.size:
+        weight = events.weight
+        if not weight.size:
             cells.append((level, d, 0, 0))
             continue
-        bits = events.partial * p_partial + events.final * p_final  # computed once for words and windows
-        elements = int(np.dot(events.partial + events.final, events.weight))
-        cells.append((level, d, elements, bits_words(bits, events.weight, op_levels[level], d)))
-        moved = (bits > 0) & (events.weight > 0)  # an event that moves nothing is no transfer (and no window)
-        transfers.append(Transfers(level, d, bits, events.weight) if moved.all()
-                         else Transfers(level, d, bits[moved], events.weight[moved]))
+        counts = events.partial + events.final
+        # computed once for words and windows (inputs: one precision, no finals)
+        bits = counts * p_partial if p_partial == p_final else events.partial * p_partial + events.final * p_final
+        cells.append((level, d, int(np.dot(counts, weight)), bits_words(bits, weight, op_levels[level], d)))
+        moved = (bits > 0) & (weight > 0)  # an event that moves nothing is no transfer (and no window)
+        transfers.append(Transfers(level, d, bits, weight) if moved.all()
+                         else Transfers(level, d, bits[moved], weight[moved]))
     onload = sum(event_words(ev, op_levels[i], "rd_out_to_low", *precision) for i, ev in loads.onload)
     offload = sum(event_words(ev, op_levels[i], "rd_out_to_high", *precision) for i, ev in loads.offload)
     return BoundaryCosts(tuple(cells), tuple(transfers), onload, offload, levels)
