@@ -33,7 +33,7 @@ class BoundaryCosts:
 
 # Keyed by the two levels' ids, which `NestContext` reuses across the mappings of one layer (a nest with
 # fresh levels misses, which is only slower), and the boundary's `transfers.sequence_keys`.
-_BOUNDARIES = LruMemo(4096)
+_BOUNDARIES = LruMemo(1024)  # as many as `evaluate._OPERAND_COSTS`, which holds the same arrays
 
 
 def boundary_costs(nest: LoopNest, op: str, filtered: bool, readiness: bool, precision: tuple[int, int], j: int,
