@@ -32,15 +32,15 @@ from zz_event.engine.changes_kernel import change_events
 from zz_event.engine.events import SequenceEvents
 from zz_event.engine.grouping import slots, three_way
 from zz_event.engine.overshoot import never_empties, relevant_blocks
-from zz_event.engine.tiles import UNCOUPLED, _exact_dim, _loop_classes
-from zz_event.memo import lru_cache
+from zz_event.engine.tiles import UNCOUPLED, _exact_dim, _loop_classes, overshooting_dims
+from zz_event.memo import LruMemo, lru_cache
 from zz_event.model.nest import LoopNest
 
 __all__ = ["analytic_applicable", "analytic_events"]
 
 
 def analytic_applicable(nest: LoopNest, n_inner: int, served: frozenset[str]) -> bool:
-    return never_empties(nest, n_inner, served)
+    return not overshooting_dims(nest) or never_empties(nest, n_inner, served)
 
 
 @dataclass(frozen=True)
@@ -102,11 +102,12 @@ def analytic_events(nest, op, n_inner, served, filtered, touches, need: frozense
     symmetric = prod(nest.temporal[t].size for t in layout.symmetric if t not in blocks.temporal_loops)
     base = replicas * symmetric
     rhos, copies = blocks.groups()
-    classes = _classes(prod(nest.temporal[t].size for t in layout.context_irrelevant))
+    ctx = prod(nest.temporal[t].size for t in layout.context_irrelevant)
+    classes = _classes(ctx)
     n_sizes = {p: nest.temporal[t].size for p, (t, k) in enumerate(zip(layout.block, layout.kind)) if k == "N"}
     n_count = prod(n_sizes.values())
     repeats = prod(nest.temporal[t].size for t in layout.repeating)
-    steps_per = n_count * symmetric * prod(nest.temporal[t].size for t in layout.context_irrelevant)
+    steps_per = n_count * symmetric * ctx
     # Steps are summed over instances apart from the replicated ones, as the explicit walk counts them.
     instances = prod(
         d.size for dim in UNCOUPLED if not _exact_dim(nest, dim) and dim not in RELEVANT_UNCOUPLED[op]
@@ -125,17 +126,27 @@ def analytic_events(nest, op, n_inner, served, filtered, touches, need: frozense
         sides = axis_side(y, layout.kind, "Y"), axis_side(x, layout.kind, "X")
         both = per_block(lambda r, w: _changes(*sides, table, classes, r, w, "exit" in need, touches is not None))
         entries, changes = both[:3], both[3:]
+    # Block flushes, tiles and first and last tiles depend on the axis tables and a few sizes only, not on
+    # where the irrelevant loops sit: memoised, they serve the many orderings that differ only there.
     if "exit" in need:
-        flush = per_block(lambda r, w: _block_flush(y, x, n_count, classes, r, w))
+        flush = per_block(lambda r, w: _PIECES.get_or(("flush", y.core, y.touched, x.core, x.touched, ctx, r, w),
+                                                       lambda: _block_flush(y, x, classes, r, w)))
+        exits = tuple(np.concatenate([a, b]) for a, b in zip(changes, flush))
+    else:
+        exits = changes
     tile = (_EMPTY,) * 4
     if "tile" in need:
-        tile = per_block(lambda r, w: _tiles(y, x, n_count, classes, r, w, touches is not None))
+        touched = touches is not None
+        tile = per_block(lambda r, w: _PIECES.get_or(
+            ("tiles", y.core, y.touched, x.core, x.touched, n_count, ctx, r, w, touched),
+            lambda: _tiles(y, x, n_count, classes, r, w, touched)))
         tile = (*tile[:3], tile[3] * repeats)
-    on = _instances(y, x, blocks.first(), np.min, replicas) if "onload" in need else (_EMPTY, _EMPTY)
-    off = _instances(y, x, blocks.last(), np.max, replicas) if "offload" in need else (_EMPTY, _EMPTY)
-    return SequenceEvents(
-        *entries, *(np.concatenate([a, b]) for a, b in zip(changes, flush)), *tile, steps, *on, *off,
-    )
+    on = _instances(y, x, blocks.first(), "first", replicas) if "onload" in need else (_EMPTY, _EMPTY)
+    off = _instances(y, x, blocks.last(), "last", replicas) if "offload" in need else (_EMPTY, _EMPTY)
+    return SequenceEvents(*entries, *exits, *tile, steps, *on, *off)
+
+
+_PIECES = LruMemo(4096)
 
 
 @lru_cache(maxsize=256)
@@ -168,7 +179,7 @@ def _n_table(kinds: tuple[str, ...], n_items: tuple[tuple[int, int], ...]) -> np
     return table
 
 
-def _block_flush(y, x, n_count, classes, r, base):
+def _block_flush(y, x, classes, r, base):
     """Each block's last executed tile leaves whole when the block ends (irrelevant digits at their last)."""
     ((s_y, g_y), w_y), ((s_x, g_x), w_x) = (block_ends(table) for table in (y, x))
     size = np.outer(s_y, s_x).ravel()[:, None]
@@ -201,11 +212,15 @@ def _tiles(y, x, n_count, classes, r, base, touched: bool):
     return grid(r * s_y, s_x), grid(r * f_y, f_x, 0, 0), grid(r * g_y, g_x, 1, 1), grid(w_y * base, w_x, 2, 2)
 
 
-def _instances(y, x, rho, which, replicas):
+def _instances(y, x, rho, which: str, replicas):
     """Size of the first (or last) executed tile of every instance; rho: per instance of the relevant
     blocks, the elements of the relevant uncoupled dimensions in the block that tile lies in."""
-    ty, tx = y.extreme(which), x.extreme(which)
-    sy = np.where(ty >= 0, y.size[np.maximum(ty, 0)], 0)
-    sx = np.where(tx >= 0, x.size[np.maximum(tx, 0)], 0)
-    sizes = (rho[:, None] * np.outer(sy, sx).ravel()[None, :]).ravel()
-    return sizes, np.full(sizes.size, replicas, dtype=np.int64)
+    def compute():
+        extreme = np.min if which == "first" else np.max
+        ty, tx = y.extreme(extreme), x.extreme(extreme)
+        sy = np.where(ty >= 0, y.size[np.maximum(ty, 0)], 0)
+        sx = np.where(tx >= 0, x.size[np.maximum(tx, 0)], 0)
+        sizes = (rho[:, None] * np.outer(sy, sx).ravel()[None, :]).ravel()
+        return sizes, np.full(sizes.size, replicas, dtype=np.int64)
+
+    return _PIECES.get_or((which, y.core, x.core, rho.tobytes(), replicas), compute)

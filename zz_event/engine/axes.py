@@ -16,8 +16,8 @@ without touching individual MACs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import prod
+from typing import NamedTuple
 
 import numpy as np
 
@@ -40,9 +40,9 @@ __all__ = [
 RELEVANT_UNCOUPLED = {"W": ("G", "K", "C"), "I": ("B", "G", "C"), "O": ("B", "G", "K")}
 
 
-@dataclass(frozen=True)
-class Digit:
-    """One loop of a dimension: its radix weight inside the dimension's index and where it sits."""
+class Digit(NamedTuple):
+    """One loop of a dimension: its radix weight inside the dimension's index and where it sits. (A named
+    tuple: a cold count makes some thirty per mapping, and a frozen dataclass is slow to build.)"""
 
     dim: str
     size: int
@@ -51,20 +51,27 @@ class Digit:
     array_dim: str | None  # for a spatial loop
 
 
-@lru_cache(maxsize=4096)
 def dim_digits(nest: LoopNest, dim: str) -> tuple[Digit, ...]:
     """The digits of a dimension, least significant first (spatial loops, then temporal inner to outer)."""
-    digits: list[Digit] = []
-    weight = 1
+    return _nest_digits(nest).get(dim, ())
+
+
+@lru_cache(maxsize=1024)
+def _nest_digits(nest: LoopNest) -> dict[str, tuple[Digit, ...]]:
+    """`dim_digits` of every dimension of `nest`, in one pass over its loops."""
+    digits: dict[str, list[Digit]] = {}
+    weight: dict[str, int] = {}
     for sl in nest.spatial:
-        if sl.dim == dim and sl.size > 1:
-            digits.append(Digit(dim, sl.size, weight, None, sl.array_dim))
-            weight *= sl.size
+        if sl.size > 1:
+            w = weight.get(sl.dim, 1)
+            digits.setdefault(sl.dim, []).append(Digit(sl.dim, sl.size, w, None, sl.array_dim))
+            weight[sl.dim] = w * sl.size
     for t, loop in enumerate(nest.temporal):
-        if loop.dim == dim and loop.size > 1:
-            digits.append(Digit(dim, loop.size, weight, t, None))
-            weight *= loop.size
-    return tuple(digits)
+        if loop.size > 1:
+            w = weight.get(loop.dim, 1)
+            digits.setdefault(loop.dim, []).append(Digit(loop.dim, loop.size, w, t, None))
+            weight[loop.dim] = w * loop.size
+    return {dim: tuple(ds) for dim, ds in digits.items()}
 
 
 def _extent(digits) -> int:
@@ -142,6 +149,11 @@ class CoupledAxis:
         self.size = mask.sum(axis=1).astype(np.int64)
         small = self.nkeys <= 1024  # the pairwise table: at most 8 MB
         self._table = (mask.astype(np.int32) @ mask.T.astype(np.int32)).astype(np.int64) if small else None
+
+    @property
+    def pairwise(self) -> np.ndarray | None:
+        """|key a ∩ key b| for every pair of keys, or None where that table would be too large."""
+        return self._table
 
     def intersection(self, k1: np.ndarray, k2: np.ndarray) -> np.ndarray:
         if self._table is not None:

@@ -18,6 +18,7 @@ import numpy as np
 
 from zz_event.engine.axes import coupled_axis, digit_fixed, dim_digits
 from zz_event.engine.grouping import unique_rows
+from zz_event.engine.side_kernel import side_rows
 from zz_event.memo import LruMemo, lru_cache
 
 __all__ = [
@@ -198,10 +199,16 @@ def axis_table(nest, operand, axis, n_inner, served, filtered, order: dict[int, 
     matter, so many of LOMA's orderings share a table); with touches, the order of the axis' own loops."""
     pos_dim = nest.position_dims[0 if axis == "Y" else 1]
 
-    def signature(dim):
-        return tuple((d.size, d.weight, d.array_dim, digit_fixed(d, n_inner, served),
-                      order[d.temporal] if d.temporal is not None and d.temporal >= n_inner else -1)
-                     for d in dim_digits(nest, dim))
+    def signature(dim):  # per digit (size, weight, array dimension, fixed, place above the tile or -1)
+        out = []
+        for size, weight, _dim, t, array_dim in dim_digits(nest, dim):
+            if t is None:
+                out.append((size, weight, array_dim, array_dim not in served, -1))
+            elif t >= n_inner:
+                out.append((size, weight, None, True, order[t]))
+            else:
+                out.append((size, weight, None, False, -1))
+        return tuple(out)
 
     own = None
     if touches is not None:
@@ -248,6 +255,25 @@ def axis_side(table: AxisTable, kinds: tuple[str, ...], own: str) -> Side:
 
 
 def _side(table: AxisTable, kinds: tuple[str, ...], own: str) -> Side:
+    """`_side_numpy` by the compiled pass (`side_kernel.side_rows`) where the axis has its pairwise
+    intersection table and the rows' key cannot overflow."""
+    pairwise = table.core.ax.pairwise
+    if pairwise is not None:
+        prev, q = table.prev
+        is_own = np.array([kind == own for kind in kinds], dtype=np.bool_)
+        n = table.n
+        completions = np.zeros((len(kinds), n), dtype=np.int64)
+        for p, kind in enumerate(kinds):
+            if kind != own:
+                completions[p] = table.completion(table.cut(p))
+        cols, count = side_rows(table.executed, prev, q, is_own, completions, table.size, table.first, table.last,
+                                table.core.key, pairwise)
+        if not (count.size == 1 and count[0] < 0):
+            return Side(*cols, count)
+    return _side_numpy(table, kinds, own)
+
+
+def _side_numpy(table: AxisTable, kinds: tuple[str, ...], own: str) -> Side:
     """All groups of one axis at once. For block position p: the configurations whose change has its
     highest digit at p (own positions: H is the previous configuration) or above p (other positions: H
     is the completion below p). Group len(kinds): block starts (nothing kept)."""

@@ -14,11 +14,12 @@ from math import prod
 import numpy as np
 
 from zz_event.engine.axes import coupled_axis, dim_digits, uncoupled_axis
-from zz_event.engine.latency import LinkSums, latency_bound, latency_parts, link_sums, links_of
+from zz_event.engine.boundary_costs import boundary_costs
+from zz_event.engine.latency import LinkSums, Transfers, latency_bound, latency_parts, links_of
 from zz_event.engine.result import EngineOptions, EngineResult, LevelCounts
 from zz_event.engine.tiles import UNCOUPLED
-from zz_event.engine.transfers import boundary_plan, operand_traffic, sequence_events, sequence_keys
-from zz_event.engine.words import bits_words, event_words
+from zz_event.engine.touches import OutputTouches
+from zz_event.engine.transfers import boundary_plan, sequence_events, sequence_keys
 from zz_event.memo import LruMemo, clear_caches  # clear_caches: re-exported, where callers have found it
 from zz_event.model.nest import LoopNest, MemLevel
 from zz_event.model.vocabulary import DIRECTIONS, OPERANDS, READ_DIRECTIONS
@@ -133,9 +134,10 @@ def _result(nest: LoopNest, options: EngineOptions, macs: int, cycles: int, cost
             port_words[port] += words
         onload[op] = costs[op].onload_words
         offload += costs[op].offload_words
-        for j, d, bits, weight in costs[op].transfers:
-            if (op, j, d) in links:
-                sums[(op, j, d)] = link_sums(links[(op, j, d)], bits, weight)
+        for transfers in costs[op].transfers:
+            link = links.get((op, transfers.level, transfers.direction))
+            if link is not None:
+                sums[(op, transfers.level, transfers.direction)] = transfers.sums(link)
         sums.update(((op, j, d), link) for j, d, link in costs[op].link_sums)
     parts = latency_parts(nest, cycles, options.filter or skips_steps, sums)
     return EngineResult(
@@ -162,9 +164,9 @@ class OperandCosts:
     port_words: tuple[tuple[str, int], ...]
     onload_words: int
     offload_words: int
-    # The latency's windows, per level and direction: the bits of its transfer events and their weights
-    # (the dense path), or the link's `latency.LinkSums` (the masked path, summed in its compiled pass).
-    transfers: tuple[tuple[int, str, np.ndarray, np.ndarray], ...]
+    # The latency's windows, per level and direction: its transfer events (the dense path), or the link's
+    # `latency.LinkSums` (the masked path, summed in its compiled pass).
+    transfers: tuple[Transfers, ...]
     link_sums: tuple[tuple[int, str, LinkSums], ...]
     levels: tuple[MemLevel, ...]  # kept alive while memoised: the memo key names them by id
 
@@ -185,30 +187,20 @@ def operand_costs(nest: LoopNest, op: str, options: EngineOptions) -> OperandCos
 
 
 def _operand_costs(nest, op, options, precision, plan, keys) -> OperandCosts:
-    traffic, loads = operand_traffic(nest, op, options.filter, options.readiness, plan, keys)
-    return _costs_of(nest, op, precision, traffic, loads)
-
-
-def _costs_of(nest, op, precision, traffic, loads) -> OperandCosts:
-    """Words, energy and port time of one operand's transfer events."""
+    """The union of the costs each boundary feeds (`boundary_costs`)."""
     op_levels = nest.levels[op]
-    p_partial, p_final = precision
-    elements: list[dict] = [{} for _ in op_levels]
-    words: list[dict] = [{} for _ in op_levels]
-    transfers = []
-    for j, (level, per_dir, level_elements, level_words) in enumerate(zip(op_levels, traffic, elements, words)):
-        for d in DIRECTIONS:
-            events = per_dir[d]
-            if not events.weight.size:
-                level_elements[d] = level_words[d] = 0
-                continue
-            level_elements[d] = int(np.dot(events.partial + events.final, events.weight))
-            bits = events.partial * p_partial + events.final * p_final  # computed once for words and windows
-            level_words[d] = bits_words(bits, events.weight, level, d)
-            moved = (bits > 0) & (events.weight > 0)  # an event that moves nothing is no transfer (and no window)
-            transfers.append((j, d, bits, events.weight) if moved.all() else (j, d, bits[moved], events.weight[moved]))
-    onload = sum(event_words(ev, op_levels[j], "rd_out_to_low", *precision) for j, ev in loads.onload)
-    offload = sum(event_words(ev, op_levels[j], "rd_out_to_high", *precision) for j, ev in loads.offload)
+    touches = OutputTouches(nest, options.filter) if op == "O" and options.readiness else None
+    elements = [dict.fromkeys(DIRECTIONS, 0) for _ in op_levels]
+    words = [dict.fromkeys(DIRECTIONS, 0) for _ in op_levels]
+    transfers: list[Transfers] = []
+    onload = offload = 0
+    for j, side, side_keys in zip(range(-1, len(op_levels) - 1), plan, keys):
+        part = boundary_costs(nest, op, options.filter, options.readiness, precision, j, side, side_keys, touches)
+        for level, d, level_elements, level_words in part.cells:
+            elements[level][d], words[level][d] = level_elements, level_words
+        transfers += part.transfers
+        onload += part.onload_words
+        offload += part.offload_words
     return _assemble(nest, op, elements, words, onload, offload, transfers=tuple(transfers))
 
 

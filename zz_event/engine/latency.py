@@ -26,8 +26,9 @@ first tiles and last outputs), which ignores the loop order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import ceil, lcm
+from typing import NamedTuple
 
 import numpy as np
 
@@ -35,7 +36,7 @@ from zz_event.engine.windows import Link, Structure, structure
 from zz_event.memo import lru_cache
 from zz_event.model.nest import LoopNest
 
-__all__ = ["LatencyParts", "LinkSums", "latency_bound", "latency_parts", "link_sums", "links_of"]
+__all__ = ["LatencyParts", "LinkSums", "Transfers", "latency_bound", "latency_parts", "link_sums", "links_of"]
 
 # What the model reads of a link's transfer events i (weights w_i, cycles c_i = ceil(bits_i / the link's
 # bandwidth)): (events, bits, busy, excess) = (sum w_i, sum bits_i w_i, sum c_i w_i, sum max(c_i - allowed,
@@ -52,8 +53,7 @@ class LatencyParts:
     drain: int
 
 
-@dataclass(frozen=True)
-class _Activity:
+class _Activity(NamedTuple):
     link: Link
     windows: int
     stall_or_slack: int  # over every window but the first: cycles beyond the allowed ones, else minus the unused
@@ -85,13 +85,40 @@ def links_of(nest: LoopNest) -> dict[tuple[str, int, str], Link]:
 
 def link_sums(link: Link, bits: np.ndarray, weight: np.ndarray) -> LinkSums:
     """`LinkSums` of the transfer events `bits` (each standing for `weight` events) through `link`."""
+    if len(bits) <= _SHORT:  # the usual case: a few entries, plain ints are faster than numpy
+        bw, allowed = link.bw, link.allowed
+        events = total = busy = excess = 0
+        for b, w in zip(bits.tolist(), weight.tolist()):
+            c = -(-b // bw)
+            events += w
+            total += b * w
+            busy += c * w
+            if c > allowed:
+                excess += (c - allowed) * w
+        return events, total, busy, excess
     cycles = -(-bits // link.bw)
-    if len(cycles) <= _SHORT:  # the usual case: a few entries, plain ints are faster than numpy
-        triples = list(zip(bits.tolist(), cycles.tolist(), weight.tolist()))
-        return (sum(w for _, _, w in triples), sum(b * w for b, _, w in triples),
-                sum(c * w for _, c, w in triples), sum(max(c - link.allowed, 0) * w for _, c, w in triples))
     return (int(weight.sum()), int(np.dot(bits, weight)), int(np.dot(cycles, weight)),
             int(np.dot(np.maximum(cycles - link.allowed, 0), weight)))
+
+
+@dataclass(frozen=True, eq=False)
+class Transfers:
+    """The transfer events of one operand at one level and direction (the dense path): bits each, and how
+    many events each entry stands for. Memoised events serve many mappings whose links differ only in
+    their windows: their `LinkSums` are kept per (bandwidth, allowed cycles), all that `link_sums` reads."""
+
+    level: int
+    direction: str
+    bits: np.ndarray
+    weight: np.ndarray
+    _sums: dict = field(default_factory=dict, repr=False)
+
+    def sums(self, link: Link) -> LinkSums:
+        key = (link.bw, link.allowed)
+        found = self._sums.get(key)
+        if found is None:
+            found = self._sums[key] = link_sums(link, self.bits, self.weight)
+        return found
 
 
 def _activity(link: Link, sums: dict, compute: int, total: int, filtered: bool) -> _Activity | None:

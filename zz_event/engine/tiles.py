@@ -46,7 +46,7 @@ from zz_event.engine.budget import check_budget
 from zz_event.memo import lru_cache
 from zz_event.model.nest import LoopNest
 
-__all__ = ["TileSequence", "sequence_shape", "tile_sequence"]
+__all__ = ["TileSequence", "overshooting_dims", "sequence_shape", "tile_sequence"]
 
 UNCOUPLED = ("B", "G", "K", "C")
 
@@ -109,9 +109,25 @@ class TileSequence:
         return np.where(self.block_last, self.size, 0)
 
 
-@lru_cache(maxsize=1024)
 def _exact_dim(nest: LoopNest, dim: str) -> bool:
-    return prod(d.size for d in dim_digits(nest, dim)) == nest.dim_size(dim)
+    """Whether the loops of `dim` tile its size exactly (none overshoots)."""
+    return dim in _exact_dims(nest)
+
+
+def overshooting_dims(nest: LoopNest) -> frozenset[str]:
+    """The uncoupled dimensions whose loops overshoot their size (ZigZag's fractional unrollings)."""
+    return _overshooting(nest)
+
+
+@lru_cache(maxsize=1024)
+def _overshooting(nest: LoopNest) -> frozenset[str]:
+    return frozenset(dim for dim in UNCOUPLED if not _exact_dim(nest, dim))
+
+
+@lru_cache(maxsize=1024)
+def _exact_dims(nest: LoopNest) -> frozenset[str]:
+    return frozenset(dim for dim in (*UNCOUPLED, *nest.position_dims, "FY", "FX")
+                     if prod(d.size for d in dim_digits(nest, dim)) == nest.dim_size(dim))
 
 
 def _loop_classes(

@@ -36,12 +36,10 @@ from zz_event.engine.axes import RELEVANT_UNCOUPLED
 from zz_event.engine.enumerated import enumerated_events
 from zz_event.engine.events import SequenceEvents
 from zz_event.engine.siblings import needs_union, union_events
-from zz_event.engine.touches import OutputTouches
 from zz_event.memo import LruMemo
 from zz_event.model.nest import LoopNest
-from zz_event.model.vocabulary import DIRECTIONS
 
-__all__ = ["BoundaryLoads", "Events", "OperandTraffic", "boundary_plan", "operand_traffic", "sequence_keys"]
+__all__ = ["BoundaryLoads", "BoundaryTraffic", "Events", "boundary_plan", "boundary_traffic", "sequence_keys"]
 
 
 @dataclass(frozen=True)
@@ -75,9 +73,6 @@ _NOTHING = np.zeros(0, dtype=np.int64)
 _NOTHING.flags.writeable = False
 _NO_EVENTS = Events(_NOTHING, _NOTHING, _NOTHING)
 
-OperandTraffic = list[dict[str, Events]]  # per level, per direction
-
-
 # Which event lists each side of a boundary needs: (is output, is the MAC boundary) -> (group, child).
 _NEEDS = {
     (False, True): (frozenset({"entry"}), frozenset()),
@@ -110,60 +105,64 @@ def boundary_plan(levels, op: str) -> Plan:
     return tuple(tuple((n_inner, served, needs[(n_inner, served)]) for n_inner, served, _ in side) for side in sides)
 
 
-def sequence_keys(nest: LoopNest, op: str, filtered: bool, readiness: bool, plan: Plan) -> tuple:
-    """The `structural_key` of every tile sequence of `plan`, in its order."""
+def sequence_keys(nest: LoopNest, op: str, filtered: bool, readiness: bool, plan: Plan) -> tuple[tuple, ...]:
+    """Per boundary of `plan`: the `structural_key` of each of its tile sequences, in order, and where its
+    parent is counted per transition (`siblings.py`), which depends on the whole loop order, the loops."""
     touched = readiness and op == "O"
-    keys = tuple(
-        structural_key(nest, op, n_inner, served, filtered, touched, need)
-        for side in plan
-        for n_inner, served, need in side
-    )
-    # A parent counted per transition (`siblings.py`) depends on the whole loop order.
-    union = any(len(side) > 1 and needs_union(nest, side[1][1], side[0][1]) for side in plan)
-    return keys + (("union", nest.loop_pairs),) if union else keys
-
-
-def operand_traffic(
-    nest: LoopNest, op: str, filtered: bool, readiness: bool, plan: Plan, keys: tuple
-) -> tuple[OperandTraffic, BoundaryLoads]:
-    """Transfer events of one operand at every level: `plan` is `boundary_plan` of its levels, `keys`
-    their `sequence_keys`."""
     levels = nest.levels[op]
-    traffic: OperandTraffic = [{d: Events.none() for d in DIRECTIONS} for _ in levels]
-    loads = BoundaryLoads([], [])
-    touches = OutputTouches(nest, filtered) if op == "O" and readiness else None
-    next_key = iter(keys)
+    keys = []
     for j, side in zip(range(-1, len(levels) - 1), plan):
-        parent = levels[j + 1]
-        # The parent side counted per child instance (`siblings.py`) needs no combined tile sequence.
-        union = j >= 0 and needs_union(nest, levels[j].served, parent.served)
-        group, *children = (
-            None if union and k == 0 else sequence_events(nest, op, n_inner, served, filtered, touches, need, key)
-            for k, ((n_inner, served, need), key) in enumerate(zip(side, next_key))
-        )
-        child = children[0] if children else None
-        if op != "O":
+        side_keys = tuple(structural_key(nest, op, n_inner, served, filtered, touched, need)
+                          for n_inner, served, need in side)
+        if j >= 0 and needs_union(nest, levels[j].served, levels[j + 1].served):
+            side_keys += (("union", nest.loop_pairs),)
+        keys.append(side_keys)
+    return tuple(keys)
+
+
+BoundaryTraffic = dict[tuple[int, str], Events]  # (level index, direction) -> events
+
+
+def boundary_traffic(
+    nest: LoopNest, op: str, filtered: bool, readiness: bool, j: int, side, keys: tuple, touches
+) -> tuple[BoundaryTraffic, BoundaryLoads]:
+    """Transfer events of one operand at the boundary above level j (-1: the MAC's), on both its sides:
+    `side` and `keys` are that boundary's entries of `boundary_plan` and `sequence_keys`, `touches` the
+    operand's `OutputTouches` (outputs with readiness, else None). Every level and direction is written
+    by one boundary only, so an operand's traffic is the union of its boundaries'."""
+    levels = nest.levels[op]
+    parent = levels[j + 1]
+    traffic: BoundaryTraffic = {}
+    loads = BoundaryLoads([], [])
+    # The parent side counted per child instance (`siblings.py`) needs no combined tile sequence.
+    union = j >= 0 and needs_union(nest, levels[j].served, parent.served)
+    group, *children = (
+        None if union and k == 0 else sequence_events(nest, op, n_inner, served, filtered, touches, need, key)
+        for k, ((n_inner, served, need), key) in enumerate(zip(side, keys))
+    )
+    child = children[0] if children else None
+    if op != "O":
+        if child is not None:
+            traffic[(j, "wr_in_by_high")] = Events.of(child.entry, child.entry_weight)
+        if group is not None:
+            traffic[(j + 1, "rd_out_to_low")] = Events.of(group.entry, group.entry_weight)
             if child is not None:
-                traffic[j]["wr_in_by_high"] = Events.of(child.entry, child.entry_weight)
-            if group is not None:
-                traffic[j + 1]["rd_out_to_low"] = Events.of(group.entry, group.entry_weight)
-                if child is not None:
-                    loads.onload.append((j + 1, Events.of(group.onload, group.onload_weight)))
-        elif j < 0:
-            _mac_boundary_outputs(group, parent.psum, touches is not None, traffic[0])
-        else:
-            if group is not None:
-                down, up = _output_boundary(group, parent.psum, touches is not None)
-                traffic[j + 1]["rd_out_to_low"], traffic[j + 1]["wr_in_by_low"] = down, up
-            down, up = _output_boundary(child, parent.psum, touches is not None)
-            traffic[j]["wr_in_by_high"], traffic[j]["rd_out_to_high"] = down, up
-            loads.offload.append((j, Events.of(child.offload, child.offload_weight, final=True)))
-        if union:
-            _parent_per_transition(nest, op, j, filtered, readiness, traffic[j + 1], loads)
+                loads.onload.append((j + 1, Events.of(group.onload, group.onload_weight)))
+    elif j < 0:
+        _mac_boundary_outputs(group, parent.psum, touches is not None, traffic)
+    else:
+        if group is not None:
+            down, up = _output_boundary(group, parent.psum, touches is not None)
+            traffic[(j + 1, "rd_out_to_low")], traffic[(j + 1, "wr_in_by_low")] = down, up
+        down, up = _output_boundary(child, parent.psum, touches is not None)
+        traffic[(j, "wr_in_by_high")], traffic[(j, "rd_out_to_high")] = down, up
+        loads.offload.append((j, Events.of(child.offload, child.offload_weight, final=True)))
+    if union:
+        _parent_per_transition(nest, op, j, filtered, readiness, traffic, loads)
     return traffic, loads
 
 
-def _parent_per_transition(nest, op, j, filtered, readiness, parent_traffic, loads) -> None:
+def _parent_per_transition(nest, op, j, filtered, readiness, traffic: BoundaryTraffic, loads) -> None:
     """The parent side of boundary j/j+1 where the combined tile would miscount (`siblings.py`): per
     transition the union of the child instances' own transfers."""
     levels = nest.levels[op]
@@ -173,16 +172,16 @@ def _parent_per_transition(nest, op, j, filtered, readiness, parent_traffic, loa
                                                      filtered))
     down, up = ev.weights(ev.down_times), ev.weights(ev.up_times)
     if op != "O":
-        parent_traffic["rd_out_to_low"] = Events.of(ev.down, down)
+        traffic[(j + 1, "rd_out_to_low")] = Events.of(ev.down, down)
         loads.onload.append((j + 1, Events.of(ev.onload, ev.weights(ev.onload_times))))
     elif not readiness:
         psum = levels[j + 1].psum
-        parent_traffic["rd_out_to_low"] = Events.of(ev.down, down) if psum else Events.none()
-        parent_traffic["wr_in_by_low"] = Events.of(ev.up, up, final=not psum)
+        traffic[(j + 1, "rd_out_to_low")] = Events.of(ev.down, down) if psum else Events.none()
+        traffic[(j + 1, "wr_in_by_low")] = Events.of(ev.up, up, final=not psum)
     else:
-        parent_traffic["rd_out_to_low"] = Events.of(ev.down_touched, ev.weights(ev.touched_times))
+        traffic[(j + 1, "rd_out_to_low")] = Events.of(ev.down_touched, ev.weights(ev.touched_times))
         keep = ev.up > 0
-        parent_traffic["wr_in_by_low"] = Events(ev.up[keep] - ev.up_final[keep], ev.up_final[keep],
+        traffic[(j + 1, "wr_in_by_low")] = Events(ev.up[keep] - ev.up_final[keep], ev.up_final[keep],
                                                 np.broadcast_to(up, ev.up.shape)[keep].astype(np.int64))
 
 
@@ -197,14 +196,14 @@ def _boundary_sequences(levels, j: int, op: str) -> list[tuple[int, frozenset[st
     return sides
 
 
-def _mac_boundary_outputs(ev: SequenceEvents, psum: bool, ready: bool, level0: dict[str, Events]) -> None:
+def _mac_boundary_outputs(ev: SequenceEvents, psum: bool, ready: bool, traffic: BoundaryTraffic) -> None:
     # No accumulator in the MAC: every step reads and writes its outputs, in-place repeats included.
     if not ready:
-        level0["wr_in_by_low"] = Events.of(ev.tile, ev.tile_weight, final=not psum)
-        level0["rd_out_to_low"] = Events.of(ev.tile, ev.tile_weight) if psum else Events.none()
+        traffic[(0, "wr_in_by_low")] = Events.of(ev.tile, ev.tile_weight, final=not psum)
+        traffic[(0, "rd_out_to_low")] = Events.of(ev.tile, ev.tile_weight) if psum else Events.none()
         return
-    level0["wr_in_by_low"] = Events(ev.tile - ev.tile_last, ev.tile_last, ev.tile_weight)
-    level0["rd_out_to_low"] = Events.of(ev.tile - ev.tile_first, ev.tile_weight)
+    traffic[(0, "wr_in_by_low")] = Events(ev.tile - ev.tile_last, ev.tile_last, ev.tile_weight)
+    traffic[(0, "rd_out_to_low")] = Events.of(ev.tile - ev.tile_first, ev.tile_weight)
 
 
 def _output_boundary(ev: SequenceEvents, psum: bool, ready: bool) -> tuple[Events, Events]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import prod
+from typing import NamedTuple
 
 from zz_event.model.nest import LoopNest
 from zz_event.model.vocabulary import OPERANDS
@@ -31,8 +32,7 @@ _IRRELEVANT = {
 _ZIGZAG_ORDER = ("O", "W", "I")  # ZigZag's layer_operands: the double-buffer test runs in this order
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):  # a named tuple: some fifteen are built per mapping, a frozen dataclass is slower
     op: str
     level: int
     direction: str
@@ -86,11 +86,10 @@ def _top(loops: list[tuple[str, int]], dims: set[str]) -> int:
     return size
 
 
-def _tile(nest: LoopNest, op: str, loops: list[tuple[str, int]], served: frozenset[str]) -> int:
-    """ZigZag's unrolled data size: relevant loop products, partially relevant pairs as their extent."""
-    size: dict[str, int] = {}
-    for dim, s in loops:
-        size[dim] = size.get(dim, 1) * s
+def _tile(nest: LoopNest, op: str, temporal_size: dict[str, int], served: frozenset[str]) -> int:
+    """ZigZag's unrolled data size: relevant loop products, partially relevant pairs as their extent.
+    `temporal_size`: per dimension, the product of the temporal loops at or below the level."""
+    size = dict(temporal_size)
     for sl in nest.spatial:
         if sl.array_dim in served:
             size[sl.dim] = size.get(sl.dim, 1) * sl.size
@@ -111,7 +110,7 @@ def _coefficients(nest: LoopNest) -> tuple[tuple[int, int], tuple[int, int]]:
 
 
 def structure(nest: LoopNest) -> Structure:
-    flat = [(loop.dim, loop.size) for loop in nest.temporal]
+    flat = nest.loop_pairs
     per_op = {}
     for op in OPERANDS:
         starts = [0] + [lv.top for lv in nest.levels[op][:-1]]
@@ -128,15 +127,22 @@ def structure(nest: LoopNest) -> Structure:
         # of the memory level with the same index (its list is shifted by one; reproduced as it is).
         prec = [_precision(nest, op, lv) for lv in range(len(levels) + 1)]
         precision[op] = prec
-        tiles[op] = [_tile(nest, op, [x for lv2 in st[: lv + 1] for x in lv2], levels[lv].served)
-                     for lv in range(len(levels))]
+        tiles[op] = []
+        below: dict[str, int] = {}  # per dimension, the loops at or below level lv
+        for lv, level in enumerate(levels):
+            for dim, size in st[lv]:
+                below[dim] = below.get(dim, 1) * size
+            tiles[op].append(_tile(nest, op, below, level.served))
         top_ir[op] = [_top(st[lv], ir) for lv in range(len(levels))]
         per_op[op] = (*per_op[op], [(tiles[op][lv] * prec[lv + 1]) // _top(st[lv], r) for lv in range(len(levels))])
     double = _double_buffered(nest, per_op)
     links = []
     for op in OPERANDS:
         st, mac, _eff = per_op[op]
-        cabl = [prod(s for lv2 in st[: lv + 1] for _, s in lv2) for lv in range(len(st))]
+        cabl, cycles = [], 1
+        for loops in st:
+            cycles *= prod(size for _, size in loops)
+            cabl.append(cycles)
         links += _links(nest, op, cabl, 1 if op == "O" else mac, total, double[op], top_ir[op])
     first = {op: tiles[op][0] * precision[op][1] for op in OPERANDS}
     users: dict[str, set[str]] = {}
