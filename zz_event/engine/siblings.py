@@ -257,7 +257,65 @@ def _classes(walk: _UnionWalk, parent_served: frozenset[str]) -> tuple[np.ndarra
         rep &= combo == first[klass]
         if dim in RELEVANT_UNCOUPLED[walk.op]:
             mult *= size[klass]
+    for i, (axis, pos_dim) in enumerate(zip(("Y", "X"), nest.position_dims)):
+        loops = [sl for sl in axes.unserved if sl.dim in (pos_dim, "F" + axis)]
+        if not loops or any(sl.array_dim not in parent_served for sl in loops):
+            continue
+        combo, radix_c = np.zeros_like(child), 1
+        for sl in loops:
+            combo += child // stride[sl] % sl.size * radix_c
+            radix_c *= sl.size
+        copies = _coupled_copies(axes, len(axes._tables) - 2 + i, len(UNCOUPLED) + i, child, combo)
+        if copies:
+            rep &= combo == 0
+            mult *= copies
     return rep, mult
+
+
+def _coupled_copies(axes: _Axes, table: int, gate: int, child: np.ndarray, combo: np.ndarray) -> int:
+    """How many copies of disjoint data the children differing only in spatial digits of a coupled axis
+    (`combo`) stand for, if one of them can stand for all at a parent: 1 if they hold the same elements of
+    the axis at every tile, their number if translates that no two of them ever share (a union is then a
+    sum), else 0 (`coupled_translates`)."""
+    kind, n = coupled_translates(axes, table, gate, child, combo)
+    return {"same": 1, "disjoint": n}.get(kind, 0)
+
+
+def coupled_translates(axes: _Axes, table: int, gate: int, child: np.ndarray, combo: np.ndarray) -> tuple[str, int]:
+    """Whether the children (instances) differing only in spatial digits of a coupled axis (`combo`, 0 for
+    the one with every digit 0) see the same tiles up to a relabelling: ("same", n) if they execute the same
+    tiles and hold the same elements of the axis at every tile, ("disjoint", n) if they hold translates of
+    one another's elements that no two of them ever share, ("translates", n) if translates that some share,
+    else ("", n); n is the number of distinct combos.
+
+    A 1x1 convolution's output rows over processing elements are disjoint translates; a kernel's halo
+    makes neighbours' translates overlap."""
+    member, a, b, scale = axes._tables[table]
+    nonempty = axes._gates[gate][0]
+    temporal = [(size, r) for t, _s, size, r in a if t] + [(size, r * scale) for t, _s, size, r in b if t]
+    n_t = prod(size for size, _r in temporal)
+    tile_key, radix_t = np.zeros(n_t, dtype=np.int64), 1
+    for size, r in temporal:
+        tile_key += np.arange(n_t, dtype=np.int64) // radix_t % size * r
+        radix_t *= size
+    child_key = (_child_key([row for row in a if not row[0]], child)
+                 + _child_key([row for row in b if not row[0]], child) * scale)
+    firsts = np.unique(combo, return_index=True)[1]  # one child per combo, combo 0 first
+    rows = [member[child_key[c] + tile_key] for c in firsts]
+    gates = [nonempty[child_key[c] + tile_key] for c in firsts]
+    if any(not np.array_equal(g, gates[0]) for g in gates):
+        return "", len(rows)
+    if all(np.array_equal(r, rows[0]) for r in rows):
+        return "same", len(rows)
+    held = [np.flatnonzero(r.any(axis=0)) for r in rows]  # every element of the axis a child ever holds
+    if any(h.size != held[0].size for h in held):
+        return "", len(rows)
+    for r, h in zip(rows, held):
+        shift = int(h[0] - held[0][0]) if h.size else 0
+        if not np.array_equal(h, held[0] + shift) or not np.array_equal(r[:, h], rows[0][:, held[0]]):
+            return "", len(rows)
+    together = np.concatenate(held)
+    return ("disjoint" if np.unique(together).size == together.size else "translates"), len(rows)
 
 
 def _child_key(rows, child: np.ndarray) -> np.ndarray:
@@ -270,7 +328,7 @@ def _child_key(rows, child: np.ndarray) -> np.ndarray:
 
 def _compiled_events(walk: _UnionWalk) -> UnionEvents:
     """`_UnionWalk.events` by the compiled pass (`union_kernel.py`)."""
-    from zz_event.engine.union_kernel import first_touch_tables, union_pass  # noqa: PLC0415  (compiles on first use)
+    from zz_event.engine import union_kernel as kernel  # noqa: PLC0415  (compiles on first use)
 
     axes, parents, output = walk.axes, walk.parents, walk.op == "O"
     spec, spec_off = _spec_rows(axes._tables)
@@ -296,14 +354,24 @@ def _compiled_events(walk: _UnionWalk) -> UnionEvents:
     p_start = np.concatenate([[0], np.cumsum(p_rep)])[p_start]
     free = np.array([g for g, dim in enumerate(UNCOUPLED) if dim not in RELEVANT_UNCOUPLED[walk.op]], dtype=np.int64)
     if output:
-        first, f_off, base = first_touch_tables(axes.n_child, spec, spec_off, member, m_off, extent, gate_spec,
+        first, f_off, base = kernel.first_touch_tables(axes.n_child, spec, spec_off, member, m_off, extent, gate_spec,
                                                 gate_off, gates, g_off, free)
     else:
         first, f_off, base = (np.zeros(0, np.int64), np.zeros(extent.size + 1, np.int64),
                               np.zeros(axes.n_child, np.int64))
-    down, touched, up, radix, onload = union_pass(
-        axes.n_child, axes.n_tiles, axes.loop_sizes, p_start.astype(np.int64), p_child, mult, spec, spec_off, member,
-        m_off, extent, values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output)
+    # No event counts more than every element once per copy, nor more than its children's tiles hold.
+    per_parent = np.diff(np.concatenate([[0], np.cumsum(mult[p_child])])[p_start])
+    tile_max = prod(int(c.max(initial=0)) for c in axes.counts)
+    cap = min(int(per_parent.max(initial=0)) * tile_max, walk.n_elem * int(mult.max(initial=1)))
+    p_start = p_start.astype(np.int64)
+    if tile_max <= 1:  # registers: a tile is one element
+        down, touched, up, radix, onload = kernel.single_union_pass(
+            axes.n_child, axes.n_tiles, axes.loop_sizes, p_start, p_child, mult, spec, spec_off, extent, values, vstart,
+            v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap)
+    else:
+        down, touched, up, radix, onload = kernel.union_pass(
+            axes.n_child, axes.n_tiles, axes.loop_sizes, p_start, p_child, mult, spec, spec_off, member, m_off, extent,
+            values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap)
     scale = walk.scale
     (onload_list,), onload_times = unique_rows([onload[onload > 0] * scale])
     if not output:
