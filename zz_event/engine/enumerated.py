@@ -10,7 +10,7 @@ import numpy as np
 from zz_event.engine.axes import dim_digits
 from zz_event.engine.chunked import tally
 from zz_event.engine.events import SequenceEvents
-from zz_event.engine.siblings import _Axes, coupled_translates
+from zz_event.engine.siblings import ChildAxes, coupled_translates
 from zz_event.engine.tiles import UNCOUPLED, TileSequence, _exact_dim, sequence_shape, tile_sequence
 from zz_event.engine.touches import OutputTouches
 from zz_event.model.nest import LoopNest
@@ -86,7 +86,7 @@ def _coupled_rows(nest: LoopNest, op: str, n_inner: int, served: frozenset[str],
     axis, the instances differing in its digits execute the same tiles and hold translates of one
     another's elements (`siblings.coupled_translates`: then their tile sequences are the same up to a
     relabelling), else 1."""
-    axes = _Axes(nest, op, n_inner, served, filtered)
+    axes = ChildAxes(nest, op, n_inner, served, filtered)
     child = np.arange(axes.n_child, dtype=np.int64)
     stride, radix = {}, 1
     for sl in axes.unserved:

@@ -37,7 +37,8 @@ from zz_event.engine.grouping import unique_rows
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim
 from zz_event.model.nest import LoopNest
 
-__all__ = ["UnionEvents", "needs_union", "union_events"]
+__all__ = ["ChildAxes", "Parents", "UnionEvents", "coupled_translates", "distinct", "last_touch", "needs_union",
+           "union_events"]
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def _spatial_index(nest: LoopNest, served: frozenset[str], folded: list) -> tupl
     return inst, keep
 
 
-class _Axes:
+class ChildAxes:
     """Per axis of the operand (its relevant uncoupled dimensions, Y, X) a membership table
     member[key, value] and the spec of its key from a (child, tile); per dimension and coupled axis, whether
     a key's tile executes a MAC (gates)."""
@@ -158,15 +159,15 @@ class _Axes:
         self.extents = [member.shape[1] for member in self.tables]
 
 
-class _Parents:
+class Parents:
     """Which parent instances each child instance belongs to (those sharing a PE with it)."""
 
-    def __init__(self, nest: LoopNest, child_served: frozenset[str], parent_served: frozenset[str], axes: _Axes):
+    def __init__(self, nest: LoopNest, child_served: frozenset[str], parent_served: frozenset[str], axes: ChildAxes):
         self.n_pe = n_pe = prod(sl.size for sl in nest.spatial)
         n_child = axes.n_child
         child, keep = _spatial_index(nest, child_served, axes.folded)
         parent, _ = _spatial_index(nest, parent_served, axes.folded)
-        pairs = _distinct((child * n_pe + parent)[keep])
+        pairs = distinct((child * n_pe + parent)[keep])
         self.parent = pairs % n_pe
         self.starts = np.searchsorted(pairs // n_pe, np.arange(n_child + 1))
 
@@ -179,7 +180,7 @@ class _Parents:
         return idx, self.parent[self.starts[child[idx]] + offset]
 
 
-def _last_touch(parents: _Parents, child: np.ndarray, tile: np.ndarray, elem: np.ndarray, n_elem: int):
+def last_touch(parents: Parents, child: np.ndarray, tile: np.ndarray, elem: np.ndarray, n_elem: int):
     """A lookup (parent instance * n_elem + element) -> the last tile in which a child of it uses it."""
     idx, parent = parents.of(child, np.ones(child.size, dtype=bool))
     keys, inverse = np.unique(parent * n_elem + elem[idx], return_inverse=True)
@@ -189,11 +190,11 @@ def _last_touch(parents: _Parents, child: np.ndarray, tile: np.ndarray, elem: np
 
 
 class _UnionWalk:
-    """One boundary's child tiles (`_Axes`), parents, and the folded digits' scale and weight."""
+    """One boundary's child tiles (`ChildAxes`), parents, and the folded digits' scale and weight."""
 
     def __init__(self, nest, op, n_inner, child_served, parent_served, filtered) -> None:
-        self.axes = axes = _Axes(nest, op, n_inner, child_served, filtered)
-        self.parents = _Parents(nest, child_served, parent_served, axes)
+        self.axes = axes = ChildAxes(nest, op, n_inner, child_served, filtered)
+        self.parents = Parents(nest, child_served, parent_served, axes)
         self.op, self.nest, self.parent_served = op, nest, parent_served
         self.n_tiles, self.n_elem = axes.n_tiles, prod(axes.extents)
         # Folded digits (`_folded`): the parent serves some (siblings holding disjoint copies of the operand's
@@ -272,7 +273,7 @@ def _classes(walk: _UnionWalk, parent_served: frozenset[str]) -> tuple[np.ndarra
     return rep, mult
 
 
-def _coupled_copies(axes: _Axes, table: int, gate: int, child: np.ndarray, combo: np.ndarray) -> int:
+def _coupled_copies(axes: ChildAxes, table: int, gate: int, child: np.ndarray, combo: np.ndarray) -> int:
     """How many copies of disjoint data the children differing only in spatial digits of a coupled axis
     (`combo`) stand for, if one of them can stand for all at a parent: 1 if they hold the same elements of
     the axis at every tile, their number if translates that no two of them ever share (a union is then a
@@ -281,7 +282,7 @@ def _coupled_copies(axes: _Axes, table: int, gate: int, child: np.ndarray, combo
     return {"same": 1, "disjoint": n}.get(kind, 0)
 
 
-def coupled_translates(axes: _Axes, table: int, gate: int, child: np.ndarray, combo: np.ndarray) -> tuple[str, int]:
+def coupled_translates(axes: ChildAxes, table: int, gate: int, child: np.ndarray, combo: np.ndarray) -> tuple[str, int]:
     """Whether the children (instances) differing only in spatial digits of a coupled axis (`combo`, 0 for
     the one with every digit 0) see the same tiles up to a relabelling: ("same", n) if they execute the same
     tiles and hold the same elements of the axis at every tile, ("disjoint", n) if they hold translates of
@@ -343,7 +344,7 @@ def _compiled_events(walk: _UnionWalk) -> UnionEvents:
     before = np.cumsum([0, *[k.size for k in key_of]])
     vstart = np.concatenate([st + b for st, b in zip(starts, before)]).astype(np.int64)
     v_off = np.array([0, *np.cumsum([n + 1 for n in n_keys])], dtype=np.int64)[:-1]
-    # Children of each parent instance (`_Parents` lists the parents of each child).
+    # Children of each parent instance (`Parents` lists the parents of each child).
     child = np.repeat(np.arange(axes.n_child, dtype=np.int64), np.diff(parents.starts))
     order = np.argsort(parents.parent, kind="stable")
     p_child = child[order]
@@ -391,7 +392,7 @@ def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[
 _NONE = np.zeros(0, dtype=np.int64)
 
 
-def _distinct(values: np.ndarray) -> np.ndarray:
+def distinct(values: np.ndarray) -> np.ndarray:
     """np.unique by sorting (numpy 2.3's hash-based unique is several times slower on these int64 keys)."""
     values = np.sort(values)
     keep = np.ones(values.size, dtype=bool)
