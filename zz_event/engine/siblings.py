@@ -274,10 +274,9 @@ def _classes(walk: _UnionWalk, parent_served: frozenset[str]) -> tuple[np.ndarra
 
 
 def _coupled_copies(axes: ChildAxes, table: int, gate: int, child: np.ndarray, combo: np.ndarray) -> int:
-    """How many copies of disjoint data the children differing only in spatial digits of a coupled axis
-    (`combo`) stand for, if one of them can stand for all at a parent: 1 if they hold the same elements of
-    the axis at every tile, their number if translates that no two of them ever share (a union is then a
-    sum), else 0 (`coupled_translates`)."""
+    """How many copies of disjoint data children differing only in spatial digits of a coupled axis stand
+    for at a parent (`coupled_translates`): 1 if the same elements, their number if translates no two of
+    them ever share (a union is then a sum), else 0 (walk each)."""
     kind, n = coupled_translates(axes, table, gate, child, combo)
     return {"same": 1, "disjoint": n}.get(kind, 0)
 
@@ -329,7 +328,8 @@ def _child_key(rows, child: np.ndarray) -> np.ndarray:
 
 def _compiled_events(walk: _UnionWalk) -> UnionEvents:
     """`_UnionWalk.events` by the compiled pass (`union_kernel.py`)."""
-    from zz_event.engine import union_kernel as kernel  # noqa: PLC0415  (compiles on first use)
+    from zz_event.engine import register_union  # noqa: PLC0415  (numba, on first use)
+    from zz_event.engine import union_kernel as kernel  # noqa: PLC0415
 
     axes, parents, output = walk.axes, walk.parents, walk.op == "O"
     spec, spec_off = _spec_rows(axes._tables)
@@ -366,7 +366,7 @@ def _compiled_events(walk: _UnionWalk) -> UnionEvents:
     cap = min(int(per_parent.max(initial=0)) * tile_max, walk.n_elem * int(mult.max(initial=1)))
     p_start = p_start.astype(np.int64)
     if tile_max <= 1:  # registers: a tile is one element
-        down, touched, up, radix, onload = kernel.single_union_pass(
+        down, touched, up, radix, onload = register_union.single_union_pass(
             axes.n_child, axes.n_tiles, axes.loop_sizes, p_start, p_child, mult, spec, spec_off, extent, values, vstart,
             v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap)
     else:

@@ -17,9 +17,10 @@ import numpy as np
 from numba import njit, types
 from numba.typed import Dict
 
-__all__ = ["first_touch_tables", "single_union_pass", "union_pass"]
+__all__ = ["HIST", "NEVER", "advance", "child_parts", "coefficients", "executed", "first_touch_tables", "tally",
+           "tally_arrays", "tile_parts", "union_pass"]
 
-_NEVER = np.iinfo(np.int64).max
+NEVER = np.iinfo(np.int64).max
 
 
 @njit(cache=True, nogil=True)
@@ -35,14 +36,14 @@ def _key(rows, lo, hi, child, tile):
 @njit(cache=True, nogil=True)
 def first_touch_tables(n_child, spec, spec_off, member, m_off, extent, gate_spec, gate_off, gates, g_off, g_free):
     """Per table, child and axis value: the earliest contribution of the table's tile digits to the tile
-    index at which the child's tile holds the value (`_NEVER` if none), flattened (table a from f_off[a],
+    index at which the child's tile holds the value (`NEVER` if none), flattened (table a from f_off[a],
     child-major); and per child the sum of the earliest contributions of the gates no table implies
     (`g_free`: irrelevant dimensions, which can still leave a tile without a MAC)."""
     n_tab = extent.size
     f_off = np.zeros(n_tab + 1, np.int64)
     for a in range(n_tab):
         f_off[a + 1] = f_off[a] + n_child * extent[a]
-    first = np.full(f_off[n_tab], _NEVER, np.int64)
+    first = np.full(f_off[n_tab], NEVER, np.int64)
     base = np.zeros(n_child, np.int64)
     for a in range(n_tab + g_free.size):
         if a < n_tab:
@@ -54,7 +55,7 @@ def first_touch_tables(n_child, spec, spec_off, member, m_off, extent, gate_spec
         for r in range(lo, hi):
             if rows[r, 0]:
                 n_tau *= rows[r, 2]
-        best = np.full(n_child, _NEVER, np.int64)
+        best = np.full(n_child, NEVER, np.int64)
         for tau in range(n_tau):
             t, rest = 0, tau
             for r in range(lo, hi):  # the axis' tile digits at values `tau`, as a tile index
@@ -73,12 +74,12 @@ def first_touch_tables(n_child, spec, spec_off, member, m_off, extent, gate_spec
                     best[c] = t
         if a >= n_tab:
             for c in range(n_child):
-                base[c] = _NEVER if best[c] == _NEVER or base[c] == _NEVER else base[c] + best[c]
+                base[c] = NEVER if best[c] == NEVER or base[c] == NEVER else base[c] + best[c]
     return first, f_off, base
 
 
 @njit(cache=True, nogil=True)
-def _parts(rows, off, n_child):
+def child_parts(rows, off, n_child):
     """Keys are additive: a table's key of (child, tile) is its key of (child, tile 0) plus that of (child 0,
     tile). Per table and child, the child's part."""
     out = np.zeros((off.size - 1, n_child), np.int64)
@@ -89,13 +90,13 @@ def _parts(rows, off, n_child):
 
 
 @njit(cache=True, nogil=True)
-def _tile_parts(rows, off, t, out):
+def tile_parts(rows, off, t, out):
     for a in range(off.size - 1):
         out[a] = _key(rows, off[a], off[a + 1], 0, t)
 
 
 @njit(cache=True, nogil=True)
-def _coefficients(rows, off, sizes):
+def coefficients(rows, off, sizes):
     """Per tile digit (loop above the child level, inner to outer) and table: what one step of the digit adds
     to the table's key (its spec row's radix), so that keys follow the tile index by additions."""
     strides = np.ones(sizes.size, np.int64)
@@ -112,7 +113,7 @@ def _coefficients(rows, off, sizes):
 
 
 @njit(cache=True, nogil=True)
-def _advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates):
+def advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates):
     """Step the tile index by one: the lowest digit that does not wrap steps, those below it go back to 0."""
     for i in range(sizes.size):
         if digits[i] + 1 < sizes[i]:
@@ -130,7 +131,7 @@ def _advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates):
 
 
 @njit(cache=True, nogil=True)
-def _executed(gates, g_off, child_gates, tile_gates, c):
+def executed(gates, g_off, child_gates, tile_gates, c):
     for g in range(g_off.size - 1):
         if not gates[g_off[g] + child_gates[g, c] + tile_gates[g]]:
             return False
@@ -177,11 +178,11 @@ def _element(values, pos, extent, coord, n_tab):
 
 # Tallies keep keys below this in an array (a typed dict's update costs about 50 ns, as much as a step of a
 # child's one-element tile), larger ones in a dict.
-_HIST = 1 << 16
+HIST = 1 << 16
 
 
 @njit(cache=True, nogil=True)
-def _count(hist, big, k):
+def tally(hist, big, k):
     if k < hist.size:
         hist[k] += 1
     else:
@@ -189,7 +190,7 @@ def _count(hist, big, k):
 
 
 @njit(cache=True, nogil=True)
-def _arrays(hist, big):
+def tally_arrays(hist, big):
     n = len(big)
     for k in range(hist.size):
         n += hist[k] > 0
@@ -226,13 +227,13 @@ def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, 
     stamp_up = np.full(n_elem, -1, np.int64)
     last = np.full(n_elem if output else 0, -1, np.int64)  # event id of each element's last use by the parent
     prev = np.full(n_child, -1, np.int64)
-    child_keys = _parts(spec, spec_off, n_child)
-    child_gates = _parts(gate_spec, gate_off, n_child)
+    child_keys = child_parts(spec, spec_off, n_child)
+    child_gates = child_parts(gate_spec, gate_off, n_child)
     prev_keys = np.zeros((n_child, n_tab), np.int64)  # each child's keys at its previous executed tile
     tile_keys = np.zeros(n_tab, np.int64)
     tile_gates = np.zeros(n_gate, np.int64)
-    coef_k = _coefficients(spec, spec_off, sizes)
-    coef_g = _coefficients(gate_spec, gate_off, sizes)
+    coef_k = coefficients(spec, spec_off, sizes)
+    coef_g = coefficients(gate_spec, gate_off, sizes)
     digits = np.zeros(sizes.size, np.int64)
     keys = np.zeros(n_tab, np.int64)
     pkeys = np.zeros(n_tab, np.int64)
@@ -242,24 +243,24 @@ def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, 
     big_touched = Dict.empty(key_type=types.int64, value_type=types.int64)
     big_up = Dict.empty(key_type=types.int64, value_type=types.int64)
     radix = cap + 1
-    hist_down = np.zeros(min(radix, _HIST), np.int64)
-    hist_touched = np.zeros(min(radix, _HIST) if output else 0, np.int64)
-    hist_up = np.zeros(min(min(radix, _HIST) ** 2, _HIST) if output else 0, np.int64)
+    hist_down = np.zeros(min(radix, HIST), np.int64)
+    hist_touched = np.zeros(min(radix, HIST) if output else 0, np.int64)
+    hist_up = np.zeros(min(min(radix, HIST) ** 2, HIST) if output else 0, np.int64)
     onload = np.zeros(p_start.size - 1, np.int64)
     n_parent = p_start.size - 1
     for p in range(n_parent):
         ev0 = p * (n_tiles + 1)
         lo, hi = p_start[p], p_start[p + 1]
         if output:  # first pass: each element's last use by a child of this parent
-            _tile_parts(spec, spec_off, 0, tile_keys)
-            _tile_parts(gate_spec, gate_off, 0, tile_gates)
+            tile_parts(spec, spec_off, 0, tile_keys)
+            tile_parts(gate_spec, gate_off, 0, tile_gates)
             digits[:] = 0
             for t in range(n_tiles):
                 if t:
-                    _advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
+                    advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
                 for i in range(lo, hi):
                     c = p_child[i]
-                    if not _executed(gates, g_off, child_gates, tile_gates, c):
+                    if not executed(gates, g_off, child_gates, tile_gates, c):
                         continue
                     for a in range(n_tab):
                         keys[a] = child_keys[a, c] + tile_keys[a]
@@ -269,19 +270,19 @@ def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, 
                         more = _next(vstart, v_off, keys, pos, n_tab)
         for i in range(lo, hi):
             prev[p_child[i]] = -1
-        _tile_parts(spec, spec_off, 0, tile_keys)
-        _tile_parts(gate_spec, gate_off, 0, tile_gates)
+        tile_parts(spec, spec_off, 0, tile_keys)
+        tile_parts(gate_spec, gate_off, 0, tile_gates)
         digits[:] = 0
         for t in range(n_tiles + 1):
             ev = ev0 + t
             down = touched = up = final = 0
             if 0 < t < n_tiles:
-                _advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
+                advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
             for i in range(lo, hi):
                 c = p_child[i]
                 pr, m = prev[c], mult[c]
                 if t < n_tiles:
-                    if not _executed(gates, g_off, child_gates, tile_gates, c):
+                    if not executed(gates, g_off, child_gates, tile_gates, c):
                         continue
                     for a in range(n_tab):
                         keys[a] = child_keys[a, c] + tile_keys[a]
@@ -301,7 +302,7 @@ def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, 
                                 earliest = base[c]
                                 for a in range(n_tab):
                                     f = first[f_off[a] + c * extent[a] + coord[a]]
-                                    earliest = _NEVER if f == _NEVER or earliest == _NEVER else earliest + f
+                                    earliest = NEVER if f == NEVER or earliest == NEVER else earliest + f
                                 if earliest < t:
                                     stamp_touch[e] = ev
                                     touched += m
@@ -322,133 +323,13 @@ def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, 
                     for a in range(n_tab):
                         prev_keys[c, a] = keys[a]
             if down:
-                _count(hist_down, big_down, down)
+                tally(hist_down, big_down, down)
                 if onload[p] == 0:
                     onload[p] = down
             if touched:
-                _count(hist_touched, big_touched, touched)
+                tally(hist_touched, big_touched, touched)
             if up:
-                _count(hist_up, big_up, up + final * radix)
-    return (_arrays(hist_down, big_down), _arrays(hist_touched, big_touched), _arrays(hist_up, big_up), radix,
-            onload)
+                tally(hist_up, big_up, up + final * radix)
+    return (tally_arrays(hist_down, big_down), tally_arrays(hist_touched, big_touched),
+            tally_arrays(hist_up, big_up), radix, onload)
 
-
-@njit(cache=True, nogil=True)
-def _single(values, vstart, v_off, extent, keys, coord, n_tab):
-    """The one element of a tile of at most one (-1 if empty), its coordinates in `coord`."""
-    e = 0
-    for a in range(n_tab):
-        at = vstart[v_off[a] + keys[a]]
-        if at >= vstart[v_off[a] + keys[a] + 1]:
-            return -1
-        coord[a] = values[at]
-        e = e * extent[a] + coord[a]
-    return e
-
-
-@njit(cache=True, nogil=True)
-def single_union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, extent, values, vstart, v_off,
-                      gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap):
-    """`union_pass` where no child tile holds more than one element (a processing element's register): a
-    child's tile is its element, entering when it differs from the child's previous one, which then leaves.
-    No odometer and no membership tests: the same events at a fraction of the cost."""
-    n_tab, n_gate = extent.size, g_off.size - 1
-    n_elem = 1
-    for a in range(n_tab):
-        n_elem *= extent[a]
-    stamp_down = np.full(n_elem, -1, np.int64)
-    stamp_touch = np.full(n_elem, -1, np.int64)
-    stamp_up = np.full(n_elem, -1, np.int64)
-    last = np.full(n_elem if output else 0, -1, np.int64)
-    prev = np.full(n_child, -1, np.int64)  # each child's previous executed tile
-    prev_elem = np.full(n_child, -1, np.int64)  # and its element (-1: none)
-    child_keys = _parts(spec, spec_off, n_child)
-    child_gates = _parts(gate_spec, gate_off, n_child)
-    tile_keys = np.zeros(n_tab, np.int64)
-    tile_gates = np.zeros(n_gate, np.int64)
-    coef_k = _coefficients(spec, spec_off, sizes)
-    coef_g = _coefficients(gate_spec, gate_off, sizes)
-    digits = np.zeros(sizes.size, np.int64)
-    keys = np.zeros(n_tab, np.int64)
-    coord = np.zeros(n_tab, np.int64)
-    big_down = Dict.empty(key_type=types.int64, value_type=types.int64)
-    big_touched = Dict.empty(key_type=types.int64, value_type=types.int64)
-    big_up = Dict.empty(key_type=types.int64, value_type=types.int64)
-    radix = cap + 1
-    hist_down = np.zeros(min(radix, _HIST), np.int64)
-    hist_touched = np.zeros(min(radix, _HIST) if output else 0, np.int64)
-    hist_up = np.zeros(min(min(radix, _HIST) ** 2, _HIST) if output else 0, np.int64)
-    onload = np.zeros(p_start.size - 1, np.int64)
-    for p in range(p_start.size - 1):
-        ev0 = p * (n_tiles + 1)
-        lo, hi = p_start[p], p_start[p + 1]
-        if output:  # first pass: each element's last use by a child of this parent
-            _tile_parts(spec, spec_off, 0, tile_keys)
-            _tile_parts(gate_spec, gate_off, 0, tile_gates)
-            digits[:] = 0
-            for t in range(n_tiles):
-                if t:
-                    _advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
-                for i in range(lo, hi):
-                    c = p_child[i]
-                    if not _executed(gates, g_off, child_gates, tile_gates, c):
-                        continue
-                    for a in range(n_tab):
-                        keys[a] = child_keys[a, c] + tile_keys[a]
-                    e = _single(values, vstart, v_off, extent, keys, coord, n_tab)
-                    if e >= 0:
-                        last[e] = ev0 + t
-        for i in range(lo, hi):
-            prev[p_child[i]] = -1
-            prev_elem[p_child[i]] = -1
-        _tile_parts(spec, spec_off, 0, tile_keys)
-        _tile_parts(gate_spec, gate_off, 0, tile_gates)
-        digits[:] = 0
-        for t in range(n_tiles + 1):
-            ev = ev0 + t
-            down = touched = up = final = 0
-            if 0 < t < n_tiles:
-                _advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
-            for i in range(lo, hi):
-                c = p_child[i]
-                m = mult[c]
-                e = -1
-                if t < n_tiles:
-                    if not _executed(gates, g_off, child_gates, tile_gates, c):
-                        continue
-                    for a in range(n_tab):
-                        keys[a] = child_keys[a, c] + tile_keys[a]
-                    e = _single(values, vstart, v_off, extent, keys, coord, n_tab)
-                elif prev[c] < 0:
-                    continue
-                pe = prev_elem[c]
-                if e >= 0 and (prev[c] < 0 or e != pe):  # an entry
-                    if stamp_down[e] != ev:
-                        stamp_down[e] = ev
-                        down += m
-                    if output and stamp_touch[e] != ev:
-                        earliest = base[c]
-                        for a in range(n_tab):
-                            f = first[f_off[a] + c * extent[a] + coord[a]]
-                            earliest = _NEVER if f == _NEVER or earliest == _NEVER else earliest + f
-                        if earliest < t:
-                            stamp_touch[e] = ev
-                            touched += m
-                if output and pe >= 0 and e != pe and stamp_up[pe] != ev:  # the previous element leaves
-                    stamp_up[pe] = ev
-                    up += m
-                    if last[pe] < ev:
-                        final += m
-                if t < n_tiles:
-                    prev[c] = t
-                    prev_elem[c] = e
-            if down:
-                _count(hist_down, big_down, down)
-                if onload[p] == 0:
-                    onload[p] = down
-            if touched:
-                _count(hist_touched, big_touched, touched)
-            if up:
-                _count(hist_up, big_up, up + final * radix)
-    return (_arrays(hist_down, big_down), _arrays(hist_touched, big_touched), _arrays(hist_up, big_up), radix,
-            onload)
