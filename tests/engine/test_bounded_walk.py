@@ -1,22 +1,25 @@
-"""Bounded memory (issue 16, item 1): the explicit tile walk (`enumerated.py`) and the output touches
-(`touches.py`) work a slice (a few rows) at a time, and the per-child union walk (`siblings.py`)
-keeps arrays over the operand's elements only. Taken one row (one element) at a time they must give
+"""Bounded memory (issue 16, item 1): the explicit tile walk (`enumerated.py`) works a slice (a few rows)
+at a time, the output touches (`touches.py`) visit their (element, instance) pairs one at a time in a
+compiled pass, and the per-child union walk (`siblings.py`) keeps arrays over the operand's elements
+only. Taken one row at a time they must give
 exactly what the reference simulator counts, on layers whose spatial unrollings do not divide the loop
 and on strided layers with IX/IY unrolled."""
 
 from __future__ import annotations
 
+from collections import Counter
 from contextlib import contextmanager
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 import zz_event.engine.enumerated as enumerated
-import zz_event.engine.touches as touches
 from validation.cases import loop_nests, multi_pe_nests
 from validation.simulator import simulate
+from zz_event.engine.analytic import analytic_applicable
 from zz_event.engine.evaluate import clear_caches, evaluate
 from zz_event.engine.result import EngineOptions
+from zz_event.engine.touches import OutputTouches
 from zz_event.model.geometry import AxisGeometry, ConvGeometry
 from zz_event.model.nest import Loop, LoopNest, MemLevel, Port, SpatialLoop
 from zz_event.model.vocabulary import DIRECTIONS
@@ -27,14 +30,14 @@ _PORTS = {d: Port(f"p.{d}", 8, 8) for d in DIRECTIONS}
 
 @contextmanager
 def smallest_parts():
-    """Parts of one row and slices of one element: every merge between parts is exercised."""
-    saved = touches._CHUNK, enumerated._CELLS
-    touches._CHUNK = enumerated._CELLS = 1
+    """Parts of one row: every merge between parts is exercised."""
+    saved = enumerated._CELLS
+    enumerated._CELLS = 1
     clear_caches()
     try:
         yield
     finally:
-        touches._CHUNK, enumerated._CELLS = saved
+        enumerated._CELLS = saved
         clear_caches()
 
 
@@ -103,3 +106,48 @@ def test_windowed_walk_on_generated_multi_pe_layers(nest):
 @given(loop_nests(overshoot=True))
 def test_windowed_touches_on_generated_overshooting_layers(nest):
     assert_engine_equals_simulator(nest)
+
+
+def _explicit_events(nest: LoopNest) -> dict:
+    """Every tile sequence the explicit walk counts for `nest` (each level's own, both filter settings, with
+    and without output touches), as multisets of events."""
+    out = {}
+    for op, levels in nest.levels.items():
+        for n_inner, served in {(0, levels[0].served)} | {(lv.top, lv.served) for lv in levels[:-1]}:
+            if analytic_applicable(nest, n_inner, served):
+                continue
+            for filt in (False, True):
+                for ready in (False, True) if op == "O" else (False,):
+                    ev = enumerated.enumerated_events(nest, op, n_inner, served, filt,
+                                                      OutputTouches(nest, filt) if ready else None)
+                    out[(op, n_inner, served, filt, ready)] = {group[-1]: _multiset(ev, group)
+                                                               for group in enumerated._GROUPS} | {"steps": ev.steps}
+    return out
+
+
+def _multiset(ev, group) -> Counter:
+    """An event list as a multiset: each event (its columns) with the sum of its weights."""
+    *names, weight = group
+    out: Counter = Counter()
+    for *key, w in zip(*(getattr(ev, n).tolist() for n in names), getattr(ev, weight).tolist()):
+        out[tuple(key)] += w
+    return +out
+
+
+def _one_row_per_instance(*_args) -> int:
+    return 1
+
+
+@FAST
+@given(multi_pe_nests(overshoot=True))
+def test_coupled_rows_fold_gives_the_events_of_every_row_walked(nest):
+    """Instances over position or tap digits that hold translates of one another's elements are walked as
+    one row standing for all: the same events as walking each row."""
+    clear_caches()
+    folded = _explicit_events(nest)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(enumerated, "_coupled_rows", _one_row_per_instance)
+        clear_caches()
+        walked = _explicit_events(nest)
+    clear_caches()
+    assert folded == walked

@@ -19,6 +19,7 @@ from validation.cases import multi_pe_nests
 from validation.conservation import conservation_errors, shares_outputs_across_pes
 from validation.naive import naive_result
 from validation.simulator import simulate
+from zz_event.engine import siblings
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineOptions
 from zz_event.model.geometry import AxisGeometry, ConvGeometry
@@ -96,6 +97,67 @@ def test_shared_outputs_engine_equals_simulator_and_conserves(nest):
 @FAST
 @given(multi_pe_nests(overshoot=True))
 def test_shared_outputs_with_overshooting_loops(nest):
+    _check(nest)
+
+
+def _tallies(ev) -> dict:
+    """A UnionEvents as multisets: per list, each (count...) with its number of events."""
+    def tally(columns, times):
+        weights = [1] * len(columns[0]) if times is None else times.tolist()
+        out: Counter = Counter()
+        for *key, w in zip(*(c.tolist() for c in columns), weights):
+            out[tuple(key)] += w * ev.weight
+        return +out
+    return {"down": tally([ev.down], ev.down_times), "touched": tally([ev.down_touched], ev.touched_times),
+            "up": tally([ev.up, ev.up_final], ev.up_times), "onload": tally([ev.onload], ev.onload_times)}
+
+
+def _union_tallies(nest: LoopNest) -> tuple[dict, int]:
+    """Every union boundary's event multisets, both filter settings; and how many children the coupled
+    fold (`siblings._coupled_copies`) let one child stand for."""
+    out, folded = {}, 0
+    for op, levels in nest.levels.items():
+        for j in range(len(levels) - 1):
+            child, parent = levels[j], levels[j + 1]
+            if not siblings.needs_union(nest, child.served, parent.served):
+                continue
+            for filt in (False, True):
+                args = (nest, op, child.top, child.served, parent.served, filt)
+                out[(op, j, filt)] = _tallies(siblings.union_events(*args))
+                folded = max(folded, int(siblings._classes(siblings._UnionWalk(*args), parent.served)[1].max()))
+    return out, folded
+
+
+def _every_child_walked(*_args) -> int:
+    return 0
+
+
+@FAST
+@given(multi_pe_nests(overshoot=True))
+def test_coupled_fold_gives_the_events_of_every_child_walked(nest):
+    """Children differing only in spatial digits of a position or tap dimension that hold translates of one
+    another's elements (never shared) or the same elements are walked once: the same event multisets as
+    walking each of them."""
+    folded, copies = _union_tallies(nest)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(siblings, "_coupled_copies", _every_child_walked)
+        walked, unfolded_copies = _union_tallies(nest)
+    STATS["nests where the coupled fold applied"] += copies > unfolded_copies
+    assert folded == walked
+
+
+def test_pointwise_conv_rows_over_pes_fold_and_stay_exact():
+    """A 1x1 convolution with IX on 4 PEs and per-PE output registers: the four registers hold disjoint
+    translates, so one is walked for four; the counts still equal the simulator's."""
+    nest = LoopNest(
+        ConvGeometry(B=1, K=2, C=2, y=AxisGeometry(3, 1), x=AxisGeometry(8, 1)), "input",
+        (Loop("C", 2), Loop("IX", 2), Loop("K", 2), Loop("IY", 3)), (SpatialLoop("D1", "IX", 4),),
+        {"W": (_lv("reg", 0), _lv("sram", 4, {"D1"})), "I": (_lv("sram", 4, {"D1"}),),
+         "O": (_lv("reg", 0), _lv("sram", 4, {"D1"}))},
+        {"W": 8, "I": 8, "O": 16, "O_final": 8},
+    )
+    _, copies = _union_tallies(nest)
+    assert copies == 4
     _check(nest)
 
 

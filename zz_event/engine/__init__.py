@@ -21,12 +21,14 @@ masks nothing. Masks are counted on explicit tiles (`executed`, `walk`, `explici
 | `grouping` | array helpers: distinct rows, grouped pairs, slot tables |
 | `events` | `SequenceEvents`: what one tile sequence moves, the interface between counting and transfers |
 | `touches` | first and last touch of every output element per instance (output readiness) |
+| `touch_kernel` | the compiled pass behind `touches`: first and last touches per instance row and tile |
 | `transfers` | element transfers per operand, level and direction under the two switches |
 | `words` | transfers to word accesses and energy with ZigZag's port rules |
 | `windows` | ZigZag's memory-updating windows of a nest: per link its period, window count, allowed cycles |
 | `latency` | ZigZag's latency model on the exact transfers: on-loading, compute, stall, off-loading, drain |
 | `chunked` | event lists tallied as distinct rows with summed weights (the explicit walk's parts) |
 | `union_kernel` | the compiled pass behind `siblings`: per parent and transition, its children's unions |
+| `register_union` | that pass where every child tile is one element (processing elements' registers) |
 | `budget` | the memory budget the paths whose arrays grow with the layer check before allocating |
 | `executed` | events from data: executed iterations under a data mask (memoised across orderings), per level walked |
 | `walk` | the compiled pass over one level's executed tiles: per-sample counts, words, latency sums of its transfers |

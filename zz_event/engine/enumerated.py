@@ -10,6 +10,7 @@ import numpy as np
 from zz_event.engine.axes import dim_digits
 from zz_event.engine.chunked import tally
 from zz_event.engine.events import SequenceEvents
+from zz_event.engine.siblings import ChildAxes, coupled_translates
 from zz_event.engine.tiles import UNCOUPLED, TileSequence, _exact_dim, sequence_shape, tile_sequence
 from zz_event.engine.touches import OutputTouches
 from zz_event.model.nest import LoopNest
@@ -27,7 +28,7 @@ def enumerated_events(
     """The events of every instance row; rows are independent, so their event lists are concatenated, and
     rows of identical instances (`_row_classes`) are walked once, their events weighted by the copies."""
     n_inst, n_tiles = sequence_shape(nest, op, n_inner, served, touches is not None)
-    ranges = _row_classes(nest, n_inner, served, n_inst)
+    ranges = _row_classes(nest, op, n_inner, served, filtered, n_inst)
     step = max(1, _CELLS // max(n_tiles, 1))
     if ranges == [(0, n_inst, 1)] and step >= n_inst:
         return _events(tile_sequence(nest, op, n_inner, served, filtered, touches is not None), touches)
@@ -41,13 +42,15 @@ def enumerated_events(
     return _tallied(SequenceEvents(**merged, steps=sum(p.steps for p in parts)))
 
 
-def _row_classes(nest: LoopNest, n_inner: int, served: frozenset[str], n_inst: int) -> list[tuple[int, int, int]]:
+def _row_classes(nest: LoopNest, op: str, n_inner: int, served: frozenset[str], filtered: bool,
+                 n_inst: int) -> list[tuple[int, int, int]]:
     """(first row, stop, copies) of one value of the overshooting digits per class of identical instances.
 
     Instances that differ only in spatial digits of an overshooting uncoupled dimension and see the same
     number of its valid indices at every value of its tile digits hold tile sequences that are the same up
     to a relabelling (disjoint copies, or the same data, per instance): one stands for its class. Their
-    rows are contiguous (`tile_sequence` numbers the coupled digits first)."""
+    rows are contiguous (`tile_sequence` numbers the coupled digits first). If the instances over every
+    coupled digit hold translates of one another's elements (`_coupled_rows`), one row stands for them too."""
     per_dim = []  # per overshooting dimension with unserved spatial digits: (rep value, class size) pairs
     for dim in UNCOUPLED:
         digits = dim_digits(nest, dim)
@@ -66,15 +69,42 @@ def _row_classes(nest: LoopNest, n_inner: int, served: frozenset[str], n_inst: i
         rho = np.bincount(value * radix + tile, minlength=n_value * radix).reshape(n_value, radix)
         _, first, size = np.unique(rho, axis=0, return_index=True, return_counts=True)
         per_dim.append((n_value, list(zip(first.tolist(), size.tolist()))))
-    if not per_dim:
-        return [(0, n_inst, 1)]
     n_coupled = n_inst // prod(n for n, _ in per_dim)
+    rows = n_coupled if n_coupled == 1 or _coupled_rows(nest, op, n_inner, served, filtered) != n_coupled else 1
+    if not per_dim:
+        return [(0, n_inst, 1)] if rows == n_coupled else [(0, 1, n_coupled)]
     ranges = [(0, 1)]  # (value of the overshooting digits so far, copies)
     radix = 1
     for n_value, reps in per_dim:
         ranges = [(v + rep * radix, c * size) for v, c in ranges for rep, size in reps]
         radix *= n_value
-    return [(v * n_coupled, (v + 1) * n_coupled, copies) for v, copies in sorted(ranges)]
+    return [(v * n_coupled, v * n_coupled + rows, copies * n_coupled // rows) for v, copies in sorted(ranges)]
+
+
+def _coupled_rows(nest: LoopNest, op: str, n_inner: int, served: frozenset[str], filtered: bool) -> int:
+    """How many instances one row stands for over the coupled spatial digits: all of them if, per coupled
+    axis, the instances differing in its digits execute the same tiles and hold translates of one
+    another's elements (`siblings.coupled_translates`: then their tile sequences are the same up to a
+    relabelling), else 1."""
+    axes = ChildAxes(nest, op, n_inner, served, filtered)
+    child = np.arange(axes.n_child, dtype=np.int64)
+    stride, radix = {}, 1
+    for sl in axes.unserved:
+        stride[sl], radix = radix, radix * sl.size
+    rows = 1
+    for i, (axis, pos_dim) in enumerate(zip(("Y", "X"), nest.position_dims)):
+        loops = [sl for sl in axes.unserved if sl.dim in (pos_dim, "F" + axis)]
+        if not loops:
+            continue
+        combo, radix_c = np.zeros_like(child), 1
+        for sl in loops:
+            combo += child // stride[sl] % sl.size * radix_c
+            radix_c *= sl.size
+        kind, n = coupled_translates(axes, len(axes._tables) - 2 + i, len(UNCOUPLED) + i, child, combo)
+        if not kind:
+            return 1
+        rows *= n
+    return rows
 
 
 # The event lists of SequenceEvents: parallel columns, then their weight.

@@ -26,7 +26,7 @@ import numpy as np
 
 from zz_event.engine.executed import Executed
 from zz_event.engine.latency import links_of
-from zz_event.engine.siblings import _distinct, _last_touch, _Parents
+from zz_event.engine.siblings import Parents, distinct, last_touch
 from zz_event.engine.words import segment_sums
 from zz_event.model.nest import MemLevel
 from zz_event.model.vocabulary import DIRECTIONS
@@ -221,7 +221,7 @@ def _union(nest, child_served: frozenset[str], parent_served: frozenset[str], w,
     inst, tile, elem, entering, first, leaving, when = (w.triples[:, k] for k in range(7))
     n_tiles, n_elem = w.n_tiles, w.n_elem
     unfolded = _Unfolded(w.n_inst, ())  # every child instance counted: no spatial loop folded out
-    parents = _SampleParents(_Parents(nest, child_served, parent_served, unfolded), w.n_inst,
+    parents = _SampleParents(Parents(nest, child_served, parent_served, unfolded), w.n_inst,
                              prod(sl.size for sl in nest.spatial if sl.array_dim not in parent_served))
     per_sample = (n_tiles + 1) * parents.n_parent  # event ids of one sample
     steps = np.arange(w.n_samples + 1)
@@ -229,7 +229,7 @@ def _union(nest, child_served: frozenset[str], parent_served: frozenset[str], w,
     def per_event(mask: np.ndarray, at: np.ndarray, last=None):
         idx, parent = parents.of(inst, mask)
         moment = parent * (n_tiles + 1) + at[idx]
-        pairs = _distinct(moment * n_elem + elem[idx])
+        pairs = distinct(moment * n_elem + elem[idx])
         events, count = np.unique(pairs // n_elem, return_counts=True)
         final = np.zeros(events.size, dtype=np.int64)
         if last is not None:  # final: no child of the parent instance uses the element at or after then
@@ -246,23 +246,23 @@ def _union(nest, child_served: frozenset[str], parent_served: frozenset[str], w,
     if not outputs:
         return flows
     _, touched, _, touched_at = per_event((entering == 1) & (first == 0), tile)
-    _, up, up_final, up_at = per_event(leaving == 1, when, _last_touch(parents, inst, tile, elem, n_elem))
+    _, up, up_final, up_at = per_event(leaving == 1, when, last_touch(parents, inst, tile, elem, n_elem))
     flows["down_touched"] = (touched, np.zeros_like(touched), touched_at)
     flows["up"] = (up - up_final, up_final, up_at)
     return flows
 
 
 class _Unfolded(NamedTuple):
-    """What `siblings._Parents` reads of its axes: the child instances and the spatial loops folded out."""
+    """What `siblings.Parents` reads of its axes: the child instances and the spatial loops folded out."""
 
     n_child: int
     folded: tuple
 
 
 class _SampleParents:
-    """`siblings._Parents` over (sample, instance) ids: a sample's children belong to that sample's parents."""
+    """`siblings.Parents` over (sample, instance) ids: a sample's children belong to that sample's parents."""
 
-    def __init__(self, parents: _Parents, n_child: int, n_parent: int) -> None:
+    def __init__(self, parents: Parents, n_child: int, n_parent: int) -> None:
         self.parents, self.n_child, self.n_parent = parents, n_child, n_parent
 
     def of(self, child: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -37,7 +37,8 @@ from zz_event.engine.grouping import unique_rows
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim
 from zz_event.model.nest import LoopNest
 
-__all__ = ["UnionEvents", "needs_union", "union_events"]
+__all__ = ["ChildAxes", "Parents", "UnionEvents", "coupled_translates", "distinct", "last_touch", "needs_union",
+           "union_events"]
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def _spatial_index(nest: LoopNest, served: frozenset[str], folded: list) -> tupl
     return inst, keep
 
 
-class _Axes:
+class ChildAxes:
     """Per axis of the operand (its relevant uncoupled dimensions, Y, X) a membership table
     member[key, value] and the spec of its key from a (child, tile); per dimension and coupled axis, whether
     a key's tile executes a MAC (gates)."""
@@ -158,15 +159,15 @@ class _Axes:
         self.extents = [member.shape[1] for member in self.tables]
 
 
-class _Parents:
+class Parents:
     """Which parent instances each child instance belongs to (those sharing a PE with it)."""
 
-    def __init__(self, nest: LoopNest, child_served: frozenset[str], parent_served: frozenset[str], axes: _Axes):
+    def __init__(self, nest: LoopNest, child_served: frozenset[str], parent_served: frozenset[str], axes: ChildAxes):
         self.n_pe = n_pe = prod(sl.size for sl in nest.spatial)
         n_child = axes.n_child
         child, keep = _spatial_index(nest, child_served, axes.folded)
         parent, _ = _spatial_index(nest, parent_served, axes.folded)
-        pairs = _distinct((child * n_pe + parent)[keep])
+        pairs = distinct((child * n_pe + parent)[keep])
         self.parent = pairs % n_pe
         self.starts = np.searchsorted(pairs // n_pe, np.arange(n_child + 1))
 
@@ -179,7 +180,7 @@ class _Parents:
         return idx, self.parent[self.starts[child[idx]] + offset]
 
 
-def _last_touch(parents: _Parents, child: np.ndarray, tile: np.ndarray, elem: np.ndarray, n_elem: int):
+def last_touch(parents: Parents, child: np.ndarray, tile: np.ndarray, elem: np.ndarray, n_elem: int):
     """A lookup (parent instance * n_elem + element) -> the last tile in which a child of it uses it."""
     idx, parent = parents.of(child, np.ones(child.size, dtype=bool))
     keys, inverse = np.unique(parent * n_elem + elem[idx], return_inverse=True)
@@ -189,11 +190,11 @@ def _last_touch(parents: _Parents, child: np.ndarray, tile: np.ndarray, elem: np
 
 
 class _UnionWalk:
-    """One boundary's child tiles (`_Axes`), parents, and the folded digits' scale and weight."""
+    """One boundary's child tiles (`ChildAxes`), parents, and the folded digits' scale and weight."""
 
     def __init__(self, nest, op, n_inner, child_served, parent_served, filtered) -> None:
-        self.axes = axes = _Axes(nest, op, n_inner, child_served, filtered)
-        self.parents = _Parents(nest, child_served, parent_served, axes)
+        self.axes = axes = ChildAxes(nest, op, n_inner, child_served, filtered)
+        self.parents = Parents(nest, child_served, parent_served, axes)
         self.op, self.nest, self.parent_served = op, nest, parent_served
         self.n_tiles, self.n_elem = axes.n_tiles, prod(axes.extents)
         # Folded digits (`_folded`): the parent serves some (siblings holding disjoint copies of the operand's
@@ -257,7 +258,64 @@ def _classes(walk: _UnionWalk, parent_served: frozenset[str]) -> tuple[np.ndarra
         rep &= combo == first[klass]
         if dim in RELEVANT_UNCOUPLED[walk.op]:
             mult *= size[klass]
+    for i, (axis, pos_dim) in enumerate(zip(("Y", "X"), nest.position_dims)):
+        loops = [sl for sl in axes.unserved if sl.dim in (pos_dim, "F" + axis)]
+        if not loops or any(sl.array_dim not in parent_served for sl in loops):
+            continue
+        combo, radix_c = np.zeros_like(child), 1
+        for sl in loops:
+            combo += child // stride[sl] % sl.size * radix_c
+            radix_c *= sl.size
+        copies = _coupled_copies(axes, len(axes._tables) - 2 + i, len(UNCOUPLED) + i, child, combo)
+        if copies:
+            rep &= combo == 0
+            mult *= copies
     return rep, mult
+
+
+def _coupled_copies(axes: ChildAxes, table: int, gate: int, child: np.ndarray, combo: np.ndarray) -> int:
+    """How many copies of disjoint data children differing only in spatial digits of a coupled axis stand
+    for at a parent (`coupled_translates`): 1 if the same elements, their number if translates no two of
+    them ever share (a union is then a sum), else 0 (walk each)."""
+    kind, n = coupled_translates(axes, table, gate, child, combo)
+    return {"same": 1, "disjoint": n}.get(kind, 0)
+
+
+def coupled_translates(axes: ChildAxes, table: int, gate: int, child: np.ndarray, combo: np.ndarray) -> tuple[str, int]:
+    """Whether the children (instances) differing only in spatial digits of a coupled axis (`combo`, 0 for
+    the one with every digit 0) see the same tiles up to a relabelling: ("same", n) if they execute the same
+    tiles and hold the same elements of the axis at every tile, ("disjoint", n) if they hold translates of
+    one another's elements that no two of them ever share, ("translates", n) if translates that some share,
+    else ("", n); n is the number of distinct combos.
+
+    A 1x1 convolution's output rows over processing elements are disjoint translates; a kernel's halo
+    makes neighbours' translates overlap."""
+    member, a, b, scale = axes._tables[table]
+    nonempty = axes._gates[gate][0]
+    temporal = [(size, r) for t, _s, size, r in a if t] + [(size, r * scale) for t, _s, size, r in b if t]
+    n_t = prod(size for size, _r in temporal)
+    tile_key, radix_t = np.zeros(n_t, dtype=np.int64), 1
+    for size, r in temporal:
+        tile_key += np.arange(n_t, dtype=np.int64) // radix_t % size * r
+        radix_t *= size
+    child_key = (_child_key([row for row in a if not row[0]], child)
+                 + _child_key([row for row in b if not row[0]], child) * scale)
+    firsts = np.unique(combo, return_index=True)[1]  # one child per combo, combo 0 first
+    rows = [member[child_key[c] + tile_key] for c in firsts]
+    gates = [nonempty[child_key[c] + tile_key] for c in firsts]
+    if any(not np.array_equal(g, gates[0]) for g in gates):
+        return "", len(rows)
+    if all(np.array_equal(r, rows[0]) for r in rows):
+        return "same", len(rows)
+    held = [np.flatnonzero(r.any(axis=0)) for r in rows]  # every element of the axis a child ever holds
+    if any(h.size != held[0].size for h in held):
+        return "", len(rows)
+    for r, h in zip(rows, held):
+        shift = int(h[0] - held[0][0]) if h.size else 0
+        if not np.array_equal(h, held[0] + shift) or not np.array_equal(r[:, h], rows[0][:, held[0]]):
+            return "", len(rows)
+    together = np.concatenate(held)
+    return ("disjoint" if np.unique(together).size == together.size else "translates"), len(rows)
 
 
 def _child_key(rows, child: np.ndarray) -> np.ndarray:
@@ -270,7 +328,8 @@ def _child_key(rows, child: np.ndarray) -> np.ndarray:
 
 def _compiled_events(walk: _UnionWalk) -> UnionEvents:
     """`_UnionWalk.events` by the compiled pass (`union_kernel.py`)."""
-    from zz_event.engine.union_kernel import first_touch_tables, union_pass  # noqa: PLC0415  (compiles on first use)
+    from zz_event.engine import register_union  # noqa: PLC0415  (numba, on first use)
+    from zz_event.engine import union_kernel as kernel  # noqa: PLC0415
 
     axes, parents, output = walk.axes, walk.parents, walk.op == "O"
     spec, spec_off = _spec_rows(axes._tables)
@@ -285,7 +344,7 @@ def _compiled_events(walk: _UnionWalk) -> UnionEvents:
     before = np.cumsum([0, *[k.size for k in key_of]])
     vstart = np.concatenate([st + b for st, b in zip(starts, before)]).astype(np.int64)
     v_off = np.array([0, *np.cumsum([n + 1 for n in n_keys])], dtype=np.int64)[:-1]
-    # Children of each parent instance (`_Parents` lists the parents of each child).
+    # Children of each parent instance (`Parents` lists the parents of each child).
     child = np.repeat(np.arange(axes.n_child, dtype=np.int64), np.diff(parents.starts))
     order = np.argsort(parents.parent, kind="stable")
     p_child = child[order]
@@ -296,14 +355,24 @@ def _compiled_events(walk: _UnionWalk) -> UnionEvents:
     p_start = np.concatenate([[0], np.cumsum(p_rep)])[p_start]
     free = np.array([g for g, dim in enumerate(UNCOUPLED) if dim not in RELEVANT_UNCOUPLED[walk.op]], dtype=np.int64)
     if output:
-        first, f_off, base = first_touch_tables(axes.n_child, spec, spec_off, member, m_off, extent, gate_spec,
+        first, f_off, base = kernel.first_touch_tables(axes.n_child, spec, spec_off, member, m_off, extent, gate_spec,
                                                 gate_off, gates, g_off, free)
     else:
         first, f_off, base = (np.zeros(0, np.int64), np.zeros(extent.size + 1, np.int64),
                               np.zeros(axes.n_child, np.int64))
-    down, touched, up, radix, onload = union_pass(
-        axes.n_child, axes.n_tiles, axes.loop_sizes, p_start.astype(np.int64), p_child, mult, spec, spec_off, member,
-        m_off, extent, values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output)
+    # No event counts more than every element once per copy, nor more than its children's tiles hold.
+    per_parent = np.diff(np.concatenate([[0], np.cumsum(mult[p_child])])[p_start])
+    tile_max = prod(int(c.max(initial=0)) for c in axes.counts)
+    cap = min(int(per_parent.max(initial=0)) * tile_max, walk.n_elem * int(mult.max(initial=1)))
+    p_start = p_start.astype(np.int64)
+    if tile_max <= 1:  # registers: a tile is one element
+        down, touched, up, radix, onload = register_union.single_union_pass(
+            axes.n_child, axes.n_tiles, axes.loop_sizes, p_start, p_child, mult, spec, spec_off, extent, values, vstart,
+            v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap)
+    else:
+        down, touched, up, radix, onload = kernel.union_pass(
+            axes.n_child, axes.n_tiles, axes.loop_sizes, p_start, p_child, mult, spec, spec_off, member, m_off, extent,
+            values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap)
     scale = walk.scale
     (onload_list,), onload_times = unique_rows([onload[onload > 0] * scale])
     if not output:
@@ -323,7 +392,7 @@ def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[
 _NONE = np.zeros(0, dtype=np.int64)
 
 
-def _distinct(values: np.ndarray) -> np.ndarray:
+def distinct(values: np.ndarray) -> np.ndarray:
     """np.unique by sorting (numpy 2.3's hash-based unique is several times slower on these int64 keys)."""
     values = np.sort(values)
     keep = np.ones(values.size, dtype=bool)

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from math import prod
 
 import numpy as np
 
 from zz_event.engine.axes import RELEVANT_UNCOUPLED, coupled_axis, dim_digits
-from zz_event.engine.budget import check_budget
 from zz_event.engine.tiles import UNCOUPLED, TileSequence
 from zz_event.model.nest import LoopNest
 
@@ -117,54 +115,26 @@ class OutputTouches:
 
     def counts(self, seq: TileSequence) -> tuple[np.ndarray, np.ndarray]:
         """Per (instance row, tile): how many elements are first touched there, and last touched there."""
+        from zz_event.engine.touch_kernel import touch_counts  # noqa: PLC0415  (compiles on first use)
+
         n_inst, n_tiles = seq.executed.shape
         parts = _within(self.parts(seq), seq.first_row, seq.first_row + n_inst)
-        # The (element, instance) pairs are an outer product over the parts: taken a slice of the longest
-        # part at a time, so that memory stays at _CHUNK pairs whatever the tensor's size.
-        longest = max(range(len(parts)), key=lambda i: len(parts[i].first))
-        rest = prod(len(p.first) for i, p in enumerate(parts) if i != longest)
-        step = max(1, _CHUNK // max(rest, 1))
-        # first, last, row, keep, their tiles and keys, per pair of a slice
-        check_budget(rest * min(step, len(parts[longest].first)), 64, "per-element output touches (readiness)")
-        first_counts = np.zeros(n_inst * n_tiles, dtype=np.int64)
-        last_counts = np.zeros(n_inst * n_tiles, dtype=np.int64)
-        whole = parts[longest]
-        for start in range(0, len(whole.first), step):
-            cut = slice(start, start + step)
-            parts[longest] = TouchPart(whole.first[cut], whole.last[cut], whole.row[cut], whole.keep[cut])
-            f, la = self._counts(seq, parts)
-            first_counts += f
-            last_counts += la
-        return first_counts.reshape(n_inst, n_tiles), last_counts.reshape(n_inst, n_tiles)
-
-    def _counts(self, seq: TileSequence, parts: list[TouchPart]) -> tuple[np.ndarray, np.ndarray]:
-        n_inst, n_tiles = seq.executed.shape
-        first, last, row, keep = (_outer([getattr(p, f) for p in parts], op) for f, op in
-                                  (("first", np.add), ("last", np.add), ("row", np.add), ("keep", np.logical_and)))
-        weight = self.step_weight
-        tile_first = np.zeros(keep.shape, dtype=np.int64)
-        tile_last = np.zeros(keep.shape, dtype=np.int64)
-        radix = 1
-        for t in seq.enumerated:
-            size = self.nest.temporal[t].size
-            tile_first = tile_first + (first // int(weight[t])) % size * radix
-            tile_last = tile_last + (last // int(weight[t])) % size * radix
-            radix *= size
-        # Irrelevant context loops: first touches fall in the all-first class (0), last in the all-last one.
-        tile_last = tile_last + (seq.classes > 1) * radix
         for t in seq.symmetric:  # relevant loops above the block: one representative value
             if self.nest.temporal[t].dim not in RELEVANT_UNCOUPLED["O"]:
                 raise AssertionError("output touches need irrelevant loops enumerated")
-            keep = keep & ((first // int(weight[t])) % self.nest.temporal[t].size == 0)
-        flat = n_inst * n_tiles
-        row = row - seq.first_row  # a sequence of some instance rows only: the others' pairs are not counted
-        keep = keep & (row >= 0) & (row < n_inst)
-        first_counts = np.bincount((row * n_tiles + tile_first)[keep], minlength=flat)
-        last_counts = np.bincount((row * n_tiles + tile_last)[keep], minlength=flat)
-        return first_counts, last_counts
+        # The (element, instance) pairs are an outer product over the parts, visited one at a time by a
+        # compiled pass: memory stays at the parts and the counts whatever the tensor's size.
+        weight = self.step_weight
+        loops = lambda ts: np.array([[int(weight[t]), self.nest.temporal[t].size] for t in ts],  # noqa: E731
+                                    dtype=np.int64).reshape(-1, 2)
+        columns = [np.concatenate([getattr(p, f) for p in parts]).astype(np.int64) for f in ("first", "last", "row")]
+        keep = np.concatenate([p.keep for p in parts]).astype(np.bool_)
+        offsets = np.cumsum([0] + [len(p.first) for p in parts]).astype(np.int64)
+        first_counts, last_counts = touch_counts(*columns, keep, offsets, loops(seq.enumerated), loops(seq.symmetric),
+                                                 int(seq.classes > 1), seq.first_row, n_inst, n_tiles)
+        return first_counts.reshape(n_inst, n_tiles), last_counts.reshape(n_inst, n_tiles)
 
 
-_CHUNK = 1 << 20
 
 
 def _within(parts: list[TouchPart], lo: int, hi: int) -> list[TouchPart]:
@@ -181,13 +151,3 @@ def _within(parts: list[TouchPart], lo: int, hi: int) -> list[TouchPart]:
         keep = (p.row + rest_high >= lo) & (p.row + rest_low < hi)
         out.append(p if keep.all() else TouchPart(p.first[keep], p.last[keep], p.row[keep], p.keep[keep]))
     return out
-
-
-def _outer(arrays: list[np.ndarray], op) -> np.ndarray:
-    total = None
-    for i, a in enumerate(arrays):
-        shape = [1] * len(arrays)
-        shape[i] = -1
-        a = a.reshape(shape)
-        total = a if total is None else op(total, a)
-    return total

@@ -17,9 +17,10 @@ import numpy as np
 from numba import njit, types
 from numba.typed import Dict
 
-__all__ = ["first_touch_tables", "union_pass"]
+__all__ = ["HIST", "NEVER", "advance", "child_parts", "coefficients", "executed", "first_touch_tables", "tally",
+           "tally_arrays", "tile_parts", "union_pass"]
 
-_NEVER = np.iinfo(np.int64).max
+NEVER = np.iinfo(np.int64).max
 
 
 @njit(cache=True, nogil=True)
@@ -35,14 +36,14 @@ def _key(rows, lo, hi, child, tile):
 @njit(cache=True, nogil=True)
 def first_touch_tables(n_child, spec, spec_off, member, m_off, extent, gate_spec, gate_off, gates, g_off, g_free):
     """Per table, child and axis value: the earliest contribution of the table's tile digits to the tile
-    index at which the child's tile holds the value (`_NEVER` if none), flattened (table a from f_off[a],
+    index at which the child's tile holds the value (`NEVER` if none), flattened (table a from f_off[a],
     child-major); and per child the sum of the earliest contributions of the gates no table implies
     (`g_free`: irrelevant dimensions, which can still leave a tile without a MAC)."""
     n_tab = extent.size
     f_off = np.zeros(n_tab + 1, np.int64)
     for a in range(n_tab):
         f_off[a + 1] = f_off[a] + n_child * extent[a]
-    first = np.full(f_off[n_tab], _NEVER, np.int64)
+    first = np.full(f_off[n_tab], NEVER, np.int64)
     base = np.zeros(n_child, np.int64)
     for a in range(n_tab + g_free.size):
         if a < n_tab:
@@ -54,7 +55,7 @@ def first_touch_tables(n_child, spec, spec_off, member, m_off, extent, gate_spec
         for r in range(lo, hi):
             if rows[r, 0]:
                 n_tau *= rows[r, 2]
-        best = np.full(n_child, _NEVER, np.int64)
+        best = np.full(n_child, NEVER, np.int64)
         for tau in range(n_tau):
             t, rest = 0, tau
             for r in range(lo, hi):  # the axis' tile digits at values `tau`, as a tile index
@@ -73,12 +74,12 @@ def first_touch_tables(n_child, spec, spec_off, member, m_off, extent, gate_spec
                     best[c] = t
         if a >= n_tab:
             for c in range(n_child):
-                base[c] = _NEVER if best[c] == _NEVER or base[c] == _NEVER else base[c] + best[c]
+                base[c] = NEVER if best[c] == NEVER or base[c] == NEVER else base[c] + best[c]
     return first, f_off, base
 
 
 @njit(cache=True, nogil=True)
-def _parts(rows, off, n_child):
+def child_parts(rows, off, n_child):
     """Keys are additive: a table's key of (child, tile) is its key of (child, tile 0) plus that of (child 0,
     tile). Per table and child, the child's part."""
     out = np.zeros((off.size - 1, n_child), np.int64)
@@ -89,13 +90,13 @@ def _parts(rows, off, n_child):
 
 
 @njit(cache=True, nogil=True)
-def _tile_parts(rows, off, t, out):
+def tile_parts(rows, off, t, out):
     for a in range(off.size - 1):
         out[a] = _key(rows, off[a], off[a + 1], 0, t)
 
 
 @njit(cache=True, nogil=True)
-def _coefficients(rows, off, sizes):
+def coefficients(rows, off, sizes):
     """Per tile digit (loop above the child level, inner to outer) and table: what one step of the digit adds
     to the table's key (its spec row's radix), so that keys follow the tile index by additions."""
     strides = np.ones(sizes.size, np.int64)
@@ -112,7 +113,7 @@ def _coefficients(rows, off, sizes):
 
 
 @njit(cache=True, nogil=True)
-def _advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates):
+def advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates):
     """Step the tile index by one: the lowest digit that does not wrap steps, those below it go back to 0."""
     for i in range(sizes.size):
         if digits[i] + 1 < sizes[i]:
@@ -130,7 +131,7 @@ def _advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates):
 
 
 @njit(cache=True, nogil=True)
-def _executed(gates, g_off, child_gates, tile_gates, c):
+def executed(gates, g_off, child_gates, tile_gates, c):
     for g in range(g_off.size - 1):
         if not gates[g_off[g] + child_gates[g, c] + tile_gates[g]]:
             return False
@@ -175,18 +176,40 @@ def _element(values, pos, extent, coord, n_tab):
     return e
 
 
+# Tallies keep keys below this in an array (a typed dict's update costs about 50 ns, as much as a step of a
+# child's one-element tile), larger ones in a dict.
+HIST = 1 << 16
+
+
 @njit(cache=True, nogil=True)
-def _arrays(tally):
-    keys = np.empty(len(tally), np.int64)
-    counts = np.empty(len(tally), np.int64)
-    for i, (k, c) in enumerate(tally.items()):
+def tally(hist, big, k):
+    if k < hist.size:
+        hist[k] += 1
+    else:
+        big[k] = big.get(k, 0) + 1
+
+
+@njit(cache=True, nogil=True)
+def tally_arrays(hist, big):
+    n = len(big)
+    for k in range(hist.size):
+        n += hist[k] > 0
+    keys = np.empty(n, np.int64)
+    counts = np.empty(n, np.int64)
+    i = 0
+    for k in range(hist.size):
+        if hist[k]:
+            keys[i], counts[i] = k, hist[k]
+            i += 1
+    for k, c in big.items():
         keys[i], counts[i] = k, c
+        i += 1
     return keys, counts
 
 
 @njit(cache=True, nogil=True)
 def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, member, m_off, extent, values,
-               vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output):
+               vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap):
     """The events of every (parent instance, transition) with anything to move, tallied: how many events
     read down each number of elements (the union of the children's entries), how many read down each number
     of elements the same child touched before, how many write up each (elements, of them final) pair (the
@@ -194,7 +217,7 @@ def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, 
     leaves); and per parent instance, its first transition's reads (0 if none). `p_child` lists, per parent,
     only one child of each class of identical children; each element of child c counts `mult[c]` times (its
     class' copies of disjoint data). The tallies are keyed by the count (and final * (n_elem * max mult + 1)
-    for writes up)."""
+    for writes up). `cap` bounds every count of one event."""
     n_tab, n_gate = extent.size, g_off.size - 1
     n_elem = 1
     for a in range(n_tab):
@@ -204,37 +227,40 @@ def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, 
     stamp_up = np.full(n_elem, -1, np.int64)
     last = np.full(n_elem if output else 0, -1, np.int64)  # event id of each element's last use by the parent
     prev = np.full(n_child, -1, np.int64)
-    child_keys = _parts(spec, spec_off, n_child)
-    child_gates = _parts(gate_spec, gate_off, n_child)
+    child_keys = child_parts(spec, spec_off, n_child)
+    child_gates = child_parts(gate_spec, gate_off, n_child)
     prev_keys = np.zeros((n_child, n_tab), np.int64)  # each child's keys at its previous executed tile
     tile_keys = np.zeros(n_tab, np.int64)
     tile_gates = np.zeros(n_gate, np.int64)
-    coef_k = _coefficients(spec, spec_off, sizes)
-    coef_g = _coefficients(gate_spec, gate_off, sizes)
+    coef_k = coefficients(spec, spec_off, sizes)
+    coef_g = coefficients(gate_spec, gate_off, sizes)
     digits = np.zeros(sizes.size, np.int64)
     keys = np.zeros(n_tab, np.int64)
     pkeys = np.zeros(n_tab, np.int64)
     pos = np.zeros(n_tab, np.int64)
     coord = np.zeros(n_tab, np.int64)
-    tally_down = Dict.empty(key_type=types.int64, value_type=types.int64)
-    tally_touched = Dict.empty(key_type=types.int64, value_type=types.int64)
-    tally_up = Dict.empty(key_type=types.int64, value_type=types.int64)
-    radix = n_elem * max(1, mult.max()) + 1 if mult.size else n_elem + 1
+    big_down = Dict.empty(key_type=types.int64, value_type=types.int64)
+    big_touched = Dict.empty(key_type=types.int64, value_type=types.int64)
+    big_up = Dict.empty(key_type=types.int64, value_type=types.int64)
+    radix = cap + 1
+    hist_down = np.zeros(min(radix, HIST), np.int64)
+    hist_touched = np.zeros(min(radix, HIST) if output else 0, np.int64)
+    hist_up = np.zeros(min(min(radix, HIST) ** 2, HIST) if output else 0, np.int64)
     onload = np.zeros(p_start.size - 1, np.int64)
     n_parent = p_start.size - 1
     for p in range(n_parent):
         ev0 = p * (n_tiles + 1)
         lo, hi = p_start[p], p_start[p + 1]
         if output:  # first pass: each element's last use by a child of this parent
-            _tile_parts(spec, spec_off, 0, tile_keys)
-            _tile_parts(gate_spec, gate_off, 0, tile_gates)
+            tile_parts(spec, spec_off, 0, tile_keys)
+            tile_parts(gate_spec, gate_off, 0, tile_gates)
             digits[:] = 0
             for t in range(n_tiles):
                 if t:
-                    _advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
+                    advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
                 for i in range(lo, hi):
                     c = p_child[i]
-                    if not _executed(gates, g_off, child_gates, tile_gates, c):
+                    if not executed(gates, g_off, child_gates, tile_gates, c):
                         continue
                     for a in range(n_tab):
                         keys[a] = child_keys[a, c] + tile_keys[a]
@@ -244,19 +270,19 @@ def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, 
                         more = _next(vstart, v_off, keys, pos, n_tab)
         for i in range(lo, hi):
             prev[p_child[i]] = -1
-        _tile_parts(spec, spec_off, 0, tile_keys)
-        _tile_parts(gate_spec, gate_off, 0, tile_gates)
+        tile_parts(spec, spec_off, 0, tile_keys)
+        tile_parts(gate_spec, gate_off, 0, tile_gates)
         digits[:] = 0
         for t in range(n_tiles + 1):
             ev = ev0 + t
             down = touched = up = final = 0
             if 0 < t < n_tiles:
-                _advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
+                advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
             for i in range(lo, hi):
                 c = p_child[i]
                 pr, m = prev[c], mult[c]
                 if t < n_tiles:
-                    if not _executed(gates, g_off, child_gates, tile_gates, c):
+                    if not executed(gates, g_off, child_gates, tile_gates, c):
                         continue
                     for a in range(n_tab):
                         keys[a] = child_keys[a, c] + tile_keys[a]
@@ -276,7 +302,7 @@ def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, 
                                 earliest = base[c]
                                 for a in range(n_tab):
                                     f = first[f_off[a] + c * extent[a] + coord[a]]
-                                    earliest = _NEVER if f == _NEVER or earliest == _NEVER else earliest + f
+                                    earliest = NEVER if f == NEVER or earliest == NEVER else earliest + f
                                 if earliest < t:
                                     stamp_touch[e] = ev
                                     touched += m
@@ -297,12 +323,13 @@ def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, 
                     for a in range(n_tab):
                         prev_keys[c, a] = keys[a]
             if down:
-                tally_down[down] = tally_down.get(down, 0) + 1
+                tally(hist_down, big_down, down)
                 if onload[p] == 0:
                     onload[p] = down
             if touched:
-                tally_touched[touched] = tally_touched.get(touched, 0) + 1
+                tally(hist_touched, big_touched, touched)
             if up:
-                k = up + final * radix
-                tally_up[k] = tally_up.get(k, 0) + 1
-    return _arrays(tally_down), _arrays(tally_touched), _arrays(tally_up), radix, onload
+                tally(hist_up, big_up, up + final * radix)
+    return (tally_arrays(hist_down, big_down), tally_arrays(hist_touched, big_touched),
+            tally_arrays(hist_up, big_up), radix, onload)
+
