@@ -1,7 +1,8 @@
 """The engine's memory budget: paths whose arrays grow with the layer check their size before allocating.
 
-Most counts are per axis and small. A few paths still build arrays over (instance, tile) or (instance,
-element) pairs (`tiles`, `touches`, `siblings`): they estimate what they would allocate and raise
+Most counts are per axis and small. A few paths still build arrays over (instance, tile) pairs or over a
+coupled axis' values (`tiles`' explicit walk, `axes`' pair and membership tables): they estimate what they
+would allocate and raise
 `EngineBudgetError` beyond the budget, instead of growing until the kernel kills the process. The
 correction stage then keeps ZigZag's cost for that layer, with the error's message as the reason.
 
