@@ -4,23 +4,21 @@ registers of processing elements under a shared level, where a pass visits every
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
-from numba.typed import Dict
+from numba import njit
 
 from zz_event.engine.union_kernel import (
-    HIST,
     NEVER,
     advance,
     child_parts,
     coefficients,
     executed,
+    pass_state,
     tally,
     tally_arrays,
     tile_parts,
 )
 
 __all__ = ["single_union_pass"]
-
 
 
 @njit(cache=True, nogil=True)
@@ -43,13 +41,8 @@ def single_union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spe
     child's tile is its element, entering when it differs from the child's previous one, which then leaves.
     No odometer and no membership tests: the same events at a fraction of the cost."""
     n_tab, n_gate = extent.size, g_off.size - 1
-    n_elem = 1
-    for a in range(n_tab):
-        n_elem *= extent[a]
-    stamp_down = np.full(n_elem, -1, np.int64)
-    stamp_touch = np.full(n_elem, -1, np.int64)
-    stamp_up = np.full(n_elem, -1, np.int64)
-    last = np.full(n_elem if output else 0, -1, np.int64)
+    (stamp_down, stamp_touch, stamp_up, last, big_down, big_touched, big_up, hist_down, hist_touched, hist_up,
+     radix) = pass_state(extent, output, cap)
     prev = np.full(n_child, -1, np.int64)  # each child's previous executed tile
     prev_elem = np.full(n_child, -1, np.int64)  # and its element (-1: none)
     child_keys = child_parts(spec, spec_off, n_child)
@@ -61,13 +54,6 @@ def single_union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spe
     digits = np.zeros(sizes.size, np.int64)
     keys = np.zeros(n_tab, np.int64)
     coord = np.zeros(n_tab, np.int64)
-    big_down = Dict.empty(key_type=types.int64, value_type=types.int64)
-    big_touched = Dict.empty(key_type=types.int64, value_type=types.int64)
-    big_up = Dict.empty(key_type=types.int64, value_type=types.int64)
-    radix = cap + 1
-    hist_down = np.zeros(min(radix, HIST), np.int64)
-    hist_touched = np.zeros(min(radix, HIST) if output else 0, np.int64)
-    hist_up = np.zeros(min(min(radix, HIST) ** 2, HIST) if output else 0, np.int64)
     onload = np.zeros(p_start.size - 1, np.int64)
     for p in range(p_start.size - 1):
         ev0 = p * (n_tiles + 1)

@@ -208,6 +208,29 @@ def tally_arrays(hist, big):
 
 
 @njit(cache=True, nogil=True)
+def pass_state(extent, output, cap):
+    """What a union pass keeps per element (its stamps: the event that last moved it down, touched it, moved
+    it up; and, for outputs, the event of its last use) and its three tallies (a histogram of small counts,
+    a dictionary of the rest), shared by `union_pass` and `register_union.single_union_pass`."""
+    n_elem = 1
+    for a in range(extent.size):
+        n_elem *= extent[a]
+    stamp_down = np.full(n_elem, -1, np.int64)
+    stamp_touch = np.full(n_elem, -1, np.int64)
+    stamp_up = np.full(n_elem, -1, np.int64)
+    last = np.full(n_elem if output else 0, -1, np.int64)
+    big_down = Dict.empty(key_type=types.int64, value_type=types.int64)
+    big_touched = Dict.empty(key_type=types.int64, value_type=types.int64)
+    big_up = Dict.empty(key_type=types.int64, value_type=types.int64)
+    radix = cap + 1
+    hist_down = np.zeros(min(radix, HIST), np.int64)
+    hist_touched = np.zeros(min(radix, HIST) if output else 0, np.int64)
+    hist_up = np.zeros(min(min(radix, HIST) ** 2, HIST) if output else 0, np.int64)
+    return (stamp_down, stamp_touch, stamp_up, last, big_down, big_touched, big_up, hist_down, hist_touched, hist_up,
+            radix)
+
+
+@njit(cache=True, nogil=True)
 def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, member, m_off, extent, values,
                vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap):
     """The events of every (parent instance, transition) with anything to move, tallied: how many events
@@ -219,13 +242,8 @@ def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, 
     class' copies of disjoint data). The tallies are keyed by the count (and final * (n_elem * max mult + 1)
     for writes up). `cap` bounds every count of one event."""
     n_tab, n_gate = extent.size, g_off.size - 1
-    n_elem = 1
-    for a in range(n_tab):
-        n_elem *= extent[a]
-    stamp_down = np.full(n_elem, -1, np.int64)
-    stamp_touch = np.full(n_elem, -1, np.int64)
-    stamp_up = np.full(n_elem, -1, np.int64)
-    last = np.full(n_elem if output else 0, -1, np.int64)  # event id of each element's last use by the parent
+    (stamp_down, stamp_touch, stamp_up, last, big_down, big_touched, big_up, hist_down, hist_touched, hist_up,
+     radix) = pass_state(extent, output, cap)
     prev = np.full(n_child, -1, np.int64)
     child_keys = child_parts(spec, spec_off, n_child)
     child_gates = child_parts(gate_spec, gate_off, n_child)
@@ -239,13 +257,6 @@ def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, 
     pkeys = np.zeros(n_tab, np.int64)
     pos = np.zeros(n_tab, np.int64)
     coord = np.zeros(n_tab, np.int64)
-    big_down = Dict.empty(key_type=types.int64, value_type=types.int64)
-    big_touched = Dict.empty(key_type=types.int64, value_type=types.int64)
-    big_up = Dict.empty(key_type=types.int64, value_type=types.int64)
-    radix = cap + 1
-    hist_down = np.zeros(min(radix, HIST), np.int64)
-    hist_touched = np.zeros(min(radix, HIST) if output else 0, np.int64)
-    hist_up = np.zeros(min(min(radix, HIST) ** 2, HIST) if output else 0, np.int64)
     onload = np.zeros(p_start.size - 1, np.int64)
     n_parent = p_start.size - 1
     for p in range(n_parent):
