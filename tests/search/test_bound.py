@@ -36,8 +36,8 @@ def test_the_bounded_search_keeps_the_exhaustive_searchs_best(core, layer, optio
         clear_caches()
         found[bound] = search_space(s, SearchLog("energy", 5, 6, bound=bound))
     exhaustive, bounded = found[False], found[True]
-    assert exhaustive.costed == exhaustive.evaluated
-    assert bounded.evaluated == exhaustive.evaluated and bounded.costed <= bounded.evaluated
+    assert exhaustive.costed == exhaustive.ranked
+    assert bounded.ranked == exhaustive.ranked and bounded.costed <= bounded.ranked
     assert [(f.ordering, f.result.energy_pj) for f in bounded.best] == \
         [(f.ordering, f.result.energy_pj) for f in exhaustive.best]
 
@@ -112,7 +112,7 @@ def test_the_bounded_search_keeps_the_exhaustive_searchs_best_at_lpf_8():
     for bound in (True, False):
         clear_caches()
         found[bound] = search_space(s, SearchLog("energy", 5, 8, bound=bound))
-    assert found[True].costed < found[False].costed == found[False].evaluated == found[True].evaluated == 40320
+    assert found[True].costed < found[False].costed == found[False].ranked == found[True].ranked == 40320
     assert [(f.ordering, f.result.energy_pj) for f in found[True].best] == \
         [(f.ordering, f.result.energy_pj) for f in found[False].best]
 
@@ -133,7 +133,7 @@ def test_the_progress_hears_of_every_ordering_ruled_out_or_not():
     s.layer.spatial_mapping = s.unrolling
     count = _Count()
     found = search_space(s, SearchLog("energy", 5, 6, progress=count))
-    assert found.costed < found.evaluated
+    assert found.costed < found.ranked
     assert count.total == count.expected == found.orderings == 720
 
 

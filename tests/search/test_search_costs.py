@@ -80,7 +80,7 @@ def test_the_kept_mappings_are_the_best_and_are_corrected_cmes():
     assert [s.layer for s in log.searches] == ["conv1", "conv2"]
     for search in log.searches:
         logged = rows[rows.layer == search.layer].event_driven_energy_pj
-        assert search.orderings == search.evaluated == 720
+        assert search.orderings == search.ranked == 720
         energies = [found.result.energy_pj for found in search.best]
         assert energies == sorted(logged)[:4]
         for found in search.best:

@@ -100,13 +100,13 @@ def search_command(args) -> int:
         })
         write_mapping_files(scratch / "mappings", log, inputs.mapping, inputs.workload)
     if len(table):
-        shown = table.drop(columns=["orderings", "evaluated", "costed", "mappings_per_cpu_s"])
+        shown = table.drop(columns=["orderings", "ranked", "costed", "mappings_per_cpu_s"])
         print(shown.to_string(index=False))
     for search in log.searches:
-        ruled_out = search.evaluated - search.costed
+        ruled_out = search.ranked - search.costed
         how = (f"ranked: {search.costed} fit and were costed, {ruled_out} were ruled out by the energy bound"
                if ruled_out else "fit and were costed")
-        print(f"{search.layer} (spatial mapping {search.spatial_index + 1}): {search.evaluated} of "
+        print(f"{search.layer} (spatial mapping {search.spatial_index + 1}): {search.ranked} of "
               f"{search.orderings} orderings {how}, in {search.cpu_seconds:.1f} s CPU")
     for name, reason in log.skipped.items():
         print(f"note: {name} was not searched: {reason}")

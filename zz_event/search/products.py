@@ -49,9 +49,9 @@ def best_table(log: SearchLog):
                 "zigzag_energy_pj": raw["energy_pj"],
                 "zigzag_latency_cycles": raw["latency_cycles"],
                 "orderings": search.orderings,
-                "evaluated": search.evaluated,
+                "ranked": search.ranked,
                 "costed": search.costed,
-                "mappings_per_cpu_s": round(search.evaluated / search.cpu_seconds, 1) if search.cpu_seconds else None,
+                "mappings_per_cpu_s": round(search.ranked / search.cpu_seconds, 1) if search.cpu_seconds else None,
             })
     return pd.DataFrame(rows)
 

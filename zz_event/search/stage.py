@@ -60,7 +60,7 @@ class SpatialSearch:
     orderings: int
     # Orderings ranked: those that fit the memories (LOMA skips the others), and with opt energy those the bound
     # rules out (`pruned`: a whole prefix at a time, not allocated; fitting or not, none of them can rank).
-    evaluated: int
+    ranked: int
     costed: int  # orderings costed in full (all that fit, but for those ruled out)
     cpu_seconds: float
     best: list[Found]
@@ -137,7 +137,7 @@ def search_space(space: LayerSpace, log: SearchLog, index: int = 0) -> SpatialSe
         progress.start(layer.name, index, lpfs.count)
     top = TopK(log.top_k)
     by_energy = BoundedEnergy(coster, top, log.bound) if log.opt == "energy" else None  # latency: the best only
-    evaluated = seen = pending = 0
+    ranked = seen = pending = 0
 
     def advance(n: int) -> None:  # n more orderings done: the progress hears of them in batches
         nonlocal seen, pending
@@ -148,24 +148,24 @@ def search_space(space: LayerSpace, log: SearchLog, index: int = 0) -> SpatialSe
             pending = 0
 
     if by_energy is not None:
-        evaluated = by_energy.walk(lpfs, advance)
+        ranked = by_energy.walk(lpfs, advance)
     else:
         for ordering in orderings(lpfs):
             advance(1)
             found = coster.cost(ordering)
             if found is not None:
                 top.offer(score(log.opt, *found[1]), ordering)
-                evaluated += 1
+                ranked += 1
     if progress is not None and pending:
         progress.advance(pending)
-    if not evaluated:  # as `zz-event run` says when LOMA finds no valid temporal mapping
+    if not ranked:  # as `zz-event run` says when LOMA finds no valid temporal mapping
         where = ", ".join(f"{memory} ({count})" for memory, count in coster.allocator.overflows.most_common())
         raise MappingError(f"layer {layer.name!r}: none of its {seen} loop orderings fits the memories; "
                            f"orderings that overflow each: {where}")
     best = [_found(space, rank, coster, ordering) for rank, (_, ordering) in enumerate(top.best())]
     spatial = {str(oa): {str(d): s for d, s in single.items()} for oa, single in space.unrolling.items()}
-    costed = evaluated if by_energy is None else by_energy.costed
-    return SpatialSearch(layer.name, index, spatial, lpfs.count, evaluated, costed, time.process_time() - started,
+    costed = ranked if by_energy is None else by_energy.costed
+    return SpatialSearch(layer.name, index, spatial, lpfs.count, ranked, costed, time.process_time() - started,
                          best)
 
 
