@@ -8,14 +8,16 @@ from numba import njit
 
 from zz_event.engine.union_kernel import (
     NEVER,
-    advance,
+    advance_skipping,
     child_parts,
     coefficients,
+    copies,
     executed,
     pass_state,
     tally,
     tally_arrays,
     tile_parts,
+    tile_strides,
 )
 
 __all__ = ["single_union_pass"]
@@ -35,8 +37,8 @@ def _single(values, vstart, v_off, extent, keys, coord, n_tab):
 
 
 @njit(cache=True, nogil=True)
-def single_union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, extent, values, vstart, v_off,
-                      gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap):
+def single_union_pass(n_child, n_tiles, sizes, skip, p_start, p_child, mult, spec, spec_off, extent, values, vstart,
+                      v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap):
     """`union_pass` where no child tile holds more than one element (a processing element's register): a
     child's tile is its element, entering when it differs from the child's previous one, which then leaves.
     No odometer and no membership tests: the same events at a fraction of the cost."""
@@ -51,6 +53,7 @@ def single_union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spe
     tile_gates = np.zeros(n_gate, np.int64)
     coef_k = coefficients(spec, spec_off, sizes)
     coef_g = coefficients(gate_spec, gate_off, sizes)
+    strides = tile_strides(sizes)
     digits = np.zeros(sizes.size, np.int64)
     keys = np.zeros(n_tab, np.int64)
     coord = np.zeros(n_tab, np.int64)
@@ -62,9 +65,8 @@ def single_union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spe
             tile_parts(spec, spec_off, 0, tile_keys)
             tile_parts(gate_spec, gate_off, 0, tile_gates)
             digits[:] = 0
-            for t in range(n_tiles):
-                if t:
-                    advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
+            t = 0
+            while t < n_tiles:
                 for i in range(lo, hi):
                     c = p_child[i]
                     if not executed(gates, g_off, child_gates, tile_gates, c):
@@ -74,17 +76,18 @@ def single_union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spe
                     e = _single(values, vstart, v_off, extent, keys, coord, n_tab)
                     if e >= 0:
                         last[e] = ev0 + t
+                t += advance_skipping(digits, sizes, strides, skip, coef_k, coef_g, tile_keys, tile_gates)
         for i in range(lo, hi):
             prev[p_child[i]] = -1
             prev_elem[p_child[i]] = -1
         tile_parts(spec, spec_off, 0, tile_keys)
         tile_parts(gate_spec, gate_off, 0, tile_gates)
         digits[:] = 0
-        for t in range(n_tiles + 1):
+        t = 0
+        while t <= n_tiles:
             ev = ev0 + t
+            n = copies(digits, sizes, skip) if t < n_tiles else 1
             down = touched = up = final = 0
-            if 0 < t < n_tiles:
-                advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
             for i in range(lo, hi):
                 c = p_child[i]
                 m = mult[c]
@@ -119,12 +122,16 @@ def single_union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spe
                     prev[c] = t
                     prev_elem[c] = e
             if down:
-                tally(hist_down, big_down, down)
+                tally(hist_down, big_down, down, n)
                 if onload[p] == 0:
                     onload[p] = down
             if touched:
-                tally(hist_touched, big_touched, touched)
+                tally(hist_touched, big_touched, touched, n)
             if up:
-                tally(hist_up, big_up, up + final * radix)
+                tally(hist_up, big_up, up + final * radix, n)
+            if t < n_tiles - 1:
+                t += advance_skipping(digits, sizes, strides, skip, coef_k, coef_g, tile_keys, tile_gates)
+            else:
+                t += 1
     return (tally_arrays(hist_down, big_down), tally_arrays(hist_touched, big_touched),
             tally_arrays(hist_up, big_up), radix, onload)

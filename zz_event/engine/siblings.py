@@ -106,6 +106,11 @@ class ChildAxes:
         outer = list(range(n_inner, len(nest.temporal)))
         self.n_tiles = prod(nest.temporal[t].size for t in outer)
         self.loop_sizes = np.array([nest.temporal[t].size for t in outer], dtype=np.int64)  # tile digits
+        # Loops of exactly tiled uncoupled dimensions: their iterations 1 to size - 2 see the same events
+        # (the same tiles, or translates of them in a dimension no other loop or gate couples), so the pass
+        # walks iteration 1 once for all of them (`union_kernel.advance_skipping`).
+        self.repeats = np.array([nest.temporal[t].dim in UNCOUPLED and _exact_dim(nest, nest.temporal[t].dim)
+                                 and nest.temporal[t].size > 3 for t in outer], dtype=np.int64)
         self.folded = _folded(nest, served)
         unserved = [sl for sl in nest.spatial if sl.array_dim not in served and sl not in self.folded]
         self.n_child = prod(sl.size for sl in unserved)
@@ -367,12 +372,12 @@ def _compiled_events(walk: _UnionWalk) -> UnionEvents:
     p_start = p_start.astype(np.int64)
     if tile_max <= 1:  # registers: a tile is one element
         down, touched, up, radix, onload = register_union.single_union_pass(
-            axes.n_child, axes.n_tiles, axes.loop_sizes, p_start, p_child, mult, spec, spec_off, extent, values, vstart,
-            v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap)
+            axes.n_child, axes.n_tiles, axes.loop_sizes, axes.repeats, p_start, p_child, mult, spec, spec_off, extent,
+            values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap)
     else:
         down, touched, up, radix, onload = kernel.union_pass(
-            axes.n_child, axes.n_tiles, axes.loop_sizes, p_start, p_child, mult, spec, spec_off, member, m_off, extent,
-            values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap)
+            axes.n_child, axes.n_tiles, axes.loop_sizes, axes.repeats, p_start, p_child, mult, spec, spec_off, member,
+            m_off, extent, values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap)
     scale = walk.scale
     (onload_list,), onload_times = unique_rows([onload[onload > 0] * scale])
     if not output:

@@ -17,8 +17,8 @@ import numpy as np
 from numba import njit, types
 from numba.typed import Dict
 
-__all__ = ["HIST", "NEVER", "advance", "child_parts", "coefficients", "executed", "first_touch_tables", "tally",
-           "tally_arrays", "tile_parts", "union_pass"]
+__all__ = ["HIST", "NEVER", "advance", "advance_skipping", "child_parts", "coefficients", "copies", "executed",
+           "first_touch_tables", "tally", "tally_arrays", "tile_parts", "tile_strides", "union_pass"]
 
 NEVER = np.iinfo(np.int64).max
 
@@ -96,12 +96,18 @@ def tile_parts(rows, off, t, out):
 
 
 @njit(cache=True, nogil=True)
-def coefficients(rows, off, sizes):
-    """Per tile digit (loop above the child level, inner to outer) and table: what one step of the digit adds
-    to the table's key (its spec row's radix), so that keys follow the tile index by additions."""
+def tile_strides(sizes):
     strides = np.ones(sizes.size, np.int64)
     for i in range(1, sizes.size):
         strides[i] = strides[i - 1] * sizes[i - 1]
+    return strides
+
+
+@njit(cache=True, nogil=True)
+def coefficients(rows, off, sizes):
+    """Per tile digit (loop above the child level, inner to outer) and table: what one step of the digit adds
+    to the table's key (its spec row's radix), so that keys follow the tile index by additions."""
+    strides = tile_strides(sizes)
     coef = np.zeros((sizes.size, off.size - 1), np.int64)
     for a in range(off.size - 1):
         for r in range(off[a], off[a + 1]):
@@ -114,7 +120,8 @@ def coefficients(rows, off, sizes):
 
 @njit(cache=True, nogil=True)
 def advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates):
-    """Step the tile index by one: the lowest digit that does not wrap steps, those below it go back to 0."""
+    """Step the tile index by one: the lowest digit that does not wrap steps, those below it go back to 0.
+    Returns the digit that stepped (sizes.size if every digit wrapped)."""
     for i in range(sizes.size):
         if digits[i] + 1 < sizes[i]:
             digits[i] += 1
@@ -122,12 +129,40 @@ def advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates):
                 tile_keys[a] += coef_k[i, a]
             for g in range(tile_gates.size):
                 tile_gates[g] += coef_g[i, g]
-            return
+            return i
         for a in range(tile_keys.size):
             tile_keys[a] -= digits[i] * coef_k[i, a]
         for g in range(tile_gates.size):
             tile_gates[g] -= digits[i] * coef_g[i, g]
         digits[i] = 0
+    return sizes.size
+
+
+@njit(cache=True, nogil=True)
+def advance_skipping(digits, sizes, strides, skip, coef_k, coef_g, tile_keys, tile_gates):
+    """`advance`, then from iteration 2 of a loop marked in `skip` straight on to its last iteration
+    (`repeating_loops`); returns how far the tile index moved."""
+    i = advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
+    if i == sizes.size or not skip[i] or digits[i] != 2:
+        return 1
+    jump = sizes[i] - 3
+    digits[i] += jump
+    for a in range(tile_keys.size):
+        tile_keys[a] += jump * coef_k[i, a]
+    for g in range(tile_gates.size):
+        tile_gates[g] += jump * coef_g[i, g]
+    return 1 + jump * strides[i]
+
+
+@njit(cache=True, nogil=True)
+def copies(digits, sizes, skip):
+    """How many iterations the current tile's events stand for: iteration 1 of a skipped loop stands for
+    iterations 1 to size - 2."""
+    n = 1
+    for i in range(sizes.size):
+        if skip[i] and digits[i] == 1:
+            n *= sizes[i] - 2
+    return n
 
 
 @njit(cache=True, nogil=True)
@@ -182,11 +217,12 @@ HIST = 1 << 16
 
 
 @njit(cache=True, nogil=True)
-def tally(hist, big, k):
+def tally(hist, big, k, n):
+    """n more events of count k."""
     if k < hist.size:
-        hist[k] += 1
+        hist[k] += n
     else:
-        big[k] = big.get(k, 0) + 1
+        big[k] = big.get(k, 0) + n
 
 
 @njit(cache=True, nogil=True)
@@ -231,7 +267,7 @@ def pass_state(extent, output, cap):
 
 
 @njit(cache=True, nogil=True)
-def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, member, m_off, extent, values,
+def union_pass(n_child, n_tiles, sizes, skip, p_start, p_child, mult, spec, spec_off, member, m_off, extent, values,
                vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap):
     """The events of every (parent instance, transition) with anything to move, tallied: how many events
     read down each number of elements (the union of the children's entries), how many read down each number
@@ -252,6 +288,7 @@ def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, 
     tile_gates = np.zeros(n_gate, np.int64)
     coef_k = coefficients(spec, spec_off, sizes)
     coef_g = coefficients(gate_spec, gate_off, sizes)
+    strides = tile_strides(sizes)
     digits = np.zeros(sizes.size, np.int64)
     keys = np.zeros(n_tab, np.int64)
     pkeys = np.zeros(n_tab, np.int64)
@@ -266,9 +303,8 @@ def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, 
             tile_parts(spec, spec_off, 0, tile_keys)
             tile_parts(gate_spec, gate_off, 0, tile_gates)
             digits[:] = 0
-            for t in range(n_tiles):
-                if t:
-                    advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
+            t = 0
+            while t < n_tiles:
                 for i in range(lo, hi):
                     c = p_child[i]
                     if not executed(gates, g_off, child_gates, tile_gates, c):
@@ -279,16 +315,17 @@ def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, 
                     while more:
                         last[_element(values, pos, extent, coord, n_tab)] = ev0 + t
                         more = _next(vstart, v_off, keys, pos, n_tab)
+                t += advance_skipping(digits, sizes, strides, skip, coef_k, coef_g, tile_keys, tile_gates)
         for i in range(lo, hi):
             prev[p_child[i]] = -1
         tile_parts(spec, spec_off, 0, tile_keys)
         tile_parts(gate_spec, gate_off, 0, tile_gates)
         digits[:] = 0
-        for t in range(n_tiles + 1):
+        t = 0
+        while t <= n_tiles:
             ev = ev0 + t
+            n = copies(digits, sizes, skip) if t < n_tiles else 1
             down = touched = up = final = 0
-            if 0 < t < n_tiles:
-                advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
             for i in range(lo, hi):
                 c = p_child[i]
                 pr, m = prev[c], mult[c]
@@ -334,13 +371,17 @@ def union_pass(n_child, n_tiles, sizes, p_start, p_child, mult, spec, spec_off, 
                     for a in range(n_tab):
                         prev_keys[c, a] = keys[a]
             if down:
-                tally(hist_down, big_down, down)
+                tally(hist_down, big_down, down, n)
                 if onload[p] == 0:
                     onload[p] = down
             if touched:
-                tally(hist_touched, big_touched, touched)
+                tally(hist_touched, big_touched, touched, n)
             if up:
-                tally(hist_up, big_up, up + final * radix)
+                tally(hist_up, big_up, up + final * radix, n)
+            if t < n_tiles - 1:
+                t += advance_skipping(digits, sizes, strides, skip, coef_k, coef_g, tile_keys, tile_gates)
+            else:
+                t += 1
     return (tally_arrays(hist_down, big_down), tally_arrays(hist_touched, big_touched),
             tally_arrays(hist_up, big_up), radix, onload)
 
