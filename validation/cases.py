@@ -123,13 +123,14 @@ COUPLED = {"input": ("IY", "IX", "FY", "FX"), "output": ("OY", "OX", "FY", "FX")
 
 
 @st.composite
-def multi_pe_nests(draw, overshoot: bool = False) -> LoopNest:
+def multi_pe_nests(draw, overshoot: bool = False, uncoupled_max: int = 2) -> LoopNest:
     """A random layer whose processing elements share output elements: one or two of the position and tap
     dimensions (and maybe one of B, K, C) unrolled over up to three array dimensions, per-PE registers at
-    level 0 (always for outputs) under one or two shared levels, the top one serving every array."""
+    level 0 (always for outputs) under one or two shared levels, the top one serving every array. K and C
+    are at most `uncoupled_max` (above 3, their loops can repeat iterations the union walks skip)."""
     centric = draw(st.sampled_from(["input", "input", "input", "output"]))
     geo = ConvGeometry(
-        B=draw(st.integers(1, 2)), K=draw(st.integers(1, 2)), C=draw(st.integers(1, 2)),
+        B=draw(st.integers(1, 2)), K=draw(st.integers(1, uncoupled_max)), C=draw(st.integers(1, uncoupled_max)),
         y=draw(_small_axis()), x=draw(_small_axis()),
     )
     pos = COUPLED[centric][:2]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pytest
 from conftest import write_stats
 from hypothesis import HealthCheck, given, seed, settings
@@ -144,6 +145,30 @@ def test_coupled_fold_gives_the_events_of_every_child_walked(nest):
         walked, unfolded_copies = _union_tallies(nest)
     STATS["nests where the coupled fold applied"] += copies > unfolded_copies
     assert folded == walked
+
+
+def _every_iteration_walked(init):
+    def walked(self, *args):
+        init(self, *args)
+        self.repeats = np.zeros_like(self.repeats)
+    return walked
+
+
+@FAST
+@given(multi_pe_nests(overshoot=True, uncoupled_max=6))
+def test_repeating_iterations_walked_once_give_the_events_of_every_iteration(nest):
+    """Iterations 1 to size - 2 of a loop of an exactly tiled B/K/C are walked once for all of them
+    (`ChildAxes.repeats`): the same event multisets as walking every iteration, and the simulator's counts."""
+    skipped, _ = _union_tallies(nest)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(siblings.ChildAxes, "__init__", _every_iteration_walked(siblings.ChildAxes.__init__))
+        walked, _ = _union_tallies(nest)
+    STATS["nests with a repeating loop above a union boundary"] += any(
+        siblings.ChildAxes(nest, op, levels[j].top, levels[j].served, False).repeats.any()
+        for op, levels in nest.levels.items() for j in range(len(levels) - 1)
+        if siblings.needs_union(nest, levels[j].served, levels[j + 1].served))
+    assert skipped == walked
+    _check(nest)
 
 
 def test_pointwise_conv_rows_over_pes_fold_and_stay_exact():
