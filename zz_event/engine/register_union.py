@@ -12,7 +12,6 @@ from zz_event.engine.union_kernel import (
     child_parts,
     coefficients,
     copies,
-    executed,
     pass_state,
     tally,
     tally_arrays,
@@ -24,16 +23,21 @@ __all__ = ["single_union_pass"]
 
 
 @njit(cache=True, nogil=True)
-def _single(values, vstart, v_off, extent, keys, coord, n_tab):
-    """The one element of a tile of at most one (-1 if empty), its coordinates in `coord`."""
-    e = 0
-    for a in range(n_tab):
-        at = vstart[v_off[a] + keys[a]]
-        if at >= vstart[v_off[a] + keys[a] + 1]:
-            return -1
-        coord[a] = values[at]
-        e = e * extent[a] + coord[a]
-    return e
+def _child_dependent(rows, off):
+    """Per table (gate): whether the child index enters its key (else only the tile does)."""
+    out = np.zeros(off.size - 1, np.bool_)
+    for a in range(off.size - 1):
+        for r in range(off[a], off[a + 1]):
+            if not rows[r, 0]:
+                out[a] = True
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _value(values, vstart, v_off, a, key):
+    """The one value of table a's key (-1 if none)."""
+    at = vstart[v_off[a] + key]
+    return values[at] if at < vstart[v_off[a] + key + 1] else -1
 
 
 @njit(cache=True, nogil=True)
@@ -41,7 +45,8 @@ def single_union_pass(n_child, n_tiles, sizes, skip, p_start, p_child, mult, spe
                       v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap):
     """`union_pass` where no child tile holds more than one element (a processing element's register): a
     child's tile is its element, entering when it differs from the child's previous one, which then leaves.
-    No odometer and no membership tests: the same events at a fraction of the cost."""
+    No odometer and no membership tests: the same events at a fraction of the cost. Gates and tables whose
+    key the child does not enter are read once per transition, not once per child."""
     n_tab, n_gate = extent.size, g_off.size - 1
     (stamp_down, stamp_touch, stamp_up, last, big_down, big_touched, big_up, hist_down, hist_touched, hist_up,
      radix) = pass_state(extent, output, cap)
@@ -49,89 +54,110 @@ def single_union_pass(n_child, n_tiles, sizes, skip, p_start, p_child, mult, spe
     prev_elem = np.full(n_child, -1, np.int64)  # and its element (-1: none)
     child_keys = child_parts(spec, spec_off, n_child)
     child_gates = child_parts(gate_spec, gate_off, n_child)
+    tab_by_child = _child_dependent(spec, spec_off)
+    gate_by_child = _child_dependent(gate_spec, gate_off)
+    place = np.ones(n_tab, np.int64)  # an element is the sum of coordinate * place (last axis fastest)
+    for a in range(n_tab - 2, -1, -1):
+        place[a] = place[a + 1] * extent[a + 1]
     tile_keys = np.zeros(n_tab, np.int64)
     tile_gates = np.zeros(n_gate, np.int64)
     coef_k = coefficients(spec, spec_off, sizes)
     coef_g = coefficients(gate_spec, gate_off, sizes)
     strides = tile_strides(sizes)
     digits = np.zeros(sizes.size, np.int64)
-    keys = np.zeros(n_tab, np.int64)
     coord = np.zeros(n_tab, np.int64)
     onload = np.zeros(p_start.size - 1, np.int64)
     for p in range(p_start.size - 1):
         ev0 = p * (n_tiles + 1)
         lo, hi = p_start[p], p_start[p + 1]
-        if output:  # first pass: each element's last use by a child of this parent
+        for first_pass in (True, False):
+            if first_pass and not output:  # the first pass stamps each element's last use by a child of p
+                continue
+            if not first_pass:
+                for i in range(lo, hi):
+                    prev[p_child[i]] = -1
+                    prev_elem[p_child[i]] = -1
             tile_parts(spec, spec_off, 0, tile_keys)
             tile_parts(gate_spec, gate_off, 0, tile_gates)
             digits[:] = 0
             t = 0
-            while t < n_tiles:
-                for i in range(lo, hi):
+            while t <= n_tiles:
+                if first_pass and t == n_tiles:
+                    break
+                ev = ev0 + t
+                n = copies(digits, sizes, skip) if t < n_tiles else 1
+                down = touched = up = final = 0
+                # What the tile alone decides: whether any child executes, the coordinates it alone sets.
+                tile_ok, tile_empty, tile_e = t < n_tiles, False, 0
+                if tile_ok:
+                    for g in range(n_gate):
+                        if not gate_by_child[g] and not gates[g_off[g] + tile_gates[g]]:
+                            tile_ok = False
+                    for a in range(n_tab):
+                        if not tab_by_child[a]:
+                            coord[a] = _value(values, vstart, v_off, a, tile_keys[a])
+                            tile_empty |= coord[a] < 0
+                            tile_e += coord[a] * place[a]
+                top = hi if tile_ok or (t == n_tiles and not first_pass) else lo  # no child executes
+                for i in range(lo, top):
                     c = p_child[i]
-                    if not executed(gates, g_off, child_gates, tile_gates, c):
+                    e = -1
+                    if t < n_tiles:
+                        ok = True
+                        for g in range(n_gate):
+                            if gate_by_child[g] and not gates[g_off[g] + child_gates[g, c] + tile_gates[g]]:
+                                ok = False
+                                break
+                        if not ok:
+                            continue
+                        if not tile_empty:
+                            e = tile_e
+                            for a in range(n_tab):
+                                if tab_by_child[a]:
+                                    coord[a] = _value(values, vstart, v_off, a, child_keys[a, c] + tile_keys[a])
+                                    if coord[a] < 0:
+                                        e = -1
+                                        break
+                                    e += coord[a] * place[a]
+                        if first_pass:
+                            if e >= 0:
+                                last[e] = ev
+                            continue
+                    elif prev[c] < 0:
                         continue
-                    for a in range(n_tab):
-                        keys[a] = child_keys[a, c] + tile_keys[a]
-                    e = _single(values, vstart, v_off, extent, keys, coord, n_tab)
-                    if e >= 0:
-                        last[e] = ev0 + t
-                t += advance_skipping(digits, sizes, strides, skip, coef_k, coef_g, tile_keys, tile_gates)
-        for i in range(lo, hi):
-            prev[p_child[i]] = -1
-            prev_elem[p_child[i]] = -1
-        tile_parts(spec, spec_off, 0, tile_keys)
-        tile_parts(gate_spec, gate_off, 0, tile_gates)
-        digits[:] = 0
-        t = 0
-        while t <= n_tiles:
-            ev = ev0 + t
-            n = copies(digits, sizes, skip) if t < n_tiles else 1
-            down = touched = up = final = 0
-            for i in range(lo, hi):
-                c = p_child[i]
-                m = mult[c]
-                e = -1
-                if t < n_tiles:
-                    if not executed(gates, g_off, child_gates, tile_gates, c):
-                        continue
-                    for a in range(n_tab):
-                        keys[a] = child_keys[a, c] + tile_keys[a]
-                    e = _single(values, vstart, v_off, extent, keys, coord, n_tab)
-                elif prev[c] < 0:
-                    continue
-                pe = prev_elem[c]
-                if e >= 0 and (prev[c] < 0 or e != pe):  # an entry
-                    if stamp_down[e] != ev:
-                        stamp_down[e] = ev
-                        down += m
-                    if output and stamp_touch[e] != ev:
-                        earliest = base[c]
-                        for a in range(n_tab):
-                            f = first[f_off[a] + c * extent[a] + coord[a]]
-                            earliest = NEVER if f == NEVER or earliest == NEVER else earliest + f
-                        if earliest < t:
-                            stamp_touch[e] = ev
-                            touched += m
-                if output and pe >= 0 and e != pe and stamp_up[pe] != ev:  # the previous element leaves
-                    stamp_up[pe] = ev
-                    up += m
-                    if last[pe] < ev:
-                        final += m
-                if t < n_tiles:
-                    prev[c] = t
-                    prev_elem[c] = e
-            if down:
-                tally(hist_down, big_down, down, n)
-                if onload[p] == 0:
-                    onload[p] = down
-            if touched:
-                tally(hist_touched, big_touched, touched, n)
-            if up:
-                tally(hist_up, big_up, up + final * radix, n)
-            if t < n_tiles - 1:
-                t += advance_skipping(digits, sizes, strides, skip, coef_k, coef_g, tile_keys, tile_gates)
-            else:
-                t += 1
+                    m = mult[c]
+                    pe = prev_elem[c]
+                    if e >= 0 and (prev[c] < 0 or e != pe):  # an entry
+                        if stamp_down[e] != ev:
+                            stamp_down[e] = ev
+                            down += m
+                        if output and stamp_touch[e] != ev:
+                            earliest = base[c]
+                            for a in range(n_tab):
+                                f = first[f_off[a] + c * extent[a] + coord[a]]
+                                earliest = NEVER if f == NEVER or earliest == NEVER else earliest + f
+                            if earliest < t:
+                                stamp_touch[e] = ev
+                                touched += m
+                    if output and pe >= 0 and e != pe and stamp_up[pe] != ev:  # the previous element leaves
+                        stamp_up[pe] = ev
+                        up += m
+                        if last[pe] < ev:
+                            final += m
+                    if t < n_tiles:
+                        prev[c] = t
+                        prev_elem[c] = e
+                if down:
+                    tally(hist_down, big_down, down, n)
+                    if onload[p] == 0:
+                        onload[p] = down
+                if touched:
+                    tally(hist_touched, big_touched, touched, n)
+                if up:
+                    tally(hist_up, big_up, up + final * radix, n)
+                if t < n_tiles - 1:
+                    t += advance_skipping(digits, sizes, strides, skip, coef_k, coef_g, tile_keys, tile_gates)
+                else:
+                    t += 1
     return (tally_arrays(hist_down, big_down), tally_arrays(hist_touched, big_touched),
             tally_arrays(hist_up, big_up), radix, onload)
