@@ -8,6 +8,10 @@ children of one moment a count, with no sort; event ids (parent, transition) onl
 ever reset. For outputs, a first pass per parent stamps each element's last use by any of its children;
 whether a child touched an element before is a sum of per-axis minima over the child's executed tiles
 (`first_touch_tables`), the tile index being a sum of per-axis digit contributions over a product set.
+Loops whose iterations repeat one another's events (`skip`: those of exactly tiled uncoupled dimensions)
+are walked at iterations 0, 1 and the last, iteration 1's events tallied once per iteration it stands for;
+the tile index keeps its real value, so stamps and first touches read as in a full walk, and the last use
+recorded for an element a visited tile holds still tells whether it is used again.
 Memory: a few arrays over the operand's elements, none over tiles or (child, element) pairs.
 """
 
