@@ -123,15 +123,16 @@ COUPLED = {"input": ("IY", "IX", "FY", "FX"), "output": ("OY", "OX", "FY", "FX")
 
 
 @st.composite
-def multi_pe_nests(draw, overshoot: bool = False, uncoupled_max: int = 2) -> LoopNest:
+def multi_pe_nests(draw, overshoot: bool = False, uncoupled_max: int = 2, axis_max: int = 6) -> LoopNest:
     """A random layer whose processing elements share output elements: one or two of the position and tap
     dimensions (and maybe one of B, K, C) unrolled over up to three array dimensions, per-PE registers at
     level 0 (always for outputs) under one or two shared levels, the top one serving every array. K and C
-    are at most `uncoupled_max` (above 3, their loops can repeat iterations the union walks skip)."""
+    are at most `uncoupled_max` (above 3, their loops can repeat iterations the union walks skip), inputs
+    at most `axis_max` wide (wide ones give position loops an interior of translated iterations)."""
     centric = draw(st.sampled_from(["input", "input", "input", "output"]))
     geo = ConvGeometry(
         B=draw(st.integers(1, 2)), K=draw(st.integers(1, uncoupled_max)), C=draw(st.integers(1, uncoupled_max)),
-        y=draw(_small_axis()), x=draw(_small_axis()),
+        y=draw(_small_axis(axis_max)), x=draw(_small_axis(axis_max)),
     )
     pos = COUPLED[centric][:2]
     sizes = {"B": geo.B, "K": geo.K, "C": geo.C, "FY": geo.y.kernel, "FX": geo.x.kernel,
@@ -161,11 +162,11 @@ def multi_pe_nests(draw, overshoot: bool = False, uncoupled_max: int = 2) -> Loo
 
 
 @st.composite
-def _small_axis(draw) -> AxisGeometry:
+def _small_axis(draw, inp_max: int = 6) -> AxisGeometry:
     while True:
-        geo = AxisGeometry(inp=draw(st.integers(1, 6)), kernel=draw(st.integers(1, 3)), stride=draw(st.integers(1, 2)),
-                           dilation=draw(st.integers(1, 2)), pad_before=draw(st.integers(0, 1)),
-                           pad_after=draw(st.integers(0, 1)))
+        geo = AxisGeometry(inp=draw(st.integers(1, inp_max)), kernel=draw(st.integers(1, 3)),
+                           stride=draw(st.integers(1, 2)), dilation=draw(st.integers(1, 2)),
+                           pad_before=draw(st.integers(0, 1)), pad_after=draw(st.integers(0, 1)))
         if geo.out >= 1:
             return geo
 

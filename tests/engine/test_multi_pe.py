@@ -20,7 +20,7 @@ from validation.cases import multi_pe_nests
 from validation.conservation import conservation_errors, shares_outputs_across_pes
 from validation.naive import naive_result
 from validation.simulator import simulate
-from zz_event.engine import siblings
+from zz_event.engine import register_jumps, siblings
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineOptions
 from zz_event.model.geometry import AxisGeometry, ConvGeometry
@@ -168,6 +168,31 @@ def test_repeating_iterations_walked_once_give_the_events_of_every_iteration(nes
         for op, levels in nest.levels.items() for j in range(len(levels) - 1)
         if siblings.needs_union(nest, levels[j].served, levels[j + 1].served))
     assert skipped == walked
+    _check(nest)
+
+
+@FAST
+@given(multi_pe_nests(overshoot=True, axis_max=16))
+def test_translated_iterations_walked_once_give_the_events_of_every_iteration(nest):
+    """Output registers whose last uses add up per axis, and interior runs of a position loop's iterations
+    that are translates of one another walked once (`register_jumps`): the same event multisets as a first
+    pass and every iteration walked, and the simulator's counts."""
+    runs = []
+
+    def recorded(*args):
+        lo, hi, shift = position_jumps(*args)
+        runs.append(int((hi > lo).sum()))
+        return lo, hi, shift
+
+    position_jumps = register_jumps.position_jumps
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(register_jumps, "position_jumps", recorded)
+        jumped, _ = _union_tallies(nest)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(siblings, "_last_uses", lambda *_args: None)
+        walked, _ = _union_tallies(nest)
+    STATS["nests with a position loop's interior walked once"] += any(runs)
+    assert jumped == walked
     _check(nest)
 
 

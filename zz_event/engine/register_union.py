@@ -41,12 +41,29 @@ def _value(values, vstart, v_off, a, key):
 
 
 @njit(cache=True, nogil=True)
-def single_union_pass(n_child, n_tiles, sizes, skip, p_start, p_child, mult, spec, spec_off, extent, values, vstart,
-                      v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap):
+def _last_use(last_axes, l_off, last_base, extent, p, e):
+    """The tile of element e's last use by a child of parent p (-1 if none): per-axis latest uses add up."""
+    use = last_base[p]
+    for a in range(extent.size - 1, -1, -1):
+        x = last_axes[p, l_off[a] + e % extent[a]]
+        e //= extent[a]
+        use = -1 if x < 0 or use < 0 else use + x
+    return use
+
+
+@njit(cache=True, nogil=True)
+def single_union_pass(n_child, n_tiles, sizes, jump_lo, jump_hi, jump_shift, p_start, p_child, mult, spec, spec_off,
+                      extent, values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap,
+                      last_axes, l_off, last_base):
     """`union_pass` where no child tile holds more than one element (a processing element's register): a
     child's tile is its element, entering when it differs from the child's previous one, which then leaves.
     No odometer and no membership tests: the same events at a fraction of the cost. Gates and tables whose
-    key the child does not enter are read once per transition, not once per child."""
+    key the child does not enter are read once per transition, not once per child.
+
+    With `last_axes` (rows per parent instance; else a first pass stamps last uses) an element's last use by
+    a child of parent p is last_base[p] plus, per table, last_axes[p, l_off[a] + its value]. A loop whose
+    iteration jump_lo stands for the next ones up to jump_hi moves, if `jump_shift` of it is not 0, every
+    element by that much per iteration: the children's previous elements move with the jump."""
     n_tab, n_gate = extent.size, g_off.size - 1
     (stamp_down, stamp_touch, stamp_up, last, big_down, big_touched, big_up, hist_down, hist_touched, hist_up,
      radix) = pass_state(extent, output, cap)
@@ -64,6 +81,8 @@ def single_union_pass(n_child, n_tiles, sizes, skip, p_start, p_child, mult, spe
     coef_k = coefficients(spec, spec_off, sizes)
     coef_g = coefficients(gate_spec, gate_off, sizes)
     strides = tile_strides(sizes)
+    jumped = np.zeros(2, np.int64)
+    analytic = last_axes.shape[0] > 0
     digits = np.zeros(sizes.size, np.int64)
     coord = np.zeros(n_tab, np.int64)
     onload = np.zeros(p_start.size - 1, np.int64)
@@ -71,7 +90,7 @@ def single_union_pass(n_child, n_tiles, sizes, skip, p_start, p_child, mult, spe
         ev0 = p * (n_tiles + 1)
         lo, hi = p_start[p], p_start[p + 1]
         for first_pass in (True, False):
-            if first_pass and not output:  # the first pass stamps each element's last use by a child of p
+            if first_pass and (analytic or not output):  # the first pass stamps each element's last use
                 continue
             if not first_pass:
                 for i in range(lo, hi):
@@ -85,7 +104,7 @@ def single_union_pass(n_child, n_tiles, sizes, skip, p_start, p_child, mult, spe
                 if first_pass and t == n_tiles:
                     break
                 ev = ev0 + t
-                n = copies(digits, sizes, skip) if t < n_tiles else 1
+                n = copies(digits, jump_lo, jump_hi) if t < n_tiles else 1
                 down = touched = up = final = 0
                 # What the tile alone decides: whether any child executes, the coordinates it alone sets.
                 tile_ok, tile_empty, tile_e = t < n_tiles, False, 0
@@ -142,7 +161,8 @@ def single_union_pass(n_child, n_tiles, sizes, skip, p_start, p_child, mult, spe
                     if output and pe >= 0 and e != pe and stamp_up[pe] != ev:  # the previous element leaves
                         stamp_up[pe] = ev
                         up += m
-                        if last[pe] < ev:
+                        if (_last_use(last_axes, l_off, last_base, extent, p, pe) < t if analytic
+                                else last[pe] < ev):
                             final += m
                     if t < n_tiles:
                         prev[c] = t
@@ -155,9 +175,20 @@ def single_union_pass(n_child, n_tiles, sizes, skip, p_start, p_child, mult, spe
                     tally(hist_touched, big_touched, touched, n)
                 if up:
                     tally(hist_up, big_up, up + final * radix, n)
-                if t < n_tiles - 1:
-                    t += advance_skipping(digits, sizes, strides, skip, coef_k, coef_g, tile_keys, tile_gates)
-                else:
+                if t == n_tiles - 1 or t == n_tiles:
                     t += 1
+                    continue
+                was = t
+                t += advance_skipping(digits, sizes, strides, jump_lo, jump_hi, coef_k, coef_g, tile_keys, tile_gates,
+                                      jumped)
+                j = jumped[0]
+                if jumped[1] and jump_shift[j] and not first_pass:  # what iteration jump_lo held moves on
+                    since = was - strides[j] + 1
+                    for i in range(lo, hi):
+                        c = p_child[i]
+                        if prev[c] >= since:
+                            prev[c] += jumped[1] * strides[j]
+                            if prev_elem[c] >= 0:
+                                prev_elem[c] += jumped[1] * jump_shift[j]
     return (tally_arrays(hist_down, big_down), tally_arrays(hist_touched, big_touched),
             tally_arrays(hist_up, big_up), radix, onload)

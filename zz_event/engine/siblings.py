@@ -24,7 +24,9 @@ size of the executed child tiles, never to the MACs; memory to the operand's ele
 exactly tiled B/G/K/C that tell children apart are folded (one value stands for identical copies,
 `_folded`); so are those of overshooting ones whose children see the same valid indices (`_classes`).
 Temporal loops of exactly tiled B/G/K/C above the child level repeat: their iterations 1 to size - 2 see
-the same events, so the pass walks iteration 1 once for all of them (`ChildAxes.repeats`).
+the same events, so the pass walks iteration 1 once for all of them (`ChildAxes.repeats`). Output
+registers whose children are every combination of their per-table parts take last uses from per-axis
+sums and walk an interior run of a position loop's translated iterations once (`register_jumps.py`).
 """
 
 from __future__ import annotations
@@ -335,7 +337,7 @@ def _child_key(rows, child: np.ndarray) -> np.ndarray:
 
 def _compiled_events(walk: _UnionWalk) -> UnionEvents:
     """`_UnionWalk.events` by the compiled pass (`union_kernel.py`)."""
-    from zz_event.engine import register_union  # noqa: PLC0415  (numba, on first use)
+    from zz_event.engine import register_jumps, register_union  # noqa: PLC0415  (numba, on first use)
     from zz_event.engine import union_kernel as kernel  # noqa: PLC0415
 
     axes, parents, output = walk.axes, walk.parents, walk.op == "O"
@@ -362,8 +364,8 @@ def _compiled_events(walk: _UnionWalk) -> UnionEvents:
     p_start = np.concatenate([[0], np.cumsum(p_rep)])[p_start]
     free = np.array([g for g, dim in enumerate(UNCOUPLED) if dim not in RELEVANT_UNCOUPLED[walk.op]], dtype=np.int64)
     if output:
-        first, f_off, base = kernel.first_touch_tables(axes.n_child, spec, spec_off, member, m_off, extent, gate_spec,
-                                                gate_off, gates, g_off, free)
+        first, f_off, base = kernel.first_touch_tables(axes.n_child, spec, spec_off, values, vstart, v_off, extent,
+                                                       gate_spec, gate_off, gates, g_off, free)
     else:
         first, f_off, base = (np.zeros(0, np.int64), np.zeros(extent.size + 1, np.int64),
                               np.zeros(axes.n_child, np.int64))
@@ -372,13 +374,27 @@ def _compiled_events(walk: _UnionWalk) -> UnionEvents:
     tile_max = prod(int(c.max(initial=0)) for c in axes.counts)
     cap = min(int(per_parent.max(initial=0)) * tile_max, walk.n_elem * int(mult.max(initial=1)))
     p_start = p_start.astype(np.int64)
+    sizes = axes.loop_sizes
+    jump_lo, jump_hi = np.where(axes.repeats, 1, -1), np.where(axes.repeats, sizes - 2, -1)
     if tile_max <= 1:  # registers: a tile is one element
+        shift = np.zeros_like(sizes)
+        last_rows, last_off, last_base = np.zeros((0, 0), np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        analytic = output and _last_uses(walk, parents, mult, rep, spec, spec_off, values, vstart, v_off, extent,
+                                         gate_spec, gate_off, gates, g_off, free, p_child, p_start)
+        if analytic:
+            last_rows, last_off, last_base = analytic
+            lo, hi, shift = register_jumps.position_jumps(
+                _position_tables(walk), sizes, kernel.tile_strides(sizes), kernel.coefficients(spec, spec_off, sizes),
+                axes.tables, [None] * (len(axes.tables) - 2) + [table for table, *_ in axes._gates[len(UNCOUPLED):]],
+                first, f_off, last_rows, last_off, extent)
+            jump_lo, jump_hi = np.where(lo >= 0, lo, jump_lo), np.where(lo >= 0, hi, jump_hi)
         down, touched, up, radix, onload = register_union.single_union_pass(
-            axes.n_child, axes.n_tiles, axes.loop_sizes, axes.repeats, p_start, p_child, mult, spec, spec_off, extent,
-            values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap)
+            axes.n_child, axes.n_tiles, sizes, jump_lo, jump_hi, shift, p_start, p_child, mult, spec, spec_off, extent,
+            values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap, last_rows,
+            last_off, last_base)
     else:
         down, touched, up, radix, onload = kernel.union_pass(
-            axes.n_child, axes.n_tiles, axes.loop_sizes, axes.repeats, p_start, p_child, mult, spec, spec_off, member,
+            axes.n_child, axes.n_tiles, sizes, jump_lo, jump_hi, p_start, p_child, mult, spec, spec_off, member,
             m_off, extent, values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap)
     scale = walk.scale
     (onload_list,), onload_times = unique_rows([onload[onload > 0] * scale])
@@ -387,6 +403,32 @@ def _compiled_events(walk: _UnionWalk) -> UnionEvents:
                            None, onload_times)
     return UnionEvents(down[0] * scale, touched[0] * scale, up[0] % radix * scale, up[0] // radix * scale, onload_list,
                        walk.weight, down[1], touched[1], up[1], onload_times)
+
+
+def _last_uses(walk: _UnionWalk, parents: Parents, mult, rep, spec, spec_off, values, vstart, v_off, extent,
+               gate_spec, gate_off, gates, g_off, free, p_child, p_start):
+    """`register_jumps.parent_last_uses` for the walk, or None where the per-axis sums do not apply (a
+    child with several parents, classes of children, a gate of an irrelevant dimension the child enters)."""
+    from zz_event.engine import register_jumps  # noqa: PLC0415
+    from zz_event.engine import union_kernel as kernel  # noqa: PLC0415
+
+    free_rows = [r for g in free for r in range(gate_off[g], gate_off[g + 1])]
+    if (np.any(np.diff(parents.starts) != 1) or not rep.all() or np.any(mult != 1)
+            or any(not gate_spec[r, 0] for r in free_rows)):
+        return None
+    latest, l_off, base = kernel.first_touch_tables(walk.axes.n_child, spec, spec_off, values, vstart, v_off, extent,
+                                                    gate_spec, gate_off, gates, g_off, free, True)
+    return register_jumps.parent_last_uses(latest, l_off, base, extent,
+                                           kernel.child_parts(spec, spec_off, walk.axes.n_child), p_child, p_start)
+
+
+def _position_tables(walk: _UnionWalk) -> list[int | None]:
+    """Per loop above the children: the table (and gate, after the uncoupled ones) of the position axis
+    it moves, or None."""
+    nest, n_tab = walk.nest, len(walk.axes.tables)
+    outer = nest.temporal[len(nest.temporal) - walk.axes.loop_sizes.size:]
+    return [n_tab - 2 + nest.position_dims.index(loop.dim) if loop.dim in nest.position_dims else None
+            for loop in outer]
 
 
 def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[str], parent_served: frozenset[str],

@@ -8,8 +8,9 @@ children of one moment a count, with no sort; event ids (parent, transition) onl
 ever reset. For outputs, a first pass per parent stamps each element's last use by any of its children;
 whether a child touched an element before is a sum of per-axis minima over the child's executed tiles
 (`first_touch_tables`), the tile index being a sum of per-axis digit contributions over a product set.
-Loops whose iterations repeat one another's events (`skip`: those of exactly tiled uncoupled dimensions)
-are walked at iterations 0, 1 and the last, iteration 1's events tallied once per iteration it stands for;
+Loops whose iterations repeat one another's events (from `jump_lo` to `jump_hi`: iterations 1 to size - 2 of
+those of exactly tiled uncoupled dimensions) are walked at jump_lo only, its events tallied once per
+iteration it stands for;
 the tile index keeps its real value, so stamps and first touches read as in a full walk, and the last use
 recorded for an element a visited tile holds still tells whether it is used again.
 Memory: a few arrays over the operand's elements, none over tiles or (child, element) pairs.
@@ -38,16 +39,19 @@ def _key(rows, lo, hi, child, tile):
 
 
 @njit(cache=True, nogil=True)
-def first_touch_tables(n_child, spec, spec_off, member, m_off, extent, gate_spec, gate_off, gates, g_off, g_free):
+def first_touch_tables(n_child, spec, spec_off, values, vstart, v_off, extent, gate_spec, gate_off, gates, g_off,
+                       g_free, latest=False):
     """Per table, child and axis value: the earliest contribution of the table's tile digits to the tile
     index at which the child's tile holds the value (`NEVER` if none), flattened (table a from f_off[a],
     child-major); and per child the sum of the earliest contributions of the gates no table implies
-    (`g_free`: irrelevant dimensions, which can still leave a tile without a MAC)."""
+    (`g_free`: irrelevant dimensions, which can still leave a tile without a MAC). With `latest`, the latest
+    contributions instead (-1 if none): an element's last use is then the sum of its axes' and the base."""
     n_tab = extent.size
+    none = -1 if latest else NEVER
     f_off = np.zeros(n_tab + 1, np.int64)
     for a in range(n_tab):
         f_off[a + 1] = f_off[a] + n_child * extent[a]
-    first = np.full(f_off[n_tab], NEVER, np.int64)
+    first = np.full(f_off[n_tab], none, np.int64)
     base = np.zeros(n_child, np.int64)
     for a in range(n_tab + g_free.size):
         if a < n_tab:
@@ -59,7 +63,7 @@ def first_touch_tables(n_child, spec, spec_off, member, m_off, extent, gate_spec
         for r in range(lo, hi):
             if rows[r, 0]:
                 n_tau *= rows[r, 2]
-        best = np.full(n_child, NEVER, np.int64)
+        best = np.full(n_child, none, np.int64)
         for tau in range(n_tau):
             t, rest = 0, tau
             for r in range(lo, hi):  # the axis' tile digits at values `tau`, as a tile index
@@ -68,17 +72,17 @@ def first_touch_tables(n_child, spec, spec_off, member, m_off, extent, gate_spec
                     rest //= rows[r, 2]
             for c in range(n_child):
                 k = _key(rows, lo, hi, c, t)
-                if a < n_tab:
-                    at = m_off[a] + k * extent[a]
+                if a < n_tab:  # the key's values (a list per key), not a scan of the table's row
                     out = f_off[a] + c * extent[a]
-                    for v in range(extent[a]):
-                        if member[at + v] and t < first[out + v]:
-                            first[out + v] = t
-                elif gates[g_off[g] + k] and t < best[c]:
+                    for at in range(vstart[v_off[a] + k], vstart[v_off[a] + k + 1]):
+                        v = out + values[at]
+                        if t > first[v] if latest else t < first[v]:
+                            first[v] = t
+                elif gates[g_off[g] + k] and (t > best[c] if latest else t < best[c]):
                     best[c] = t
         if a >= n_tab:
             for c in range(n_child):
-                base[c] = NEVER if best[c] == NEVER or base[c] == NEVER else base[c] + best[c]
+                base[c] = none if best[c] == none or base[c] == none else base[c] + best[c]
     return first, f_off, base
 
 
@@ -143,29 +147,32 @@ def advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates):
 
 
 @njit(cache=True, nogil=True)
-def advance_skipping(digits, sizes, strides, skip, coef_k, coef_g, tile_keys, tile_gates):
-    """`advance`, then from iteration 2 of a loop marked in `skip` straight on to its last iteration
-    (`repeating_loops`); returns how far the tile index moved."""
+def advance_skipping(digits, sizes, strides, jump_lo, jump_hi, coef_k, coef_g, tile_keys, tile_gates, jumped):
+    """`advance`, then, where a loop steps past its iteration jump_lo (>= 0), on past the iterations that one
+    stands for (to jump_hi) straight to jump_hi + 1. Returns how far the tile index moved; `jumped` gets
+    (the loop, the iterations skipped), 0 skipped if none."""
+    jumped[1] = 0
     i = advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
-    if i == sizes.size or not skip[i] or digits[i] != 2:
+    if i == sizes.size or jump_lo[i] < 0 or digits[i] != jump_lo[i] + 1 or jump_hi[i] <= jump_lo[i]:
         return 1
-    jump = sizes[i] - 3
+    jump = jump_hi[i] - jump_lo[i]
     digits[i] += jump
     for a in range(tile_keys.size):
         tile_keys[a] += jump * coef_k[i, a]
     for g in range(tile_gates.size):
         tile_gates[g] += jump * coef_g[i, g]
+    jumped[0], jumped[1] = i, jump
     return 1 + jump * strides[i]
 
 
 @njit(cache=True, nogil=True)
-def copies(digits, sizes, skip):
-    """How many iterations the current tile's events stand for: iteration 1 of a skipped loop stands for
-    iterations 1 to size - 2."""
+def copies(digits, jump_lo, jump_hi):
+    """How many iterations the current tile's events stand for: a loop's iteration jump_lo stands for
+    jump_lo to jump_hi."""
     n = 1
-    for i in range(sizes.size):
-        if skip[i] and digits[i] == 1:
-            n *= sizes[i] - 2
+    for i in range(digits.size):
+        if jump_lo[i] >= 0 and digits[i] == jump_lo[i]:
+            n *= jump_hi[i] - jump_lo[i] + 1
     return n
 
 
@@ -271,8 +278,8 @@ def pass_state(extent, output, cap):
 
 
 @njit(cache=True, nogil=True)
-def union_pass(n_child, n_tiles, sizes, skip, p_start, p_child, mult, spec, spec_off, member, m_off, extent, values,
-               vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap):
+def union_pass(n_child, n_tiles, sizes, jump_lo, jump_hi, p_start, p_child, mult, spec, spec_off, member, m_off, extent,
+               values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap):
     """The events of every (parent instance, transition) with anything to move, tallied: how many events
     read down each number of elements (the union of the children's entries), how many read down each number
     of elements the same child touched before, how many write up each (elements, of them final) pair (the
@@ -293,6 +300,7 @@ def union_pass(n_child, n_tiles, sizes, skip, p_start, p_child, mult, spec, spec
     coef_k = coefficients(spec, spec_off, sizes)
     coef_g = coefficients(gate_spec, gate_off, sizes)
     strides = tile_strides(sizes)
+    jumped = np.zeros(2, np.int64)
     digits = np.zeros(sizes.size, np.int64)
     keys = np.zeros(n_tab, np.int64)
     pkeys = np.zeros(n_tab, np.int64)
@@ -319,7 +327,8 @@ def union_pass(n_child, n_tiles, sizes, skip, p_start, p_child, mult, spec, spec
                     while more:
                         last[_element(values, pos, extent, coord, n_tab)] = ev0 + t
                         more = _next(vstart, v_off, keys, pos, n_tab)
-                t += advance_skipping(digits, sizes, strides, skip, coef_k, coef_g, tile_keys, tile_gates)
+                t += advance_skipping(digits, sizes, strides, jump_lo, jump_hi, coef_k, coef_g, tile_keys, tile_gates,
+                                      jumped)
         for i in range(lo, hi):
             prev[p_child[i]] = -1
         tile_parts(spec, spec_off, 0, tile_keys)
@@ -328,7 +337,7 @@ def union_pass(n_child, n_tiles, sizes, skip, p_start, p_child, mult, spec, spec
         t = 0
         while t <= n_tiles:
             ev = ev0 + t
-            n = copies(digits, sizes, skip) if t < n_tiles else 1
+            n = copies(digits, jump_lo, jump_hi) if t < n_tiles else 1
             down = touched = up = final = 0
             for i in range(lo, hi):
                 c = p_child[i]
@@ -383,7 +392,8 @@ def union_pass(n_child, n_tiles, sizes, skip, p_start, p_child, mult, spec, spec
             if up:
                 tally(hist_up, big_up, up + final * radix, n)
             if t < n_tiles - 1:
-                t += advance_skipping(digits, sizes, strides, skip, coef_k, coef_g, tile_keys, tile_gates)
+                t += advance_skipping(digits, sizes, strides, jump_lo, jump_hi, coef_k, coef_g, tile_keys, tile_gates,
+                                      jumped)
             else:
                 t += 1
     return (tally_arrays(hist_down, big_down), tally_arrays(hist_touched, big_touched),
