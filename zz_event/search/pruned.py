@@ -2,11 +2,16 @@
 
 Orderings come in the search's order; each is offered to the `TopK` unless a bound shows it cannot enter: its
 MAC energy and the operands costed so far, plus a lower bound (`bound`) on each operand not yet costed, already
-exceed the worst of the k kept (by more than floating-point rounding). Such an ordering's energy is at least
-that sum, so `TopK` would refuse it: the best, their order and the top k are those of the exhaustive search
-(offers carry their place in the order, so ties rank as there). An operand's bound is its floor over all orderings,
-or, for W and I, what an ordering already costed that shares inner loops with this one implies (the largest of
-those costed under each shared prefix is kept, per depth). The operands are costed cheapest first (by a
+exceed the worst of the k kept, or equal it where the ordering comes later in the order (`TopK` keeps the first
+of equal scores). The bound is summed as the energy is (`evaluate.energy_pj`: the MAC energy plus the level
+energies, operand by operand, innermost level first), each term a lower bound of the energy's term in the same
+float form (words times the cost per word); float addition and multiplication round monotonically, so the sum
+is at most the ordering's energy as the exhaustive search computes it, bit for bit, and no margin is needed.
+Such an ordering would be refused by `TopK`: the best, their order and the top k are those of the exhaustive
+search (offers carry their place in the order, so ties rank as there). An operand's bound is its floor over all
+orderings (for W and I, the larger one where the ordering's innermost loop renews their tiles at every step), or,
+for W and I, what an ordering already costed that shares inner loops with this one implies (the largest of those
+costed under each shared prefix is kept, per depth). The operands are costed cheapest first (by a
 decaying mean of the time each has taken lately: an operand whose counts are mostly memoised costs little), so
 the expensive count is the one skipped. `walk` costs a spread sample of the orderings first, so that the
 threshold is near the best, then walks the orderings depth-first from the innermost loop: below a prefix the
@@ -31,8 +36,6 @@ from zz_event.search.ranking import TopK
 __all__ = ["BoundedEnergy"]
 
 _SEEDS = 64  # orderings costed first, spread over the order
-# Energies are float sums: a bound must clear the threshold by more than their rounding to skip.
-_MARGIN = 1e-9
 
 
 class BoundedEnergy:
@@ -58,31 +61,27 @@ class BoundedEnergy:
             return False
         self._enter(ordering)
         floor = self.floor
-        worst = self.top.worst() if self.bound and floor is not None else None
-        limit = None if worst is None else worst + abs(worst) * _MARGIN
-        if limit is not None:
-            known = floor.mac_pj
-            rest = {op: self._least(op, ordering) for op in OPERANDS}
-            if known + sum(rest.values()) > limit:  # ruled out before building its nest
+        worst = self.top.worst_entry() if self.bound and floor is not None else None
+        if worst is not None:
+            # per operand its level energies, innermost first: a lower bound of the first until it is costed
+            parts = {op: [self._least(op, ordering)] for op in OPERANDS}
+            if _cannot_rank(floor.mac_pj, parts, worst, arrival):  # ruled out before building its nest
                 return True
         nest = coster.context.nest(coster.mapping(ordering, allocation))
         options = coster.options
         if floor is None:
             floor = self.floor = energy_floor(nest, options)
             self._known = {op: [-1] * (len(ordering) + 1) for op in floor.reads}
-        if limit is None:
-            known, rest = floor.mac_pj, dict(floor.operand_pj)
-        parts = {}
+        if worst is None:
+            parts = {}
         seconds = self.seconds
         for op in sorted(OPERANDS, key=seconds.__getitem__):
-            if limit is not None and known + sum(rest.values()) > limit:
+            if worst is not None and _cannot_rank(floor.mac_pj, parts, worst, arrival):
                 return True
             started = time.perf_counter()
             counts = operand_costs(nest, op, options).counts
             seconds[op] = 0.9 * seconds[op] + 0.1 * (time.perf_counter() - started)
             parts[op] = [lc.energy_pj for lc in counts]
-            known += sum(parts[op])
-            del rest[op]
             if op in self._known:
                 reads, per_depth = level0_reads(counts), self._known[op]
                 for d, most in enumerate(per_depth):
@@ -114,7 +113,7 @@ class BoundedEnergy:
                     ranked += self.offer(tuple(prefix), place)
                     advance(1)
                 return 1
-            if self._subtree_ruled_out(prefix, factors, counts):
+            if self._subtree_ruled_out(prefix, factors, counts, place):
                 unseeded = leaves - _multiples(place, place + leaves, stride)  # the seeds were offered first
                 self.ruled_out += unseeded
                 ranked += unseeded
@@ -134,17 +133,18 @@ class BoundedEnergy:
         below(0, lpfs.count)
         return ranked
 
-    def _subtree_ruled_out(self, prefix: list[Lpf], factors, counts) -> bool:
-        """Whether the bound rules out every ordering that starts with `prefix` (and so each, by `offer`)."""
+    def _subtree_ruled_out(self, prefix: list[Lpf], factors, counts, first: int) -> bool:
+        """Whether the bound rules out every ordering that starts with `prefix`, the first of them the `first`-th
+        of the order (and so each, by `offer`)."""
         if self.floor is None or not self.bound:
             return False
-        worst = self.top.worst()
+        worst = self.top.worst_entry()
         if worst is None:
             return False
         self._enter(prefix)
         above = prod(size ** c for (_, size), c in zip(factors, counts))  # the loops not in `prefix`, together
-        least = self.floor.mac_pj + sum(self._least(op, prefix, above) for op in OPERANDS)
-        return least > worst + abs(worst) * _MARGIN
+        parts = {op: [self._least(op, prefix, above)] for op in OPERANDS}
+        return _cannot_rank(self.floor.mac_pj, parts, worst, first)
 
     def _enter(self, ordering) -> None:
         """Forget what was known under the prefixes `ordering` (or a prefix) does not share with the last."""
@@ -165,6 +165,8 @@ class BoundedEnergy:
         reads = self.floor.reads.get(op)
         if reads is None:
             return least
+        if prefix and prefix[0][0] in reads.renewing:
+            least = max(least, reads.every_step)
         most = -1
         blocks = above  # values the loops above the first d take together
         per_depth = self._known[op]
@@ -174,6 +176,14 @@ class BoundedEnergy:
             if d:
                 blocks *= prefix[d - 1][1]
         return max(least, reads.energy(most)) if most > 0 else least
+
+
+def _cannot_rank(mac_pj: float, parts: dict[str, list[float]], worst: tuple[float, int], arrival: int) -> bool:
+    """Whether an ordering (the `arrival`-th) whose energy is at least `mac_pj` plus `parts` (per operand, lower
+    bounds of its level energies, summed as `evaluate.energy_pj` sums them) cannot displace `worst` (score and
+    arrival of the worst kept)."""
+    least = mac_pj + sum(e for op in OPERANDS for e in parts[op])
+    return least > worst[0] or (least == worst[0] and arrival > worst[1])
 
 
 def _multiples(start: int, stop: int, stride: int) -> int:
