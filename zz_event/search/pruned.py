@@ -11,13 +11,14 @@ Such an ordering would be refused by `TopK`: the best, their order and the top k
 search (offers carry their place in the order, so ties rank as there). An operand's bound is its floor over all
 orderings (for W and I, the larger one where the ordering's innermost loop renews their tiles at every step), or,
 for W and I, what an ordering already costed that shares inner loops with this one implies (the largest of those
-costed under each shared prefix is kept, per depth). The operands are costed cheapest first (by a
-decaying mean of the time each has taken lately: an operand whose counts are mostly memoised costs little), so
-the expensive count is the one skipped. `walk` costs a spread sample of the orderings first, so that the
-threshold is near the best, then walks the orderings depth-first from the innermost loop: below a prefix the
-bound from the orderings costed under it is the same for every ordering (the loops above each shared prefix
-take the same values together, in whatever order), so a prefix whose bound already exceeds the threshold is
-skipped whole, its orderings counted as ruled out without being enumerated or allocated.
+costed under each shared prefix is kept, per depth). The operands are costed cheapest first (by a decaying mean
+of the time each has taken lately: an operand whose counts are mostly memoised costs little), so the expensive
+count is the one skipped. `walk` costs a spread sample of the orderings first (after the first of them, the
+least floor first), so that the threshold is near the best, then walks the orderings depth-first from the
+innermost loop (the innermost loops that renew W's or I's tiles first, least floor first: `_innermost_guess`):
+below a prefix the bound from the orderings costed under it is the same for every ordering (the loops above each
+shared prefix take the same values together, in whatever order), so a prefix whose bound already exceeds the
+threshold is skipped whole, its orderings counted as ruled out without being enumerated or allocated.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ from zz_event.engine.evaluate import operand_costs
 from zz_event.model.vocabulary import OPERANDS
 from zz_event.search.bound import EnergyFloor, energy_floor, level0_reads
 from zz_event.search.costing import SpaceCoster
-from zz_event.search.orderings import LoopFactors, Lpf, orderings
+from zz_event.search.orderings import LoopFactors, Lpf, ordering_at
 from zz_event.search.ranking import TopK
 
 __all__ = ["BoundedEnergy"]
 
-_SEEDS = 64  # orderings costed first, spread over the order
+_SEEDS = 16  # orderings costed first, spread over the order
 
 
 class BoundedEnergy:
@@ -99,10 +100,12 @@ class BoundedEnergy:
         n = sum(counts)
         stride = max(1, lpfs.count // _SEEDS)
         ranked = 0
-        for place, ordering in enumerate(orderings(lpfs)):
-            if place % stride == 0:
-                ranked += self.offer(ordering, place)
-                advance(1)
+        seeds = [(place, ordering_at(lpfs, place)) for place in range(0, lpfs.count, stride)]
+        for k, (place, ordering) in enumerate(seeds):
+            ranked += self.offer(ordering, place)
+            advance(1)
+            if k == 0 and self.floor is not None:  # the others least floor first: the threshold falls sooner
+                seeds[1:] = sorted(seeds[1:], key=lambda seed: self._innermost_floor(seed[1][0]))
         prefix: list[Lpf] = []
 
         def below(place: int, leaves: int) -> int:
@@ -119,16 +122,21 @@ class BoundedEnergy:
                 ranked += unseeded
                 advance(unseeded)
                 return leaves
-            start = place
-            for k, factor in enumerate(factors):
+            children = []  # (factor index, place of the first ordering that puts it next, how many do)
+            for k in range(len(factors)):
                 if counts[k]:
-                    share = leaves * counts[k] // (n - len(prefix))  # the orderings that put `factor` next
-                    counts[k] -= 1
-                    prefix.append(factor)
-                    place += below(place, share)
-                    prefix.pop()
-                    counts[k] += 1
-            return place - start
+                    share = leaves * counts[k] // (n - len(prefix))
+                    children.append((k, place, share))
+                    place += share
+            if not prefix and self.floor is not None:
+                children.sort(key=lambda child: self._innermost_guess(factors[child[0]]))
+            for k, first, share in children:
+                counts[k] -= 1
+                prefix.append(factors[k])
+                below(first, share)
+                prefix.pop()
+                counts[k] += 1
+            return leaves
 
         below(0, lpfs.count)
         return ranked
@@ -145,6 +153,22 @@ class BoundedEnergy:
         above = prod(size ** c for (_, size), c in zip(factors, counts))  # the loops not in `prefix`, together
         parts = {op: [self._least(op, prefix, above)] for op in OPERANDS}
         return _cannot_rank(self.floor.mac_pj, parts, worst, first)
+
+    def _innermost_guess(self, innermost: Lpf) -> tuple[bool, float]:
+        """Where to look for the best first: under an innermost loop that renews W's or I's tiles, the operand's
+        floor is its count, so the least such floor is a fair guess; elsewhere the floor says little."""
+        renews = any(innermost[0] in reads.renewing for reads in self.floor.reads.values())
+        return not renews, self._innermost_floor(innermost)
+
+    def _innermost_floor(self, innermost: Lpf) -> float:
+        """The floor of the orderings whose innermost loop is `innermost`."""
+        floor = self.floor
+        least = floor.mac_pj
+        for op in OPERANDS:
+            reads = floor.reads.get(op)
+            renews = reads is not None and innermost[0] in reads.renewing
+            least += max(floor.operand_pj[op], reads.every_step) if renews else floor.operand_pj[op]
+        return least
 
     def _enter(self, ordering) -> None:
         """Forget what was known under the prefixes `ordering` (or a prefix) does not share with the last."""
