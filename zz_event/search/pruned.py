@@ -12,13 +12,15 @@ search (offers carry their place in the order, so ties rank as there). An operan
 orderings (for W and I, the larger one where the ordering's innermost loop renews their tiles at every step), or,
 for W and I, what an ordering already costed that shares inner loops with this one implies (the largest of those
 costed under each shared prefix is kept, per depth). The operands are costed cheapest first (by a decaying mean
-of the time each has taken lately: an operand whose counts are mostly memoised costs little), so the expensive
-count is the one skipped. `walk` costs a spread sample of the orderings first (after the first of them, the
-least floor first), so that the threshold is near the best, then walks the orderings depth-first from the
-innermost loop (the innermost loops that renew W's or I's tiles first, least floor first: `_innermost_guess`):
-below a prefix the bound from the orderings costed under it is the same for every ordering (the loops above each
-shared prefix take the same values together, in whatever order), so a prefix whose bound already exceeds the
-threshold is skipped whole, its orderings counted as ruled out without being enumerated or allocated.
+of the time each has taken lately: an operand whose counts are mostly memoised costs little; one left uncosted
+sees its estimate drift down, so that it is tried again), so the expensive count is the one skipped; an operand
+whose floor is already its count, which can rule nothing out, comes last. `walk` costs a spread sample of the
+orderings first (after the first of them, the least floor first), so that the threshold is near the best, then
+walks the orderings depth-first from the innermost loop (the innermost loops that renew W's or I's tiles first,
+least floor first: `_innermost_guess`): below a prefix the bound from the orderings costed under it is the same
+for every ordering (the loops above each shared prefix take the same values together, in whatever order), so a
+prefix whose bound already exceeds the threshold is skipped whole, its orderings counted as ruled out without
+being enumerated or allocated.
 """
 
 from __future__ import annotations
@@ -76,8 +78,13 @@ class BoundedEnergy:
         if worst is None:
             parts = {}
         seconds = self.seconds
-        for op in sorted(OPERANDS, key=seconds.__getitem__):
+        # An operand whose floor here is its count (its tiles renewed at every step) can rule nothing out: last.
+        counted = {op for op, reads in floor.reads.items() if ordering[0][0] in reads.renewing}
+        order = sorted(OPERANDS, key=lambda op: (op in counted, seconds[op]))
+        for k, op in enumerate(order):
             if worst is not None and _cannot_rank(floor.mac_pj, parts, worst, arrival):
+                for skipped in order[k:]:  # not timed here: its estimate drifts down, so that it is tried again
+                    seconds[skipped] *= 0.9
                 return True
             started = time.perf_counter()
             counts = operand_costs(nest, op, options).counts
