@@ -30,6 +30,10 @@ and that do not overshoot, since whether a MAC executes does not depend on them 
 from 0 to the last value); and, on an input-centric layer, a position dimension for I or a tap dimension for
 W that is one loop, no part of its axis unrolled, where the executed values of a block are those the other
 dimension of its axis (fixed in the block) makes valid, and no valid set's last value is another's first.
+Deeper: where the innermost loops are of dimensions the operand is indexed by (coupled or not) up to one of the
+first kind (K, C, B, G, not overshooting), every step renews the tiles too (`ReadsFloor.renews`): between two
+consecutive executed steps either one of those loops changes (so an index does), or the loops above it do, and
+then it goes from its last value to 0, since every nonempty block of it runs them all.
 
 Shared inner loops. Orderings that share their innermost loops Q visit the same blocks (one per value of the
 loops above Q; the set of values does not depend on their order) and, within a block, the same steps in the
@@ -57,6 +61,8 @@ from zz_event.model.vocabulary import OPERANDS
 
 __all__ = ["EnergyFloor", "ReadsFloor", "energy_floor", "renewing_dims"]
 
+# The coupled dimensions an operand's elements are indexed by: W's taps; I's positions on an input-centric layer.
+_INDEXED_TAPS = {"W": frozenset({"FY", "FX"}), "I": frozenset({"IY", "IX"})}
 _ENTRY = frozenset({"entry"})
 _TILE = frozenset({"tile"})
 
@@ -73,6 +79,21 @@ class ReadsFloor:
     # Dimensions whose loop innermost makes every executed step read its whole tile, and those reads' energy.
     renewing: frozenset[str] = frozenset()
     every_step: float = 0.0
+    # Of `renewing`, those every nonempty block of which runs from 0 to the last value, and the dimensions that
+    # index the operand: behind loops of these, such a loop renews the tiles too (`renews`).
+    renewing_whole: frozenset[str] = frozenset()
+    indexing: frozenset[str] = frozenset()
+
+    def renews(self, prefix) -> bool:
+        """Whether every ordering that starts with `prefix` (innermost first) reads its whole tile at every step."""
+        if prefix and prefix[0][0] in self.renewing:
+            return True
+        for dim, _ in prefix:
+            if dim in self.renewing_whole:
+                return True
+            if dim not in self.indexing:
+                return False
+        return False
 
     def energy(self, elements: int) -> float:
         """The least energy of reading `elements` elements down (ZigZag's words, rounded per event)."""
@@ -127,8 +148,11 @@ def _reads_floor(nest: LoopNest, op: str, filtered: bool) -> tuple[float, ReadsF
     instances = prod(sl.size for sl in nest.spatial if sl.array_dim not in level.served)
     renewing = renewing_dims(nest, op, filtered)
     every_step = _tile_words(steps, nest.precision[op], port) * level.read_cost
+    whole = frozenset(RELEVANT_UNCOUPLED[op]) - overshooting_dims(nest)
+    indexing = frozenset(RELEVANT_UNCOUPLED[op]) | (_INDEXED_TAPS[op] if nest.centric == "input" or op == "W"
+                                                     else frozenset())
     reads = ReadsFloor(_per_element(nest.precision[op], port.bw_min, largest), largest * instances, port.bw_min,
-                       port.bw_max, level.read_cost, renewing, every_step)
+                       port.bw_max, level.read_cost, renewing, every_step, whole, indexing)
     distinct = _distinct(nest, op, level.served, filtered)
     return (0.0 if distinct is None else reads.energy(distinct)), reads
 

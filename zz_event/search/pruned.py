@@ -15,12 +15,12 @@ costed under each shared prefix is kept, per depth). The operands are costed che
 of the time each has taken lately: an operand whose counts are mostly memoised costs little; one left uncosted
 sees its estimate drift down, so that it is tried again), so the expensive count is the one skipped; an operand
 whose floor is already its count, which can rule nothing out, comes last. `walk` costs a spread sample of the
-orderings first (after the first of them, the least floor first), so that the threshold is near the best, then
-walks the orderings depth-first from the innermost loop (the innermost loops that renew W's or I's tiles first,
-least floor first: `_innermost_guess`): below a prefix the bound from the orderings costed under it is the same
-for every ordering (the loops above each shared prefix take the same values together, in whatever order), so a
-prefix whose bound already exceeds the threshold is skipped whole, its orderings counted as ruled out without
-being enumerated or allocated.
+orderings first (one per 640, at most 64; after the first of them, the least floor first), so that the threshold
+is near the best, then walks the orderings depth-first from the innermost loop (the innermost loops that renew
+W's or I's tiles first, least floor first: `_innermost_guess`): below a prefix the bound from the orderings
+costed under it is the same for every ordering (the loops above each shared prefix take the same values
+together, in whatever order), so a prefix whose bound already exceeds the threshold is skipped whole, its
+orderings counted as ruled out without being enumerated or allocated.
 """
 
 from __future__ import annotations
@@ -38,7 +38,10 @@ from zz_event.search.ranking import TopK
 
 __all__ = ["BoundedEnergy"]
 
-_SEEDS = 16  # orderings costed first, spread over the order
+# Orderings costed first, spread over the order: one per this many orderings, at most `_SEEDS`. A large space
+# gains from a threshold near the best early; a small one is walked, renewing loops first, almost as soon.
+_ORDERINGS_PER_SEED = 640
+_SEEDS = 64
 
 
 class BoundedEnergy:
@@ -79,7 +82,7 @@ class BoundedEnergy:
             parts = {}
         seconds = self.seconds
         # An operand whose floor here is its count (its tiles renewed at every step) can rule nothing out: last.
-        counted = {op for op, reads in floor.reads.items() if ordering[0][0] in reads.renewing}
+        counted = {op for op, reads in floor.reads.items() if reads.renews(ordering)}
         order = sorted(OPERANDS, key=lambda op: (op in counted, seconds[op]))
         for k, op in enumerate(order):
             if worst is not None and _cannot_rank(floor.mac_pj, parts, worst, arrival):
@@ -105,7 +108,7 @@ class BoundedEnergy:
         how many were ranked: those that fit the memories and were costed, and those ruled out."""
         factors, counts = lpfs.factors, list(lpfs.counts)
         n = sum(counts)
-        stride = max(1, lpfs.count // _SEEDS)
+        stride = max(1, lpfs.count // min(_SEEDS, max(1, lpfs.count // _ORDERINGS_PER_SEED)))
         ranked = 0
         seeds = [(place, ordering_at(lpfs, place)) for place in range(0, lpfs.count, stride)]
         for k, (place, ordering) in enumerate(seeds):
@@ -196,7 +199,7 @@ class BoundedEnergy:
         reads = self.floor.reads.get(op)
         if reads is None:
             return least
-        if prefix and prefix[0][0] in reads.renewing:
+        if reads.renews(prefix):
             least = max(least, reads.every_step)
         most = -1
         blocks = above  # values the loops above the first d take together
