@@ -5,9 +5,10 @@ LeNet-5 conv2 (input-centric, from inputs/lenet5/lenet5.onnx) on the toy core, i
   memory allocation, one CostModelEvaluation per ordering), at `--lpf` (6, ZigZag's default): CMEs per CPU s;
 - the search (`zz_event.search.stage.search_space`, opt energy, top 5): LOMA's orderings, its own allocation,
   the engine's exact cost of each that its energy bound does not rule out (`search.pruned`: an ordering
-  ruled out cannot rank, so the best are the exhaustive search's), the 5 best built as corrected CMEs, at the
-  same `--lpf`, engine memos cleared first (cold): mappings ranked per CPU s (the ruled-out ones included,
-  as they are ranked exactly), and beside it the mappings costed in full per CPU s.
+  ruled out cannot rank, so the best are the exhaustive search's), the 5 best kept with their engine results and
+  the best built as a corrected CME (the others' CMEs are built when first asked for, as the CLI and ZigZag's
+  stages do: `stage.Found.cme`), at the same `--lpf`, engine memos cleared first (cold): mappings ranked per CPU
+  s (the ruled-out ones included, as they are ranked exactly), and beside it the mappings costed in full per CPU s.
 Both in this process, interleaved, best of `--repeat` (CPU time, wall beside it). Then the memory allocation
 alone, ZigZag's against the search's, per ordering of conv2 on the toy core and tpu_like; one search at lpf 8 whose
 best energy must equal the minimum `event_driven_energy_pj` of conv2 in

@@ -16,7 +16,7 @@ from zigzag.opt.loma.memory_allocator import MemoryAllocator, MemoryHierarchyToo
 from zigzag.opt.loma.multipermute import permutations
 
 from zz_event.search.allocation import Allocator
-from zz_event.search.orderings import loop_factors, orderings
+from zz_event.search.orderings import LoopFactors, loop_factors, ordering_at, orderings
 from zz_event.search.psum import PsumFlags
 from zz_event.search.run import layer_spaces
 
@@ -47,6 +47,7 @@ def check_space(s, lpf: int) -> int:
     theirs = loma_orderings(s, lpf)
     lpfs = loop_factors(s.accelerator, s.layer, s.spatial_mapping, lpf)
     ours = list(orderings(lpfs))
+    assert [ordering_at(lpfs, place) for place in range(lpfs.count)] == ours
     assert sorted(ours) == sorted(tuple((str(d), int(f)) for d, f in o) for o in theirs)
     assert len(ours) == lpfs.count == len(set(ours))
     allocator, psum = Allocator(s.accelerator, s.layer, s.spatial_mapping), PsumFlags(s.layer, s.spatial_mapping)
@@ -98,3 +99,10 @@ def test_allocation_is_lomas_on_a_small_shared_buffer(sram_bits):
     assert len({allocator.allocate(o) for o in orderings(loop_factors(s.accelerator, s.layer, s.spatial_mapping, 6))
                 }) >= 10
     assert check_space(s, 6) == 720
+
+
+def test_ordering_at_is_the_enumerations_place_with_repeated_factors():
+    lpfs = LoopFactors((("IY", 2), ("K", 3), ("FX", 5), ("C", 2)), (3, 1, 2, 2), {})
+    every = list(orderings(lpfs))
+    assert len(every) == len(set(every)) == lpfs.count == 1680
+    assert [ordering_at(lpfs, place) for place in range(lpfs.count)] == every

@@ -15,7 +15,7 @@ from test_allocation import CASES, space
 
 from zz_event.engine.evaluate import clear_caches, evaluate
 from zz_event.engine.result import EngineOptions
-from zz_event.search.bound import energy_floor, level0_reads
+from zz_event.search.bound import energy_floor, level0_reads, renewing_dims
 from zz_event.search.costing import SpaceCoster
 from zz_event.search.orderings import loop_factors, orderings
 from zz_event.search.ranking import TopK
@@ -68,6 +68,48 @@ def test_no_ordering_costs_less_than_the_floor(core, layer, options):
         assert tight["W"] and tight["I"]
     if core == "toy" and options.readiness:  # every step writes and reads its whole tile, bar first touches
         assert tight["O"]
+
+
+@pytest.mark.parametrize(("core", "layer"), CASES)
+@pytest.mark.parametrize("options", SWITCHES, ids=lambda o: o.label)
+def test_an_innermost_renewing_loop_reads_every_step_tile(core, layer, options):
+    """`ReadsFloor.every_step`: on every ordering whose innermost loop is of a renewing dimension, or whose innermost
+    loops index the operand up to one that renews every block whole (`ReadsFloor.renews`), W's or I's reads out
+    of the innermost level cost at least (in fact exactly) the step tiles, each one event. Where it holds
+    for a coupled dimension (the inputs' IY/IX on the toy core: every valid set of positions per tap has more
+    than one element) it is not vacuous, and where it fails (the weights' FY/FX: position 0 sees tap 0 alone)
+    such a dimension is not claimed: some ordering with it innermost reads less."""
+    s = space(core, layer)
+    coster = SpaceCoster.build(s.accelerator, s.layer, s.spatial_mapping, options,
+                               s.correction.geometries.get(layer), s.unrolling)
+    floor = None
+    checked = dict.fromkeys(("W", "I"), 0)
+    deeper = dict.fromkeys(("W", "I"), 0)  # of them, those renewed by a loop other than the innermost
+    below = {"W": set(), "I": set()}  # innermost dimensions, not claimed, under which some ordering reads less
+    for ordering in orderings(loop_factors(s.accelerator, s.layer, s.spatial_mapping, 6)):
+        mapping = coster.fitting(ordering)
+        if mapping is None:
+            continue
+        nest = coster.context.nest(mapping)
+        floor = floor or energy_floor(nest, options)
+        result = evaluate(nest, options)
+        for op in checked:
+            reads = floor.reads[op]
+            assert reads.renewing == renewing_dims(nest, op, options.filter)  # order-free
+            level = result.levels[op][0]
+            energy = level.words.get("rd_out_to_low", 0) * nest.levels[op][0].read_cost
+            if reads.renews(ordering):
+                assert energy >= reads.every_step, (op, ordering)
+                assert energy == reads.every_step, (op, ordering)  # the bound is the count
+                checked[op] += 1
+                deeper[op] += ordering[0][0] not in reads.renewing
+            elif energy < reads.every_step:
+                below[op].add(ordering[0][0])
+    if (core, layer) == ("toy", "conv2"):  # K, C and one loop each of IY and IX: not vacuous
+        assert checked["W"] and checked["I"]
+        if options.filter:  # FY or FX innermost (with the filter not renewing alone), then K or C: renewing
+            assert deeper["W"]
+            assert {"IY", "IX"} <= floor.reads["I"].renewing and {"FY", "FX"} <= below["W"]
 
 
 @pytest.mark.parametrize(("core", "layer"), CASES)

@@ -19,6 +19,22 @@ at every step for the tile's elements not touched before: over the layer, the ti
 distinct (instance, output) pairs, at the partial precision, at least r units per element as for W and I.
 Every other level and direction: 0.
 
+The innermost loop. Where an ordering's innermost loop is of a dimension that W or I is indexed by, and each
+nonempty block of that loop (its values with every other loop fixed) ends on a value no nonempty block starts
+with, every executed step reads its whole tile: within a block the executed steps hold distinct values of it,
+the last step of one block and the first of the next differ in it too, and tiles of different values of a
+dimension an operand is indexed by are disjoint, so nothing is retained; the reads are the step tiles
+themselves, each rounded as one event (`ReadsFloor.every_step`), as the outputs' writes are. Such dimensions
+(`renewing_dims`): those no validity rule couples (`axes.RELEVANT_UNCOUPLED`: G, K, C for W; B, G, C for I)
+and that do not overshoot, since whether a MAC executes does not depend on them (every nonempty block runs
+from 0 to the last value); and, on an input-centric layer, a position dimension for I or a tap dimension for
+W that is one loop, no part of its axis unrolled, where the executed values of a block are those the other
+dimension of its axis (fixed in the block) makes valid, and no valid set's last value is another's first.
+Deeper: where the innermost loops are of dimensions the operand is indexed by (coupled or not) up to one of the
+first kind (K, C, B, G, not overshooting), every step renews the tiles too (`ReadsFloor.renews`): between two
+consecutive executed steps either one of those loops changes (so an index does), or the loops above it do, and
+then it goes from its last value to 0, since every nonempty block of it runs them all.
+
 Shared inner loops. Orderings that share their innermost loops Q visit the same blocks (one per value of the
 loops above Q; the set of values does not depend on their order) and, within a block, the same steps in the
 same order; only which block follows which differs. So the entries of W or I at the MAC boundary within
@@ -32,15 +48,21 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
 
+import numpy as np
+
 from zz_event.engine.analytic import analytic_applicable
+from zz_event.engine.axes import RELEVANT_UNCOUPLED
 from zz_event.engine.evaluate import executed_macs
 from zz_event.engine.result import EngineOptions
+from zz_event.engine.tiles import overshooting_dims
 from zz_event.engine.transfers import sequence_events
 from zz_event.model.nest import LoopNest
 from zz_event.model.vocabulary import OPERANDS
 
-__all__ = ["EnergyFloor", "ReadsFloor", "energy_floor"]
+__all__ = ["EnergyFloor", "ReadsFloor", "energy_floor", "renewing_dims"]
 
+# The coupled dimensions an operand's elements are indexed by: W's taps; I's positions on an input-centric layer.
+_INDEXED_TAPS = {"W": frozenset({"FY", "FX"}), "I": frozenset({"IY", "IX"})}
 _ENTRY = frozenset({"entry"})
 _TILE = frozenset({"tile"})
 
@@ -54,6 +76,24 @@ class ReadsFloor:
     bw_min: int
     bw_max: int
     read_cost: float
+    # Dimensions whose loop innermost makes every executed step read its whole tile, and those reads' energy.
+    renewing: frozenset[str] = frozenset()
+    every_step: float = 0.0
+    # Of `renewing`, those every nonempty block of which runs from 0 to the last value, and the dimensions that
+    # index the operand: behind loops of these, such a loop renews the tiles too (`renews`).
+    renewing_whole: frozenset[str] = frozenset()
+    indexing: frozenset[str] = frozenset()
+
+    def renews(self, prefix) -> bool:
+        """Whether every ordering that starts with `prefix` (innermost first) reads its whole tile at every step."""
+        if prefix and prefix[0][0] in self.renewing:
+            return True
+        for dim, _ in prefix:
+            if dim in self.renewing_whole:
+                return True
+            if dim not in self.indexing:
+                return False
+        return False
 
     def energy(self, elements: int) -> float:
         """The least energy of reading `elements` elements down (ZigZag's words, rounded per event)."""
@@ -106,8 +146,13 @@ def _reads_floor(nest: LoopNest, op: str, filtered: bool) -> tuple[float, ReadsF
     if not largest:
         return None
     instances = prod(sl.size for sl in nest.spatial if sl.array_dim not in level.served)
+    renewing = renewing_dims(nest, op, filtered)
+    every_step = _tile_words(steps, nest.precision[op], port) * level.read_cost
+    whole = frozenset(RELEVANT_UNCOUPLED[op]) - overshooting_dims(nest)
+    indexing = frozenset(RELEVANT_UNCOUPLED[op]) | (_INDEXED_TAPS[op] if nest.centric == "input" or op == "W"
+                                                     else frozenset())
     reads = ReadsFloor(_per_element(nest.precision[op], port.bw_min, largest), largest * instances, port.bw_min,
-                       port.bw_max, level.read_cost)
+                       port.bw_max, level.read_cost, renewing, every_step, whole, indexing)
     distinct = _distinct(nest, op, level.served, filtered)
     return (0.0 if distinct is None else reads.energy(distinct)), reads
 
@@ -130,6 +175,40 @@ def _distinct(nest: LoopNest, op: str, served: frozenset[str], filtered: bool) -
     return int((everything.entry * everything.entry_weight).sum())
 
 
+def renewing_dims(nest: LoopNest, op: str, filtered: bool) -> frozenset[str]:
+    """The dimensions whose loop, innermost, makes `op` (W or I) read its whole tile at every executed step (see
+    the module docstring)."""
+    dims = set(RELEVANT_UNCOUPLED[op]) - overshooting_dims(nest)
+    if nest.centric != "input":
+        return frozenset(dims)
+    unrolled = {sl.dim for sl in nest.spatial}
+    for axis, pair in ((nest.geometry.y, ("IY", "FY")), (nest.geometry.x, ("IX", "FX"))):
+        own = pair[0] if op == "I" else pair[1]
+        loops = [loop.size for loop in nest.temporal if loop.dim == own]
+        if unrolled & set(pair) or loops != [nest.dim_size(own)]:
+            continue
+        if not filtered or _ends_differ(axis, op == "I"):
+            dims.add(own)
+    return frozenset(dims)
+
+
+def _ends_differ(axis, by_position: bool) -> bool:
+    """Whether no valid set of positions per tap (`by_position`; else of taps per position) ends on a value
+    another starts with."""
+    inp, tap = np.meshgrid(np.arange(axis.inp), np.arange(axis.kernel), indexing="ij")
+    valid = axis.output_of(inp, tap)[1]
+    sets = valid.T if by_position else valid  # one row per fixed value of the other dimension
+    firsts = {int(np.argmax(row)) for row in sets if row.any()}
+    lasts = {len(row) - 1 - int(np.argmax(row[::-1])) for row in sets if row.any()}
+    return not firsts & lasts
+
+
+def _tile_words(steps, precision: int, port) -> int:
+    """ZigZag's words of moving every step tile of `steps` through `port`, each tile one event."""
+    units = int(((-(-steps.tile * precision // port.bw_min)) * steps.tile_weight).sum())
+    return units * port.bw_min // port.bw_max
+
+
 def _per_element(precision: int, bw_min: int, largest: int) -> tuple[int, int]:
     """The least port units per element of an event of at most `largest` elements, as a fraction."""
     best = min(Fraction(-(-e * precision // bw_min), e) for e in range(1, largest + 1))
@@ -146,9 +225,7 @@ def _outputs_floor(nest: LoopNest, options: EngineOptions) -> float:
     least = 0.0
     port = level.ports.get("wr_in_by_low")
     if port is not None:
-        precision = min(nest.precision["O"], nest.precision["O_final"])
-        units = int(((-(-steps.tile * precision // port.bw_min)) * steps.tile_weight).sum())
-        least += units * port.bw_min // port.bw_max * level.write_cost
+        least += _tile_words(steps, min(nest.precision["O"], nest.precision["O_final"]), port) * level.write_cost
     port = level.ports.get("rd_out_to_low")
     if options.readiness and port is not None and steps.tile.size:
         distinct = _distinct(nest, "O", level.served, options.filter)

@@ -17,7 +17,7 @@ from typing import Any
 
 from zigzag.opt.loma.engine import LomaEngine
 
-__all__ = ["LoopFactors", "loop_factors", "orderings"]
+__all__ = ["LoopFactors", "loop_factors", "ordering_at", "orderings"]
 
 Lpf = tuple[str, int]  # (layer dimension name, factor)
 
@@ -78,3 +78,22 @@ def orderings(lpfs: LoopFactors) -> Iterator[tuple[Lpf, ...]]:
                 remaining[k] += 1
 
     return extend()
+
+
+def ordering_at(lpfs: LoopFactors, place: int) -> tuple[Lpf, ...]:
+    """The `place`-th ordering of `orderings(lpfs)`, without enumerating those before it."""
+    remaining = list(lpfs.counts)
+    n = sum(remaining)
+    below = lpfs.count  # orderings that start with the prefix chosen so far
+    chosen: list[Lpf] = []
+    for depth in range(n):
+        for k in range(len(remaining)):
+            if remaining[k]:
+                share = below * remaining[k] // (n - depth)  # those that put factor k next
+                if place < share:
+                    break
+                place -= share
+        chosen.append(lpfs.factors[k])
+        remaining[k] -= 1
+        below = share
+    return tuple(chosen)

@@ -2,17 +2,25 @@
 
 Orderings come in the search's order; each is offered to the `TopK` unless a bound shows it cannot enter: its
 MAC energy and the operands costed so far, plus a lower bound (`bound`) on each operand not yet costed, already
-exceed the worst of the k kept (by more than floating-point rounding). Such an ordering's energy is at least
-that sum, so `TopK` would refuse it: the best, their order and the top k are those of the exhaustive search
-(offers carry their place in the order, so ties rank as there). An operand's bound is its floor over all orderings,
-or, for W and I, what an ordering already costed that shares inner loops with this one implies (the largest of
-those costed under each shared prefix is kept, per depth). The operands are costed cheapest first (by a
-decaying mean of the time each has taken lately: an operand whose counts are mostly memoised costs little), so
-the expensive count is the one skipped. `walk` costs a spread sample of the orderings first, so that the
-threshold is near the best, then walks the orderings depth-first from the innermost loop: below a prefix the
-bound from the orderings costed under it is the same for every ordering (the loops above each shared prefix
-take the same values together, in whatever order), so a prefix whose bound already exceeds the threshold is
-skipped whole, its orderings counted as ruled out without being enumerated or allocated.
+exceed the worst of the k kept, or equal it where the ordering comes later in the order (`TopK` keeps the first
+of equal scores). The bound is summed as the energy is (`evaluate.energy_pj`: the MAC energy plus the level
+energies, operand by operand, innermost level first), each term a lower bound of the energy's term in the same
+float form (words times the cost per word); float addition and multiplication round monotonically, so the sum
+is at most the ordering's energy as the exhaustive search computes it, bit for bit, and no margin is needed.
+Such an ordering would be refused by `TopK`: the best, their order and the top k are those of the exhaustive
+search (offers carry their place in the order, so ties rank as there). An operand's bound is its floor over all
+orderings (for W and I, the larger one where the ordering's innermost loop renews their tiles at every step), or,
+for W and I, what an ordering already costed that shares inner loops with this one implies (the largest of those
+costed under each shared prefix is kept, per depth). The operands are costed cheapest first (by a decaying mean
+of the time each has taken lately: an operand whose counts are mostly memoised costs little; one left uncosted
+sees its estimate drift down, so that it is tried again), so the expensive count is the one skipped; an operand
+whose floor is already its count, which can rule nothing out, comes last. `walk` costs a spread sample of the
+orderings first (one per 640, at most 64; after the first of them, the least floor first), so that the threshold
+is near the best, then walks the orderings depth-first from the innermost loop (the innermost loops that renew
+W's or I's tiles first, least floor first: `_innermost_guess`): below a prefix the bound from the orderings
+costed under it is the same for every ordering (the loops above each shared prefix take the same values
+together, in whatever order), so a prefix whose bound already exceeds the threshold is skipped whole, its
+orderings counted as ruled out without being enumerated or allocated.
 """
 
 from __future__ import annotations
@@ -25,14 +33,15 @@ from zz_event.engine.evaluate import operand_costs
 from zz_event.model.vocabulary import OPERANDS
 from zz_event.search.bound import EnergyFloor, energy_floor, level0_reads
 from zz_event.search.costing import SpaceCoster
-from zz_event.search.orderings import LoopFactors, Lpf, orderings
+from zz_event.search.orderings import LoopFactors, Lpf, ordering_at
 from zz_event.search.ranking import TopK
 
 __all__ = ["BoundedEnergy"]
 
-_SEEDS = 64  # orderings costed first, spread over the order
-# Energies are float sums: a bound must clear the threshold by more than their rounding to skip.
-_MARGIN = 1e-9
+# Orderings costed first, spread over the order: one per this many orderings, at most `_SEEDS`. A large space
+# gains from a threshold near the best early; a small one is walked, renewing loops first, almost as soon.
+_ORDERINGS_PER_SEED = 640
+_SEEDS = 64
 
 
 class BoundedEnergy:
@@ -58,31 +67,32 @@ class BoundedEnergy:
             return False
         self._enter(ordering)
         floor = self.floor
-        worst = self.top.worst() if self.bound and floor is not None else None
-        limit = None if worst is None else worst + abs(worst) * _MARGIN
-        if limit is not None:
-            known = floor.mac_pj
-            rest = {op: self._least(op, ordering) for op in OPERANDS}
-            if known + sum(rest.values()) > limit:  # ruled out before building its nest
+        worst = self.top.worst_entry() if self.bound and floor is not None else None
+        if worst is not None:
+            # per operand its level energies, innermost first: a lower bound of the first until it is costed
+            parts = {op: [self._least(op, ordering)] for op in OPERANDS}
+            if _cannot_rank(floor.mac_pj, parts, worst, arrival):  # ruled out before building its nest
                 return True
         nest = coster.context.nest(coster.mapping(ordering, allocation))
         options = coster.options
         if floor is None:
             floor = self.floor = energy_floor(nest, options)
             self._known = {op: [-1] * (len(ordering) + 1) for op in floor.reads}
-        if limit is None:
-            known, rest = floor.mac_pj, dict(floor.operand_pj)
-        parts = {}
+        if worst is None:
+            parts = {}
         seconds = self.seconds
-        for op in sorted(OPERANDS, key=seconds.__getitem__):
-            if limit is not None and known + sum(rest.values()) > limit:
+        # An operand whose floor here is its count (its tiles renewed at every step) can rule nothing out: last.
+        counted = {op for op, reads in floor.reads.items() if reads.renews(ordering)}
+        order = sorted(OPERANDS, key=lambda op: (op in counted, seconds[op]))
+        for k, op in enumerate(order):
+            if worst is not None and _cannot_rank(floor.mac_pj, parts, worst, arrival):
+                for skipped in order[k:]:  # not timed here: its estimate drifts down, so that it is tried again
+                    seconds[skipped] *= 0.9
                 return True
             started = time.perf_counter()
             counts = operand_costs(nest, op, options).counts
             seconds[op] = 0.9 * seconds[op] + 0.1 * (time.perf_counter() - started)
             parts[op] = [lc.energy_pj for lc in counts]
-            known += sum(parts[op])
-            del rest[op]
             if op in self._known:
                 reads, per_depth = level0_reads(counts), self._known[op]
                 for d, most in enumerate(per_depth):
@@ -98,12 +108,14 @@ class BoundedEnergy:
         how many were ranked: those that fit the memories and were costed, and those ruled out."""
         factors, counts = lpfs.factors, list(lpfs.counts)
         n = sum(counts)
-        stride = max(1, lpfs.count // _SEEDS)
+        stride = max(1, lpfs.count // min(_SEEDS, max(1, lpfs.count // _ORDERINGS_PER_SEED)))
         ranked = 0
-        for place, ordering in enumerate(orderings(lpfs)):
-            if place % stride == 0:
-                ranked += self.offer(ordering, place)
-                advance(1)
+        seeds = [(place, ordering_at(lpfs, place)) for place in range(0, lpfs.count, stride)]
+        for k, (place, ordering) in enumerate(seeds):
+            ranked += self.offer(ordering, place)
+            advance(1)
+            if k == 0 and self.floor is not None:  # the others least floor first: the threshold falls sooner
+                seeds[1:] = sorted(seeds[1:], key=lambda seed: self._innermost_floor(seed[1][0]))
         prefix: list[Lpf] = []
 
         def below(place: int, leaves: int) -> int:
@@ -114,37 +126,59 @@ class BoundedEnergy:
                     ranked += self.offer(tuple(prefix), place)
                     advance(1)
                 return 1
-            if self._subtree_ruled_out(prefix, factors, counts):
+            if self._subtree_ruled_out(prefix, factors, counts, place):
                 unseeded = leaves - _multiples(place, place + leaves, stride)  # the seeds were offered first
                 self.ruled_out += unseeded
                 ranked += unseeded
                 advance(unseeded)
                 return leaves
-            start = place
-            for k, factor in enumerate(factors):
+            children = []  # (factor index, place of the first ordering that puts it next, how many do)
+            for k in range(len(factors)):
                 if counts[k]:
-                    share = leaves * counts[k] // (n - len(prefix))  # the orderings that put `factor` next
-                    counts[k] -= 1
-                    prefix.append(factor)
-                    place += below(place, share)
-                    prefix.pop()
-                    counts[k] += 1
-            return place - start
+                    share = leaves * counts[k] // (n - len(prefix))
+                    children.append((k, place, share))
+                    place += share
+            if not prefix and self.floor is not None:
+                children.sort(key=lambda child: self._innermost_guess(factors[child[0]]))
+            for k, first, share in children:
+                counts[k] -= 1
+                prefix.append(factors[k])
+                below(first, share)
+                prefix.pop()
+                counts[k] += 1
+            return leaves
 
         below(0, lpfs.count)
         return ranked
 
-    def _subtree_ruled_out(self, prefix: list[Lpf], factors, counts) -> bool:
-        """Whether the bound rules out every ordering that starts with `prefix` (and so each, by `offer`)."""
+    def _subtree_ruled_out(self, prefix: list[Lpf], factors, counts, first: int) -> bool:
+        """Whether the bound rules out every ordering that starts with `prefix`, the first of them the `first`-th
+        of the order (and so each, by `offer`)."""
         if self.floor is None or not self.bound:
             return False
-        worst = self.top.worst()
+        worst = self.top.worst_entry()
         if worst is None:
             return False
         self._enter(prefix)
         above = prod(size ** c for (_, size), c in zip(factors, counts))  # the loops not in `prefix`, together
-        least = self.floor.mac_pj + sum(self._least(op, prefix, above) for op in OPERANDS)
-        return least > worst + abs(worst) * _MARGIN
+        parts = {op: [self._least(op, prefix, above)] for op in OPERANDS}
+        return _cannot_rank(self.floor.mac_pj, parts, worst, first)
+
+    def _innermost_guess(self, innermost: Lpf) -> tuple[bool, float]:
+        """Where to look for the best first: under an innermost loop that renews W's or I's tiles, the operand's
+        floor is its count, so the least such floor is a fair guess; elsewhere the floor says little."""
+        renews = any(innermost[0] in reads.renewing for reads in self.floor.reads.values())
+        return not renews, self._innermost_floor(innermost)
+
+    def _innermost_floor(self, innermost: Lpf) -> float:
+        """The floor of the orderings whose innermost loop is `innermost`."""
+        floor = self.floor
+        least = floor.mac_pj
+        for op in OPERANDS:
+            reads = floor.reads.get(op)
+            renews = reads is not None and innermost[0] in reads.renewing
+            least += max(floor.operand_pj[op], reads.every_step) if renews else floor.operand_pj[op]
+        return least
 
     def _enter(self, ordering) -> None:
         """Forget what was known under the prefixes `ordering` (or a prefix) does not share with the last."""
@@ -165,6 +199,8 @@ class BoundedEnergy:
         reads = self.floor.reads.get(op)
         if reads is None:
             return least
+        if reads.renews(prefix):
+            least = max(least, reads.every_step)
         most = -1
         blocks = above  # values the loops above the first d take together
         per_depth = self._known[op]
@@ -174,6 +210,14 @@ class BoundedEnergy:
             if d:
                 blocks *= prefix[d - 1][1]
         return max(least, reads.energy(most)) if most > 0 else least
+
+
+def _cannot_rank(mac_pj: float, parts: dict[str, list[float]], worst: tuple[float, int], arrival: int) -> bool:
+    """Whether an ordering (the `arrival`-th) whose energy is at least `mac_pj` plus `parts` (per operand, lower
+    bounds of its level energies, summed as `evaluate.energy_pj` sums them) cannot displace `worst` (score and
+    arrival of the worst kept)."""
+    least = mac_pj + sum(e for op in OPERANDS for e in parts[op])
+    return least > worst[0] or (least == worst[0] and arrival > worst[1])
 
 
 def _multiples(start: int, stop: int, stride: int) -> int:

@@ -41,6 +41,14 @@ class TopK:
         fewer than k are kept."""
         return -self._heap[0][0] if len(self._heap) == self.k else None
 
+    def worst_entry(self) -> tuple[float, int] | None:
+        """The score and arrival of the worst kept (an offer must score less, or as much and arrive earlier), or
+        None while fewer than k are kept."""
+        if len(self._heap) < self.k:
+            return None
+        value, arrival, _ = self._heap[0]
+        return -value, -arrival
+
     def best(self) -> list[tuple[float, Any]]:
         """(score, item), best first."""
         return [(-v, item) for v, _, item in sorted(self._heap, key=lambda e: (-e[0], -e[1]))]

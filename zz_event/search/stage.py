@@ -4,13 +4,17 @@
 generator: for each spatial mapping it enumerates LOMA's orderings (`orderings`), allocates each as LOMA does
 (`allocation`), costs it with the engine (`costing`) and keeps the best `top_k` by `opt`; only those become
 ZigZag CostModelEvaluations, corrected as `zz-event run` corrects them, which it yields best first. What it
-found is recorded in the run's `SearchLog` (the stage's `zz_event_search` keyword).
+found is recorded in the run's `SearchLog` (the stage's `zz_event_search` keyword). `search_space` builds the
+best's CostModelEvaluation at once and the others' when first asked for (`Found.cme`): the stage yields every
+one, the CLI reports and writes every one, a caller that wants only the best pays for one.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 from zigzag.cost_model.cost_model import CostModelEvaluation
@@ -41,13 +45,18 @@ class SearchProgress(Protocol):
 @dataclass(frozen=True)
 class Found:
     """One of the best mappings: its ordering (innermost loop first), the correction's description of it,
-    the engine's result and ZigZag's corrected CostModelEvaluation of it."""
+    the engine's result and (`cme`) ZigZag's corrected CostModelEvaluation of it."""
 
     rank: int
     ordering: tuple[Lpf, ...]
     mapping: CmeMapping
     result: EngineResult
-    cme: Any
+    build: Callable[[], Any] = field(repr=False, compare=False)  # makes `cme`
+
+    @cached_property
+    def cme(self) -> Any:
+        """ZigZag's corrected CostModelEvaluation, built on first use."""
+        return self.build()
 
 
 @dataclass
@@ -163,6 +172,8 @@ def search_space(space: LayerSpace, log: SearchLog, index: int = 0) -> SpatialSe
         raise MappingError(f"layer {layer.name!r}: none of its {seen} loop orderings fits the memories; "
                            f"orderings that overflow each: {where}")
     best = [_found(space, rank, coster, ordering) for rank, (_, ordering) in enumerate(top.best())]
+    if best:
+        best[0].cme  # noqa: B018 -- the best's CME is part of every search; the others' are built when asked for
     spatial = {str(oa): {str(d): s for d, s in single.items()} for oa, single in space.unrolling.items()}
     costed = ranked if by_energy is None else by_energy.costed
     return SpatialSearch(layer.name, index, spatial, lpfs.count, ranked, costed, time.process_time() - started,
@@ -170,9 +181,14 @@ def search_space(space: LayerSpace, log: SearchLog, index: int = 0) -> SpatialSe
 
 
 def _found(space: LayerSpace, rank: int, coster: SpaceCoster, ordering: tuple[Lpf, ...]) -> Found:
-    """ZigZag's CostModelEvaluation of one of the best orderings, corrected."""
-    layer = space.layer
+    """One of the best orderings, its engine result and the means to build its corrected CME."""
     mapping, result = coster.result(ordering)
+    return Found(rank, ordering, mapping, result, lambda: _corrected_cme(space, coster, ordering))
+
+
+def _corrected_cme(space: LayerSpace, coster: SpaceCoster, ordering: tuple[Lpf, ...]) -> Any:
+    """ZigZag's CostModelEvaluation of `ordering`, corrected."""
+    layer = space.layer
     dims = {str(d): d for d in layer.layer_dim_sizes.data}
     allocation = dict(zip(coster.allocator.operands, coster.allocator.allocate(ordering)))
     temporal = {}
@@ -182,12 +198,16 @@ def _found(space: LayerSpace, rank: int, coster: SpaceCoster, ordering: tuple[Lp
             levels.append([(dims[d], s) for d, s in ordering[start:start + n]])
             start += n
         temporal[layer_op] = levels
-    # ZigZag's cost model reads the layer's current spatial mapping: the one searched.
-    layer.spatial_mapping = space.unrolling
-    cme = CostModelEvaluation(
-        accelerator=space.accelerator, layer=layer, spatial_mapping=space.spatial_mapping,
-        spatial_mapping_int=space.spatial_mapping_int,
-        temporal_mapping=TemporalMapping(temporal, layer, space.temporal_mapping_type),
-        access_same_data_considered_as_no_access=True,
-    )
-    return Found(rank, ordering, mapping, result, correct_cme(cme, space.correction))
+    # ZigZag's cost model and the correction read the layer's current spatial mapping: the one searched (a
+    # CME built after the search has moved on puts back the one current then).
+    current, layer.spatial_mapping = layer.spatial_mapping, space.unrolling
+    try:
+        cme = CostModelEvaluation(
+            accelerator=space.accelerator, layer=layer, spatial_mapping=space.spatial_mapping,
+            spatial_mapping_int=space.spatial_mapping_int,
+            temporal_mapping=TemporalMapping(temporal, layer, space.temporal_mapping_type),
+            access_same_data_considered_as_no_access=True,
+        )
+        return correct_cme(cme, space.correction)
+    finally:
+        layer.spatial_mapping = current
