@@ -58,7 +58,8 @@ def position_jumps(loop_axes: list[int | None], sizes: np.ndarray, strides: np.n
     """Per loop above the children (`loop_axes`: the table of the position axis it moves, or None): the
     interior run (lo, hi) of iterations iteration lo stands for (-1, -1 if none) and the shift of a flat
     element index per iteration. `tables[a]`/`nonempty[a]`: table a's membership and execution per key;
-    `coef[j, a]`: what a step of loop j adds to table a's key."""
+    `coef[j, a]`: what a step of loop j adds to table a's key; `first`/`last_rows` (None but for outputs):
+    first touches per child, last uses per parent (`parent_last_uses`)."""
     n = sizes.size
     lo, hi, shift = np.full(n, -1, np.int64), np.full(n, -1, np.int64), np.zeros(n, np.int64)
     place = np.ones(extent.size, dtype=np.int64)
@@ -67,18 +68,19 @@ def position_jumps(loop_axes: list[int | None], sizes: np.ndarray, strides: np.n
     for j, a in enumerate(loop_axes):
         if a is None or sizes[j] < 4 or coef[j, a] <= 0:
             continue
-        run = _interior(tables[a], nonempty[a], int(coef[j, a]), int(sizes[j]), int(strides[j]),
-                        first[f_off[a]:f_off[a + 1]].reshape(-1, extent[a]),
-                        last_rows[:, last_off[a]:last_off[a] + extent[a]])
+        touches = None if first is None else (first[f_off[a]:f_off[a + 1]].reshape(-1, extent[a]),
+                                              last_rows[:, last_off[a]:last_off[a] + extent[a]])
+        run = _interior(tables[a], nonempty[a], int(coef[j, a]), int(sizes[j]), int(strides[j]), touches)
         if run is not None:
             lo[j], hi[j], shift[j] = run[0], run[1], run[2] * place[a]
     return lo, hi, shift
 
 
-def _interior(member: np.ndarray, nonempty: np.ndarray, radix: int, size: int, stride: int, first: np.ndarray,
-              last: np.ndarray) -> tuple[int, int, int] | None:
+def _interior(member: np.ndarray, nonempty: np.ndarray, radix: int, size: int, stride: int,
+              touches: tuple[np.ndarray, np.ndarray] | None) -> tuple[int, int, int] | None:
     """(lo, hi, value shift) of the longest run of iterations lo - 1 .. hi that are translates in a row, with
-    1 <= lo < hi <= size - 2; None if there is none."""
+    1 <= lo < hi <= size - 2; None if there is none. `touches`: (first touches per child, last uses per
+    parent) per value, for outputs (whose events read them)."""
     keys = np.arange(member.shape[0])
     digit = keys // radix % size
     value = np.where(member.any(axis=1), member.argmax(axis=1), -1)
@@ -102,8 +104,8 @@ def _interior(member: np.ndarray, nonempty: np.ndarray, radix: int, size: int, s
         held = held[held >= 0]
         if held.size and (held.min() + shift < 0 or held.max() + shift >= extent):
             continue
-        good[i] = (_moves(first[:, held], first[:, held + shift], stride, NEVER)
-                   and _moves(last[:, held], last[:, held + shift], stride, -1))
+        good[i] = touches is None or (_moves(touches[0][:, held], touches[0][:, held + shift], stride, NEVER)
+                                      and _moves(touches[1][:, held], touches[1][:, held + shift], stride, -1))
     best = None
     i = 0
     while i < size - 1:  # runs of good iterations [start, end] = [lo - 1, hi - 1]

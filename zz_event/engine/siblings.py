@@ -383,10 +383,11 @@ def _compiled_events(walk: _UnionWalk) -> UnionEvents:
                                          gate_spec, gate_off, gates, g_off, free, p_child, p_start)
         if analytic:
             last_rows, last_off, last_base = analytic
+        if analytic or not output:  # (outputs' events read last uses: a first pass needs every transition)
             lo, hi, shift = register_jumps.position_jumps(
                 _position_tables(walk), sizes, kernel.tile_strides(sizes), kernel.coefficients(spec, spec_off, sizes),
                 axes.tables, [None] * (len(axes.tables) - 2) + [table for table, *_ in axes._gates[len(UNCOUPLED):]],
-                first, f_off, last_rows, last_off, extent)
+                first if output else None, f_off, last_rows, last_off, extent)
             jump_lo, jump_hi = np.where(lo >= 0, lo, jump_lo), np.where(lo >= 0, hi, jump_hi)
         down, touched, up, radix, onload = register_union.single_union_pass(
             axes.n_child, axes.n_tiles, sizes, jump_lo, jump_hi, shift, p_start, p_child, mult, spec, spec_off, extent,
