@@ -8,7 +8,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-__all__ = ["LruMemo", "clear_caches", "lru_cache"]
+__all__ = ["NEST_CACHE_SIZE", "LruMemo", "clear_caches", "lru_cache"]
+
+# Caches keyed by a nest (by identity) serve the evaluations of one mapping (its operands, its switch
+# settings). A larger one would keep the nests of a whole search alive, with their loops, levels and
+# arrays, and the garbage collector's full passes walk all of them (in ZigZag's process, inline).
+NEST_CACHE_SIZE = 16
 
 _MISSING = object()
 _CACHES: list = []  # every LruMemo and lru_cache'd function made, for `clear_caches`

@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 
 from zz_event.engine.budget import check_budget
-from zz_event.memo import LruMemo, lru_cache
+from zz_event.memo import NEST_CACHE_SIZE, LruMemo, lru_cache
 from zz_event.model.nest import LoopNest
 
 __all__ = [
@@ -56,7 +56,7 @@ def dim_digits(nest: LoopNest, dim: str) -> tuple[Digit, ...]:
     return _nest_digits(nest).get(dim, ())
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=NEST_CACHE_SIZE)
 def _nest_digits(nest: LoopNest) -> dict[str, tuple[Digit, ...]]:
     """`dim_digits` of every dimension of `nest`, in one pass over its loops."""
     digits: dict[str, list[Digit]] = {}
@@ -176,7 +176,7 @@ def _element_index(geo, centric: str, dense: tuple[int, int], operand: str, pos,
     return {"I": inp, "W": tap, "O": pos}[operand], valid
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=NEST_CACHE_SIZE)
 def uncoupled_axis(nest: LoopNest, dim: str, fixed: tuple[bool, ...]) -> UncoupledAxis:
     return UncoupledAxis(nest, dim, fixed)
 
@@ -197,7 +197,7 @@ _COUPLED = LruMemo(4096, max_bytes=96 << 20)
 _AXIS_SHAPES: dict[tuple, int] = {}  # one entry per distinct axis geometry seen
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=NEST_CACHE_SIZE)
 def _axis_shape(nest: LoopNest, axis: str) -> tuple[int, tuple]:
     """What a coupled axis takes from its nest (geometry, centric, dense relation, position size), and a
     small integer standing for it in memo keys: hashed once per nest, not at every lookup."""

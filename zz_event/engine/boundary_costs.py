@@ -60,9 +60,7 @@ def _boundary_costs(nest, op, filtered, readiness, precision, j, side, keys, tou
         # computed once for words and windows (inputs: one precision, no finals)
         bits = counts * p_partial if p_partial == p_final else events.partial * p_partial + events.final * p_final
         cells.append((level, d, int(np.dot(counts, weight)), bits_words(bits, weight, op_levels[level], d)))
-        moved = (bits > 0) & (weight > 0)  # an event that moves nothing is no transfer (and no window)
-        transfers.append(Transfers(level, d, bits, weight) if moved.all()
-                         else Transfers(level, d, bits[moved], weight[moved]))
+        transfers.append(Transfers(level, d, bits, weight))
     onload = sum(event_words(ev, op_levels[i], "rd_out_to_low", *precision) for i, ev in loads.onload)
     offload = sum(event_words(ev, op_levels[i], "rd_out_to_high", *precision) for i, ev in loads.offload)
     return BoundaryCosts(tuple(cells), tuple(transfers), onload, offload, levels)

@@ -16,7 +16,7 @@ import numpy as np
 from zz_event.engine.axes import coupled_axis, dim_digits, uncoupled_axis
 from zz_event.engine.boundary_costs import boundary_costs
 from zz_event.engine.latency import LinkSums, Transfers, latency_bound, latency_parts, links_of
-from zz_event.engine.result import EngineOptions, EngineResult, LevelCounts
+from zz_event.engine.result import EngineOptions, EngineResult, LatencyParts, LazyLatency, LevelCounts
 from zz_event.engine.tiles import UNCOUPLED
 from zz_event.engine.touches import OutputTouches
 from zz_event.engine.transfers import boundary_plan, sequence_events, sequence_keys
@@ -121,38 +121,42 @@ def _precision(nest: LoopNest, op: str) -> tuple[int, int]:
 def _result(nest: LoopNest, options: EngineOptions, macs: int, cycles: int, costs: dict,
             skips_steps: bool = False) -> EngineResult:
     """`skips_steps`: steps without an executed MAC take no time even with the filter off (frame-based
-    skipping), so the latency's windows follow the executed steps as with the filter."""
+    skipping), so the latency's windows follow the executed steps as with the filter. The latency is
+    computed on first read (`LazyLatency`)."""
     levels: dict[str, tuple[LevelCounts, ...]] = {}
     port_words: defaultdict[str, int] = defaultdict(int)
     onload: dict[str, int] = {}
     offload = 0
-    sums: dict[tuple[str, int, str], LinkSums] = {}
-    links = links_of(nest)
     for op in OPERANDS:
         levels[op] = costs[op].counts
         for port, words in costs[op].port_words:
             port_words[port] += words
         onload[op] = costs[op].onload_words
         offload += costs[op].offload_words
-        for transfers in costs[op].transfers:
-            link = links.get((op, transfers.level, transfers.direction))
-            if link is not None:
-                sums[(op, transfers.level, transfers.direction)] = transfers.sums(link)
-        sums.update(((op, j, d), link) for j, d, link in costs[op].link_sums)
-    parts = latency_parts(nest, cycles, options.filter or skips_steps, sums)
+    windows_follow_executed = options.filter or skips_steps
     return EngineResult(
         options=options,
         macs=macs,
         compute_cycles=cycles,
         levels=levels,
         mac_energy_pj=macs * nest.mac_energy,
-        onload_cycles=parts.onload,
-        stall_cycles=parts.stall,
-        offload_cycles=parts.offload,
-        drain_cycles=parts.drain,
+        latency=LazyLatency(lambda: _latency(nest, cycles, windows_follow_executed, costs)),
         latency_bound_cycles=latency_bound(cycles, dict(port_words), onload, offload),
         port_busy_cycles=dict(port_words),
     )
+
+
+def _latency(nest: LoopNest, cycles: int, windows_follow_executed: bool, costs: dict) -> LatencyParts:
+    """`latency_parts` of the operands' transfer events (`OperandCosts.transfers`, `.link_sums`)."""
+    sums: dict[tuple[str, int, str], LinkSums] = {}
+    links = links_of(nest)
+    for op in OPERANDS:
+        for transfers in costs[op].transfers:
+            link = links.get((op, transfers.level, transfers.direction))
+            if link is not None:
+                sums[(op, transfers.level, transfers.direction)] = transfers.sums(link)
+        sums.update(((op, j, d), link) for j, d, link in costs[op].link_sums)
+    return latency_parts(nest, cycles, windows_follow_executed, sums)
 
 
 @dataclass(frozen=True)

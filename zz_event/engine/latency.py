@@ -26,12 +26,12 @@ first tiles and last outputs), which ignores the loop order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from math import ceil, lcm
 from typing import NamedTuple
 
 import numpy as np
 
+from zz_event.engine.result import LatencyParts
 from zz_event.engine.windows import Link, Structure, structure
 from zz_event.memo import lru_cache
 from zz_event.model.nest import LoopNest
@@ -43,14 +43,6 @@ __all__ = ["LatencyParts", "LinkSums", "Transfers", "latency_bound", "latency_pa
 # 0) w_i). The dense path sums its event arrays (`link_sums`), the masked path's compiled pass sums them
 # per sample (`walk.py`).
 LinkSums = tuple[int, int, int, int]
-
-
-@dataclass(frozen=True)
-class LatencyParts:
-    onload: int
-    stall: int
-    offload: int
-    drain: int
 
 
 class _Activity(NamedTuple):
@@ -101,23 +93,29 @@ def link_sums(link: Link, bits: np.ndarray, weight: np.ndarray) -> LinkSums:
             int(np.dot(np.maximum(cycles - link.allowed, 0), weight)))
 
 
-@dataclass(frozen=True, eq=False)
 class Transfers:
     """The transfer events of one operand at one level and direction (the dense path): bits each, and how
     many events each entry stands for. Memoised events serve many mappings whose links differ only in
-    their windows: their `LinkSums` are kept per (bandwidth, allowed cycles), all that `link_sums` reads."""
+    their windows: their `LinkSums` are kept per (bandwidth, allowed cycles), all that `link_sums` reads.
+    Built for every new boundary, read only when a latency is (`result.LazyLatency`): what moves nothing
+    is left out on first read."""
 
-    level: int
-    direction: str
-    bits: np.ndarray
-    weight: np.ndarray
-    _sums: dict = field(default_factory=dict, repr=False)
+    __slots__ = ("_moving", "_sums", "bits", "direction", "level", "weight")
+
+    def __init__(self, level: int, direction: str, bits: np.ndarray, weight: np.ndarray) -> None:
+        self.level, self.direction, self.bits, self.weight = level, direction, bits, weight
+        self._moving: tuple[np.ndarray, np.ndarray] | None = None
+        self._sums: dict[tuple[int, int], LinkSums] = {}
 
     def sums(self, link: Link) -> LinkSums:
         key = (link.bw, link.allowed)
         found = self._sums.get(key)
         if found is None:
-            found = self._sums[key] = link_sums(link, self.bits, self.weight)
+            if self._moving is None:
+                bits, weight = self.bits, self.weight
+                moved = (bits > 0) & (weight > 0)  # an event that moves nothing is no transfer (and no window)
+                self._moving = (bits, weight) if moved.all() else (bits[moved], weight[moved])
+            found = self._sums[key] = link_sums(link, *self._moving)
         return found
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from zz_event.engine.axes import RELEVANT_UNCOUPLED, Digit, digit_fixed, dim_digits
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim
+from zz_event.memo import lru_cache
 from zz_event.model.nest import LoopNest
 
 __all__ = ["RelevantBlocks", "never_empties", "relevant_blocks"]
@@ -77,7 +78,7 @@ def relevant_blocks(nest: LoopNest, op: str, n_inner: int, served: frozenset[str
     exact = prod(d.size for dim in dims if _exact_dim(nest, dim) for d in dim_digits(nest, dim) if free(d))
     over = [dim for dim in dims if not _exact_dim(nest, dim)]
     if not over:  # the common case: one block size
-        return RelevantBlocks(np.full((1, 1), exact, dtype=np.int64), frozenset(), ())
+        return _uniform_blocks(exact)
     fixed = [d for dim in over for d in dim_digits(nest, dim) if not free(d)]
     spatial = tuple(d for d in fixed if d.temporal is None)
     temporal = sorted((d for d in fixed if d.temporal is not None), key=lambda d: d.temporal)
@@ -99,3 +100,11 @@ def relevant_blocks(nest: LoopNest, op: str, n_inner: int, served: frozenset[str
         # valid indices in the tile: free offsets below size - fixed offset
         rho = rho * np.searchsorted(np.sort(reach), nest.dim_size(dim) - offsets[dim], side="left")
     return RelevantBlocks(rho, frozenset(d.temporal for d in temporal), spatial)
+
+
+@lru_cache(maxsize=256)
+def _uniform_blocks(rho: int) -> RelevantBlocks:
+    """Blocks of one size (every relevant dimension tiled exactly): shared, so read-only."""
+    table = np.full((1, 1), rho, dtype=np.int64)
+    table.flags.writeable = False
+    return RelevantBlocks(table, frozenset(), ())

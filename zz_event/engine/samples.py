@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from zz_event.engine.result import EngineResult, LevelCounts
+from zz_event.engine.result import EngineResult, LatencyParts, LevelCounts
 
 __all__ = ["SAMPLE_FIGURES", "mean_result", "sample_statistics"]
 
@@ -43,10 +43,11 @@ def mean_result(results: list[EngineResult]) -> EngineResult:
             for j, lc in enumerate(per_level))
     ports = {p: _mean([r.port_busy_cycles.get(p, 0) for r in results])
              for p in dict.fromkeys(p for r in results for p in r.port_busy_cycles)}
-    fields = ("macs", "compute_cycles", "onload_cycles", "stall_cycles", "offload_cycles", "drain_cycles",
-              "latency_bound_cycles")
+    fields = ("macs", "compute_cycles", "latency_bound_cycles")
+    latency = LatencyParts(*(_mean([getattr(r, f) for r in results])
+                             for f in ("onload_cycles", "stall_cycles", "offload_cycles", "drain_cycles")))
     silent = [r.outputs_without_contribution for r in results]
-    return replace(first, levels=levels, port_busy_cycles=ports,
+    return replace(first, levels=levels, port_busy_cycles=ports, latency=latency,
                    mac_energy_pj=float(np.mean([r.mac_energy_pj for r in results])),
                    outputs_without_contribution=None if None in silent else _mean(silent),
                    **{f: _mean([getattr(r, f) for r in results]) for f in fields})

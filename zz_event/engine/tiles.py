@@ -43,7 +43,7 @@ from zz_event.engine.axes import (
     uncoupled_axis,
 )
 from zz_event.engine.budget import check_budget
-from zz_event.memo import lru_cache
+from zz_event.memo import NEST_CACHE_SIZE, lru_cache
 from zz_event.model.nest import LoopNest
 
 __all__ = ["TileSequence", "overshooting_dims", "sequence_shape", "tile_sequence"]
@@ -119,12 +119,12 @@ def overshooting_dims(nest: LoopNest) -> frozenset[str]:
     return _overshooting(nest)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=NEST_CACHE_SIZE)
 def _overshooting(nest: LoopNest) -> frozenset[str]:
     return frozenset(dim for dim in UNCOUPLED if not _exact_dim(nest, dim))
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=NEST_CACHE_SIZE)
 def _exact_dims(nest: LoopNest) -> frozenset[str]:
     return frozenset(dim for dim in (*UNCOUPLED, *nest.position_dims, "FY", "FX")
                      if prod(d.size for d in dim_digits(nest, dim)) == nest.dim_size(dim))

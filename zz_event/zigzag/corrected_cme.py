@@ -8,10 +8,11 @@ and the energy fields are recomputed from them with the arithmetic of ZigZag's o
 accelerator. Latency fields carry the engine's latency: ZigZag's own model (`latency_total0/1/2`, on- and
 off-loading, stall/slack, systolic drain) on the exact transfers (`zz_event/engine/latency.py`).
 
-The scalar fields (among them `energy_total` and `latency_total2`, all that ZigZag's reduce stages
-compare) are set at once from the engine's results; the per-level records (`memory_word_access` and the
-two energy breakdowns) and ZigZag's raw figures (`raw`) are built on first read: a search discards almost
-every CME it evaluates, and building them for each cost more than anything else the correction does.
+The energy fields (`energy_total`, which ZigZag's reduce stages compare first) are set at once from the
+engine's results; the latency fields (`latency_total2`, which `MinimalEnergyStage` reads only on an energy
+tie), the per-level records (`memory_word_access` and the two energy breakdowns) and ZigZag's raw figures
+(`raw`) are built on first read: a search discards almost every CME it evaluates, and building them for
+each cost more than anything else the correction does.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ _RD_LOW, _WR_LOW = DataDirection.RD_OUT_TO_LOW, DataDirection.WR_IN_BY_LOW
 # The per-level records replace these entries of the copied CME (cached properties below); a corrected
 # CME corrected again must not keep its first answer's results either.
 _LAZY = ("memory_word_access", "mem_energy_breakdown", "mem_energy_breakdown_further", "_energy_records", "raw",
-         "zz_event_dense_data")
+         "zz_event_dense_data", "stall_slack_comb", "latency_total0", "latency_total1", "latency_total2",
+         "data_onloading_cycle", "data_offloading_cycle", "systolic_drain_cycle", "mac_utilization0",
+         "mac_utilization1", "mac_utilization2")
 
 # Per operand name, in ZigZag's order of the layer operands, each memory level's (read, write) energy per
 # word, innermost first: what `memory_energy` multiplies the word accesses by.
@@ -87,6 +90,47 @@ class CorrectedCME(CostModelEvaluation):
     def raw(self) -> dict:
         """ZigZag's own figures of this mapping: `raw_figures` of the CME before correction."""
         return _figures(self.zz_event_raw_state)
+
+    # The latency fields: from the engine's latency, which is computed on first read (`LazyLatency`).
+    @cached_property
+    def stall_slack_comb(self) -> int:
+        return self.engine.stall_cycles
+
+    @cached_property
+    def latency_total0(self) -> int:
+        return self.engine.compute_cycles + self.engine.stall_cycles
+
+    @cached_property
+    def latency_total1(self) -> int:
+        return self.latency_total0 + self.engine.onload_cycles
+
+    @cached_property
+    def latency_total2(self) -> int:
+        return self.engine.latency_cycles
+
+    @cached_property
+    def data_onloading_cycle(self) -> int:
+        return self.engine.onload_cycles
+
+    @cached_property
+    def data_offloading_cycle(self) -> int:
+        return self.engine.offload_cycles
+
+    @cached_property
+    def systolic_drain_cycle(self) -> int:
+        return self.engine.drain_cycles
+
+    @cached_property
+    def mac_utilization0(self) -> float:
+        return self.ideal_cycle / max(self.latency_total0, 1)
+
+    @cached_property
+    def mac_utilization1(self) -> float:
+        return self.ideal_cycle / max(self.latency_total1, 1)
+
+    @cached_property
+    def mac_utilization2(self) -> float:
+        return self.ideal_cycle / max(self.latency_total2, 1)
 
     @cached_property
     def memory_word_access(self) -> dict:
@@ -154,18 +198,8 @@ def correct_cme_with(cme: CostModelEvaluation, result: EngineResult,
     corrected.mem_energy = memory_energy(result, operand_levels(cme).energy_costs)
     corrected.energy_total = corrected.mem_energy + corrected.mac_energy
     compute = result.compute_cycles
-    corrected.stall_slack_comb = result.stall_cycles
-    corrected.latency_total0 = compute + result.stall_cycles
-    corrected.latency_total1 = corrected.latency_total0 + result.onload_cycles
-    corrected.latency_total2 = result.latency_cycles
-    corrected.data_onloading_cycle = result.onload_cycles
-    corrected.data_offloading_cycle = result.offload_cycles
     corrected.ideal_temporal_cycle = compute
-    corrected.systolic_drain_cycle = result.drain_cycles
     corrected.mac_spatial_utilization = corrected.ideal_cycle / max(compute, 1)
-    corrected.mac_utilization0 = corrected.ideal_cycle / max(corrected.latency_total0, 1)
-    corrected.mac_utilization1 = corrected.ideal_cycle / max(corrected.latency_total1, 1)
-    corrected.mac_utilization2 = corrected.ideal_cycle / max(corrected.latency_total2, 1)
     return corrected
 
 
