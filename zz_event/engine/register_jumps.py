@@ -6,7 +6,8 @@ Last uses. A child holds an element at the tiles whose per-table digits each hol
 over tables), so its last use is the sum of per-table latest contributions (`first_touch_tables` with
 `latest`). Over the children of a parent instance the maximum of those sums is the sum of per-table maxima
 when the children are every combination of their per-table child parts (each child's part of a table's key
-is all that table sees of it): `parent_last_uses`.
+is all that table sees of it; likewise for the gates of irrelevant dimensions, whose contributions make up
+the base): `parent_last_uses`.
 
 Translates. Iteration i + 1 of a position loop is a translate of iteration i when, at every key of the
 loop's axis with the loop's digit at i, the key one step on executes alike and holds the value moved by
@@ -27,10 +28,11 @@ __all__ = ["parent_last_uses", "position_jumps"]
 
 
 def parent_last_uses(latest: np.ndarray, l_off: np.ndarray, base: np.ndarray, extent: np.ndarray,
-                     child_keys: np.ndarray, p_child: np.ndarray, p_start: np.ndarray):
+                     child_parts: np.ndarray, p_child: np.ndarray, p_start: np.ndarray):
     """(per parent instance and table value, the latest use by any of its children, -1 if none; the tables'
-    offsets in a row; per parent, the base every child shares), or None if the children of some parent are
-    not every combination of their per-table parts or differ in their base."""
+    offsets in a row; per parent, the latest base of its children), or None if the children of some parent
+    are not every combination of their parts (`child_parts`: per table, then per gate of an irrelevant
+    dimension, each child's part of its key; the base adds up the gates' latest contributions)."""
     n_tab = extent.size
     offsets = np.concatenate([[0], np.cumsum(extent)]).astype(np.int64)
     rows = np.full((p_start.size - 1, int(offsets[-1])), -1, dtype=np.int64)
@@ -39,13 +41,11 @@ def parent_last_uses(latest: np.ndarray, l_off: np.ndarray, base: np.ndarray, ex
         children = p_child[p_start[p]:p_start[p + 1]]
         if children.size == 0:
             continue
-        parts = child_keys[:, children]
-        combos = np.prod([np.unique(parts[a]).size for a in range(n_tab)]) if n_tab else 1
+        parts = child_parts[:, children]
+        combos = np.prod([np.unique(row).size for row in parts])
         if combos != children.size or np.unique(parts.T, axis=0).shape[0] != children.size:
             return None
-        if np.any(base[children] != base[children[0]]):
-            return None
-        bases[p] = base[children[0]]
+        bases[p] = base[children].max()
         for a in range(n_tab):
             per_child = latest[l_off[a]:l_off[a + 1]].reshape(-1, extent[a])[children]
             rows[p, offsets[a]:offsets[a + 1]] = per_child.max(axis=0)

@@ -7,7 +7,6 @@ import numpy as np
 from numba import njit
 
 from zz_event.engine.union_kernel import (
-    NEVER,
     advance_skipping,
     child_parts,
     coefficients,
@@ -17,6 +16,7 @@ from zz_event.engine.union_kernel import (
     tally_arrays,
     tile_parts,
     tile_strides,
+    touched_before,
 )
 
 __all__ = ["single_union_pass"]
@@ -150,14 +150,10 @@ def single_union_pass(n_child, n_tiles, sizes, jump_lo, jump_hi, jump_shift, p_s
                         if stamp_down[e] != ev:
                             stamp_down[e] = ev
                             down += m
-                        if output and stamp_touch[e] != ev:
-                            earliest = base[c]
-                            for a in range(n_tab):
-                                f = first[f_off[a] + c * extent[a] + coord[a]]
-                                earliest = NEVER if f == NEVER or earliest == NEVER else earliest + f
-                            if earliest < t:
-                                stamp_touch[e] = ev
-                                touched += m
+                        if (output and stamp_touch[e] != ev
+                                and touched_before(first, f_off, extent, base, c, coord, t)):
+                            stamp_touch[e] = ev
+                            touched += m
                     if output and pe >= 0 and e != pe and stamp_up[pe] != ev:  # the previous element leaves
                         stamp_up[pe] = ev
                         up += m

@@ -379,8 +379,8 @@ def _compiled_events(walk: _UnionWalk) -> UnionEvents:
     if tile_max <= 1:  # registers: a tile is one element
         shift = np.zeros_like(sizes)
         last_rows, last_off, last_base = np.zeros((0, 0), np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        analytic = output and _last_uses(walk, parents, mult, rep, spec, spec_off, values, vstart, v_off, extent,
-                                         gate_spec, gate_off, gates, g_off, free, p_child, p_start)
+        analytic = output and _last_uses(walk, parents, spec, spec_off, values, vstart, v_off, extent, gate_spec,
+                                         gate_off, gates, g_off, free, p_child, p_start)
         if analytic:
             last_rows, last_off, last_base = analytic
         if analytic or not output:  # (outputs' events read last uses: a first pass needs every transition)
@@ -406,21 +406,22 @@ def _compiled_events(walk: _UnionWalk) -> UnionEvents:
                        walk.weight, down[1], touched[1], up[1], onload_times)
 
 
-def _last_uses(walk: _UnionWalk, parents: Parents, mult, rep, spec, spec_off, values, vstart, v_off, extent,
-               gate_spec, gate_off, gates, g_off, free, p_child, p_start):
+def _last_uses(walk: _UnionWalk, parents: Parents, spec, spec_off, values, vstart, v_off, extent, gate_spec,
+               gate_off, gates, g_off, free, p_child, p_start):
     """`register_jumps.parent_last_uses` for the walk, or None where the per-axis sums do not apply (a
-    child with several parents, classes of children, a gate of an irrelevant dimension the child enters)."""
+    child with several parents, children that are not every combination of their parts). Over the children
+    walked (one per class of identical ones), as the first pass would take them."""
     from zz_event.engine import register_jumps  # noqa: PLC0415
     from zz_event.engine import union_kernel as kernel  # noqa: PLC0415
 
-    free_rows = [r for g in free for r in range(gate_off[g], gate_off[g + 1])]
-    if (np.any(np.diff(parents.starts) != 1) or not rep.all() or np.any(mult != 1)
-            or any(not gate_spec[r, 0] for r in free_rows)):
+    if np.any(np.diff(parents.starts) != 1):
         return None
-    latest, l_off, base = kernel.first_touch_tables(walk.axes.n_child, spec, spec_off, values, vstart, v_off, extent,
+    n_child = walk.axes.n_child
+    latest, l_off, base = kernel.first_touch_tables(n_child, spec, spec_off, values, vstart, v_off, extent,
                                                     gate_spec, gate_off, gates, g_off, free, True)
-    return register_jumps.parent_last_uses(latest, l_off, base, extent,
-                                           kernel.child_parts(spec, spec_off, walk.axes.n_child), p_child, p_start)
+    parts = np.concatenate([kernel.child_parts(spec, spec_off, n_child),
+                            kernel.child_parts(gate_spec, gate_off, n_child)[free]])
+    return register_jumps.parent_last_uses(latest, l_off, base, extent, parts, p_child, p_start)
 
 
 def _position_tables(walk: _UnionWalk) -> list[int | None]:

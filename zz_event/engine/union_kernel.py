@@ -23,7 +23,7 @@ from numba import njit, types
 from numba.typed import Dict
 
 __all__ = ["HIST", "NEVER", "advance", "advance_skipping", "child_parts", "coefficients", "copies", "executed",
-           "first_touch_tables", "tally", "tally_arrays", "tile_parts", "tile_strides", "union_pass"]
+           "first_touch_tables", "tally", "tally_arrays", "tile_parts", "tile_strides", "touched_before", "union_pass"]
 
 NEVER = np.iinfo(np.int64).max
 
@@ -182,6 +182,16 @@ def executed(gates, g_off, child_gates, tile_gates, c):
         if not gates[g_off[g] + child_gates[g, c] + tile_gates[g]]:
             return False
     return True
+
+
+@njit(cache=True, nogil=True)
+def touched_before(first, f_off, extent, base, c, coord, t):
+    """Whether child c's tiles held the element at `coord` before tile t (`first_touch_tables`)."""
+    earliest = base[c]
+    for a in range(extent.size):
+        f = first[f_off[a] + c * extent[a] + coord[a]]
+        earliest = NEVER if f == NEVER or earliest == NEVER else earliest + f
+    return earliest < t
 
 
 @njit(cache=True, nogil=True)
@@ -359,14 +369,10 @@ def union_pass(n_child, n_tiles, sizes, jump_lo, jump_hi, p_start, p_child, mult
                             if stamp_down[e] != ev:
                                 stamp_down[e] = ev
                                 down += m
-                            if output and stamp_touch[e] != ev:
-                                earliest = base[c]
-                                for a in range(n_tab):
-                                    f = first[f_off[a] + c * extent[a] + coord[a]]
-                                    earliest = NEVER if f == NEVER or earliest == NEVER else earliest + f
-                                if earliest < t:
-                                    stamp_touch[e] = ev
-                                    touched += m
+                            if (output and stamp_touch[e] != ev
+                                    and touched_before(first, f_off, extent, base, c, coord, t)):
+                                stamp_touch[e] = ev
+                                touched += m
                         more = _next(vstart, v_off, keys, pos, n_tab)
                 if output and pr >= 0:  # evictions: the previous tile's elements this one does not hold
                     more = _start(vstart, v_off, pkeys, pos, n_tab)
