@@ -29,6 +29,7 @@ masks nothing. Masks are counted on explicit tiles (`executed`, `walk`, `explici
 | `chunked` | event lists tallied as distinct rows with summed weights (the explicit walk's parts) |
 | `union_kernel` | the compiled pass behind `siblings`: per parent and transition, its children's unions |
 | `register_union` | that pass where every child tile is one element (processing elements' registers) |
+| `register_jumps` | where that pass may leave transitions out: last uses per axis, translated iterations |
 | `budget` | the memory budget the paths whose arrays grow with the layer check before allocating |
 | `executed` | events from data: executed iterations under a data mask (memoised across orderings), per level walked |
 | `walk` | the compiled pass over one level's executed tiles: per-sample counts, words, latency sums of its transfers |
