@@ -81,12 +81,32 @@ def main(argv: list[str] | None = None) -> int:
     except ZzEventError as error:
         print(f"zz-event: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("zz-event: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Terminated as stop:
+    except (KeyboardInterrupt, Terminated) as stop:
+        return _stopped(stop)
+    except SystemError as error:  # a signal raised inside a C callback (numba loading its cache) comes wrapped
+        stop = _signal_behind(error)
+        if stop is None:
+            raise
+        return _stopped(stop)
+
+
+def _signal_behind(error: BaseException) -> KeyboardInterrupt | Terminated | None:
+    """The interruption that caused `error`, if one did."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, (KeyboardInterrupt, Terminated)):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def _stopped(stop: KeyboardInterrupt | Terminated) -> int:
+    if isinstance(stop, Terminated):
         print("zz-event: terminated", file=sys.stderr)
         return int(stop.code)
+    print("zz-event: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from validation.cases import multi_pe_nests
 from validation.conservation import conservation_errors, shares_outputs_across_pes
 from validation.naive import naive_result
 from validation.simulator import simulate
-from zz_event.engine import register_jumps, siblings
+from zz_event.engine import register_jumps, siblings, union_run
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineOptions
 from zz_event.model.geometry import AxisGeometry, ConvGeometry
@@ -194,7 +194,7 @@ def test_translated_iterations_walked_once_give_the_events_of_every_iteration(ne
         patch.setattr(register_jumps, "position_jumps", recorded)
         jumped, _ = _union_tallies(nest)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(siblings, "_last_uses", lambda *_args: None)
+        patch.setattr(union_run, "_last_uses", lambda *_args: None)
         patch.setattr(register_jumps, "position_jumps", _no_jumps)
         walked, _ = _union_tallies(nest)
     STATS["nests with a position loop's interior walked once"] += any(runs)

@@ -27,7 +27,9 @@ masks nothing. Masks are counted on explicit tiles (`executed`, `walk`, `explici
 | `windows` | ZigZag's memory-updating windows of a nest: per link its period, window count, allowed cycles |
 | `latency` | ZigZag's latency model on the exact transfers: on-loading, compute, stall, off-loading, drain |
 | `chunked` | event lists tallied as distinct rows with summed weights (the explicit walk's parts) |
+| `union_run` | runs the compiled union passes for one boundary of `siblings`: their arrays in, events out |
 | `union_kernel` | the compiled pass behind `siblings`: per parent and transition, its children's unions |
+| `odometer` | the union passes' tile index as digits: keys by additions, repeating iterations jumped |
 | `register_union` | that pass where every child tile is one element (processing elements' registers) |
 | `register_jumps` | where that pass may leave transitions out: last uses per axis, translated iterations |
 | `budget` | the memory budget the paths whose arrays grow with the layer check before allocating |

@@ -6,18 +6,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from zz_event.engine.union_kernel import (
-    advance_skipping,
-    child_parts,
-    coefficients,
-    copies,
-    pass_state,
-    tally,
-    tally_arrays,
-    tile_parts,
-    tile_strides,
-    touched_before,
-)
+from zz_event.engine.odometer import advance_skipping, child_parts, coefficients, copies, tile_parts, tile_strides
+from zz_event.engine.union_kernel import pass_state, tally, tally_arrays, touched_before
 
 __all__ = ["single_union_pass"]
 
