@@ -24,9 +24,10 @@ size of the executed child tiles, never to the MACs; memory to the operand's ele
 exactly tiled B/G/K/C that tell children apart are folded (one value stands for identical copies,
 `_folded`); so are those of overshooting ones whose children see the same valid indices (`_classes`).
 Temporal loops of exactly tiled B/G/K/C above the child level repeat: their iterations 1 to size - 2 see
-the same events, so the pass walks iteration 1 once for all of them (`ChildAxes.repeats`). Output
-registers whose children are every combination of their per-table parts take last uses from per-axis
-sums and walk an interior run of a position loop's translated iterations once (`register_jumps.py`).
+the same events, so the pass walks iteration 1 once for all of them (`ChildAxes.repeats`). Registers
+(one-element tiles) walk an interior run of a position loop's translated iterations once; for outputs
+that needs last uses as per-axis sums, where the children are every combination of their per-table parts
+(`register_jumps.py`).
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ class ChildAxes:
         self.loop_sizes = np.array([nest.temporal[t].size for t in outer], dtype=np.int64)  # tile digits
         # Loops of exactly tiled uncoupled dimensions: their iterations 1 to size - 2 see the same events
         # (the same tiles, or translates of them in a dimension no other loop or gate couples), so the pass
-        # walks iteration 1 once for all of them (`union_kernel.advance_skipping`).
+        # walks iteration 1 once for all of them (`odometer.advance_skipping`).
         self.repeats = np.array([nest.temporal[t].dim in UNCOUPLED and _exact_dim(nest, nest.temporal[t].dim)
                                  and nest.temporal[t].size > 3 for t in outer], dtype=np.int64)
         self.folded = _folded(nest, served)
