@@ -16,12 +16,11 @@ if __name__ == "__main__" or sys.argv[0].endswith("zz-event"):  # the program, n
     signal.signal(signal.SIGINT, _interrupted_early)  # until `signals_unwind` takes over, for the command
 
 import logging  # noqa: E402 -- after the handler: Ctrl-C while the commands load ends quietly
-from collections.abc import Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
 
 from zz_event.commands import register_all  # noqa: E402
 from zz_event.commands.options import OneLineParser  # noqa: E402
 from zz_event.errors import ZzEventError  # noqa: E402
+from zz_event.interruption import Terminated, raise_if_interrupted, signals_unwind  # noqa: E402
 
 __all__ = ["EXIT_BAD_INPUT", "main"]
 
@@ -40,28 +39,6 @@ def build_parser() -> OneLineParser:
     return parser
 
 
-class Terminated(SystemExit):
-    """SIGTERM, raised where the program is, so that every `finally` and context manager cleans up."""
-
-
-@contextmanager
-def signals_unwind() -> Iterator[None]:
-    """SIGTERM raises `Terminated` and SIGINT `KeyboardInterrupt` for the block (staging folders, locks and open
-    files are released on the way out), whatever handlers were installed before."""
-
-    def on_term(signum, frame):
-        raise Terminated(128 + signal.SIGTERM)
-
-    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -77,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
             logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
         with signals_unwind():
-            return args.handler(args)
+            code = args.handler(args)
+            raise_if_interrupted()  # a stop swallowed where no loop checked for it still ends the run as one
+            return code
     except ZzEventError as error:
         print(f"zz-event: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

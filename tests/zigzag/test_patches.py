@@ -84,3 +84,28 @@ def test_accelerator_validator_early_return(tmp_path):
     module = patched_module(tmp_path, "zigzag-dse-3.9.1-accelerator-validator-early-return.patch",
                             "zigzag/parser/accelerator_validator.py", "patched_accelerator_validator")
     assert module.AcceleratorValidator(broken).validate() is False
+
+
+class _Unpicklable:
+    """Pickling it raises `stop`, as a signal's handler would inside `pickle.dumps`."""
+
+    def __init__(self, stop: BaseException):
+        self.stop = stop
+
+    def __reduce_ex__(self, protocol):
+        raise self.stop
+
+    def __deepcopy__(self, memo):
+        return "deep-copied"
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt(), SystemExit(143)])
+def test_pickle_deepcopy_swallows_interrupts(tmp_path, stop):
+    from zigzag.utils import pickle_deepcopy
+
+    assert pickle_deepcopy(_Unpicklable(stop)) == "deep-copied", "defect fixed upstream: drop the workaround"
+    module = patched_module(tmp_path, "zigzag-dse-3.9.1-pickle-deepcopy-swallows-interrupts.patch",
+                            "zigzag/utils.py", "patched_zigzag_utils")
+    with pytest.raises(type(stop)):
+        module.pickle_deepcopy(_Unpicklable(stop))
+    assert module.pickle_deepcopy(_Unpicklable(ValueError("unpicklable"))) == "deep-copied"

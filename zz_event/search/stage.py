@@ -23,6 +23,7 @@ from zigzag.stages.stage import Stage
 
 from zz_event.engine.result import EngineResult
 from zz_event.errors import MappingError
+from zz_event.interruption import raise_if_interrupted
 from zz_event.search.costing import SpaceCoster
 from zz_event.search.orderings import Lpf, loop_factors, orderings
 from zz_event.search.pruned import BoundedEnergy
@@ -208,6 +209,7 @@ def _corrected_cme(space: LayerSpace, coster: SpaceCoster, ordering: tuple[Lpf, 
             temporal_mapping=TemporalMapping(temporal, layer, space.temporal_mapping_type),
             access_same_data_considered_as_no_access=True,
         )
+        raise_if_interrupted()  # ZigZag's evaluation may have swallowed it
         return correct_cme(cme, space.correction)
     finally:
         layer.spatial_mapping = current

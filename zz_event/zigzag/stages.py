@@ -18,6 +18,7 @@ from typing import Any
 
 from zigzag.stages.stage import Stage, StageCallable
 
+from zz_event.interruption import raise_if_interrupted
 from zz_event.zigzag.correction import LayerNotCorrected, context_or_reason, correct, limit_reason
 from zz_event.zigzag.settings import CorrectionSettings
 
@@ -41,6 +42,7 @@ class EventDrivenCorrectionStage(Stage):
     def run(self):
         substage = self.list_of_callables[0](self.list_of_callables[1:], **self.kwargs)
         for cme, extra_info in substage.run():
+            raise_if_interrupted()  # ZigZag's evaluation of `cme` may have swallowed it
             job = self._job_of(cme)
             if isinstance(job, str):
                 cme.zz_event_uncorrected = job
