@@ -34,6 +34,14 @@ def _wait_for(condition, proc: subprocess.Popen, seconds: float = 300) -> None:
     raise AssertionError(f"the condition never held while the process ran (exit {proc.poll()})")
 
 
+def _catches(pid: int, signum: int) -> bool:
+    """Whether process `pid` has a handler for `signum` (its SigCgt mask in /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    return False
+
+
 def _children(pid: int) -> set[int]:
     """Every live descendant of `pid` (from /proc)."""
     parents: dict[int, int] = {}
@@ -86,8 +94,10 @@ def _rows_written(csv: Path, rows: int):
 def test_mapspace_sidecar_agrees_with_the_csv_after_any_kill(tmp_path, signum, point):
     csv = tmp_path / "m.csv"
     proc = _start(_mapspace_args(csv))
-    if point == "at start":
-        time.sleep(0.3)  # imports or input checks: no output may exist yet, or a header with its sidecar
+    if point == "at start":  # imports or input checks: no output may exist yet, or a header with its sidecar
+        # Once the command has begun (its handlers are in place): a Ctrl-C while Python itself starts up
+        # ends in Python's own fatal error, which no program can catch.
+        _wait_for(lambda: _catches(proc.pid, signal.SIGTERM), proc)
     else:
         _wait_for(_rows_written(csv, 20), proc)
     proc.send_signal(signum)

@@ -9,8 +9,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from validation.cases import loop_nests
 from zz_event.engine.analytic import analytic_applicable, analytic_events
 from zz_event.engine.enumerated import enumerated_events
+from zz_event.engine.instance_split import split_nests
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim
 from zz_event.engine.touches import OutputTouches
+from zz_event.engine.transfers import sequence_events
+from zz_event.memo import clear_caches
 from zz_event.model.geometry import AxisGeometry, ConvGeometry
 from zz_event.model.nest import Loop, LoopNest, MemLevel, Port, SpatialLoop
 from zz_event.model.vocabulary import DIRECTIONS
@@ -113,3 +116,49 @@ def test_overshooting_loops_that_empty_tiles_take_the_explicit_walk():
     nest = _single_level_nest(6, 4, temporal, frozenset())
     assert not analytic_applicable(nest, 0, frozenset())
     assert check(nest) == 0
+
+
+def check_split(nest) -> int:
+    """Compare the dispatch that splits empty-tile overshoots into per-instance nests with the explicit walk
+    (outputs with and without readiness); the number of boundaries split."""
+    compared = 0
+    for op, n_inner, served in boundaries(nest):
+        if analytic_applicable(nest, n_inner, served) or split_nests(nest, n_inner, served) is None:
+            continue
+        compared += 1
+        for filtered in (False, True):
+            for touches in (None, OutputTouches(nest, filtered)) if op == "O" else (None,):
+                clear_caches()  # a memoised readiness variant stands for the other (its extra columns unread)
+                a = sequence_events(nest, op, n_inner, served, filtered, touches)
+                b = enumerated_events(nest, op, n_inner, served, filtered, touches)
+                context = (op, n_inner, sorted(served), filtered, touches is not None)
+                for name, fields in FIELDS.items():
+                    assert multiset(a, fields) == multiset(b, fields), (name, context)
+                assert a.steps == b.steps, ("steps", context)
+    return compared
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(loop_nests())
+def test_overshooting_loops_that_empty_tiles_split_per_instance_equal_the_explicit_walk(nest):
+    assume(overshoots(nest))
+    assume(check_split(nest) > 0)
+
+
+def test_an_instance_whose_last_step_is_empty_keeps_its_data_across_it():
+    """C 3 on 2 PEs in 2 steps, between two K loops: PE 1 holds input channel 1 and nothing in the second
+    step, so it keeps channel 1 for all 4 of its tiles (1 entry); PE 0 alternates channels 0 and 2 (4)."""
+    ports = {d: Port(f"reg.{d}", 8, 8) for d in DIRECTIONS}
+    axis = AxisGeometry(inp=1, kernel=1, stride=1, dilation=1, pad_before=0, pad_after=0)
+    nest = LoopNest(
+        geometry=ConvGeometry(B=1, K=4, C=3, y=axis, x=axis), centric="input",
+        temporal=(Loop("K", 2), Loop("C", 2), Loop("K", 2)), spatial=(SpatialLoop("D1", "C", 2),),
+        levels={op: (MemLevel("reg", 3, frozenset(), 0.5, 0.7, ports),) for op in ("W", "I", "O")},
+        precision={"W": 8, "I": 8, "O": 16, "O_final": 8},
+    )
+    views = split_nests(nest, 0, frozenset())
+    assert [(v.geometry.C, v.loop_pairs, v.spatial, n_inner, n) for v, n_inner, n in views] == [
+        (1, (("K", 2), ("K", 2)), (), 0, 1), (2, (("K", 2), ("C", 2), ("K", 2)), (), 0, 1)]
+    events = sequence_events(nest, "I", 0, frozenset(), False, None)
+    assert multiset(events, FIELDS["entry"]) == {(1, 0): 5}
+    assert check_split(nest) == 3

@@ -15,7 +15,7 @@ from zz_event.engine.tiles import UNCOUPLED, TileSequence, _exact_dim, sequence_
 from zz_event.engine.touches import OutputTouches
 from zz_event.model.nest import LoopNest
 
-__all__ = ["enumerated_events"]
+__all__ = ["enumerated_events", "summed", "tallied"]
 
 
 # Instance rows are walked a few at a time, so that about this many (instance, tile) cells are held at once.
@@ -34,12 +34,17 @@ def enumerated_events(
         return _events(tile_sequence(nest, op, n_inner, served, filtered, touches is not None), touches)
     # Each part's event lists are tallied (equal events merged, weights summed): they are multisets, and
     # this way they take memory by distinct event, not by (instance, tile).
-    parts = [_tallied(_events(tile_sequence(nest, op, n_inner, served, filtered, touches is not None,
+    parts = [tallied(_events(tile_sequence(nest, op, n_inner, served, filtered, touches is not None,
                                             (start, min(start + step, stop))), touches), copies)
              for first, stop, copies in ranges for start in range(first, stop, step)]
+    return summed(parts)
+
+
+def summed(parts: list[SequenceEvents]) -> SequenceEvents:
+    """The events of independent instance rows together: their multisets added."""
     merged = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(SequenceEvents)
               if f.name != "steps"}
-    return _tallied(SequenceEvents(**merged, steps=sum(p.steps for p in parts)))
+    return tallied(SequenceEvents(**merged, steps=sum(p.steps for p in parts)))
 
 
 def _row_classes(nest: LoopNest, op: str, n_inner: int, served: frozenset[str], filtered: bool,
@@ -113,7 +118,7 @@ _GROUPS = (("entry", "entry_first", "entry_weight"), ("exit", "exit_final", "exi
            ("offload", "offload_weight"))
 
 
-def _tallied(ev: SequenceEvents, copies: int = 1) -> SequenceEvents:
+def tallied(ev: SequenceEvents, copies: int = 1) -> SequenceEvents:
     """The same multisets of events (each `copies` times), equal events merged into one entry with their
     weights summed."""
     out = {}

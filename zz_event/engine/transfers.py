@@ -33,9 +33,11 @@ import numpy as np
 
 from zz_event.engine.analytic import ALL, analytic_applicable, analytic_events
 from zz_event.engine.axes import RELEVANT_UNCOUPLED
-from zz_event.engine.enumerated import enumerated_events
+from zz_event.engine.enumerated import enumerated_events, summed, tallied
 from zz_event.engine.events import SequenceEvents
+from zz_event.engine.instance_split import split_nests
 from zz_event.engine.siblings import needs_union, union_events
+from zz_event.engine.touches import OutputTouches
 from zz_event.memo import LruMemo
 from zz_event.model.nest import LoopNest
 
@@ -288,6 +290,11 @@ def sequence_events(nest, op, n_inner, served, filtered, touches, need=ALL, key=
     def compute() -> SequenceEvents:
         if analytic_applicable(nest, n_inner, served):
             return analytic_events(nest, op, n_inner, served, filtered, touches, need)
+        split = split_nests(nest, n_inner, served)
+        if split is not None:  # each part with its own touches: they are per instance
+            own = (lambda part: None) if touches is None else (lambda part: OutputTouches(part, touches.filtered))
+            return summed([tallied(sequence_events(part, op, inner, served, filtered, own(part), need), copies)
+                           for part, inner, copies in split])
         return enumerated_events(nest, op, n_inner, served, filtered, touches)
 
     if touches is None and op == "O":
