@@ -60,13 +60,16 @@ def check(nest) -> int:
         compared += 1
         for filtered in (False, True):
             for touches in (None, OutputTouches(nest, filtered)) if op == "O" else (None,):
-                a = analytic_events(nest, op, n_inner, served, filtered, touches)
-                b = enumerated_events(nest, op, n_inner, served, filtered, touches)
-                context = (op, n_inner, sorted(served), filtered, touches is not None)
-                for name, fields in FIELDS.items():
-                    assert multiset(a, fields) == multiset(b, fields), (name, context)
-                assert a.steps == b.steps, ("steps", context)
+                assert_same_events(analytic_events(nest, op, n_inner, served, filtered, touches),
+                                   enumerated_events(nest, op, n_inner, served, filtered, touches),
+                                   (op, n_inner, sorted(served), filtered, touches is not None))
     return compared
+
+
+def assert_same_events(a, b, context) -> None:
+    for name, fields in FIELDS.items():
+        assert multiset(a, fields) == multiset(b, fields), (name, context)
+    assert a.steps == b.steps, ("steps", context)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
@@ -129,12 +132,9 @@ def check_split(nest) -> int:
         for filtered in (False, True):
             for touches in (None, OutputTouches(nest, filtered)) if op == "O" else (None,):
                 clear_caches()  # a memoised readiness variant stands for the other (its extra columns unread)
-                a = sequence_events(nest, op, n_inner, served, filtered, touches)
-                b = enumerated_events(nest, op, n_inner, served, filtered, touches)
-                context = (op, n_inner, sorted(served), filtered, touches is not None)
-                for name, fields in FIELDS.items():
-                    assert multiset(a, fields) == multiset(b, fields), (name, context)
-                assert a.steps == b.steps, ("steps", context)
+                assert_same_events(sequence_events(nest, op, n_inner, served, filtered, touches),
+                                   enumerated_events(nest, op, n_inner, served, filtered, touches),
+                                   (op, n_inner, sorted(served), filtered, touches is not None))
     return compared
 
 
