@@ -283,10 +283,11 @@ def _unordered_upper(nest: LoopNest, op: str, upper: tuple, readiness: bool, nee
 
 
 def sequence_events(nest, op, n_inner, served, filtered, touches, need=ALL, key=None) -> SequenceEvents:
-    """The per-axis backend where it applies (no overshooting loop empties a tile), else the explicit
-    tile walk; both give the same event multisets. `need`: the event lists the caller reads. Memoised on
-    `structural_key` (`key`, if the caller has it); `touches` must be the nest's own (or None without
-    readiness)."""
+    """The per-axis backend where it applies (no overshooting loop empties a tile), else the sum over
+    classes of PEs of regular nests (`instance_split`) where the PEs that find tiles empty are independent,
+    else the explicit tile walk; all give the same event multisets. `need`: the event lists the caller
+    reads. Memoised on `structural_key` (`key`, if the caller has it); `touches` must be the nest's own (or
+    None without readiness)."""
     def compute() -> SequenceEvents:
         if analytic_applicable(nest, n_inner, served):
             return analytic_events(nest, op, n_inner, served, filtered, touches, need)
