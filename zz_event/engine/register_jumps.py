@@ -94,18 +94,20 @@ def _interior(member: np.ndarray, nonempty: np.ndarray, radix: int, size: int, s
                 - member.shape[1])
     alike = ((nonempty[step] == nonempty[nxt]) & ((value[step] >= 0) == (value[nxt] >= 0))
              & (~both | (value[nxt] - value[step] == shift)))
-    good = np.zeros(size - 1, dtype=bool)
+    # Iteration i is good if every key of digit i is alike and each value it holds moves to a value in range
+    # whose touches (outputs) move on by one step of the loop.
     extent = member.shape[1]
-    for i in range(size - 1):
-        at = digit[step] == i
-        if not alike[at].all():
-            continue
-        held = np.unique(value[step[at]])
-        held = held[held >= 0]
-        if held.size and (held.min() + shift < 0 or held.max() + shift >= extent):
-            continue
-        good[i] = touches is None or (_moves(touches[0][:, held], touches[0][:, held + shift], stride, NEVER)
-                                      and _moves(touches[1][:, held], touches[1][:, held + shift], stride, -1))
+    held = value[step]
+    moved = held + shift
+    fits = (moved >= 0) & (moved < extent)
+    if touches is not None:
+        column = np.arange(max(0, -shift), min(extent, extent - shift))
+        moves = np.zeros(extent, dtype=bool)
+        moves[column] = (_moved(touches[0][:, column], touches[0][:, column + shift], stride, NEVER)
+                         & _moved(touches[1][:, column], touches[1][:, column + shift], stride, -1))
+        fits &= moves[np.where(fits, held, 0)]
+    ok = alike & ((held < 0) | fits)
+    good = np.bincount(digit[step], weights=~ok, minlength=size - 1) == 0
     best = None
     i = 0
     while i < size - 1:  # runs of good iterations [start, end] = [lo - 1, hi - 1]
@@ -121,6 +123,6 @@ def _interior(member: np.ndarray, nonempty: np.ndarray, radix: int, size: int, s
     return best
 
 
-def _moves(before: np.ndarray, after: np.ndarray, stride: int, none: int) -> bool:
-    """Whether every use moves on by one step of the loop (and none stays none)."""
-    return bool(np.all(np.where(before == none, after == none, after == before + stride)))
+def _moved(before: np.ndarray, after: np.ndarray, stride: int, none: int) -> np.ndarray:
+    """Per column: whether every use moves on by one step of the loop (and none stays none)."""
+    return np.all(np.where(before == none, after == none, after == before + stride), axis=0)
