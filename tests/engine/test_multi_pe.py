@@ -14,15 +14,18 @@ from collections import Counter
 import numpy as np
 import pytest
 from conftest import write_stats
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, assume, given, seed, settings
 
-from validation.cases import multi_pe_nests
+from validation.cases import loop_nests, multi_pe_nests
 from validation.conservation import conservation_errors, shares_outputs_across_pes
 from validation.naive import naive_result
 from validation.simulator import simulate
 from zz_event.engine import register_jumps, siblings, union_run
 from zz_event.engine.evaluate import evaluate
+from zz_event.engine.one_child import one_child, one_child_events
 from zz_event.engine.result import EngineOptions
+from zz_event.engine.union_run import compiled_events
+from zz_event.memo import clear_caches
 from zz_event.model.geometry import AxisGeometry, ConvGeometry
 from zz_event.model.nest import Loop, LoopNest, MemLevel, Port, SpatialLoop
 from zz_event.model.vocabulary import DIRECTIONS
@@ -237,3 +240,25 @@ def test_shared_outputs_with_overshooting_loops_slow(nest):
 def _report(request):
     yield
     write_stats(request, "test_multi_pe", dict(STATS))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(loop_nests())
+def test_one_child_under_several_parents_gives_the_events_of_its_walk(nest):
+    """A child level of one instance (it serves every PE) below parents that each serve some: every parent's
+    union is the child's own tile sequence, read per axis (`one_child.py`) as the walk reads it."""
+    compared = 0
+    for op, levels in nest.levels.items():
+        for j in range(len(levels) - 1):
+            child, parent = levels[j], levels[j + 1]
+            if not siblings.needs_union(nest, child.served, parent.served):
+                continue
+            for filt in (False, True):
+                walk = siblings._UnionWalk(nest, op, child.top, child.served, parent.served, filt)
+                if not one_child(walk):
+                    continue
+                compared += 1
+                clear_caches()
+                assert (_tallies(one_child_events(walk, child.top, child.served, filt))
+                        == _tallies(compiled_events(walk))), (op, j, filt)
+    assume(compared > 0)

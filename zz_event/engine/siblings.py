@@ -27,7 +27,8 @@ Temporal loops of exactly tiled B/G/K/C above the child level repeat: their iter
 the same events, so the pass walks iteration 1 once for all of them (`ChildAxes.repeats`). Registers
 (one-element tiles) walk an interior run of a position loop's translated iterations once; for outputs
 that needs last uses as per-axis sums, where the children are every combination of their per-table parts
-(`register_jumps.py`).
+(`register_jumps.py`). A child level of one instance under several parents is no walk at all: each parent
+reads that child's own tile sequence (`one_child.py`).
 """
 
 from __future__ import annotations
@@ -323,9 +324,13 @@ def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[
                  filtered: bool) -> UnionEvents:
     """The parent side of the boundary above a child level owning the temporal loops [0, n_inner). For
     outputs both switch settings of readiness at once (they share every set)."""
+    from zz_event.engine.one_child import one_child, one_child_events  # noqa: PLC0415  (imports this module)
     from zz_event.engine.union_run import compiled_events  # noqa: PLC0415  (numba, on first use)
 
-    return compiled_events(_UnionWalk(nest, op, n_inner, child_served, parent_served, filtered))
+    walk = _UnionWalk(nest, op, n_inner, child_served, parent_served, filtered)
+    if one_child(walk):
+        return one_child_events(walk, n_inner, child_served, filtered)
+    return compiled_events(walk)
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
