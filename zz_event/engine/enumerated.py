@@ -35,7 +35,7 @@ def enumerated_events(
     # Each part's event lists are tallied (equal events merged, weights summed): they are multisets, and
     # this way they take memory by distinct event, not by (instance, tile).
     parts = [tallied(_events(tile_sequence(nest, op, n_inner, served, filtered, touches is not None,
-                                            (start, min(start + step, stop))), touches), copies)
+                                           (start, min(start + step, stop))), touches), copies)
              for first, stop, copies in ranges for start in range(first, stop, step)]
     return summed(parts)
 
