@@ -9,29 +9,34 @@ reads), once per parent instance: per axis, without walking the child's tiles el
 
 from __future__ import annotations
 
+from math import prod
+
 import numpy as np
 
 from zz_event.engine.chunked import tally
 from zz_event.engine.events import SequenceEvents
-from zz_event.engine.siblings import UnionEvents, _UnionWalk
+from zz_event.engine.siblings import UnionEvents
 from zz_event.engine.touches import OutputTouches
+from zz_event.model.nest import LoopNest
 
 __all__ = ["one_child", "one_child_events"]
 
 
-def one_child(walk: _UnionWalk) -> bool:
-    """Whether the walk's child level is one instance (no folded copies)."""
-    return walk.axes.n_child == 1 and not walk.axes.folded
+def one_child(nest: LoopNest, child_served: frozenset[str]) -> bool:
+    """Whether the child level is one instance: it serves every array dimension a loop unrolls."""
+    return all(sl.size == 1 or sl.array_dim in child_served for sl in nest.spatial)
 
 
-def one_child_events(walk: _UnionWalk, n_inner: int, child_served: frozenset[str], filtered: bool) -> UnionEvents:
-    """The walk's union events, from its one child's tile sequence (outputs: both readiness settings)."""
+def one_child_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[str],
+                     parent_served: frozenset[str], filtered: bool) -> UnionEvents:
+    """The union events of `one_child`'s boundary, from the child's tile sequence (outputs: both readiness
+    settings)."""
     from zz_event.engine.transfers import sequence_events  # noqa: PLC0415  (transfers reads unions)
 
-    nest, op, output = walk.nest, walk.op, walk.op == "O"
+    output = op == "O"
     ev: SequenceEvents = sequence_events(nest, op, n_inner, child_served, filtered,
                                          OutputTouches(nest, filtered) if output else None)
-    parents = int(walk.parents.parent.size)
+    parents = prod(sl.size for sl in nest.spatial if sl.array_dim not in parent_served)
     down, down_times = _tally([ev.entry], ev.entry_weight * parents)
     onload, onload_times = _tally([ev.onload], ev.onload_weight * parents)
     if not output:

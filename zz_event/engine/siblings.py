@@ -327,10 +327,9 @@ def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[
     from zz_event.engine.one_child import one_child, one_child_events  # noqa: PLC0415  (imports this module)
     from zz_event.engine.union_run import compiled_events  # noqa: PLC0415  (numba, on first use)
 
-    walk = _UnionWalk(nest, op, n_inner, child_served, parent_served, filtered)
-    if one_child(walk):
-        return one_child_events(walk, n_inner, child_served, filtered)
-    return compiled_events(walk)
+    if one_child(nest, child_served):
+        return one_child_events(nest, op, n_inner, child_served, parent_served, filtered)
+    return compiled_events(_UnionWalk(nest, op, n_inner, child_served, parent_served, filtered))
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
