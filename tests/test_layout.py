@@ -11,7 +11,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "zz_event"
 
 # Top-level helper modules every part may use ("base"); `errors` is the only one they use in turn.
-_BASE_MODULES = {"errors", "memo", "provenance", "output_files"}
+_BASE_MODULES = {"errors", "memo", "provenance", "output_files", "interruption"}
 _BASE = {"base"}
 # What each part may import of zz_event (besides itself). Anything else is an import against the direction
 # model <- engine <- zigzag <- {mapspace, search, stream, report} <- commands, with readers beside the engine.
