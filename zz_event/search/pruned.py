@@ -82,7 +82,7 @@ class BoundedEnergy:
             parts = {}
         seconds = self.seconds
         # An operand whose floor here is its count (its tiles renewed at every step) can rule nothing out: last.
-        counted = {op for op, reads in floor.reads.items() if reads.renews(ordering)}
+        counted = {op for op, reads in floor.reads.items() if reads.renews(ordering) or reads.block_prefix(ordering)}
         order = sorted(OPERANDS, key=lambda op: (op in counted, seconds[op]))
         for k, op in enumerate(order):
             if worst is not None and _cannot_rank(floor.mac_pj, parts, worst, arrival):
@@ -118,32 +118,42 @@ class BoundedEnergy:
                 seeds[1:] = sorted(seeds[1:], key=lambda seed: self._innermost_floor(seed[1][0]))
         prefix: list[Lpf] = []
 
-        def below(place: int, leaves: int) -> int:
-            """Walk the orderings under `prefix` (the first at `place`, `leaves` of them)."""
+        def below(place: int, leaves: int, least: float | None = None) -> int:
+            """Walk the orderings under `prefix` (the first at `place`, `leaves` of them; `least`: their bound)."""
             nonlocal ranked
             if len(prefix) == n:
                 if place % stride:
                     ranked += self.offer(tuple(prefix), place)
                     advance(1)
                 return 1
-            if self._subtree_ruled_out(prefix, factors, counts, place):
+            worst = self.top.worst_entry() if self.bound else None
+            if worst is not None and least is not None and _ruled_out(least, worst, place):
                 unseeded = leaves - _multiples(place, place + leaves, stride)  # the seeds were offered first
                 self.ruled_out += unseeded
                 ranked += unseeded
                 advance(unseeded)
                 return leaves
-            children = []  # (factor index, place of the first ordering that puts it next, how many do)
+            children = []  # (bound, place of the first ordering that puts it next, factor index, how many do)
             for k in range(len(factors)):
                 if counts[k]:
                     share = leaves * counts[k] // (n - len(prefix))
-                    children.append((k, place, share))
+                    children.append([None, place, k, share])
                     place += share
-            if not prefix and self.floor is not None:
-                children.sort(key=lambda child: self._innermost_guess(factors[child[0]]))
-            for k, first, share in children:
+            if self.floor is not None:  # least bound first: the k best are found first, and the threshold with them
+                for child in children:
+                    counts[child[2]] -= 1
+                    prefix.append(factors[child[2]])
+                    child[0] = self._subtree_bound(prefix, factors, counts)
+                    prefix.pop()
+                    counts[child[2]] += 1
+                if not prefix:
+                    children.sort(key=lambda child: (self._innermost_guess(factors[child[2]]), child[1]))
+                else:
+                    children.sort(key=lambda child: (child[0], child[1]))
+            for bound, first, k, share in children:
                 counts[k] -= 1
                 prefix.append(factors[k])
-                below(first, share)
+                below(first, share, bound)
                 prefix.pop()
                 counts[k] += 1
             return leaves
@@ -151,18 +161,15 @@ class BoundedEnergy:
         below(0, lpfs.count)
         return ranked
 
-    def _subtree_ruled_out(self, prefix: list[Lpf], factors, counts, first: int) -> bool:
-        """Whether the bound rules out every ordering that starts with `prefix`, the first of them the `first`-th
-        of the order (and so each, by `offer`)."""
-        if self.floor is None or not self.bound:
-            return False
-        worst = self.top.worst_entry()
-        if worst is None:
-            return False
+    def _subtree_bound(self, prefix: list[Lpf], factors, counts) -> float:
+        """A lower bound on the energy of every ordering that starts with `prefix` (summed as `_cannot_rank`
+        sums it), where `counts` says which loops are not in `prefix`."""
         self._enter(prefix)
         above = prod(size ** c for (_, size), c in zip(factors, counts))  # the loops not in `prefix`, together
-        parts = {op: [self._least(op, prefix, above)] for op in OPERANDS}
-        return _cannot_rank(self.floor.mac_pj, parts, worst, first)
+        least = self.floor.mac_pj
+        for op in OPERANDS:  # left to right from the MAC energy, as `_cannot_rank` sums
+            least += self._least(op, prefix, above)
+        return least
 
     def _innermost_guess(self, innermost: Lpf) -> tuple[bool, float]:
         """Where to look for the best first: under an innermost loop that renews W's or I's tiles, the operand's
@@ -201,6 +208,10 @@ class BoundedEnergy:
             return least
         if reads.renews(prefix):
             least = max(least, reads.every_step)
+        else:
+            p = reads.block_prefix(prefix)
+            if p:
+                least = max(least, self.floor.units[op].energy(prefix[:p]))
         most = -1
         blocks = above  # values the loops above the first d take together
         per_depth = self._known[op]
@@ -216,7 +227,11 @@ def _cannot_rank(mac_pj: float, parts: dict[str, list[float]], worst: tuple[floa
     """Whether an ordering (the `arrival`-th) whose energy is at least `mac_pj` plus `parts` (per operand, lower
     bounds of its level energies, summed as `evaluate.energy_pj` sums them) cannot displace `worst` (score and
     arrival of the worst kept)."""
-    least = mac_pj + sum(e for op in OPERANDS for e in parts[op])
+    return _ruled_out(mac_pj + sum(e for op in OPERANDS for e in parts[op]), worst, arrival)
+
+
+def _ruled_out(least: float, worst: tuple[float, int], arrival: int) -> bool:
+    """Whether an ordering (the `arrival`-th) whose energy is at least `least` cannot displace `worst`."""
     return least > worst[0] or (least == worst[0] and arrival > worst[1])
 
 
