@@ -76,8 +76,8 @@ class BoundedEnergy:
         nest = coster.context.nest(coster.mapping(ordering, allocation))
         options = coster.options
         if floor is None:
-            floor = self.floor = energy_floor(nest, options)
-            self._known = {op: [-1] * (len(ordering) + 1) for op in floor.reads}
+            self._set_floor(nest)
+            floor = self.floor
         if worst is None:
             parts = {}
         seconds = self.seconds
@@ -103,14 +103,31 @@ class BoundedEnergy:
         self.costed += 1
         return True
 
+    def _floor_from(self, ordering: tuple[Lpf, ...]) -> bool:
+        """Build the floor from `ordering`'s nest (any ordering of the space will do); False if it does not fit."""
+        allocation = self.coster.allocator.allocate(ordering)
+        if allocation is not None:
+            self._set_floor(self.coster.context.nest(self.coster.mapping(ordering, allocation)))
+        return allocation is not None
+
+    def _set_floor(self, nest) -> None:
+        self.floor = energy_floor(nest, self.coster.options)
+        self._known = {op: [-1] * (len(nest.temporal) + 1) for op in self.floor.reads}
+
     def walk(self, lpfs: LoopFactors, advance: Callable[[int], None]) -> int:
         """Offer every ordering of `lpfs` (see the module docstring); `advance(n)`: n more orderings done. Returns
         how many were ranked: those that fit the memories and were costed, and those ruled out."""
         factors, counts = lpfs.factors, list(lpfs.counts)
         n = sum(counts)
-        stride = max(1, lpfs.count // min(_SEEDS, max(1, lpfs.count // _ORDERINGS_PER_SEED)))
+        wanted = min(_SEEDS, lpfs.count // _ORDERINGS_PER_SEED)
+        if wanted < 2:  # a small space: no seeds, the walk (least bound first) reaches the best as soon
+            for place in range(lpfs.count):
+                if self._floor_from(ordering_at(lpfs, place)):
+                    break
+            wanted = 0
+        stride = lpfs.count // wanted if wanted else lpfs.count + 1  # place 0 is a seed, or none is
         ranked = 0
-        seeds = [(place, ordering_at(lpfs, place)) for place in range(0, lpfs.count, stride)]
+        seeds = [(place, ordering_at(lpfs, place)) for place in range(0, lpfs.count, stride)] if wanted else []
         for k, (place, ordering) in enumerate(seeds):
             ranked += self.offer(ordering, place)
             advance(1)
@@ -118,17 +135,20 @@ class BoundedEnergy:
                 seeds[1:] = sorted(seeds[1:], key=lambda seed: self._innermost_floor(seed[1][0]))
         prefix: list[Lpf] = []
 
+        def seeded(place: int) -> bool:
+            return bool(seeds) and not place % stride
+
         def below(place: int, leaves: int, least: float | None = None) -> int:
             """Walk the orderings under `prefix` (the first at `place`, `leaves` of them; `least`: their bound)."""
             nonlocal ranked
             if len(prefix) == n:
-                if place % stride:
+                if not seeded(place):
                     ranked += self.offer(tuple(prefix), place)
                     advance(1)
                 return 1
             worst = self.top.worst_entry() if self.bound else None
             if worst is not None and least is not None and _ruled_out(least, worst, place):
-                unseeded = leaves - _multiples(place, place + leaves, stride)  # the seeds were offered first
+                unseeded = leaves - (_multiples(place, place + leaves, stride) if seeds else 0)  # seeds: offered
                 self.ruled_out += unseeded
                 ranked += unseeded
                 advance(unseeded)
