@@ -9,15 +9,18 @@ float form (words times the cost per word); float addition and multiplication ro
 is at most the ordering's energy as the exhaustive search computes it, bit for bit, and no margin is needed.
 Such an ordering would be refused by `TopK`: the best, their order and the top k are those of the exhaustive
 search (offers carry their place in the order, so ties rank as there). An operand's bound is its floor over all
-orderings (for W and I, the larger one where the ordering's innermost loop renews their tiles at every step), or,
-for W and I, what an ordering already costed that shares inner loops with this one implies (the largest of those
-costed under each shared prefix is kept, per depth). The operands are costed cheapest first (by a decaying mean
+orderings (for W and I, the larger one where the ordering's innermost loops renew their tiles at every step, or
+at every block of innermost loops that do not index them: `ReadsFloor.block_prefix`), or, for W and I, what
+an ordering already costed that shares inner loops with this one implies (the largest of those costed under each
+shared prefix is kept, per depth). The operands are costed cheapest first (by a decaying mean
 of the time each has taken lately: an operand whose counts are mostly memoised costs little; one left uncosted
 sees its estimate drift down, so that it is tried again), so the expensive count is the one skipped; an operand
-whose floor is already its count, which can rule nothing out, comes last. `walk` costs a spread sample of the
-orderings first (one per 640, at most 64; after the first of them, the least floor first), so that the threshold
-is near the best, then walks the orderings depth-first from the innermost loop (the innermost loops that renew
-W's or I's tiles first, least floor first: `_innermost_guess`): below a prefix the bound from the orderings
+whose floor is already its count, which can rule nothing out, comes last. In a space of at least two seeds' worth
+of orderings `walk` costs a spread sample of them first (one per 640, at most 64; after the first of them, the
+least floor first), so that the threshold is near the best; a smaller space (LOMA's lpf 6) takes none. It then
+walks the orderings depth-first from the innermost loop, each prefix's children least bound first (at the
+innermost loop, those that renew W's or I's tiles first, least floor first: `_innermost_guess`), so that the k
+best are costed first and the threshold falls to theirs at once: below a prefix the bound from the orderings
 costed under it is the same for every ordering (the loops above each shared prefix take the same values
 together, in whatever order), so a prefix whose bound already exceeds the threshold is skipped whole, its
 orderings counted as ruled out without being enumerated or allocated.
