@@ -100,12 +100,13 @@ class ReadsFloor:
     # (dimension, its partner on the axis, the partner's loops): renews blocks whole when every loop of the
     # partner is inside the block (see the module docstring).
     whole_beside: tuple[tuple[str, str, int], ...] = ()
+    unindexed: frozenset[str] = frozenset()  # dimensions the operand's index does not depend on at all
 
     def block_prefix(self, prefix) -> int:
         """p > 0 where every ordering that starts with `prefix` reads a whole tile once per executed block of
         its innermost p loops (none of them indexing the operand); else 0."""
         p = 0
-        while p < len(prefix) and prefix[p][0] not in self.indexing:
+        while p < len(prefix) and prefix[p][0] in self.unindexed:
             p += 1
         if not p or p == len(prefix):
             return 0
@@ -214,7 +215,7 @@ def _reads_floor(nest: LoopNest, op: str, filtered: bool) -> tuple[float, ReadsF
                                                      else frozenset())
     reads = ReadsFloor(_per_element(nest.precision[op], port.bw_min, largest), largest * instances, port.bw_min,
                        port.bw_max, level.read_cost, renewing, every_step, whole, indexing,
-                       _whole_beside(nest, op, filtered))
+                       _whole_beside(nest, op, filtered), _unindexed(nest, op))
     distinct = _distinct(nest, op, level.served, filtered)
     return (0.0 if distinct is None else reads.energy(distinct)), reads
 
@@ -253,6 +254,14 @@ def renewing_dims(nest: LoopNest, op: str, filtered: bool) -> frozenset[str]:
         if not filtered or _ends_differ(axis, op == "I"):
             dims.add(own)
     return frozenset(dims)
+
+
+def _unindexed(nest: LoopNest, op: str) -> frozenset[str]:
+    """The dimensions `op` (W or I) is not indexed by: W by neither batch nor positions; I not by K, nor, on an
+    input-centric layer, by the taps (on an output-centric one an input's index is the output's plus the tap's)."""
+    if op == "W":
+        return frozenset({"B", *nest.position_dims})
+    return frozenset({"K", "FY", "FX"}) if nest.centric == "input" else frozenset({"K"})
 
 
 def _whole_beside(nest: LoopNest, op: str, filtered: bool) -> tuple[tuple[str, str, int], ...]:
