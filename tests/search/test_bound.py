@@ -113,6 +113,46 @@ def test_an_innermost_renewing_loop_reads_every_step_tile(core, layer, options):
 
 
 @pytest.mark.parametrize(("core", "layer"), CASES)
+@pytest.mark.parametrize("options", SWITCHES, ids=lambda o: o.label)
+def test_innermost_loops_that_do_not_index_the_operand_read_once_per_block(core, layer, options):
+    """`ReadsFloor.block_prefix` and `UnitReads`: on every ordering with a prefix whose innermost p loops do not
+    index W (or I) and whose next loops renew the tiles, the reads out of the innermost level cost at least one
+    read of each executed block's tile of those p loops; on the toy core (one element per processing element,
+    all starting a block together) exactly that. Every prefix claimed is checked, not only the longest."""
+    s = space(core, layer)
+    coster = SpaceCoster.build(s.accelerator, s.layer, s.spatial_mapping, options,
+                               s.correction.geometries.get(layer), s.unrolling)
+    floor = None
+    claimed = dict.fromkeys(("W", "I"), 0)
+    tight = dict.fromkeys(("W", "I"), 0)
+    beside = dict.fromkeys(("W", "I"), 0)  # claimed thanks to a coupled partner inside the block
+    for ordering in orderings(loop_factors(s.accelerator, s.layer, s.spatial_mapping, 6)):
+        mapping = coster.fitting(ordering)
+        if mapping is None:
+            continue
+        nest = coster.context.nest(mapping)
+        floor = floor or energy_floor(nest, options)
+        result = evaluate(nest, options)
+        for op in claimed:
+            reads = floor.reads[op]
+            energy = result.levels[op][0].words.get("rd_out_to_low", 0) * nest.levels[op][0].read_cost
+            for d in range(1, len(ordering) + 1):
+                p = reads.block_prefix(ordering[:d])
+                if not p:
+                    continue
+                least = floor.units[op].energy(ordering[:p])
+                assert energy >= least, (op, ordering, d)
+                claimed[op] += 1
+                tight[op] += energy == least
+                beside[op] += dataclasses.replace(reads, whole_beside=()).block_prefix(ordering[:d]) == 0
+    if core == "toy":  # IY, IX below W's K or C, and K, FY, FX below I's C: not vacuous, and the count
+        assert claimed["W"] and claimed["I"]
+        assert tight == claimed
+        if layer == "conv2" and options.filter:  # IY inside, then FY (every tap has a valid position)
+            assert beside["W"] and beside["I"]
+
+
+@pytest.mark.parametrize(("core", "layer"), CASES)
 def test_orderings_sharing_inner_loops_read_within_the_bound_of_each_other(core, layer):
     """`ReadsFloor.elements_floor`: two orderings sharing their innermost d loops differ in W's and I's reads out
     of the innermost level by at most (values of the loops above) * cap."""

@@ -35,6 +35,17 @@ first kind (K, C, B, G, not overshooting), every step renews the tiles too (`Rea
 consecutive executed steps either one of those loops changes (so an index does), or the loops above it do, and
 then it goes from its last value to 0, since every nonempty block of it runs them all.
 
+Innermost loops that do not index the operand. Where an ordering's innermost loops P are of dimensions W (or I)
+is not indexed by, its tile is the same at every step of a block of P (the values of P with every other loop
+fixed), so a processing element that executes in the block reads its element once there: the block is one step
+of the loops above P. Where those loops renew the tiles as above (a loop of K, C, B, G that does not overshoot,
+reached through loops of dimensions the operand is indexed by), every block that executes reads its whole tile
+(`ReadsFloor.block_prefix`): the reads are at least the tiles of the sequence whose innermost p = |P| loops are
+inside the tile, each one event (`UnitReads`; exactly those where the processing elements of a block start
+together). On an input-centric layer a dimension the operand is indexed by on a coupled axis (W's FY, I's IY) whose
+partner (IY, FY) has all its loops in P, neither unrolled, renews its blocks whole as K does, where each of its
+values has a valid partner value: whether a block executes then does not depend on its value.
+
 Shared inner loops. Orderings that share their innermost loops Q visit the same blocks (one per value of the
 loops above Q; the set of values does not depend on their order) and, within a block, the same steps in the
 same order; only which block follows which differs. So the entries of W or I at the MAC boundary within
@@ -44,7 +55,8 @@ instance): two orderings sharing Q differ by at most (blocks) * cap elements the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from math import prod
 
@@ -56,13 +68,15 @@ from zz_event.engine.evaluate import executed_macs
 from zz_event.engine.result import EngineOptions
 from zz_event.engine.tiles import overshooting_dims
 from zz_event.engine.transfers import sequence_events
-from zz_event.model.nest import LoopNest
+from zz_event.model.nest import Loop, LoopNest
 from zz_event.model.vocabulary import OPERANDS
 
-__all__ = ["EnergyFloor", "ReadsFloor", "energy_floor", "renewing_dims"]
+__all__ = ["EnergyFloor", "ReadsFloor", "UnitReads", "energy_floor", "renewing_dims"]
 
 # The coupled dimensions an operand's elements are indexed by: W's taps; I's positions on an input-centric layer.
 _INDEXED_TAPS = {"W": frozenset({"FY", "FX"}), "I": frozenset({"IY", "IX"})}
+# Per axis of an input-centric layer: (position, tap) dimensions.
+_AXES = (("y", "IY", "FY"), ("x", "IX", "FX"))
 _ENTRY = frozenset({"entry"})
 _TILE = frozenset({"tile"})
 
@@ -83,6 +97,27 @@ class ReadsFloor:
     # index the operand: behind loops of these, such a loop renews the tiles too (`renews`).
     renewing_whole: frozenset[str] = frozenset()
     indexing: frozenset[str] = frozenset()
+    # (dimension, its partner on the axis, the partner's loops): renews blocks whole when every loop of the
+    # partner is inside the block (see the module docstring).
+    whole_beside: tuple[tuple[str, str, int], ...] = ()
+    unindexed: frozenset[str] = frozenset()  # dimensions the operand's index does not depend on at all
+
+    def block_prefix(self, prefix) -> int:
+        """p > 0 where every ordering that starts with `prefix` reads a whole tile once per executed block of
+        its innermost p loops (none of them indexing the operand); else 0."""
+        p = 0
+        while p < len(prefix) and prefix[p][0] in self.unindexed:
+            p += 1
+        if not p or p == len(prefix):
+            return 0
+        inside = Counter(dim for dim, _ in prefix[:p])
+        whole = self.renewing_whole | {dim for dim, partner, loops in self.whole_beside if inside[partner] == loops}
+        for dim, _ in prefix[p:]:
+            if dim in whole:
+                return p
+            if dim not in self.indexing:
+                return 0
+        return 0
 
     def renews(self, prefix) -> bool:
         """Whether every ordering that starts with `prefix` (innermost first) reads its whole tile at every step."""
@@ -106,14 +141,40 @@ class ReadsFloor:
         return known - blocks * self.cap
 
 
+class UnitReads:
+    """The energy of reading every executed block's tile of an operand out of its innermost level once, per
+    multiset of innermost loops (the blocks' loops: `ReadsFloor.block_prefix`); computed on first use."""
+
+    def __init__(self, nest: LoopNest, op: str, filtered: bool) -> None:
+        self.nest, self.op, self.filtered = nest, op, filtered
+        self._energy: dict[tuple, float] = {}
+
+    def energy(self, inner) -> float:
+        key = tuple(sorted(inner))
+        found = self._energy.get(key)
+        if found is None:
+            nest, op = self.nest, self.op
+            above = Counter(nest.loop_pairs)
+            above.subtract(key)
+            loops = (*key, *(loop for loop, n in above.items() for _ in range(n)))
+            block = replace(nest, temporal=tuple(Loop(d, s) for d, s in loops))
+            level = nest.levels[op][0]
+            steps = _step_tiles(block, op, level.served, self.filtered, len(key))
+            found = 0.0 if steps is None else (_tile_words(steps, nest.precision[op], level.ports["rd_out_to_low"])
+                                               * level.read_cost)
+            self._energy[key] = found
+        return found
+
+
 @dataclass(frozen=True)
 class EnergyFloor:
     """The MAC energy of every ordering, per operand the least memory energy any ordering spends, and for
-    W and I the reads that bound an ordering from its neighbours'."""
+    W and I the reads that bound an ordering from its neighbours' and from its innermost loops."""
 
     mac_pj: float
     operand_pj: dict[str, float]
     reads: dict[str, ReadsFloor]
+    units: dict[str, UnitReads] = field(default_factory=dict)
 
 
 def level0_reads(counts) -> int:
@@ -132,7 +193,8 @@ def energy_floor(nest: LoopNest, options: EngineOptions) -> EnergyFloor:
         floors[op] = 0.0 if found is None else found[0]
         if found is not None:
             reads[op] = found[1]
-    return EnergyFloor(executed_macs(nest, options.filter) * nest.mac_energy, floors, reads)
+    return EnergyFloor(executed_macs(nest, options.filter) * nest.mac_energy, floors, reads,
+                       {op: UnitReads(nest, op, options.filter) for op in reads})
 
 
 def _reads_floor(nest: LoopNest, op: str, filtered: bool) -> tuple[float, ReadsFloor] | None:
@@ -152,17 +214,19 @@ def _reads_floor(nest: LoopNest, op: str, filtered: bool) -> tuple[float, ReadsF
     indexing = frozenset(RELEVANT_UNCOUPLED[op]) | (_INDEXED_TAPS[op] if nest.centric == "input" or op == "W"
                                                      else frozenset())
     reads = ReadsFloor(_per_element(nest.precision[op], port.bw_min, largest), largest * instances, port.bw_min,
-                       port.bw_max, level.read_cost, renewing, every_step, whole, indexing)
+                       port.bw_max, level.read_cost, renewing, every_step, whole, indexing,
+                       _whole_beside(nest, op, filtered), _unindexed(nest, op))
     distinct = _distinct(nest, op, level.served, filtered)
     return (0.0 if distinct is None else reads.energy(distinct)), reads
 
 
-def _step_tiles(nest: LoopNest, op: str, served: frozenset[str], filtered: bool):
-    """The tiles of `op`'s steps at the MAC boundary (`SequenceEvents.tile`), where the per-axis count gives them
-    (else None: the floors are only worth what is cheap)."""
-    if not analytic_applicable(nest, 0, served):
+def _step_tiles(nest: LoopNest, op: str, served: frozenset[str], filtered: bool, n_inner: int = 0):
+    """The tiles of `op`'s steps at the MAC boundary (`SequenceEvents.tile`; with `n_inner`, of the blocks of the
+    innermost `n_inner` loops), where the per-axis count gives them (else None: the floors are only worth what is
+    cheap)."""
+    if not analytic_applicable(nest, n_inner, served):
         return None
-    return sequence_events(nest, op, 0, served, filtered, None, _TILE)
+    return sequence_events(nest, op, n_inner, served, filtered, None, _TILE)
 
 
 def _distinct(nest: LoopNest, op: str, served: frozenset[str], filtered: bool) -> int | None:
@@ -190,6 +254,35 @@ def renewing_dims(nest: LoopNest, op: str, filtered: bool) -> frozenset[str]:
         if not filtered or _ends_differ(axis, op == "I"):
             dims.add(own)
     return frozenset(dims)
+
+
+def _unindexed(nest: LoopNest, op: str) -> frozenset[str]:
+    """The dimensions `op` (W or I) is not indexed by: W by neither batch nor positions; I not by K, nor, on an
+    input-centric layer, by the taps (on an output-centric one an input's index is the output's plus the tap's)."""
+    if op == "W":
+        return frozenset({"B", *nest.position_dims})
+    return frozenset({"K", "FY", "FX"}) if nest.centric == "input" else frozenset({"K"})
+
+
+def _whole_beside(nest: LoopNest, op: str, filtered: bool) -> tuple[tuple[str, str, int], ...]:
+    """`ReadsFloor.whole_beside`: on an input-centric layer, `op`'s dimension on each coupled axis (I's position,
+    W's tap) with its partner, where neither is unrolled and each of its values has a valid partner value."""
+    if nest.centric != "input":
+        return ()
+    unrolled = {sl.dim for sl in nest.spatial}
+    found = []
+    for name, position, tap in _AXES:
+        own, partner = (position, tap) if op == "I" else (tap, position)
+        if {own, partner} & unrolled:
+            continue
+        if filtered:
+            axis = getattr(nest.geometry, name)
+            inp, taps = np.meshgrid(np.arange(axis.inp), np.arange(axis.kernel), indexing="ij")
+            valid = axis.output_of(inp, taps)[1]  # (position, tap)
+            if not valid.any(axis=1 if op == "I" else 0).all():
+                continue
+        found.append((own, partner, sum(1 for loop in nest.temporal if loop.dim == partner)))
+    return tuple(found)
 
 
 def _ends_differ(axis, by_position: bool) -> bool:

@@ -9,15 +9,18 @@ float form (words times the cost per word); float addition and multiplication ro
 is at most the ordering's energy as the exhaustive search computes it, bit for bit, and no margin is needed.
 Such an ordering would be refused by `TopK`: the best, their order and the top k are those of the exhaustive
 search (offers carry their place in the order, so ties rank as there). An operand's bound is its floor over all
-orderings (for W and I, the larger one where the ordering's innermost loop renews their tiles at every step), or,
-for W and I, what an ordering already costed that shares inner loops with this one implies (the largest of those
-costed under each shared prefix is kept, per depth). The operands are costed cheapest first (by a decaying mean
+orderings (for W and I, the larger one where the ordering's innermost loops renew their tiles at every step, or
+at every block of innermost loops that do not index them: `ReadsFloor.block_prefix`), or, for W and I, what
+an ordering already costed that shares inner loops with this one implies (the largest of those costed under each
+shared prefix is kept, per depth). The operands are costed cheapest first (by a decaying mean
 of the time each has taken lately: an operand whose counts are mostly memoised costs little; one left uncosted
 sees its estimate drift down, so that it is tried again), so the expensive count is the one skipped; an operand
-whose floor is already its count, which can rule nothing out, comes last. `walk` costs a spread sample of the
-orderings first (one per 640, at most 64; after the first of them, the least floor first), so that the threshold
-is near the best, then walks the orderings depth-first from the innermost loop (the innermost loops that renew
-W's or I's tiles first, least floor first: `_innermost_guess`): below a prefix the bound from the orderings
+whose floor is already its count, which can rule nothing out, comes last. In a space of at least two seeds' worth
+of orderings `walk` costs a spread sample of them first (one per 640, at most 64; after the first of them, the
+least floor first), so that the threshold is near the best; a smaller space (LOMA's lpf 6) takes none. It then
+walks the orderings depth-first from the innermost loop, each prefix's children least bound first (at the
+innermost loop, those that renew W's or I's tiles first, least floor first: `_innermost_guess`), so that the k
+best are costed first and the threshold falls to theirs at once: below a prefix the bound from the orderings
 costed under it is the same for every ordering (the loops above each shared prefix take the same values
 together, in whatever order), so a prefix whose bound already exceeds the threshold is skipped whole, its
 orderings counted as ruled out without being enumerated or allocated.
@@ -76,13 +79,13 @@ class BoundedEnergy:
         nest = coster.context.nest(coster.mapping(ordering, allocation))
         options = coster.options
         if floor is None:
-            floor = self.floor = energy_floor(nest, options)
-            self._known = {op: [-1] * (len(ordering) + 1) for op in floor.reads}
+            self._set_floor(nest)
+            floor = self.floor
         if worst is None:
             parts = {}
         seconds = self.seconds
         # An operand whose floor here is its count (its tiles renewed at every step) can rule nothing out: last.
-        counted = {op for op, reads in floor.reads.items() if reads.renews(ordering)}
+        counted = {op for op, reads in floor.reads.items() if reads.renews(ordering) or reads.block_prefix(ordering)}
         order = sorted(OPERANDS, key=lambda op: (op in counted, seconds[op]))
         for k, op in enumerate(order):
             if worst is not None and _cannot_rank(floor.mac_pj, parts, worst, arrival):
@@ -103,14 +106,31 @@ class BoundedEnergy:
         self.costed += 1
         return True
 
+    def _floor_from(self, ordering: tuple[Lpf, ...]) -> bool:
+        """Build the floor from `ordering`'s nest (any ordering of the space will do); False if it does not fit."""
+        allocation = self.coster.allocator.allocate(ordering)
+        if allocation is not None:
+            self._set_floor(self.coster.context.nest(self.coster.mapping(ordering, allocation)))
+        return allocation is not None
+
+    def _set_floor(self, nest) -> None:
+        self.floor = energy_floor(nest, self.coster.options)
+        self._known = {op: [-1] * (len(nest.temporal) + 1) for op in self.floor.reads}
+
     def walk(self, lpfs: LoopFactors, advance: Callable[[int], None]) -> int:
         """Offer every ordering of `lpfs` (see the module docstring); `advance(n)`: n more orderings done. Returns
         how many were ranked: those that fit the memories and were costed, and those ruled out."""
         factors, counts = lpfs.factors, list(lpfs.counts)
         n = sum(counts)
-        stride = max(1, lpfs.count // min(_SEEDS, max(1, lpfs.count // _ORDERINGS_PER_SEED)))
+        wanted = min(_SEEDS, lpfs.count // _ORDERINGS_PER_SEED)
+        if wanted < 2:  # a small space: no seeds, the walk (least bound first) reaches the best as soon
+            for place in range(lpfs.count):
+                if self._floor_from(ordering_at(lpfs, place)):
+                    break
+            wanted = 0
+        stride = lpfs.count // wanted if wanted else lpfs.count + 1  # place 0 is a seed, or none is
         ranked = 0
-        seeds = [(place, ordering_at(lpfs, place)) for place in range(0, lpfs.count, stride)]
+        seeds = [(place, ordering_at(lpfs, place)) for place in range(0, lpfs.count, stride)] if wanted else []
         for k, (place, ordering) in enumerate(seeds):
             ranked += self.offer(ordering, place)
             advance(1)
@@ -118,32 +138,45 @@ class BoundedEnergy:
                 seeds[1:] = sorted(seeds[1:], key=lambda seed: self._innermost_floor(seed[1][0]))
         prefix: list[Lpf] = []
 
-        def below(place: int, leaves: int) -> int:
-            """Walk the orderings under `prefix` (the first at `place`, `leaves` of them)."""
+        def seeded(place: int) -> bool:
+            return bool(seeds) and not place % stride
+
+        def below(place: int, leaves: int, least: float | None = None) -> int:
+            """Walk the orderings under `prefix` (the first at `place`, `leaves` of them; `least`: their bound)."""
             nonlocal ranked
             if len(prefix) == n:
-                if place % stride:
+                if not seeded(place):
                     ranked += self.offer(tuple(prefix), place)
                     advance(1)
                 return 1
-            if self._subtree_ruled_out(prefix, factors, counts, place):
-                unseeded = leaves - _multiples(place, place + leaves, stride)  # the seeds were offered first
+            worst = self.top.worst_entry() if self.bound else None
+            if worst is not None and least is not None and _ruled_out(least, worst, place):
+                unseeded = leaves - (_multiples(place, place + leaves, stride) if seeds else 0)  # seeds: offered
                 self.ruled_out += unseeded
                 ranked += unseeded
                 advance(unseeded)
                 return leaves
-            children = []  # (factor index, place of the first ordering that puts it next, how many do)
+            children = []  # (bound, place of the first ordering that puts it next, factor index, how many do)
             for k in range(len(factors)):
                 if counts[k]:
                     share = leaves * counts[k] // (n - len(prefix))
-                    children.append((k, place, share))
+                    children.append([None, place, k, share])
                     place += share
-            if not prefix and self.floor is not None:
-                children.sort(key=lambda child: self._innermost_guess(factors[child[0]]))
-            for k, first, share in children:
+            if self.floor is not None:  # least bound first: the k best are found first, and the threshold with them
+                for child in children:
+                    counts[child[2]] -= 1
+                    prefix.append(factors[child[2]])
+                    child[0] = self._subtree_bound(prefix, factors, counts)
+                    prefix.pop()
+                    counts[child[2]] += 1
+                if not prefix:
+                    children.sort(key=lambda child: (self._innermost_guess(factors[child[2]]), child[1]))
+                else:
+                    children.sort(key=lambda child: (child[0], child[1]))
+            for bound, first, k, share in children:
                 counts[k] -= 1
                 prefix.append(factors[k])
-                below(first, share)
+                below(first, share, bound)
                 prefix.pop()
                 counts[k] += 1
             return leaves
@@ -151,18 +184,15 @@ class BoundedEnergy:
         below(0, lpfs.count)
         return ranked
 
-    def _subtree_ruled_out(self, prefix: list[Lpf], factors, counts, first: int) -> bool:
-        """Whether the bound rules out every ordering that starts with `prefix`, the first of them the `first`-th
-        of the order (and so each, by `offer`)."""
-        if self.floor is None or not self.bound:
-            return False
-        worst = self.top.worst_entry()
-        if worst is None:
-            return False
+    def _subtree_bound(self, prefix: list[Lpf], factors, counts) -> float:
+        """A lower bound on the energy of every ordering that starts with `prefix` (summed as `_cannot_rank`
+        sums it), where `counts` says which loops are not in `prefix`."""
         self._enter(prefix)
         above = prod(size ** c for (_, size), c in zip(factors, counts))  # the loops not in `prefix`, together
-        parts = {op: [self._least(op, prefix, above)] for op in OPERANDS}
-        return _cannot_rank(self.floor.mac_pj, parts, worst, first)
+        least = self.floor.mac_pj
+        for op in OPERANDS:  # left to right from the MAC energy, as `_cannot_rank` sums
+            least += self._least(op, prefix, above)
+        return least
 
     def _innermost_guess(self, innermost: Lpf) -> tuple[bool, float]:
         """Where to look for the best first: under an innermost loop that renews W's or I's tiles, the operand's
@@ -201,6 +231,10 @@ class BoundedEnergy:
             return least
         if reads.renews(prefix):
             least = max(least, reads.every_step)
+        else:
+            p = reads.block_prefix(prefix)
+            if p:
+                least = max(least, self.floor.units[op].energy(prefix[:p]))
         most = -1
         blocks = above  # values the loops above the first d take together
         per_depth = self._known[op]
@@ -216,7 +250,11 @@ def _cannot_rank(mac_pj: float, parts: dict[str, list[float]], worst: tuple[floa
     """Whether an ordering (the `arrival`-th) whose energy is at least `mac_pj` plus `parts` (per operand, lower
     bounds of its level energies, summed as `evaluate.energy_pj` sums them) cannot displace `worst` (score and
     arrival of the worst kept)."""
-    least = mac_pj + sum(e for op in OPERANDS for e in parts[op])
+    return _ruled_out(mac_pj + sum(e for op in OPERANDS for e in parts[op]), worst, arrival)
+
+
+def _ruled_out(least: float, worst: tuple[float, int], arrival: int) -> bool:
+    """Whether an ordering (the `arrival`-th) whose energy is at least `least` cannot displace `worst`."""
     return least > worst[0] or (least == worst[0] and arrival > worst[1])
 
 

@@ -21,6 +21,7 @@ from zigzag.cost_model.cost_model import CostModelEvaluation
 from zigzag.mapping.temporal_mapping import TemporalMapping
 from zigzag.stages.stage import Stage
 
+from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineResult
 from zz_event.errors import MappingError
 from zz_event.interruption import raise_if_interrupted
@@ -29,7 +30,8 @@ from zz_event.search.orderings import Lpf, loop_factors, orderings
 from zz_event.search.pruned import BoundedEnergy
 from zz_event.search.ranking import TopK, score
 from zz_event.zigzag.adapter import CmeMapping, layer_is_correctable
-from zz_event.zigzag.correction import correct_cme
+from zz_event.zigzag.corrected_cme import correct_cme_with
+from zz_event.zigzag.correction import limit_reason
 from zz_event.zigzag.settings import CorrectionSettings
 
 __all__ = ["Found", "LayerSpace", "SearchLog", "SearchProgress", "SearchStage", "SpatialSearch", "search_space"]
@@ -184,11 +186,13 @@ def search_space(space: LayerSpace, log: SearchLog, index: int = 0) -> SpatialSe
 def _found(space: LayerSpace, rank: int, coster: SpaceCoster, ordering: tuple[Lpf, ...]) -> Found:
     """One of the best orderings, its engine result and the means to build its corrected CME."""
     mapping, result = coster.result(ordering)
-    return Found(rank, ordering, mapping, result, lambda: _corrected_cme(space, coster, ordering))
+    return Found(rank, ordering, mapping, result, lambda: _corrected_cme(space, coster, ordering, mapping, result))
 
 
-def _corrected_cme(space: LayerSpace, coster: SpaceCoster, ordering: tuple[Lpf, ...]) -> Any:
-    """ZigZag's CostModelEvaluation of `ordering`, corrected."""
+def _corrected_cme(space: LayerSpace, coster: SpaceCoster, ordering: tuple[Lpf, ...], mapping: CmeMapping,
+                   result: EngineResult) -> Any:
+    """ZigZag's CostModelEvaluation of `ordering`, corrected with the engine's `result` for it, which the search
+    already holds (`correct_cme` would read the same nest back from the CME and count it again)."""
     layer = space.layer
     dims = {str(d): d for d in layer.layer_dim_sizes.data}
     allocation = dict(zip(coster.allocator.operands, coster.allocator.allocate(ordering)))
@@ -210,6 +214,13 @@ def _corrected_cme(space: LayerSpace, coster: SpaceCoster, ordering: tuple[Lpf, 
             access_same_data_considered_as_no_access=True,
         )
         raise_if_interrupted()  # ZigZag's evaluation may have swallowed it
-        return correct_cme(cme, space.correction)
     finally:
         layer.spatial_mapping = current
+    settings = space.correction
+    try:
+        variants = {v.label: evaluate(coster.context.nest(mapping), v) for v in settings.variants
+                    if v != settings.options}
+    except MemoryError as error:  # as `correct_cme`: a resource limit keeps ZigZag's cost
+        cme.zz_event_uncorrected = limit_reason(error)
+        return cme
+    return correct_cme_with(cme, result, variants)
