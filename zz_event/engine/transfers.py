@@ -259,7 +259,20 @@ def structural_key(nest: LoopNest, op, n_inner, served, filtered, readiness: boo
     upper = loops[n_inner:]
     if not (need & _ORDERED_NEEDS) and analytic_applicable(nest, n_inner, served):
         upper = _unordered_upper(nest, op, upper, readiness, need)
-    return (nest.shape_id, op, served, filtered, readiness, need, tuple(sorted(inner.items())), upper)
+    return (nest.shape_id, op, _tag(served), filtered, readiness, _tag(need), tuple(sorted(inner.items())), upper)
+
+
+_TAGS: dict[frozenset, str] = {}  # a few entries: array dimensions and event-list names
+
+
+def _tag(names: frozenset[str]) -> str:
+    """A string standing for a set of names in memo keys. A key tuple holding a frozenset stays tracked by the
+    garbage collector, and so do the tuples holding it; one of strings and ints is untracked at its first
+    collection. The memos hold thousands of keys, which the full passes in ZigZag's process would walk."""
+    tag = _TAGS.get(names)
+    if tag is None:
+        tag = _TAGS[names] = ",".join(sorted(names)) + "|"
+    return tag
 
 
 def _unordered_upper(nest: LoopNest, op: str, upper: tuple, readiness: bool, need) -> tuple:
