@@ -32,7 +32,7 @@ from zz_event.engine.changes_kernel import change_events
 from zz_event.engine.events import SequenceEvents
 from zz_event.engine.grouping import slots, three_way
 from zz_event.engine.overshoot import never_empties, relevant_blocks
-from zz_event.engine.tiles import UNCOUPLED, _exact_dim, _loop_classes, overshooting_dims
+from zz_event.engine.tiles import UNCOUPLED, _exact_dim, _exact_dims, _loop_classes, overshooting_dims
 from zz_event.memo import LruMemo, lru_cache
 from zz_event.model.nest import LoopNest
 
@@ -95,25 +95,21 @@ def analytic_events(nest, op, n_inner, served, filtered, touches, need: frozense
     blocks = relevant_blocks(nest, op, n_inner, served)
     # Every (instance, block) pair of `blocks` is one copy of the same block sequence, scaled by its rho;
     # the other symmetric loops and unserved uncoupled digits only repeat it.
-    replicas = prod(
-        d.size for dim in UNCOUPLED for d in dim_digits(nest, dim)
-        if d.temporal is None and d.array_dim not in served and d not in blocks.spatial_digits
-    )
+    if blocks.pairs == 1:  # the common case: shared by every ordering of the spatial mapping
+        replicas, instances = _spread(nest, op, served)
+        rhos, copies = (int(blocks.rho[0, 0]),), (1,)
+    else:
+        replicas, instances = _spread(nest, op, served, blocks.spatial_digits)
+        rhos, copies = blocks.groups()
     symmetric = prod(nest.temporal[t].size for t in layout.symmetric if t not in blocks.temporal_loops)
     base = replicas * symmetric
-    rhos, copies = blocks.groups()
     ctx = prod(nest.temporal[t].size for t in layout.context_irrelevant)
     classes = _classes(ctx)
     n_sizes = {p: nest.temporal[t].size for p, (t, k) in enumerate(zip(layout.block, layout.kind)) if k == "N"}
     n_count = prod(n_sizes.values())
     repeats = prod(nest.temporal[t].size for t in layout.repeating)
     steps_per = n_count * symmetric * ctx
-    # Steps are summed over instances apart from the replicated ones, as the explicit walk counts them.
-    instances = prod(
-        d.size for dim in UNCOUPLED if not _exact_dim(nest, dim) and dim not in RELEVANT_UNCOUPLED[op]
-        for d in dim_digits(nest, dim) if d.temporal is None and d.array_dim not in served
-    )
-    steps = int(np.count_nonzero(y.executed)) * int(np.count_nonzero(x.executed)) * steps_per * repeats
+    steps = y.core.n_executed * x.core.n_executed * steps_per * repeats
     steps *= blocks.pairs * instances
 
     def per_block(make):  # the event lists of every distinct rho (at least one), weighted by its copies
@@ -147,6 +143,28 @@ def analytic_events(nest, op, n_inner, served, filtered, touches, need: frozense
 
 
 _PIECES = LruMemo(4096)
+
+
+def _spread(nest: LoopNest, op: str, served: frozenset[str], block_digits: tuple = ()) -> tuple[int, int]:
+    """(replicas, instances) of a tile sequence: the unserved spatial digits of uncoupled dimensions that only
+    repeat it (less those `block_digits` of the relevant blocks span), and those of irrelevant overshooting
+    dimensions, over which steps are summed as the explicit walk counts them. They depend on the spatial
+    loops and on which dimensions are tiled exactly, not on the loop order: memoised for the common case."""
+    if block_digits:
+        return _spread_of(nest, op, served, block_digits)
+    key = (nest.shape_id, _exact_dims(nest), op, served)
+    return _SPREADS.get_or(key, lambda: _spread_of(nest, op, served, ()))
+
+
+_SPREADS = LruMemo(256)
+
+
+def _spread_of(nest: LoopNest, op: str, served: frozenset[str], block_digits: tuple) -> tuple[int, int]:
+    unserved = [d for dim in UNCOUPLED for d in dim_digits(nest, dim)
+                if d.temporal is None and d.array_dim not in served]
+    replicas = prod(d.size for d in unserved if d not in block_digits)
+    instances = prod(d.size for d in unserved if not _exact_dim(nest, d.dim) and d.dim not in RELEVANT_UNCOUPLED[op])
+    return replicas, instances
 
 
 @lru_cache(maxsize=256)

@@ -61,6 +61,7 @@ class AxisCore:
                 r *= sizes[j]
         self.ax, self.key = ax, key
         self.executed = ax.nonempty[key]
+        self.n_executed = int(np.count_nonzero(self.executed))
         self.size = ax.size[key]
         self.n_block = n_block
         self.block_radix = prod(sizes[:n_block])
