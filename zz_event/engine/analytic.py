@@ -21,8 +21,8 @@ Uncoupled dimensions whose loops overshoot their size: a relevant one gives bloc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from math import prod
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from zz_event.engine.changes_kernel import change_events
 from zz_event.engine.events import SequenceEvents
 from zz_event.engine.grouping import slots, three_way
 from zz_event.engine.overshoot import never_empties, relevant_blocks
-from zz_event.engine.tiles import UNCOUPLED, _exact_dim, _exact_dims, _loop_classes, overshooting_dims
+from zz_event.engine.tiles import UNCOUPLED, _exact_dim, _exact_dims, overshooting_dims
 from zz_event.memo import LruMemo, lru_cache
 from zz_event.model.nest import LoopNest
 
@@ -43,8 +43,7 @@ def analytic_applicable(nest: LoopNest, n_inner: int, served: frozenset[str]) ->
     return not overshooting_dims(nest) or never_empties(nest, n_inner, served)
 
 
-@dataclass(frozen=True)
-class _Layout:
+class _Layout(NamedTuple):
     """The loops above the tile, classified, and where each coupled axis' digits sit."""
 
     block: tuple[int, ...]  # enumerated temporal loops below the innermost relevant loop, inner to outer
@@ -53,23 +52,47 @@ class _Layout:
     symmetric: tuple[int, ...]
     context_irrelevant: tuple[int, ...]
     repeating: tuple[int, ...]
-    order: dict[int, int] = field(compare=False)  # enumerated loop -> its position in block + context
+    order: dict[int, int]  # enumerated loop -> its position in block + context
 
 
 def _layout(nest: LoopNest, operand: str, n_inner: int, keep_irrelevant: bool) -> _Layout:
-    outer = range(n_inner, len(nest.temporal))
-    loops, symmetric, ctx_irr, repeating = _loop_classes(nest, operand, outer, keep_irrelevant)
-    relevant = set(RELEVANT_UNCOUPLED[operand])
-    first_r = next((t for t in outer if nest.temporal[t].dim in relevant and nest.temporal[t].size > 1), None)
-    block = tuple(t for t in loops if first_r is None or t < first_r)
-    context = tuple(t for t in loops if t not in block)
-    y_dims = {nest.position_dims[0], "FY"}
-    x_dims = {nest.position_dims[1], "FX"}
-    kind = tuple(
-        "Y" if nest.temporal[t].dim in y_dims else "X" if nest.temporal[t].dim in x_dims else "N" for t in block
-    )
+    """`tiles._loop_classes` of the loops above the tile (without overshooting dimensions, which the
+    per-axis backend only takes where they empty no tile), its enumerated loops split at the innermost
+    relevant loop of size > 1: one pass, as this runs for every new tile sequence."""
+    temporal = nest.temporal
+    pos_y, pos_x = nest.position_dims
+    relevant = RELEVANT_UNCOUPLED[operand]
+    first_r = first_block_end = None  # the innermost relevant loop; the innermost one of size > 1
+    for t in range(n_inner, len(temporal)):
+        if temporal[t].dim in relevant:
+            first_r = t if first_r is None else first_r
+            if temporal[t].size > 1:
+                first_block_end = t
+                break
+    block, context, kind, symmetric, context_irrelevant, repeating = [], [], [], [], [], []
+    seen_non_n = False
+    for t in range(n_inner, len(temporal)):
+        dim, size = temporal[t].dim, temporal[t].size
+        if size == 1:
+            continue
+        is_y, is_x = dim == pos_y or dim == "FY", dim == pos_x or dim == "FX"
+        irrelevant = not (is_y or is_x) and dim not in relevant
+        if first_r is None or t < first_r:
+            if irrelevant and not seen_non_n and not keep_irrelevant:
+                repeating.append(t)
+                continue
+            seen_non_n = seen_non_n or not irrelevant
+        elif not (is_y or is_x):
+            (context_irrelevant if irrelevant and keep_irrelevant else symmetric).append(t)
+            continue
+        if first_block_end is None or t < first_block_end:
+            block.append(t)
+            kind.append("Y" if is_y else "X" if is_x else "N")
+        else:
+            context.append(t)
     order = {t: i for i, t in enumerate(block + context)}
-    return _Layout(block, context, kind, tuple(symmetric), tuple(ctx_irr), tuple(repeating), order)
+    return _Layout(tuple(block), tuple(context), tuple(kind), tuple(symmetric), tuple(context_irrelevant),
+                   tuple(repeating), order)
 
 
 def _changes(y: Side, x: Side, n_table: np.ndarray, classes: np.ndarray, r: int, base: int, exits: bool,

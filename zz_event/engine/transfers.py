@@ -96,7 +96,15 @@ Plan = tuple[tuple[tuple[int, frozenset[str], frozenset[str]], ...], ...]
 def boundary_plan(levels, op: str) -> Plan:
     """Per boundary, from the MAC's up: the tile sequences it reads as (n_inner, served, need). A tile
     sequence can serve two boundaries (a level owning no loop is the MAC boundary's parent and the next
-    boundary's child): it is computed once, with every event list either reads."""
+    boundary's child): it is computed once, with every event list either reads. Memoised on the levels'
+    ids (`NestContext` reuses them across the mappings of one layer; an entry keeps its levels alive)."""
+    return _PLANS.get_or((op, *map(id, levels)), lambda: (levels, _boundary_plan(levels, op)))[1]
+
+
+_PLANS = LruMemo(256)
+
+
+def _boundary_plan(levels, op: str) -> Plan:
     sides = [_boundary_sequences(levels, j, op) for j in range(-1, len(levels) - 1)]
     needs: dict[tuple[int, frozenset[str]], frozenset[str]] = {}
     for side in sides:
