@@ -101,9 +101,7 @@ def _changes(y: Side, x: Side, n_table: np.ndarray, classes: np.ndarray, r: int,
     group, then the irrelevant digits (n_table[group]: up to three (first, last, count) rows) and the
     context classes (`changes_kernel.change_events`). Without `touched` (no readiness) first and last
     touches are all zero."""
-    return change_events(y.group, y.size, y.kept, y.first, y.pred_size, y.pred_last, y.count,
-                         x.group, x.size, x.kept, x.first, x.pred_size, x.pred_last, x.count,
-                         n_table, classes, r, base, exits, touched)
+    return change_events(y.rows, x.rows, n_table, classes, r, base, exits, touched)
 
 
 ALL = frozenset({"entry", "exit", "tile", "onload", "offload"})

@@ -11,7 +11,7 @@ changes, grouped by block position. All are memoised on structure, so a LOMA sea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import prod
 
 import numpy as np
@@ -243,6 +243,11 @@ class Side:
     pred_size: np.ndarray  # |H|
     pred_last: np.ndarray  # last touches in H
     count: np.ndarray
+    rows: np.ndarray = field(init=False, repr=False, compare=False)  # the seven above, stacked (the kernel's input)
+
+    def __post_init__(self) -> None:
+        rows = np.stack([self.group, self.size, self.kept, self.first, self.pred_size, self.pred_last, self.count])
+        object.__setattr__(self, "rows", np.ascontiguousarray(rows, dtype=np.int64))
 
 
 SIDES = LruMemo(4096)
