@@ -21,8 +21,8 @@ Uncoupled dimensions whose loops overshoot their size: a relevant one gives bloc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from math import prod
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from zz_event.engine.changes_kernel import change_events
 from zz_event.engine.events import SequenceEvents
 from zz_event.engine.grouping import slots, three_way
 from zz_event.engine.overshoot import never_empties, relevant_blocks
-from zz_event.engine.tiles import UNCOUPLED, _exact_dim, _loop_classes, overshooting_dims
+from zz_event.engine.tiles import UNCOUPLED, _exact_dim, _exact_dims, overshooting_dims
 from zz_event.memo import LruMemo, lru_cache
 from zz_event.model.nest import LoopNest
 
@@ -43,8 +43,7 @@ def analytic_applicable(nest: LoopNest, n_inner: int, served: frozenset[str]) ->
     return not overshooting_dims(nest) or never_empties(nest, n_inner, served)
 
 
-@dataclass(frozen=True)
-class _Layout:
+class _Layout(NamedTuple):
     """The loops above the tile, classified, and where each coupled axis' digits sit."""
 
     block: tuple[int, ...]  # enumerated temporal loops below the innermost relevant loop, inner to outer
@@ -53,23 +52,47 @@ class _Layout:
     symmetric: tuple[int, ...]
     context_irrelevant: tuple[int, ...]
     repeating: tuple[int, ...]
-    order: dict[int, int] = field(compare=False)  # enumerated loop -> its position in block + context
+    order: dict[int, int]  # enumerated loop -> its position in block + context
 
 
 def _layout(nest: LoopNest, operand: str, n_inner: int, keep_irrelevant: bool) -> _Layout:
-    outer = range(n_inner, len(nest.temporal))
-    loops, symmetric, ctx_irr, repeating = _loop_classes(nest, operand, outer, keep_irrelevant)
-    relevant = set(RELEVANT_UNCOUPLED[operand])
-    first_r = next((t for t in outer if nest.temporal[t].dim in relevant and nest.temporal[t].size > 1), None)
-    block = tuple(t for t in loops if first_r is None or t < first_r)
-    context = tuple(t for t in loops if t not in block)
-    y_dims = {nest.position_dims[0], "FY"}
-    x_dims = {nest.position_dims[1], "FX"}
-    kind = tuple(
-        "Y" if nest.temporal[t].dim in y_dims else "X" if nest.temporal[t].dim in x_dims else "N" for t in block
-    )
+    """`tiles._loop_classes` of the loops above the tile (without overshooting dimensions, which the
+    per-axis backend only takes where they empty no tile), its enumerated loops split at the innermost
+    relevant loop of size > 1: one pass, as this runs for every new tile sequence."""
+    temporal = nest.temporal
+    pos_y, pos_x = nest.position_dims
+    relevant = RELEVANT_UNCOUPLED[operand]
+    first_r = first_block_end = None  # the innermost relevant loop; the innermost one of size > 1
+    for t in range(n_inner, len(temporal)):
+        if temporal[t].dim in relevant:
+            first_r = t if first_r is None else first_r
+            if temporal[t].size > 1:
+                first_block_end = t
+                break
+    block, context, kind, symmetric, context_irrelevant, repeating = [], [], [], [], [], []
+    seen_non_n = False
+    for t in range(n_inner, len(temporal)):
+        dim, size = temporal[t].dim, temporal[t].size
+        if size == 1:
+            continue
+        is_y, is_x = dim == pos_y or dim == "FY", dim == pos_x or dim == "FX"
+        irrelevant = not (is_y or is_x) and dim not in relevant
+        if first_r is None or t < first_r:
+            if irrelevant and not seen_non_n and not keep_irrelevant:
+                repeating.append(t)
+                continue
+            seen_non_n = seen_non_n or not irrelevant
+        elif not (is_y or is_x):
+            (context_irrelevant if irrelevant and keep_irrelevant else symmetric).append(t)
+            continue
+        if first_block_end is None or t < first_block_end:
+            block.append(t)
+            kind.append("Y" if is_y else "X" if is_x else "N")
+        else:
+            context.append(t)
     order = {t: i for i, t in enumerate(block + context)}
-    return _Layout(block, context, kind, tuple(symmetric), tuple(ctx_irr), tuple(repeating), order)
+    return _Layout(tuple(block), tuple(context), tuple(kind), tuple(symmetric), tuple(context_irrelevant),
+                   tuple(repeating), order)
 
 
 def _changes(y: Side, x: Side, n_table: np.ndarray, classes: np.ndarray, r: int, base: int, exits: bool,
@@ -78,9 +101,7 @@ def _changes(y: Side, x: Side, n_table: np.ndarray, classes: np.ndarray, r: int,
     group, then the irrelevant digits (n_table[group]: up to three (first, last, count) rows) and the
     context classes (`changes_kernel.change_events`). Without `touched` (no readiness) first and last
     touches are all zero."""
-    return change_events(y.group, y.size, y.kept, y.first, y.pred_size, y.pred_last, y.count,
-                         x.group, x.size, x.kept, x.first, x.pred_size, x.pred_last, x.count,
-                         n_table, classes, r, base, exits, touched)
+    return change_events(y.rows, x.rows, n_table, classes, r, base, exits, touched)
 
 
 ALL = frozenset({"entry", "exit", "tile", "onload", "offload"})
@@ -95,25 +116,21 @@ def analytic_events(nest, op, n_inner, served, filtered, touches, need: frozense
     blocks = relevant_blocks(nest, op, n_inner, served)
     # Every (instance, block) pair of `blocks` is one copy of the same block sequence, scaled by its rho;
     # the other symmetric loops and unserved uncoupled digits only repeat it.
-    replicas = prod(
-        d.size for dim in UNCOUPLED for d in dim_digits(nest, dim)
-        if d.temporal is None and d.array_dim not in served and d not in blocks.spatial_digits
-    )
+    if blocks.pairs == 1:  # the common case: shared by every ordering of the spatial mapping
+        replicas, instances = _spread(nest, op, served)
+        rhos, copies = (int(blocks.rho[0, 0]),), (1,)
+    else:
+        replicas, instances = _spread(nest, op, served, blocks.spatial_digits)
+        rhos, copies = blocks.groups()
     symmetric = prod(nest.temporal[t].size for t in layout.symmetric if t not in blocks.temporal_loops)
     base = replicas * symmetric
-    rhos, copies = blocks.groups()
     ctx = prod(nest.temporal[t].size for t in layout.context_irrelevant)
     classes = _classes(ctx)
     n_sizes = {p: nest.temporal[t].size for p, (t, k) in enumerate(zip(layout.block, layout.kind)) if k == "N"}
     n_count = prod(n_sizes.values())
     repeats = prod(nest.temporal[t].size for t in layout.repeating)
     steps_per = n_count * symmetric * ctx
-    # Steps are summed over instances apart from the replicated ones, as the explicit walk counts them.
-    instances = prod(
-        d.size for dim in UNCOUPLED if not _exact_dim(nest, dim) and dim not in RELEVANT_UNCOUPLED[op]
-        for d in dim_digits(nest, dim) if d.temporal is None and d.array_dim not in served
-    )
-    steps = int(np.count_nonzero(y.executed)) * int(np.count_nonzero(x.executed)) * steps_per * repeats
+    steps = y.core.n_executed * x.core.n_executed * steps_per * repeats
     steps *= blocks.pairs * instances
 
     def per_block(make):  # the event lists of every distinct rho (at least one), weighted by its copies
@@ -147,6 +164,28 @@ def analytic_events(nest, op, n_inner, served, filtered, touches, need: frozense
 
 
 _PIECES = LruMemo(4096)
+
+
+def _spread(nest: LoopNest, op: str, served: frozenset[str], block_digits: tuple = ()) -> tuple[int, int]:
+    """(replicas, instances) of a tile sequence: the unserved spatial digits of uncoupled dimensions that only
+    repeat it (less those `block_digits` of the relevant blocks span), and those of irrelevant overshooting
+    dimensions, over which steps are summed as the explicit walk counts them. They depend on the spatial
+    loops and on which dimensions are tiled exactly, not on the loop order: memoised for the common case."""
+    if block_digits:
+        return _spread_of(nest, op, served, block_digits)
+    key = (nest.shape_id, _exact_dims(nest), op, served)
+    return _SPREADS.get_or(key, lambda: _spread_of(nest, op, served, ()))
+
+
+_SPREADS = LruMemo(256)
+
+
+def _spread_of(nest: LoopNest, op: str, served: frozenset[str], block_digits: tuple) -> tuple[int, int]:
+    unserved = [d for dim in UNCOUPLED for d in dim_digits(nest, dim)
+                if d.temporal is None and d.array_dim not in served]
+    replicas = prod(d.size for d in unserved if d not in block_digits)
+    instances = prod(d.size for d in unserved if not _exact_dim(nest, d.dim) and d.dim not in RELEVANT_UNCOUPLED[op])
+    return replicas, instances
 
 
 @lru_cache(maxsize=256)

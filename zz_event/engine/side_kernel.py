@@ -21,9 +21,10 @@ _LIMIT = 2.0**61  # in floating point, with a margin: near it the numpy path dec
 
 @njit(cache=True, nogil=True)
 def side_rows(executed, prev, qpos, own, completions, size, first, last, key, table):
-    """(columns (6, m), counts (m)) of the distinct rows, or an empty result with counts[0] = -1 if their
-    mixed-radix key could overflow (the caller then takes the numpy path). `completions[p]`: the
-    completion below position p (rows of own positions unused); `table[key[a], key[b]]`: |a ∩ b|."""
+    """(rows, exact): the distinct rows' six columns and, as a seventh, their counts ((7, m)), and whether
+    they are exact: False (and no rows) if their mixed-radix key could overflow (the caller then takes the
+    numpy path). `completions[p]`: the completion below position p (rows of own positions unused);
+    `table[key[a], key[b]]`: |a ∩ b|."""
     n, groups = executed.size, own.size
     rows = np.empty((6, (groups + 1) * n), np.int64)
     m = 0
@@ -53,14 +54,14 @@ def side_rows(executed, prev, qpos, own, completions, size, first, last, key, ta
             rows[5, m] = last[h]
             m += 1
     if m == 0:
-        return np.empty((6, 0), np.int64), np.zeros(0, np.int64)
+        return np.empty((7, 0), np.int64), True
     bases = np.empty(6, np.int64)
     total = 1.0
     for j in range(6):
         bases[j] = rows[j, :m].max() + 1
         total *= bases[j]
     if total >= _LIMIT:
-        return np.empty((6, 0), np.int64), np.full(1, -1, np.int64)
+        return np.empty((7, 0), np.int64), False
     codes = np.zeros(m, np.int64)
     radix = 1
     for j in range(6):
@@ -72,8 +73,9 @@ def side_rows(executed, prev, qpos, own, completions, size, first, last, key, ta
     for i in range(1, m):
         if codes[i] != codes[i - 1]:
             distinct += 1
-    out = np.empty((6, distinct), np.int64)
-    counts = np.zeros(distinct, np.int64)
+    out = np.empty((7, distinct), np.int64)
+    counts = out[6]
+    counts[:] = 0
     k = -1
     for i in range(m):
         if i == 0 or codes[i] != codes[i - 1]:
@@ -83,4 +85,4 @@ def side_rows(executed, prev, qpos, own, completions, size, first, last, key, ta
                 out[j, k] = codes[i] // radix % bases[j]
                 radix *= bases[j]
         counts[k] += 1
-    return out, counts
+    return out, True

@@ -98,7 +98,15 @@ Plan = tuple[tuple[tuple[int, frozenset[str], frozenset[str]], ...], ...]
 def boundary_plan(levels, op: str) -> Plan:
     """Per boundary, from the MAC's up: the tile sequences it reads as (n_inner, served, need). A tile
     sequence can serve two boundaries (a level owning no loop is the MAC boundary's parent and the next
-    boundary's child): it is computed once, with every event list either reads."""
+    boundary's child): it is computed once, with every event list either reads. Memoised on the levels'
+    ids (`NestContext` reuses them across the mappings of one layer; an entry keeps its levels alive)."""
+    return _PLANS.get_or((op, *map(id, levels)), lambda: (levels, _boundary_plan(levels, op)))[1]
+
+
+_PLANS = LruMemo(256)
+
+
+def _boundary_plan(levels, op: str) -> Plan:
     sides = [_boundary_sequences(levels, j, op) for j in range(-1, len(levels) - 1)]
     needs: dict[tuple[int, frozenset[str]], frozenset[str]] = {}
     for side in sides:
@@ -261,7 +269,20 @@ def structural_key(nest: LoopNest, op, n_inner, served, filtered, readiness: boo
     upper = loops[n_inner:]
     if not (need & _ORDERED_NEEDS) and analytic_applicable(nest, n_inner, served):
         upper = _unordered_upper(nest, op, upper, readiness, need)
-    return (nest.shape_id, op, served, filtered, readiness, need, tuple(sorted(inner.items())), upper)
+    return (nest.shape_id, op, _tag(served), filtered, readiness, _tag(need), tuple(sorted(inner.items())), upper)
+
+
+_TAGS: dict[frozenset, str] = {}  # a few entries: array dimensions and event-list names
+
+
+def _tag(names: frozenset[str]) -> str:
+    """A string standing for a set of names in memo keys. A key tuple holding a frozenset stays tracked by the
+    garbage collector, and so do the tuples holding it; one of strings and ints is untracked at its first
+    collection. The memos hold thousands of keys, which the full passes in ZigZag's process would walk."""
+    tag = _TAGS.get(names)
+    if tag is None:
+        tag = _TAGS[names] = ",".join(sorted(names)) + "|"
+    return tag
 
 
 def _unordered_upper(nest: LoopNest, op: str, upper: tuple, readiness: bool, need) -> tuple:
