@@ -19,14 +19,16 @@ as strictly as exact factorisations; the minimal cases below pin an engine bug t
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 from conftest import write_stats
 from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
 
 from validation.cases import loop_nests
 from validation.simulator import simulate
-from zz_event.engine.evaluate import evaluate
+from zz_event.engine.evaluate import clear_caches, evaluate
 from zz_event.engine.result import EngineOptions
 from zz_event.model.geometry import AxisGeometry, ConvGeometry
 from zz_event.model.nest import Loop, LoopNest, MemLevel, Port, SpatialLoop
@@ -85,6 +87,39 @@ def test_engine_equals_simulator(nest):
 def test_engine_vs_simulator_overshooting_loops(nest):
     STATS["cases (overshooting loops allowed)"] += 1
     check_all_switches(nest)
+
+
+@st.composite
+def _with_unit_loops(draw, nests) -> tuple[LoopNest, LoopNest]:
+    """(a random nest, the same nest with 1-3 loops of size 1 of random dimensions inserted at random
+    places, the levels' tops moved over each or not): both run the same iterations."""
+    nest = draw(nests)
+    temporal, levels = list(nest.temporal), nest.levels
+    dims = ("B", "G", "K", "C", "FY", "FX", *nest.position_dims)
+    for _ in range(draw(st.integers(1, 3))):
+        t, above = draw(st.integers(0, len(temporal))), draw(st.booleans())
+        moved = lambda top: top > t or (top == t and (above or top == len(temporal)))  # noqa: B023, E731
+        levels = {op: tuple(replace(m, top=m.top + moved(m.top)) for m in ms) for op, ms in levels.items()}
+        temporal.insert(t, Loop(draw(st.sampled_from(dims)), 1))
+    return nest, replace(nest, temporal=tuple(temporal), levels=levels)
+
+
+@FAST
+@given(_with_unit_loops(loop_nests(overshoot=True)))
+def test_loops_of_size_one_change_nothing(pair):
+    """A loop that runs once is no change of data: the engine counts what the simulator replays, and
+    exactly what it counts without the loop (latency included)."""
+    STATS["cases (loops of size 1 inserted)"] += 1
+    nest, with_units = pair
+    check_all_switches(with_units)
+    for filt, ready in SWITCHES:
+        options = EngineOptions(filter=filt, readiness=ready)
+        clear_caches()
+        plain = evaluate(nest, options)
+        clear_caches()
+        units = evaluate(with_units, options)
+        assert (units.macs, units.compute_cycles, units.levels, units.latency_parts) == \
+               (plain.macs, plain.compute_cycles, plain.levels, plain.latency_parts)
 
 
 @pytest.mark.slow
@@ -173,6 +208,27 @@ def test_engine_overshooting_spatial_unrolling_outputs():
 
 def test_engine_overshooting_temporal_loop_inputs():
     check_all_switches(OVERSHOOT_TEMPORAL_I)
+
+
+# A relevant loop of size 1 between two irrelevant ones changes no data: C 1 between two K loops leaves the
+# one input in its register for all four K values (written into it once); K 1 between two B loops, the weight.
+UNIT_RELEVANT_I = _nest(
+    ConvGeometry(B=1, K=4, C=1, y=_one(), x=_one()),
+    [Loop("K", 2), Loop("C", 1), Loop("K", 2)], [],
+    {"W": (_lv("reg", 0), _lv("lb", 3)), "I": (_lv("reg", 0), _lv("lb", 3)), "O": (_lv("reg", 0), _lv("lb", 3))},
+)
+UNIT_RELEVANT_W = _nest(
+    ConvGeometry(B=4, K=1, C=1, y=_one(), x=_one()),
+    [Loop("B", 2), Loop("K", 1), Loop("B", 2)], [],
+    {"W": (_lv("reg", 1), _lv("lb", 3)), "I": (_lv("reg", 1), _lv("lb", 3)), "O": (_lv("reg", 1), _lv("lb", 3))},
+)
+
+
+@pytest.mark.parametrize("nest, op", [(UNIT_RELEVANT_I, "I"), (UNIT_RELEVANT_W, "W")], ids=["I", "W"])
+def test_relevant_loop_of_size_one_reads_one_element(nest, op):
+    """The hand count (one element, read once into the register) from the simulator, then the engine."""
+    assert simulate(nest, filter=False, readiness=False).levels[op][0].elements["wr_in_by_high"] == 1
+    check_all_switches(nest)
 
 
 def test_engine_equals_simulator_on_the_seed_toy():

@@ -46,6 +46,7 @@ def frame_baselines(nest: LoopNest, kind: Baseline, masks, readiness: bool = Tru
     if nest.centric != "output":
         raise ValueError("frame-based baselines apply to output-centric mappings; event-driven layers are "
                          "costed with evaluate(nest, options, mask=...)")
+    nest = nest.without_unit_loops()
     options = EngineOptions(filter=False, readiness=readiness)
     dense = evaluate(nest, options)
     if kind == "dense":

@@ -69,6 +69,7 @@ def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions(), mask=None
     """Exact counts of `nest` under the two switches; with `mask` (which input elements are non-zero,
     (B, G, C, IY, IX) or ONNX's layout) events come from data: a zero input triggers nothing
     (`executed.py`, `explicit.py`). An all-true mask gives the dense-data counts."""
+    nest = nest.without_unit_loops()
     if mask is not None:
         return _evaluate_masked(nest, options, mask)
     costs = {op: operand_costs(nest, op, options) for op in OPERANDS}
@@ -78,6 +79,7 @@ def evaluate(nest: LoopNest, options: EngineOptions = EngineOptions(), mask=None
 def energy_pj(nest: LoopNest, options: EngineOptions = EngineOptions()) -> float:
     """`evaluate(nest, options).energy_pj` (the same sum in the same order) without the latency, which a
     search ranking on energy needs for its best mappings only."""
+    nest = nest.without_unit_loops()
     memory = sum(lc.energy_pj for op in OPERANDS for lc in operand_costs(nest, op, options).counts)
     return executed_macs(nest, options.filter) * nest.mac_energy + memory
 
@@ -91,6 +93,7 @@ def evaluate_samples(nest: LoopNest, options: EngineOptions, masks) -> list[Engi
     from zz_event.engine.executed import Executed  # noqa: PLC0415  (loaded on first use: compiles a kernel)
     from zz_event.engine.explicit import masked_counts  # noqa: PLC0415
 
+    nest = nest.without_unit_loops()
     ex = Executed(nest, options.filter, masks)
     per_op = {op: _sample_costs(nest, op, masked_counts(ex, op, options.readiness)) for op in OPERANDS}
     results = []
@@ -182,6 +185,7 @@ _OPERAND_COSTS = LruMemo(1024)
 
 
 def operand_costs(nest: LoopNest, op: str, options: EngineOptions) -> OperandCosts:
+    nest = nest.without_unit_loops()
     op_levels = nest.levels[op]
     plan = boundary_plan(op_levels, op)
     keys = sequence_keys(nest, op, options.filter, options.readiness, plan)

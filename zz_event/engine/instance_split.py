@@ -51,24 +51,16 @@ def split_nests(nest: LoopNest, n_inner: int, served: frozenset[str]) -> list[tu
 
 def _relabelled(nest: LoopNest, n_inner: int, dim: str, k: int, temporal) -> tuple[LoopNest, int]:
     """`nest` as one instance holding k indices of `dim` sees it, and its boundary: no spatial loop of
-    `dim`, size k, the top temporal digit cut to the values that hold any of them (gone if one: the
-    engine reads a relevant loop as a change of data even at size 1)."""
-    loops, levels = list(nest.temporal), nest.levels
+    `dim`, size k, the top temporal digit cut to the values that hold any of them (gone if one)."""
+    loops = list(nest.temporal)
     if temporal:
         top = temporal[-1]
         inner = top.weight // temporal[0].weight  # the inner temporal digits' product
-        cut = -(-k // inner)
-        if cut > 1:
-            loops[top.temporal] = Loop(dim, cut)
-        else:
-            t = top.temporal
-            del loops[t]
-            n_inner -= t < n_inner
-            levels = {op: tuple(replace(m, top=m.top - (t < m.top)) for m in ms) for op, ms in levels.items()}
-    return replace(
+        loops[top.temporal] = Loop(dim, -(-k // inner))
+    relabelled = replace(
         nest,
         geometry=replace(nest.geometry, **{dim: k}),
         spatial=tuple(sl for sl in nest.spatial if sl.dim != dim),
         temporal=tuple(loops),
-        levels=levels,
-    ), n_inner
+    )
+    return relabelled.without_unit_loops(), n_inner - sum(1 for loop in loops[:n_inner] if loop.size == 1)

@@ -16,7 +16,7 @@ Conventions
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Literal
 
@@ -121,3 +121,15 @@ class LoopNest:
         for loop in self.temporal:
             steps *= loop.size
         return steps
+
+    def without_unit_loops(self) -> LoopNest:
+        """This nest without its temporal loops of size 1 (levels' tops renumbered), or itself if it has
+        none. A loop that runs once changes nothing, but the engine's residency rules read a relevant loop
+        as a change of data whatever its size, so the engine's front doors count this nest instead."""
+        temporal = self.temporal
+        if all(loop.size != 1 for loop in temporal):
+            return self
+        kept = [t for t, loop in enumerate(temporal) if loop.size != 1]
+        below = [sum(1 for t in kept if t < top) for top in range(len(temporal) + 1)]  # kept loops under a top
+        levels = {op: tuple(replace(m, top=below[m.top]) for m in ms) for op, ms in self.levels.items()}
+        return replace(self, temporal=tuple(temporal[t] for t in kept), levels=levels)
