@@ -20,7 +20,7 @@ from validation.cases import loop_nests, multi_pe_nests
 from validation.conservation import conservation_errors, shares_outputs_across_pes
 from validation.naive import naive_result
 from validation.simulator import simulate
-from zz_event.engine import register_jumps, siblings, union_run
+from zz_event.engine import register_jumps, siblings, tile_copies, union_run
 from zz_event.engine.evaluate import evaluate
 from zz_event.engine.one_child import one_child, one_child_events
 from zz_event.engine.result import EngineOptions
@@ -202,6 +202,28 @@ def test_translated_iterations_walked_once_give_the_events_of_every_iteration(ne
         walked, _ = _union_tallies(nest)
     STATS["nests with a position loop's interior walked once"] += any(runs)
     assert jumped == walked
+    _check(nest)
+
+
+def _nothing_factored(nest, _op, n_inner):
+    return nest, n_inner, 1
+
+
+@FAST
+@given(multi_pe_nests(overshoot=True, uncoupled_max=6))
+def test_relevant_loops_inside_child_tiles_factored_out_give_the_events_of_the_whole_tiles(nest):
+    """Loops of exactly tiled B/G/K/C an operand depends on, below a union boundary, walked as copies of
+    one element each (`tile_copies.factored`): the same event multisets as the whole tiles walked, and the
+    simulator's counts."""
+    factored, _ = _union_tallies(nest)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tile_copies, "factored", _nothing_factored)
+        whole, _ = _union_tallies(nest)
+    STATS["nests with a relevant loop factored out of a child tile"] += any(
+        tile_copies.factored(nest, op, levels[j].top)[2] > 1
+        for op, levels in nest.levels.items() for j in range(len(levels) - 1)
+        if siblings.needs_union(nest, levels[j].served, levels[j + 1].served))
+    assert factored == whole
     _check(nest)
 
 

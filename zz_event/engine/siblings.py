@@ -38,6 +38,7 @@ from math import prod
 
 import numpy as np
 
+from zz_event.engine import tile_copies
 from zz_event.engine.axes import RELEVANT_UNCOUPLED, coupled_axis, digit_fixed, dim_digits, fixed_flags
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim
 from zz_event.model.nest import LoopNest
@@ -202,15 +203,16 @@ def last_touch(parents: Parents, child: np.ndarray, tile: np.ndarray, elem: np.n
 class _UnionWalk:
     """One boundary's child tiles (`ChildAxes`), parents, and the folded digits' scale and weight."""
 
-    def __init__(self, nest, op, n_inner, child_served, parent_served, filtered) -> None:
+    def __init__(self, nest, op, n_inner, child_served, parent_served, filtered, copies: int = 1) -> None:
         self.axes = axes = ChildAxes(nest, op, n_inner, child_served, filtered)
         self.parents = Parents(nest, child_served, parent_served, axes)
         self.op, self.nest, self.parent_served = op, nest, parent_served
         self.n_tiles, self.n_elem = axes.n_tiles, prod(axes.extents)
         # Folded digits (`_folded`): the parent serves some (siblings holding disjoint copies of the operand's
         # data add up, copies of the same data count once), the others tell identical parent instances apart.
-        self.scale = prod(sl.size for sl in axes.folded
-                          if sl.array_dim in parent_served and sl.dim in RELEVANT_UNCOUPLED[op])
+        # `copies`: the elements each of this nest's stands for (`tile_copies.factored`).
+        self.scale = copies * prod(sl.size for sl in axes.folded
+                                   if sl.array_dim in parent_served and sl.dim in RELEVANT_UNCOUPLED[op])
         self.weight = prod(sl.size for sl in axes.folded if sl.array_dim not in parent_served)
 
 
@@ -329,7 +331,8 @@ def union_events(nest: LoopNest, op: str, n_inner: int, child_served: frozenset[
 
     if one_child(nest, child_served):
         return one_child_events(nest, op, n_inner, child_served, parent_served, filtered)
-    return compiled_events(_UnionWalk(nest, op, n_inner, child_served, parent_served, filtered))
+    nest, n_inner, copies = tile_copies.factored(nest, op, n_inner)
+    return compiled_events(_UnionWalk(nest, op, n_inner, child_served, parent_served, filtered, copies))
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
