@@ -30,6 +30,7 @@ masks nothing. Masks are counted on explicit tiles (`executed`, `walk`, `explici
 | `union_run` | runs the compiled union passes for one boundary of `siblings`: their arrays in, events out |
 | `union_kernel` | the compiled pass behind `siblings`: per parent and transition, its children's unions |
 | `odometer` | the union passes' tile index as digits: keys by additions, repeating iterations jumped |
+| `tile_copies` | loops inside a child tile over a dimension the operand depends on, factored out of its union walk |
 | `register_union` | that pass where every child tile is one element (processing elements' registers) |
 | `register_jumps` | where that pass may leave transitions out: last uses per axis, translated iterations |
 | `budget` | the memory budget the paths whose arrays grow with the layer check before allocating |

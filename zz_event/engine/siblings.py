@@ -23,6 +23,8 @@ set differences by per-axis membership, unions by one stamp per element. Work is
 size of the executed child tiles, never to the MACs; memory to the operand's elements. Spatial digits of
 exactly tiled B/G/K/C that tell children apart are folded (one value stands for identical copies,
 `_folded`); so are those of overshooting ones whose children see the same valid indices (`_classes`).
+Loops inside the child tile over such a dimension the operand depends on are factored out: each element of
+the walk stands for their copies (`tile_copies.py`).
 Temporal loops of exactly tiled B/G/K/C above the child level repeat: their iterations 1 to size - 2 see
 the same events, so the pass walks iteration 1 once for all of them (`ChildAxes.repeats`). Registers
 (one-element tiles) walk an interior run of a position loop's translated iterations once; for outputs

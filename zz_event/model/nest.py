@@ -9,7 +9,8 @@ Conventions
   layers, OY/OX for output-centric ones) and a tap dimension (FY/FX).
 - A dimension's index is a mixed-radix number over its loops: first its spatial loops (in the order
   given), then its temporal loops from inner to outer; the first is the least significant digit.
-  Indices past the dimension's size (loops whose product overshoots it) are not iterations.
+  Indices past the dimension's size (loops whose product overshoots it) are not iterations. A temporal
+  loop of size 1 is no loop: the engine counts the nest without it (`LoopNest.without_unit_loops`).
 - `temporal` is inner to outer. Each operand's levels are innermost first; level j owns the temporal
   loops with index < `levels[j].top` that lower levels do not own.
 """
