@@ -227,6 +227,18 @@ def test_relevant_loops_inside_child_tiles_factored_out_give_the_events_of_the_w
     _check(nest)
 
 
+@FAST
+@given(multi_pe_nests(overshoot=True), multi_pe_nests(overshoot=True))
+def test_stamps_kept_from_earlier_passes_change_no_event(earlier, nest):
+    """The union passes keep their per-element stamps from one pass to the next (`union_run._Stamps`): a
+    nest's walks after another nest's give the event multisets they give on fresh stamps."""
+    union_run._STAMPS.__init__()
+    fresh, _ = _union_tallies(nest)
+    _union_tallies(earlier)
+    after, _ = _union_tallies(nest)
+    assert after == fresh
+
+
 def test_pointwise_conv_rows_over_pes_fold_and_stay_exact():
     """A 1x1 convolution with IX on 4 PEs and per-PE output registers: the four registers hold disjoint
     translates, so one is walked for four; the counts still equal the simulator's."""

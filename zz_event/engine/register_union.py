@@ -44,7 +44,7 @@ def _last_use(last_axes, l_off, last_base, extent, p, e):
 @njit(cache=True, nogil=True)
 def single_union_pass(n_child, n_tiles, sizes, jump_lo, jump_hi, jump_shift, p_start, p_child, mult, spec, spec_off,
                       extent, values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap,
-                      last_axes, l_off, last_base):
+                      last_axes, l_off, last_base, stamps, ev_base):
     """`union_pass` where no child tile holds more than one element (a processing element's register): a
     child's tile is its element, entering when it differs from the child's previous one, which then leaves.
     No odometer and no membership tests: the same events at a fraction of the cost. Gates and tables whose
@@ -53,10 +53,11 @@ def single_union_pass(n_child, n_tiles, sizes, jump_lo, jump_hi, jump_shift, p_s
     With `last_axes` (rows per parent instance; else a first pass stamps last uses) an element's last use by
     a child of parent p is last_base[p] plus, per table, last_axes[p, l_off[a] + its value]. A loop whose
     iteration jump_lo stands for the next ones up to jump_hi moves, if `jump_shift` of it is not 0, every
-    element by that much per iteration: the children's previous elements move with the jump."""
+    element by that much per iteration: the children's previous elements move with the jump. `stamps`,
+    `ev_base`: see `union_kernel.pass_state`."""
     n_tab, n_gate = extent.size, g_off.size - 1
     (stamp_down, stamp_touch, stamp_up, last, big_down, big_touched, big_up, hist_down, hist_touched, hist_up,
-     radix) = pass_state(extent, output, cap)
+     radix) = pass_state(stamps, output, cap)
     prev = np.full(n_child, -1, np.int64)  # each child's previous executed tile
     prev_elem = np.full(n_child, -1, np.int64)  # and its element (-1: none)
     child_keys = child_parts(spec, spec_off, n_child)
@@ -77,7 +78,7 @@ def single_union_pass(n_child, n_tiles, sizes, jump_lo, jump_hi, jump_shift, p_s
     coord = np.zeros(n_tab, np.int64)
     onload = np.zeros(p_start.size - 1, np.int64)
     for p in range(p_start.size - 1):
-        ev0 = p * (n_tiles + 1)
+        ev0 = ev_base + p * (n_tiles + 1)
         lo, hi = p_start[p], p_start[p + 1]
         for first_pass in (True, False):
             if first_pass and (analytic or not output):  # the first pass stamps each element's last use

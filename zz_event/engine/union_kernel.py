@@ -4,10 +4,11 @@ its child instances at every transition, one visit per element of every executed
 A parent instance at a time, its transitions in time order, its children at each: a child's tile is a
 product of per-axis value lists (a key per axis from the child's and the tile's digits), walked with an
 odometer. One stamp per element and direction (the last event that counted it) makes the union over the
-children of one moment a count, with no sort; event ids (parent, transition) only grow, so no stamp is
-ever reset. For outputs, a first pass per parent stamps each element's last use by any of its children;
-whether a child touched an element before is a sum of per-axis minima over the child's executed tiles
-(`first_touch_tables`), the tile index being a sum of per-axis digit contributions over a product set.
+children of one moment a count, with no sort; event ids (parent, transition) only grow, from one pass to
+the next too, so no stamp is ever reset (the stamps are kept across passes: `union_run._Stamps`). For
+outputs, a first pass per parent stamps each element's last use by any of its children; whether a child
+touched an element before is a sum of per-axis minima over the child's executed tiles (`first_touch_tables`),
+the tile index being a sum of per-axis digit contributions over a product set.
 Loops whose iterations repeat one another's events (from `jump_lo` to `jump_hi`: iterations 1 to size - 2 of
 those of exactly tiled uncoupled dimensions) are walked at jump_lo only, its events tallied once per
 iteration it stands for;
@@ -175,17 +176,13 @@ def tally_arrays(hist, big):
 
 
 @njit(cache=True, nogil=True)
-def pass_state(extent, output, cap):
+def pass_state(stamps, output, cap):
     """What a union pass keeps per element (its stamps: the event that last moved it down, touched it, moved
-    it up; and, for outputs, the event of its last use) and its three tallies (a histogram of small counts,
-    a dictionary of the rest), shared by `union_pass` and `register_union.single_union_pass`."""
-    n_elem = 1
-    for a in range(extent.size):
-        n_elem *= extent[a]
-    stamp_down = np.full(n_elem, -1, np.int64)
-    stamp_touch = np.full(n_elem, -1, np.int64)
-    stamp_up = np.full(n_elem, -1, np.int64)
-    last = np.full(n_elem if output else 0, -1, np.int64)
+    it up; and, for outputs, the event of its last use: rows of `stamps`, numbered past any earlier pass's
+    events, so never reset) and its three tallies (a histogram of small counts, a dictionary of the rest),
+    shared by `union_pass` and `register_union.single_union_pass`."""
+    stamp_down, stamp_touch, stamp_up = stamps[0], stamps[1], stamps[2]
+    last = stamps[3] if output else stamps[3, :0]
     big_down = Dict.empty(key_type=types.int64, value_type=types.int64)
     big_touched = Dict.empty(key_type=types.int64, value_type=types.int64)
     big_up = Dict.empty(key_type=types.int64, value_type=types.int64)
@@ -199,7 +196,8 @@ def pass_state(extent, output, cap):
 
 @njit(cache=True, nogil=True)
 def union_pass(n_child, n_tiles, sizes, jump_lo, jump_hi, p_start, p_child, mult, spec, spec_off, member, m_off, extent,
-               values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap):
+               values, vstart, v_off, gate_spec, gate_off, gates, g_off, first, f_off, base, output, cap, stamps,
+               ev_base):
     """The events of every (parent instance, transition) with anything to move, tallied: how many events
     read down each number of elements (the union of the children's entries), how many read down each number
     of elements the same child touched before, how many write up each (elements, of them final) pair (the
@@ -207,10 +205,10 @@ def union_pass(n_child, n_tiles, sizes, jump_lo, jump_hi, p_start, p_child, mult
     leaves); and per parent instance, its first transition's reads (0 if none). `p_child` lists, per parent,
     only one child of each class of identical children; each element of child c counts `mult[c]` times (its
     class' copies of disjoint data). The tallies are keyed by the count (and final * (n_elem * max mult + 1)
-    for writes up). `cap` bounds every count of one event."""
+    for writes up). `cap` bounds every count of one event. `stamps`, `ev_base`: see `pass_state`."""
     n_tab, n_gate = extent.size, g_off.size - 1
     (stamp_down, stamp_touch, stamp_up, last, big_down, big_touched, big_up, hist_down, hist_touched, hist_up,
-     radix) = pass_state(extent, output, cap)
+     radix) = pass_state(stamps, output, cap)
     prev = np.full(n_child, -1, np.int64)
     child_keys = child_parts(spec, spec_off, n_child)
     child_gates = child_parts(gate_spec, gate_off, n_child)
@@ -229,7 +227,7 @@ def union_pass(n_child, n_tiles, sizes, jump_lo, jump_hi, p_start, p_child, mult
     onload = np.zeros(p_start.size - 1, np.int64)
     n_parent = p_start.size - 1
     for p in range(n_parent):
-        ev0 = p * (n_tiles + 1)
+        ev0 = ev_base + p * (n_tiles + 1)
         lo, hi = p_start[p], p_start[p + 1]
         if output:  # first pass: each element's last use by a child of this parent
             tile_parts(spec, spec_off, 0, tile_keys)
