@@ -116,19 +116,23 @@ def _tallies(ev) -> dict:
             "up": tally([ev.up, ev.up_final], ev.up_times), "onload": tally([ev.onload], ev.onload_times)}
 
 
+def _union_boundaries(nest: LoopNest):
+    """(operand, level index, child level, parent level) of every boundary the combined tile would miscount."""
+    for op, levels in nest.levels.items():
+        for j in range(len(levels) - 1):
+            if siblings.needs_union(nest, levels[j].served, levels[j + 1].served):
+                yield op, j, levels[j], levels[j + 1]
+
+
 def _union_tallies(nest: LoopNest) -> tuple[dict, int]:
     """Every union boundary's event multisets, both filter settings; and how many children the coupled
     fold (`siblings._coupled_copies`) let one child stand for."""
     out, folded = {}, 0
-    for op, levels in nest.levels.items():
-        for j in range(len(levels) - 1):
-            child, parent = levels[j], levels[j + 1]
-            if not siblings.needs_union(nest, child.served, parent.served):
-                continue
-            for filt in (False, True):
-                args = (nest, op, child.top, child.served, parent.served, filt)
-                out[(op, j, filt)] = _tallies(siblings.union_events(*args))
-                folded = max(folded, int(siblings._classes(siblings._UnionWalk(*args), parent.served)[1].max()))
+    for op, j, child, parent in _union_boundaries(nest):
+        for filt in (False, True):
+            args = (nest, op, child.top, child.served, parent.served, filt)
+            out[(op, j, filt)] = _tallies(siblings.union_events(*args))
+            folded = max(folded, int(siblings._classes(siblings._UnionWalk(*args), parent.served)[1].max()))
     return out, folded
 
 
@@ -167,9 +171,8 @@ def test_repeating_iterations_walked_once_give_the_events_of_every_iteration(nes
         patch.setattr(siblings.ChildAxes, "__init__", _every_iteration_walked(siblings.ChildAxes.__init__))
         walked, _ = _union_tallies(nest)
     STATS["nests with a repeating loop above a union boundary"] += any(
-        siblings.ChildAxes(nest, op, levels[j].top, levels[j].served, False).repeats.any()
-        for op, levels in nest.levels.items() for j in range(len(levels) - 1)
-        if siblings.needs_union(nest, levels[j].served, levels[j + 1].served))
+        siblings.ChildAxes(nest, op, child.top, child.served, False).repeats.any()
+        for op, _j, child, _parent in _union_boundaries(nest))
     assert skipped == walked
     _check(nest)
 
@@ -220,9 +223,7 @@ def test_relevant_loops_inside_child_tiles_factored_out_give_the_events_of_the_w
         patch.setattr(tile_copies, "factored", _nothing_factored)
         whole, _ = _union_tallies(nest)
     STATS["nests with a relevant loop factored out of a child tile"] += any(
-        tile_copies.factored(nest, op, levels[j].top)[2] > 1
-        for op, levels in nest.levels.items() for j in range(len(levels) - 1)
-        if siblings.needs_union(nest, levels[j].served, levels[j + 1].served))
+        tile_copies.factored(nest, op, child.top)[2] > 1 for op, _j, child, _parent in _union_boundaries(nest))
     assert factored == whole
     _check(nest)
 
@@ -282,18 +283,14 @@ def test_one_child_under_several_parents_gives_the_events_of_its_walk(nest):
     """A child level of one instance (it serves every PE) below parents that each serve some: every parent's
     union is the child's own tile sequence, read per axis (`one_child.py`) as the walk reads it."""
     compared = 0
-    for op, levels in nest.levels.items():
-        for j in range(len(levels) - 1):
-            child, parent = levels[j], levels[j + 1]
-            if not siblings.needs_union(nest, child.served, parent.served):
+    for op, j, child, parent in _union_boundaries(nest):
+        for filt in (False, True):
+            walk = siblings._UnionWalk(nest, op, child.top, child.served, parent.served, filt)
+            assert one_child(nest, child.served) == (walk.axes.n_child == 1 and not walk.axes.folded)
+            if not one_child(nest, child.served):
                 continue
-            for filt in (False, True):
-                walk = siblings._UnionWalk(nest, op, child.top, child.served, parent.served, filt)
-                assert one_child(nest, child.served) == (walk.axes.n_child == 1 and not walk.axes.folded)
-                if not one_child(nest, child.served):
-                    continue
-                compared += 1
-                clear_caches()
-                ev = one_child_events(nest, op, child.top, child.served, parent.served, filt)
-                assert _tallies(ev) == _tallies(compiled_events(walk)), (op, j, filt)
+            compared += 1
+            clear_caches()
+            ev = one_child_events(nest, op, child.top, child.served, parent.served, filt)
+            assert _tallies(ev) == _tallies(compiled_events(walk)), (op, j, filt)
     assume(compared > 0)
