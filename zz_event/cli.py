@@ -20,7 +20,7 @@ import logging  # noqa: E402 -- after the handler: Ctrl-C while the commands loa
 from zz_event.commands import register_all  # noqa: E402
 from zz_event.commands.options import OneLineParser  # noqa: E402
 from zz_event.errors import ZzEventError  # noqa: E402
-from zz_event.interruption import Terminated, raise_if_interrupted, signals_unwind  # noqa: E402
+from zz_event.interruption import Terminated, raise_if_interrupted, signal_behind, signals_unwind  # noqa: E402
 
 __all__ = ["EXIT_BAD_INPUT", "main"]
 
@@ -63,21 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, Terminated) as stop:
         return _stopped(stop)
     except SystemError as error:  # a signal raised inside a C callback (numba loading its cache) comes wrapped
-        stop = _signal_behind(error)
+        stop = signal_behind(error)
         if stop is None:
             raise
         return _stopped(stop)
-
-
-def _signal_behind(error: BaseException) -> KeyboardInterrupt | Terminated | None:
-    """The interruption that caused `error`, if one did."""
-    seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, (KeyboardInterrupt, Terminated)):
-            return error
-        seen.add(id(error))
-        error = error.__cause__ or error.__context__
-    return None
 
 
 def _stopped(stop: KeyboardInterrupt | Terminated) -> int:

@@ -13,7 +13,7 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["Terminated", "raise_if_interrupted", "signals_unwind"]
+__all__ = ["Terminated", "raise_if_interrupted", "signal_behind", "signals_unwind"]
 
 
 class Terminated(SystemExit):
@@ -37,6 +37,18 @@ def raise_if_interrupted() -> None:
     swallowed. No-op without one (and outside the CLI, which installs no handlers)."""
     if _received:
         raise _stop(_received[0])
+
+
+def signal_behind(error: BaseException) -> KeyboardInterrupt | Terminated | None:
+    """The interruption that caused `error`, if one did: a raise inside a C callback (numba loading its
+    cache) comes back wrapped in a SystemError."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, (KeyboardInterrupt, Terminated)):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
 
 
 @contextmanager

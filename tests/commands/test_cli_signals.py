@@ -16,6 +16,7 @@ import zigzag.utils
 
 from zz_event import cli
 from zz_event.mapspace import load, meta_path
+from zz_event.zigzag import stages as zz_stages
 
 
 def _parser_raising(error: BaseException) -> argparse.ArgumentParser:
@@ -99,3 +100,27 @@ def test_a_command_that_completes_after_swallowing_a_signal_still_reports_it(mon
     assert capsys.readouterr().err.strip() == "zz-event: interrupted"
     parser.set_defaults(handler=lambda _args: 0)
     assert cli.main([]) == 0  # the next run starts with no signal recorded
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, cli.EXIT_INTERRUPTED), (signal.SIGTERM, 143)])
+def test_a_signal_wrapped_mid_run_leaves_an_interrupted_mapspace(monkeypatch, capsys, toy, tmp_path, signum, code):
+    """A signal whose raise comes back wrapped in a SystemError (inside a C callback: numba loading its cache)
+    in the middle of a mapspace run: the sidecar reads "interrupted" (it read "failed"), the run ends as one."""
+    correct, calls = zz_stages.correct, []
+
+    def signalled_then_wrapped(*args):
+        calls.append(1)
+        if len(calls) == 12:
+            try:
+                signal.raise_signal(signum)  # its handler records it and raises here
+            except BaseException as inner:
+                raise SystemError("<function _numba_unpickle> returned a result with an exception set") from inner
+        return correct(*args)
+
+    monkeypatch.setattr(zz_stages, "correct", signalled_then_wrapped)
+    csv = tmp_path / "stopped.csv"
+    assert cli.main(["mapspace", "--workload", toy["workload"], "--accelerator", toy["hardware"], "--mapping",
+                     toy["mapping_free"], "--csv", str(csv), "--no-progress", "--parquet", "no"]) == code
+    meta = json.loads(meta_path(csv).read_text())
+    assert meta["status"] == "interrupted" and 0 < meta["rows"] == len(load(csv)) < 12
+    assert capsys.readouterr().err.strip().endswith("interrupted" if signum == signal.SIGINT else "terminated")

@@ -64,6 +64,7 @@ from zigzag.stages.workload_iterator import WorkloadStage
 
 from zz_event.engine.result import EngineOptions
 from zz_event.errors import ZzEventError
+from zz_event.interruption import signal_behind
 from zz_event.mapspace.rows import MapspaceSchema, schema_for_spec
 from zz_event.mapspace.writer import (
     RowStream,
@@ -304,16 +305,16 @@ def _logged_run(csv_path, settings, arguments, progress, parquet, inputs, select
         with tempfile.TemporaryDirectory(prefix="zz-event-mapspace-") as dump:
             _run_zigzag(prepared, inputs.accelerator.path, mapping_input, dump, opt, lpf_limit, nb_spatial,
                         selected, log, correction)
-    except (KeyboardInterrupt, SystemExit):
-        log.close("interrupted", "interrupted before the run completed")
-        raise
     except ZzEventError as error:
         log.close("failed", str(error))
         if log.rows == 0:  # bad input found inside ZigZag (e.g. no temporal mapping fits): leave nothing behind
             _remove(log)
         raise
     except BaseException as error:
-        log.close("failed", f"{type(error).__name__}: {error}".splitlines()[0])
+        if isinstance(error, SystemExit) or signal_behind(error) is not None:  # (wrapped: see `signal_behind`)
+            log.close("interrupted", "interrupted before the run completed")
+        else:
+            log.close("failed", f"{type(error).__name__}: {error}".splitlines()[0])
         raise
     parquet_path = None
     if log.rows == 0:
