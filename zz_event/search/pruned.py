@@ -227,8 +227,7 @@ class BoundedEnergy:
         while shared < limit and last[shared] == ordering[shared]:
             shared += 1
         for per_depth in self._known.values():
-            for d in range(shared + 1, len(per_depth)):
-                per_depth[d] = -1
+            per_depth[shared + 1:] = [-1] * (len(per_depth) - shared - 1)
         self._last = tuple(ordering)
 
     def _least(self, op: str, prefix, above: int = 1) -> float:
@@ -244,9 +243,11 @@ class BoundedEnergy:
             p = reads.block_prefix(prefix)
             if p:
                 least = max(least, self.floor.units[op].energy(prefix[:p]))
+        per_depth = self._known[op]
+        if max(per_depth[:len(prefix) + 1]) < 0:  # no ordering costed under any of its prefixes
+            return least
         most = -1
         blocks = above  # values the loops above the first d take together
-        per_depth = self._known[op]
         for d in range(len(prefix), -1, -1):
             if per_depth[d] >= 0:
                 most = max(most, reads.elements_floor(per_depth[d], blocks))
