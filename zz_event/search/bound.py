@@ -105,17 +105,20 @@ class ReadsFloor:
     def block_prefix(self, prefix) -> int:
         """p > 0 where every ordering that starts with `prefix` reads a whole tile once per executed block of
         its innermost p loops (none of them indexing the operand); else 0."""
-        p = 0
-        while p < len(prefix) and prefix[p][0] in self.unindexed:
+        p, n, unindexed = 0, len(prefix), self.unindexed
+        while p < n and prefix[p][0] in unindexed:
             p += 1
-        if not p or p == len(prefix):
+        if not p or p == n:
             return 0
-        inside = Counter(dim for dim, _ in prefix[:p])
-        whole = self.renewing_whole | {dim for dim, partner, loops in self.whole_beside if inside[partner] == loops}
+        beside = ()
+        if self.whole_beside:
+            inner = [dim for dim, _ in prefix[:p]]
+            beside = [dim for dim, partner, loops in self.whole_beside if inner.count(partner) == loops]
+        whole, indexing = self.renewing_whole, self.indexing
         for dim, _ in prefix[p:]:
-            if dim in whole:
+            if dim in whole or dim in beside:
                 return p
-            if dim not in self.indexing:
+            if dim not in indexing:
                 return 0
         return 0
 

@@ -15,15 +15,16 @@ an ordering already costed that shares inner loops with this one implies (the la
 shared prefix is kept, per depth). The operands are costed cheapest first (by a decaying mean
 of the time each has taken lately: an operand whose counts are mostly memoised costs little; one left uncosted
 sees its estimate drift down, so that it is tried again), so the expensive count is the one skipped; an operand
-whose floor is already its count, which can rule nothing out, comes last. In a space of at least two seeds' worth
-of orderings `walk` costs a spread sample of them first (one per 640, at most 64; after the first of them, the
-least floor first), so that the threshold is near the best; a smaller space (LOMA's lpf 6) takes none. It then
-walks the orderings depth-first from the innermost loop, each prefix's children least bound first (at the
-innermost loop, those that renew W's or I's tiles first, least floor first: `_innermost_guess`), so that the k
-best are costed first and the threshold falls to theirs at once: below a prefix the bound from the orderings
-costed under it is the same for every ordering (the loops above each shared prefix take the same values
-together, in whatever order), so a prefix whose bound already exceeds the threshold is skipped whole, its
-orderings counted as ruled out without being enumerated or allocated.
+whose floor is already its count, which can rule nothing out, comes last, and before it the outputs (bounded by
+their floor alone) while every count of theirs has been that floor (on the toy core it is). In a space of at least
+two seeds' worth of orderings `walk` costs a spread sample of them first (one per 640, at most 64; after the first
+of them, the least floor first), so that the threshold is near the best; a smaller space (LOMA's lpf 6) takes none.
+It then walks the orderings depth-first from the innermost loop, each prefix's children least bound first (at the
+innermost loop, those that renew W's or I's tiles first, least floor first: `_innermost_guess`), so that the k best
+are costed first and the threshold falls to theirs at once: below a prefix the bound from the orderings costed
+under it is the same for every ordering (the loops above each shared prefix take the same values together, in
+whatever order), so a prefix whose bound already exceeds the threshold is skipped whole, its orderings counted as
+ruled out without being enumerated or allocated.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class BoundedEnergy:
         self.bound = bound
         self.floor: EnergyFloor | None = None
         self.seconds = dict.fromkeys(OPERANDS, 0.0)  # per operand, a decaying mean of its time (to order them)
+        # Per operand bounded by its floor alone (O): whether a count has exceeded the floor (None: none counted).
+        self.above_floor: dict[str, bool | None] = dict.fromkeys(OPERANDS)
         self.costed = 0  # orderings whose energy was computed in full
         self.ruled_out = 0  # orderings skipped by `walk` with their prefix (not allocated: fitting or not)
         self._last: tuple[Lpf, ...] = ()
@@ -83,10 +86,12 @@ class BoundedEnergy:
             floor = self.floor
         if worst is None:
             parts = {}
-        seconds = self.seconds
-        # An operand whose floor here is its count (its tiles renewed at every step) can rule nothing out: last.
+        seconds, above_floor = self.seconds, self.above_floor
+        # An operand whose floor here is its count (its tiles renewed at every step) can rule nothing out: last; and
+        # before it one whose bound is its floor on every ordering (the outputs') while its counts have all been that
+        # floor (on the toy core the outputs' writes at every step are all their traffic).
         counted = {op for op, reads in floor.reads.items() if reads.renews(ordering) or reads.block_prefix(ordering)}
-        order = sorted(OPERANDS, key=lambda op: (op in counted, seconds[op]))
+        order = sorted(OPERANDS, key=lambda op: (op in counted, above_floor[op] is False, seconds[op]))
         for k, op in enumerate(order):
             if worst is not None and _cannot_rank(floor.mac_pj, parts, worst, arrival):
                 for skipped in order[k:]:  # not timed here: its estimate drifts down, so that it is tried again
@@ -95,6 +100,8 @@ class BoundedEnergy:
             started = time.perf_counter()
             counts = operand_costs(nest, op, options).counts
             seconds[op] = 0.9 * seconds[op] + 0.1 * (time.perf_counter() - started)
+            if op not in floor.reads and not above_floor[op]:
+                above_floor[op] = sum(lc.energy_pj for lc in counts) > floor.operand_pj[op]
             parts[op] = [lc.energy_pj for lc in counts]
             if op in self._known:
                 reads, per_depth = level0_reads(counts), self._known[op]
@@ -162,7 +169,9 @@ class BoundedEnergy:
                     share = leaves * counts[k] // (n - len(prefix))
                     children.append([None, place, k, share])
                     place += share
-            if self.floor is not None:  # least bound first: the k best are found first, and the threshold with them
+            # Least bound first: the k best are found first, and the threshold with them. A leaf ignores its bound
+            # (`offer` bounds it), so the one leaf left under a prefix needs none.
+            if self.floor is not None and (len(children) > 1 or len(prefix) + 1 < n):
                 for child in children:
                     counts[child[2]] -= 1
                     prefix.append(factors[child[2]])
@@ -218,8 +227,7 @@ class BoundedEnergy:
         while shared < limit and last[shared] == ordering[shared]:
             shared += 1
         for per_depth in self._known.values():
-            for d in range(shared + 1, len(per_depth)):
-                per_depth[d] = -1
+            per_depth[shared + 1:] = [-1] * (len(per_depth) - shared - 1)
         self._last = tuple(ordering)
 
     def _least(self, op: str, prefix, above: int = 1) -> float:
@@ -235,9 +243,11 @@ class BoundedEnergy:
             p = reads.block_prefix(prefix)
             if p:
                 least = max(least, self.floor.units[op].energy(prefix[:p]))
+        per_depth = self._known[op]
+        if max(per_depth[:len(prefix) + 1]) < 0:  # no ordering costed under any of its prefixes
+            return least
         most = -1
         blocks = above  # values the loops above the first d take together
-        per_depth = self._known[op]
         for d in range(len(prefix), -1, -1):
             if per_depth[d] >= 0:
                 most = max(most, reads.elements_floor(per_depth[d], blocks))

@@ -6,7 +6,8 @@ generator: for each spatial mapping it enumerates LOMA's orderings (`orderings`)
 ZigZag CostModelEvaluations, corrected as `zz-event run` corrects them, which it yields best first. What it
 found is recorded in the run's `SearchLog` (the stage's `zz_event_search` keyword). `search_space` builds the
 best's CostModelEvaluation at once and the others' when first asked for (`Found.cme`): the stage yields every
-one, the CLI reports and writes every one, a caller that wants only the best pays for one.
+one, the CLI reports and writes every one, a caller that wants only the best pays for one. They are built by one
+`CmeBuilder` per search, which shares what ZigZag's constructor would redo for each (`zigzag.cme_builder`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
-from zigzag.cost_model.cost_model import CostModelEvaluation
 from zigzag.mapping.temporal_mapping import TemporalMapping
 from zigzag.stages.stage import Stage
 
@@ -30,6 +30,7 @@ from zz_event.search.orderings import Lpf, loop_factors, orderings
 from zz_event.search.pruned import BoundedEnergy
 from zz_event.search.ranking import TopK, score
 from zz_event.zigzag.adapter import CmeMapping, layer_is_correctable
+from zz_event.zigzag.cme_builder import CmeBuilder
 from zz_event.zigzag.corrected_cme import correct_cme_with
 from zz_event.zigzag.correction import limit_reason
 from zz_event.zigzag.settings import CorrectionSettings
@@ -174,7 +175,8 @@ def search_space(space: LayerSpace, log: SearchLog, index: int = 0) -> SpatialSe
         where = ", ".join(f"{memory} ({count})" for memory, count in coster.allocator.overflows.most_common())
         raise MappingError(f"layer {layer.name!r}: none of its {seen} loop orderings fits the memories; "
                            f"orderings that overflow each: {where}")
-    best = [_found(space, rank, coster, ordering) for rank, (_, ordering) in enumerate(top.best())]
+    builder = CmeBuilder(space.accelerator, layer, space.spatial_mapping, space.spatial_mapping_int)
+    best = [_found(space, rank, coster, builder, ordering) for rank, (_, ordering) in enumerate(top.best())]
     if best:
         best[0].cme  # noqa: B018 -- the best's CME is part of every search; the others' are built when asked for
     spatial = {str(oa): {str(d): s for d, s in single.items()} for oa, single in space.unrolling.items()}
@@ -183,14 +185,16 @@ def search_space(space: LayerSpace, log: SearchLog, index: int = 0) -> SpatialSe
                          best)
 
 
-def _found(space: LayerSpace, rank: int, coster: SpaceCoster, ordering: tuple[Lpf, ...]) -> Found:
+def _found(space: LayerSpace, rank: int, coster: SpaceCoster, builder: CmeBuilder,
+           ordering: tuple[Lpf, ...]) -> Found:
     """One of the best orderings, its engine result and the means to build its corrected CME."""
     mapping, result = coster.result(ordering)
-    return Found(rank, ordering, mapping, result, lambda: _corrected_cme(space, coster, ordering, mapping, result))
+    return Found(rank, ordering, mapping, result,
+                 lambda: _corrected_cme(space, coster, builder, ordering, mapping, result))
 
 
-def _corrected_cme(space: LayerSpace, coster: SpaceCoster, ordering: tuple[Lpf, ...], mapping: CmeMapping,
-                   result: EngineResult) -> Any:
+def _corrected_cme(space: LayerSpace, coster: SpaceCoster, builder: CmeBuilder, ordering: tuple[Lpf, ...],
+                   mapping: CmeMapping, result: EngineResult) -> Any:
     """ZigZag's CostModelEvaluation of `ordering`, corrected with the engine's `result` for it, which the search
     already holds (`correct_cme` would read the same nest back from the CME and count it again)."""
     layer = space.layer
@@ -207,12 +211,7 @@ def _corrected_cme(space: LayerSpace, coster: SpaceCoster, ordering: tuple[Lpf, 
     # CME built after the search has moved on puts back the one current then).
     current, layer.spatial_mapping = layer.spatial_mapping, space.unrolling
     try:
-        cme = CostModelEvaluation(
-            accelerator=space.accelerator, layer=layer, spatial_mapping=space.spatial_mapping,
-            spatial_mapping_int=space.spatial_mapping_int,
-            temporal_mapping=TemporalMapping(temporal, layer, space.temporal_mapping_type),
-            access_same_data_considered_as_no_access=True,
-        )
+        cme = builder.build(TemporalMapping(temporal, layer, space.temporal_mapping_type))
         raise_if_interrupted()  # ZigZag's evaluation may have swallowed it
     finally:
         layer.spatial_mapping = current

@@ -1,0 +1,152 @@
+"""ZigZag CostModelEvaluations of one layer, accelerator and spatial mapping, built as ZigZag's constructor builds
+them but sharing what they have in common.
+
+`CostModelEvaluation.__init__` builds two `Mapping`s (the fractional spatial mapping's, for energy, and the
+integer one's, for latency), each rebuilding the integer `SpatialMappingInternal` from its dict and running
+`decouple_pr_loop` twice, which splits every partially relevant loop (IX, FX of an output's OX...) into an r and
+an ir loop: about a third of a CME's cost, and the same for every temporal mapping whose partially relevant loops
+come in the same order with the same sizes. `CmeBuilder` builds the integer `SpatialMappingInternal` once and
+keeps each operand's split per sequence of its partially relevant loops (their values depend on nothing else: the
+r/ir sizes are products along that sequence, across levels); everything else runs ZigZag's own methods in its
+constructor's order. The CMEs are ZigZag's, field for field (tests/search/test_cme_builder.py holds them equal,
+types included, to CMEs built the ordinary way).
+"""
+
+from __future__ import annotations
+
+from math import prod
+from typing import Any
+
+from zigzag.cost_model.cost_model import CostModelEvaluation
+from zigzag.mapping.mapping import Mapping
+from zigzag.mapping.mapping_assist_funcs import decouple_pr_loop
+from zigzag.mapping.spatial_mapping_internal import SpatialMappingInternal
+from zigzag.utils import copy_loop_levels
+from zigzag.workload.layer_attributes import LayerDimSizes
+
+__all__ = ["CmeBuilder"]
+
+
+class CmeBuilder:
+    """Builds `CostModelEvaluation`s of `layer` on `accelerator` with the given spatial mappings, one per temporal
+    mapping (`build`), with `access_same_data_considered_as_no_access` as the search's (ZigZag's API: True)."""
+
+    def __init__(self, accelerator: Any, layer: Any, spatial_mapping: Any, spatial_mapping_int: Any,
+                 access_same_data_considered_as_no_access: bool = True) -> None:
+        self.accelerator, self.layer = accelerator, layer
+        self.spatial_mapping, self.spatial_mapping_int = spatial_mapping, spatial_mapping_int
+        self.same_data_no_access = access_same_data_considered_as_no_access
+        # What each `Mapping` of the integer mapping would build from `spatial_mapping_int.mapping_dict_origin`.
+        self._int_internal = SpatialMappingInternal(spatial_mapping_int.mapping_dict_origin, layer)
+        self._splits = _PrSplits(layer)
+
+    def build(self, temporal_mapping: Any) -> CostModelEvaluation:
+        """ZigZag's `CostModelEvaluation(...)` of `temporal_mapping`, its constructor's steps in its order."""
+        cme = CostModelEvaluation.__new__(CostModelEvaluation)
+        accelerator, layer = self.accelerator, self.layer
+        cme.accelerator = accelerator
+        cme.layer = layer
+        cme.spatial_mapping = self.spatial_mapping
+        cme.spatial_mapping_int = self.spatial_mapping_int
+        cme.temporal_mapping = temporal_mapping
+        cme.access_same_data_considered_as_no_access = self.same_data_no_access
+        cme.mem_level_list = accelerator.memory_hierarchy.mem_level_list
+        cme.mem_hierarchy_dict = accelerator.mem_hierarchy_dict
+        cme.mem_size_dict = accelerator.mem_size_dict
+        cme.mem_sharing_tuple = tuple(tuple(i.items()) for i in accelerator.mem_sharing_list)
+        cme.memory_operand_links = layer.memory_operand_links
+        cme.cumulative_layer_ids = []
+        cme.spatial_mapping_dict_int = self.spatial_mapping_int.mapping_dict_origin
+        cme.mapping = self._mapping(self.spatial_mapping, temporal_mapping)
+        cme.mapping_int = self._mapping(self._int_internal, temporal_mapping)
+        cme.active_mem_level = cme.mapping.mem_level
+        cme.cycles_per_op = 1.0
+        cme.run()
+        return cme
+
+    def _mapping(self, spatial_mapping: SpatialMappingInternal, temporal_mapping: Any) -> Mapping:
+        """`Mapping(accelerator, spatial_mapping, temporal_mapping, layer, ...)`, its constructor's steps."""
+        m = Mapping.__new__(Mapping)
+        m.accelerator = self.accelerator
+        m.spatial_mapping = spatial_mapping
+        m.temporal_mapping = temporal_mapping
+        m.layer_node = self.layer
+        m.operand_list = self.layer.layer_operands
+        m.access_same_data_considered_as_no_access = self.same_data_no_access
+        m.mem_level = temporal_mapping.mem_level
+        m.unit_mem_data_movement = {op: [None for _ in range(m.mem_level[op])] for op in m.operand_list}
+        m.combine_spatial_temporal_mapping_dict()
+        m.combined_mapping_dict_1s1t_reform = self._splits.decouple(m.combined_mapping_dict_1s1t)
+        m.combined_mapping_dict_1s2t_reform = self._splits.decouple(m.combined_mapping_dict_1s2t)
+        m.psum_flag = m.get_psum_flags()
+        m.gen_data_precision_dict()
+        m.gen_r_ir_loop_list()
+        m.calc_data_size()
+        m.calc_effective_data_size()
+        m.calc_data_access()
+        m.calc_req_mem_bw_and_data_transfer_rate()
+        m.disable_data_traffic_external()
+        return m
+
+
+class _PrSplits:
+    """`decouple_pr_loop` of one layer, each operand's r/ir sizes kept per sequence of its partially relevant
+    loops (dimension, size and the size's type, which ZigZag's products carry on)."""
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        info = layer.loop_relevancy_info
+        self._r_ir = {op: frozenset(info.get_r_layer_dims(op) + info.get_ir_layer_dims(op))
+                      for op in layer.layer_operands}
+        self._pr = {op: info.get_pr_layer_dims(op) for op in layer.layer_operands if info.get_pr_layer_dims(op)}
+        # Per operand with partially relevant dimensions: loop dimension -> the data dimension it is part of.
+        self._data_dim: dict[Any, dict[Any, Any]] = {}
+        self._exact = True  # False where a loop dimension is part of two data dimensions: ZigZag's function then
+        for op, lut in self._pr.items():
+            owner = {}
+            for data_dim, loop_dims in lut.items():
+                for loop_dim in loop_dims:
+                    self._exact &= loop_dim not in owner
+                    owner[loop_dim] = data_dim
+            self._data_dim[op] = owner
+        self._versions = {data_dim: (data_dim.create_r_version(), data_dim.create_ir_version())
+                          for lut in self._pr.values() for data_dim in lut}
+        self._values: dict[tuple, list[tuple]] = {}
+
+    def decouple(self, mapping_dict: dict) -> dict:
+        """`decouple_pr_loop(mapping_dict, layer)`: a fresh dict of fresh level lists."""
+        if not self._exact:
+            return decouple_pr_loop(mapping_dict, self.layer)
+        reform = copy_loop_levels(mapping_dict)
+        for op, owner in self._data_dim.items():
+            levels = mapping_dict[op]
+            r_ir = self._r_ir[op]
+            sequence = tuple((dim, size, type(size)) for level in levels for dim, size in level
+                             if dim not in r_ir and dim in owner)
+            key = (op, sequence)
+            values = self._values.get(key)
+            if values is None:
+                values = self._values[key] = self._split(op, sequence)
+            found = iter(values)
+            reform[op] = [[entry for dim, size in level
+                           for entry in (((dim, size),) if dim in r_ir or dim not in owner else next(found))]
+                          for level in levels]
+        return reform
+
+    def _split(self, op: Any, sequence: tuple) -> list[tuple]:
+        """Per loop of `sequence`, its (r loop, ir loop) as `decouple_pr_loop` computes them."""
+        owner = self._data_dim[op]
+        sizes = {data_dim: dict.fromkeys(loop_dims, 1) for data_dim, loop_dims in self._pr[op].items()}
+        previous = dict.fromkeys(sizes, (1, 1))
+        out = []
+        for dim, size, _ in sequence:
+            data_dim = owner[dim]
+            combined = sizes[data_dim]
+            combined[dim] *= size
+            to_r = self.layer.calc_tensor_dim(data_dim, LayerDimSizes(combined))
+            to_ir = prod(combined.values()) / to_r
+            last_r, last_ir = previous[data_dim]
+            r_dim, ir_dim = self._versions[data_dim]
+            out.append(((r_dim, to_r / last_r), (ir_dim, to_ir / last_ir)))
+            previous[data_dim] = (to_r, to_ir)
+        return out
