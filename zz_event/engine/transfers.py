@@ -40,7 +40,7 @@ from zz_event.engine.events import SequenceEvents
 from zz_event.engine.instance_split import split_nests
 from zz_event.engine.siblings import needs_union, union_events
 from zz_event.engine.touches import OutputTouches
-from zz_event.memo import LruMemo
+from zz_event.memo import NEST_CACHE_SIZE, LruMemo, lru_cache
 from zz_event.model.nest import LoopNest
 
 __all__ = ["BoundaryLoads", "BoundaryTraffic", "Events", "boundary_plan", "boundary_traffic", "sequence_keys"]
@@ -275,14 +275,21 @@ def structural_key(nest: LoopNest, op, n_inner, served, filtered, readiness: boo
     (position and tap) only, not on how they interleave with the others (`axis_configs` relies on the
     same fact).
     """
+    inner, upper = _split_loops(nest, n_inner)
+    if not (need & _ORDERED_NEEDS) and analytic_applicable(nest, n_inner, served):
+        upper = _unordered_upper(nest, op, upper, readiness, need)
+    return (nest.shape_id, op, _tag(served), filtered, readiness, _tag(need), inner, upper)
+
+
+@lru_cache(maxsize=4 * NEST_CACHE_SIZE)
+def _split_loops(nest: LoopNest, n_inner: int) -> tuple[tuple, tuple]:
+    """(each dimension's product of the loop sizes below the boundary, sorted; the loops above it, in order):
+    a mapping's sequences sit at a few boundaries, and its keys ask for each several times."""
     inner: dict[str, int] = {}
     loops = nest.loop_pairs
     for dim, size in loops[:n_inner]:
         inner[dim] = inner.get(dim, 1) * size
-    upper = loops[n_inner:]
-    if not (need & _ORDERED_NEEDS) and analytic_applicable(nest, n_inner, served):
-        upper = _unordered_upper(nest, op, upper, readiness, need)
-    return (nest.shape_id, op, _tag(served), filtered, readiness, _tag(need), tuple(sorted(inner.items())), upper)
+    return tuple(sorted(inner.items())), loops[n_inner:]
 
 
 _TAGS: dict[frozenset, str] = {}  # a few entries: array dimensions and event-list names

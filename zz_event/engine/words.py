@@ -29,7 +29,7 @@ def bits_words(bits: np.ndarray, weight: np.ndarray, level: MemLevel, direction:
     port = level.ports.get(direction)
     if port is None:
         raise ValueError(f"memory {level.name} has no port for {direction} but data must move that way")
-    units = int(np.dot(-(-bits // port.bw_min), weight))
+    units = int(np.dot((bits + (port.bw_min - 1)) // port.bw_min, weight))  # bits >= 0: rounded up
     return units * port.bw_min // port.bw_max
 
 
