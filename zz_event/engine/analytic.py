@@ -33,7 +33,7 @@ from zz_event.engine.events import SequenceEvents
 from zz_event.engine.grouping import slots, three_way
 from zz_event.engine.overshoot import never_empties, relevant_blocks
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim, _exact_dims, overshooting_dims
-from zz_event.memo import LruMemo, lru_cache
+from zz_event.memo import NEST_CACHE_SIZE, LruMemo, lru_cache
 from zz_event.model.nest import LoopNest
 
 __all__ = ["analytic_applicable", "analytic_events"]
@@ -59,40 +59,47 @@ def _layout(nest: LoopNest, operand: str, n_inner: int, keep_irrelevant: bool) -
     """`tiles._loop_classes` of the loops above the tile (without overshooting dimensions, which the
     per-axis backend only takes where they empty no tile), its enumerated loops split at the innermost
     relevant loop of size > 1: one pass, as this runs for every new tile sequence."""
-    temporal = nest.temporal
-    pos_y, pos_x = nest.position_dims
-    relevant = RELEVANT_UNCOUPLED[operand]
+    kinds = _loop_kinds(nest, operand)
     first_r = first_block_end = None  # the innermost relevant loop; the innermost one of size > 1
-    for t in range(n_inner, len(temporal)):
-        if temporal[t].dim in relevant:
+    for t in range(n_inner, len(kinds)):
+        if kinds[t][1] == "R":
             first_r = t if first_r is None else first_r
-            if temporal[t].size > 1:
+            if kinds[t][0] > 1:
                 first_block_end = t
                 break
     block, context, kind, symmetric, context_irrelevant, repeating = [], [], [], [], [], []
     seen_non_n = False
-    for t in range(n_inner, len(temporal)):
-        dim, size = temporal[t].dim, temporal[t].size
+    for t in range(n_inner, len(kinds)):
+        size, k = kinds[t]
         if size == 1:
             continue
-        is_y, is_x = dim == pos_y or dim == "FY", dim == pos_x or dim == "FX"
-        irrelevant = not (is_y or is_x) and dim not in relevant
+        coupled, irrelevant = k == "Y" or k == "X", k == "N"
         if first_r is None or t < first_r:
             if irrelevant and not seen_non_n and not keep_irrelevant:
                 repeating.append(t)
                 continue
             seen_non_n = seen_non_n or not irrelevant
-        elif not (is_y or is_x):
+        elif not coupled:
             (context_irrelevant if irrelevant and keep_irrelevant else symmetric).append(t)
             continue
         if first_block_end is None or t < first_block_end:
             block.append(t)
-            kind.append("Y" if is_y else "X" if is_x else "N")
+            kind.append(k)
         else:
             context.append(t)
     order = {t: i for i, t in enumerate(block + context)}
     return _Layout(tuple(block), tuple(context), tuple(kind), tuple(symmetric), tuple(context_irrelevant),
                    tuple(repeating), order)
+
+
+@lru_cache(maxsize=2 * NEST_CACHE_SIZE)
+def _loop_kinds(nest: LoopNest, operand: str) -> tuple[tuple[int, str], ...]:
+    """Per temporal loop: its size and "Y" or "X" (a coupled axis'), "R" (an uncoupled dimension relevant to
+    `operand`) or "N" (irrelevant): what `_layout` reads of the loops, once per nest and operand."""
+    pos_y, pos_x = nest.position_dims
+    relevant = RELEVANT_UNCOUPLED[operand]
+    return tuple((loop.size, "Y" if loop.dim in (pos_y, "FY") else "X" if loop.dim in (pos_x, "FX")
+                  else "R" if loop.dim in relevant else "N") for loop in nest.temporal)
 
 
 def _changes(y: Side, x: Side, n_table: np.ndarray, classes: np.ndarray, r: int, base: int, exits: bool,

@@ -197,10 +197,21 @@ _COUPLED = LruMemo(4096, max_bytes=96 << 20)
 _AXIS_SHAPES: dict[tuple, int] = {}  # one entry per distinct axis geometry seen
 
 
-@lru_cache(maxsize=NEST_CACHE_SIZE)
 def _axis_shape(nest: LoopNest, axis: str) -> tuple[int, tuple]:
     """What a coupled axis takes from its nest (geometry, centric, dense relation, position size), and a
-    small integer standing for it in memo keys: hashed once per nest, not at every lookup."""
+    small integer standing for it in memo keys: built once per layer shape (`LoopNest.shape_id` covers all
+    of it), not per nest."""
+    key = (nest.shape_id, axis)
+    found = _SHAPE_OF.get(key)
+    if found is None:
+        found = _SHAPE_OF[key] = _axis_shape_of(nest, axis)
+    return found
+
+
+_SHAPE_OF: dict[tuple[int, str], tuple[int, tuple]] = {}  # shape ids are never reused: nothing to clear
+
+
+def _axis_shape_of(nest: LoopNest, axis: str) -> tuple[int, tuple]:
     pos_dim = nest.position_dims[0 if axis == "Y" else 1]
     dense = nest.dense_relation[axis] if nest.centric == "input" else (1, 1)
     shape = (nest.geometry.y if axis == "Y" else nest.geometry.x, nest.centric, dense, nest.dim_size(pos_dim))

@@ -19,7 +19,7 @@ import numpy as np
 from zz_event.engine.axes import coupled_axis, digit_fixed, dim_digits
 from zz_event.engine.grouping import unique_rows
 from zz_event.engine.side_kernel import side_rows
-from zz_event.memo import LruMemo, lru_cache
+from zz_event.memo import NEST_CACHE_SIZE, LruMemo, lru_cache
 
 __all__ = [
     "AXIS_ROWS",
@@ -195,30 +195,40 @@ TABLES = LruMemo(4096)
 
 def axis_table(nest, operand, axis, n_inner, served, filtered, order: dict[int, int], n_block_loops: int,
                touches) -> AxisTable:
-    """`AxisTable`, memoised on what it reads: per digit of the axis its size, weight, whether the tile
-    fixes it and, above the tile, its place in the block and context (the rest of the ordering does not
-    matter, so many of LOMA's orderings share a table); with touches, the order of the axis' own loops."""
-    pos_dim = nest.position_dims[0 if axis == "Y" else 1]
-
-    def signature(dim):  # per digit (size, weight, array dimension, fixed, place above the tile or -1)
-        out = []
-        for size, weight, _dim, t, array_dim in dim_digits(nest, dim):
-            if t is None:
-                out.append((size, weight, array_dim, array_dim not in served, -1))
-            elif t >= n_inner:
-                out.append((size, weight, None, True, order[t]))
-            else:
-                out.append((size, weight, None, False, -1))
-        return tuple(out)
-
-    own = None
-    if touches is not None:
-        own = tuple(d.temporal for d in dim_digits(nest, pos_dim) + dim_digits(nest, "F" + axis)
-                    if d.temporal is not None)
-        own = tuple(sorted(range(len(own)), key=own.__getitem__))
-    key = (nest.shape_id, operand, axis, filtered, n_block_loops, signature(pos_dim), signature("F" + axis), own)
+    """`AxisTable`, memoised on what it reads: per digit of the axis its size, weight, array dimension
+    (`_axis_digits`), whether the tile fixes it and, above the tile, its place in the block and context (the
+    rest of the ordering does not matter, so many of LOMA's orderings share a table); with touches, the order
+    of the axis' own loops."""
+    digits, static, own_order = _axis_digits(nest, axis)
+    # per digit: its place above the tile, or -1 (fixed: an unserved spatial digit) or -2 (free)
+    places = tuple((-1 if array_dim not in served else -2) if t is None else order[t] if t >= n_inner else -2
+                   for _dim, _size, _weight, t, array_dim in digits)
+    key = (nest.shape_id, operand, axis, filtered, n_block_loops, static, places,
+           own_order if touches is not None else None)
     return TABLES.get_or(key, lambda: AxisTable(nest, operand, axis, n_inner, served, filtered, order, n_block_loops,
                                                 touches))
+
+
+@lru_cache(maxsize=2 * NEST_CACHE_SIZE)
+def _axis_digits(nest, axis: str) -> tuple[tuple, int, tuple[int, ...]]:
+    """A nest's digits of one coupled axis (position dimension's, then tap dimension's), a number standing for
+    their (dimension, size, weight, array dimension) (`_static_id`), and the order of its temporal digits (what
+    the touch counts depend on)."""
+    pos_dim = nest.position_dims[0 if axis == "Y" else 1]
+    digits = dim_digits(nest, pos_dim) + dim_digits(nest, "F" + axis)
+    static = tuple((d.dim, d.size, d.weight, d.array_dim) for d in digits)
+    temporal = tuple(d.temporal for d in digits if d.temporal is not None)
+    return digits, _static_id(static), tuple(sorted(range(len(temporal)), key=temporal.__getitem__))
+
+
+_STATIC_IDS: dict[tuple, int] = {}  # one per distinct digit structure of an axis seen (a few per layer)
+
+
+def _static_id(static: tuple) -> int:
+    found = _STATIC_IDS.get(static)
+    if found is None:
+        found = _STATIC_IDS[static] = len(_STATIC_IDS)
+    return found
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: memos derived from touch counts key on it

@@ -9,7 +9,7 @@ and builds event arrays only where its sequences are new.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,8 +22,7 @@ from zz_event.model.nest import LoopNest, MemLevel
 __all__ = ["BoundaryCosts", "boundary_costs"]
 
 
-@dataclass(frozen=True, eq=False)
-class BoundaryCosts:
+class BoundaryCosts(NamedTuple):  # a named tuple: built for every new boundary, and quick to build
     cells: tuple[tuple[int, str, int, int], ...]  # (level index, direction, elements, words) it feeds
     transfers: tuple[Transfers, ...]  # the events that move something, per level and direction
     onload_words: int
@@ -56,10 +55,8 @@ def _boundary_costs(nest, op, filtered, readiness, precision, j, side, keys, tou
         if not weight.size:
             cells.append((level, d, 0, 0))
             continue
-        counts = events.partial + events.final
-        # computed once for words and windows (inputs: one precision, no finals)
-        bits = counts * p_partial if p_partial == p_final else events.partial * p_partial + events.final * p_final
-        cells.append((level, d, int(np.dot(counts, weight)), bits_words(bits, weight, op_levels[level], d)))
+        bits = events.bits(p_partial, p_final)  # computed once for words and windows
+        cells.append((level, d, int(np.dot(events.count, weight)), bits_words(bits, weight, op_levels[level], d)))
         transfers.append(Transfers(level, d, bits, weight))
     onload = sum(event_words(ev, op_levels[i], "rd_out_to_low", *precision) for i, ev in loads.onload)
     offload = sum(event_words(ev, op_levels[i], "rd_out_to_high", *precision) for i, ev in loads.offload)

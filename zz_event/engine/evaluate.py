@@ -8,8 +8,9 @@ skipped, readiness follows the last executed contribution, and outputs no input 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from math import prod
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from zz_event.engine.touches import OutputTouches
 from zz_event.engine.transfers import boundary_plan, sequence_events, sequence_keys
 from zz_event.memo import LruMemo, clear_caches  # clear_caches: re-exported, where callers have found it
 from zz_event.model.nest import LoopNest, MemLevel
-from zz_event.model.vocabulary import DIRECTIONS, OPERANDS, READ_DIRECTIONS
+from zz_event.model.vocabulary import DIRECTIONS, OPERANDS
 
 __all__ = ["clear_caches", "compute_cycles", "energy_pj", "evaluate", "evaluate_samples", "executed_macs",
            "operand_costs"]
@@ -162,10 +163,10 @@ def _latency(nest: LoopNest, cycles: int, windows_follow_executed: bool, costs: 
     return latency_parts(nest, cycles, windows_follow_executed, sums)
 
 
-@dataclass(frozen=True)
-class OperandCosts:
+class OperandCosts(NamedTuple):
     """One operand's share of a result: its levels' counts, the words it puts through each port (in
-    level and direction order), and its words at the very start and end."""
+    level and direction order), and its words at the very start and end. (A named tuple: one is built for
+    most mappings, and a frozen dataclass is slow to build.)"""
 
     counts: tuple[LevelCounts, ...]
     port_words: tuple[tuple[str, int], ...]
@@ -219,11 +220,14 @@ def _assemble(nest, op, elements: list[dict], words: list[dict], onload: int, of
     op_levels = nest.levels[op]
     counts = []
     port_words: list[tuple[str, int]] = []
+    rd_low, wr_low, rd_high, wr_high = DIRECTIONS
     for level, elems, level_words in zip(op_levels, elements, words):
         # Each instance of a memory has its own ports, working in parallel.
         instances = prod(sl.size for sl in nest.spatial if sl.array_dim not in level.served)
         port_words += [(level.ports[d].name, -(-level_words[d] // instances)) for d in DIRECTIONS if level_words[d]]
-        energy = sum(level_words[d] * (level.read_cost if d in READ_DIRECTIONS else level.write_cost)
-                     for d in DIRECTIONS)
+        read, write = level.read_cost, level.write_cost
+        # sum() over DIRECTIONS in their order (its compensated float sum: bit-identical energies)
+        energy = sum((level_words[rd_low] * read, level_words[wr_low] * write, level_words[rd_high] * read,
+                      level_words[wr_high] * write))
         counts.append(LevelCounts(level.name, elems, level_words, energy))
     return OperandCosts(tuple(counts), tuple(port_words), onload, offload, transfers, link_sums, op_levels)

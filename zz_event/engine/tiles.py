@@ -43,7 +43,7 @@ from zz_event.engine.axes import (
     uncoupled_axis,
 )
 from zz_event.engine.budget import check_budget
-from zz_event.memo import NEST_CACHE_SIZE, lru_cache
+from zz_event.memo import NEST_CACHE_SIZE, LruMemo, lru_cache
 from zz_event.model.nest import LoopNest
 
 __all__ = ["TileSequence", "overshooting_dims", "sequence_shape", "tile_sequence"]
@@ -126,6 +126,14 @@ def _overshooting(nest: LoopNest) -> frozenset[str]:
 
 @lru_cache(maxsize=NEST_CACHE_SIZE)
 def _exact_dims(nest: LoopNest) -> frozenset[str]:
+    # Every ordering of one spatial mapping has the same loops: built once per multiset of them.
+    return _EXACT_DIMS.get_or((nest.shape_id, tuple(sorted(nest.loop_pairs))), lambda: _exact_dims_of(nest))
+
+
+_EXACT_DIMS = LruMemo(256)
+
+
+def _exact_dims_of(nest: LoopNest) -> frozenset[str]:
     return frozenset(dim for dim in (*UNCOUPLED, *nest.position_dims, "FY", "FX")
                      if prod(d.size for d in dim_digits(nest, dim)) == nest.dim_size(dim))
 

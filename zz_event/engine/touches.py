@@ -39,8 +39,12 @@ class OutputTouches:
 
     def __init__(self, nest: LoopNest, filtered: bool) -> None:
         self.nest = nest
-        self.step_weight = np.cumprod([1] + [loop.size for loop in nest.temporal])[:-1]
         self.filtered = filtered
+
+    @cached_property
+    def step_weight(self) -> np.ndarray:
+        """Each temporal loop's step in time (built on first use, as `_pairs`: one per new sequence)."""
+        return np.cumprod([1] + [loop.size for loop in self.nest.temporal])[:-1]
 
     @cached_property
     def _pairs(self) -> dict:

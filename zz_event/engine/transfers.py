@@ -27,7 +27,9 @@ Each transfer event keeps its own element count, because words are rounded per e
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -38,25 +40,20 @@ from zz_event.engine.events import SequenceEvents
 from zz_event.engine.instance_split import split_nests
 from zz_event.engine.siblings import needs_union, union_events
 from zz_event.engine.touches import OutputTouches
-from zz_event.memo import LruMemo
+from zz_event.memo import NEST_CACHE_SIZE, LruMemo, lru_cache
 from zz_event.model.nest import LoopNest
 
 __all__ = ["BoundaryLoads", "BoundaryTraffic", "Events", "boundary_plan", "boundary_traffic", "sequence_keys"]
 
 
-@dataclass(frozen=True)
-class Events:
-    """Transfer events of one direction at one level: element counts per event (partial, final)."""
+class Events(NamedTuple):
+    """Transfer events of one direction at one level: elements per event, how many of them are final
+    outputs (None: none; `count` itself: all), and how many identical events each entry stands for. Entries
+    that move nothing stay: they add no element and no word, and the latency leaves them out."""
 
-    partial: np.ndarray
-    final: np.ndarray
-    weight: np.ndarray  # identical events each entry stands for
-
-    @property
-    def elements(self) -> int:
-        if not self.weight.size:
-            return 0
-        return int(np.dot(self.partial + self.final, self.weight))
+    count: np.ndarray
+    final: np.ndarray | None
+    weight: np.ndarray
 
     @staticmethod
     def none() -> Events:
@@ -64,16 +61,22 @@ class Events:
 
     @staticmethod
     def of(counts: np.ndarray, weight, final: bool = False) -> Events:
-        nonzero = counts > 0
-        counts = counts[nonzero]
-        weight = weight[nonzero] if np.ndim(weight) else np.full(counts.shape, weight, dtype=np.int64)
-        zero = np.zeros_like(counts)
-        return Events(zero, counts, weight) if final else Events(counts, zero, weight)
+        weight = weight if np.ndim(weight) else np.full(counts.shape, weight, dtype=np.int64)
+        return Events(counts, counts if final else None, weight)
+
+    def bits(self, p_partial: int, p_final: int) -> np.ndarray:
+        """Bits of each event: partial sums at `p_partial` each, finals at `p_final`."""
+        final = self.final
+        if final is None or p_partial == p_final:
+            return self.count * p_partial
+        if final is self.count:
+            return self.count * p_final
+        return self.count * p_partial + final * (p_final - p_partial)
 
 
 _NOTHING = np.zeros(0, dtype=np.int64)
 _NOTHING.flags.writeable = False
-_NO_EVENTS = Events(_NOTHING, _NOTHING, _NOTHING)
+_NO_EVENTS = Events(_NOTHING, None, _NOTHING)
 
 # Which event lists each side of a boundary needs: (is output, is the MAC boundary) -> (group, child).
 _NEEDS = {
@@ -116,13 +119,14 @@ def _boundary_plan(levels, op: str) -> Plan:
 
 
 def sequence_keys(nest: LoopNest, op: str, filtered: bool, readiness: bool, plan: Plan) -> tuple[tuple, ...]:
-    """Per boundary of `plan`: the `structural_key` of each of its tile sequences, in order, and where its
-    parent is counted per transition (`siblings.py`), which depends on the whole loop order, the loops."""
+    """Per boundary of `plan`: the number standing for the `structural_key` of each of its tile sequences
+    (`_key_id`), in order, and where its parent is counted per transition (`siblings.py`), which depends on
+    the whole loop order, the loops."""
     touched = readiness and op == "O"
     levels = nest.levels[op]
     keys = []
     for j, side in zip(range(-1, len(levels) - 1), plan):
-        side_keys = tuple(structural_key(nest, op, n_inner, served, filtered, touched, need)
+        side_keys = tuple(_key_id(structural_key(nest, op, n_inner, served, filtered, touched, need))
                           for n_inner, served, need in side)
         if j >= 0 and needs_union(nest, levels[j].served, levels[j + 1].served):
             side_keys += (("union", nest.loop_pairs),)
@@ -190,9 +194,7 @@ def _parent_per_transition(nest, op, j, filtered, readiness, traffic: BoundaryTr
         traffic[(j + 1, "wr_in_by_low")] = Events.of(ev.up, up, final=not psum)
     else:
         traffic[(j + 1, "rd_out_to_low")] = Events.of(ev.down_touched, ev.weights(ev.touched_times))
-        keep = ev.up > 0
-        traffic[(j + 1, "wr_in_by_low")] = Events(ev.up[keep] - ev.up_final[keep], ev.up_final[keep],
-                                                np.broadcast_to(up, ev.up.shape)[keep].astype(np.int64))
+        traffic[(j + 1, "wr_in_by_low")] = Events(ev.up, ev.up_final, np.broadcast_to(up, ev.up.shape).astype(np.int64))
 
 
 def _boundary_sequences(levels, j: int, op: str) -> list[tuple[int, frozenset[str], frozenset[str]]]:
@@ -212,7 +214,7 @@ def _mac_boundary_outputs(ev: SequenceEvents, psum: bool, ready: bool, traffic: 
         traffic[(0, "wr_in_by_low")] = Events.of(ev.tile, ev.tile_weight, final=not psum)
         traffic[(0, "rd_out_to_low")] = Events.of(ev.tile, ev.tile_weight) if psum else Events.none()
         return
-    traffic[(0, "wr_in_by_low")] = Events(ev.tile - ev.tile_last, ev.tile_last, ev.tile_weight)
+    traffic[(0, "wr_in_by_low")] = Events(ev.tile, ev.tile_last, ev.tile_weight)
     traffic[(0, "rd_out_to_low")] = Events.of(ev.tile - ev.tile_first, ev.tile_weight)
 
 
@@ -225,7 +227,18 @@ def _output_boundary(ev: SequenceEvents, psum: bool, ready: bool) -> tuple[Event
         down = Events.of(ev.entry, ev.entry_weight) if psum else Events.none()
         return down, Events.of(ev.exit, ev.exit_weight, final=not psum)
     down = Events.of(ev.entry - ev.entry_first, ev.entry_weight)
-    return down, Events(ev.exit - ev.exit_final, ev.exit_final, ev.exit_weight)
+    return down, Events(ev.exit, ev.exit_final, ev.exit_weight)
+
+
+# A number per structural key: the memos above a sequence (boundary, operand) key on these, so that a long key
+# is hashed once per mapping, not at every memo it reaches. Numbers are never reused (clearing or evicting
+# an entry only gives its key a new one), so no memo can confuse two keys.
+_KEY_IDS = LruMemo(8192)
+_NEXT_ID = itertools.count()
+
+
+def _key_id(key: tuple) -> int:
+    return _KEY_IDS.get_or(key, _NEXT_ID.__next__)
 
 
 # Entries are mostly small; the hits are the sequences many of LOMA's mappings share. An explicit walk's
@@ -262,14 +275,21 @@ def structural_key(nest: LoopNest, op, n_inner, served, filtered, readiness: boo
     (position and tap) only, not on how they interleave with the others (`axis_configs` relies on the
     same fact).
     """
+    inner, upper = _split_loops(nest, n_inner)
+    if not (need & _ORDERED_NEEDS) and analytic_applicable(nest, n_inner, served):
+        upper = _unordered_upper(nest, op, upper, readiness, need)
+    return (nest.shape_id, op, _tag(served), filtered, readiness, _tag(need), inner, upper)
+
+
+@lru_cache(maxsize=4 * NEST_CACHE_SIZE)
+def _split_loops(nest: LoopNest, n_inner: int) -> tuple[tuple, tuple]:
+    """(each dimension's product of the loop sizes below the boundary, sorted; the loops above it, in order):
+    a mapping's sequences sit at a few boundaries, and its keys ask for each several times."""
     inner: dict[str, int] = {}
     loops = nest.loop_pairs
     for dim, size in loops[:n_inner]:
         inner[dim] = inner.get(dim, 1) * size
-    upper = loops[n_inner:]
-    if not (need & _ORDERED_NEEDS) and analytic_applicable(nest, n_inner, served):
-        upper = _unordered_upper(nest, op, upper, readiness, need)
-    return (nest.shape_id, op, _tag(served), filtered, readiness, _tag(need), tuple(sorted(inner.items())), upper)
+    return tuple(sorted(inner.items())), loops[n_inner:]
 
 
 _TAGS: dict[frozenset, str] = {}  # a few entries: array dimensions and event-list names
@@ -307,8 +327,8 @@ def sequence_events(nest, op, n_inner, served, filtered, touches, need=ALL, key=
     """The per-axis backend where it applies (no overshooting loop empties a tile), else the sum over
     classes of PEs of regular nests (`instance_split`) where the PEs that find tiles empty are independent,
     else the explicit tile walk; all give the same event multisets. `need`: the event lists the caller
-    reads. Memoised on `structural_key` (`key`, if the caller has it); `touches` must be the nest's own (or
-    None without readiness)."""
+    reads. Memoised on `structural_key` (`key`: its `_key_id`, if the caller has it); `touches` must be the
+    nest's own (or None without readiness)."""
     def compute() -> SequenceEvents:
         if analytic_applicable(nest, n_inner, served):
             return analytic_events(nest, op, n_inner, served, filtered, touches, need)
@@ -323,9 +343,10 @@ def sequence_events(nest, op, n_inner, served, filtered, touches, need=ALL, key=
         # The readiness variant's sequence of outputs holds the same events, only split further by first
         # and last touches; read without them it gives the same multisets, and so the same counts. The
         # mapping-space logger evaluates both variants of every mapping: it computes this one once.
-        ready = _SEQUENCES.peek(structural_key(nest, op, n_inner, served, filtered, True, need))
+        ready_id = _KEY_IDS.peek(structural_key(nest, op, n_inner, served, filtered, True, need))
+        ready = None if ready_id is None else _SEQUENCES.peek(ready_id)
         if ready is not None:
             return ready
     if key is None:
-        key = structural_key(nest, op, n_inner, served, filtered, touches is not None, need)
+        key = _key_id(structural_key(nest, op, n_inner, served, filtered, touches is not None, need))
     return _SEQUENCES.get_or(key, compute)

@@ -18,9 +18,9 @@ __all__ = ["bits_words", "event_words", "segment_sums"]
 
 
 def event_words(events: Events, level: MemLevel, direction: str, p_partial: int, p_final: int) -> int:
-    if events.partial.size == 0:
+    if events.count.size == 0:
         return 0
-    return bits_words(events.partial * p_partial + events.final * p_final, events.weight, level, direction)
+    return bits_words(events.bits(p_partial, p_final), events.weight, level, direction)
 
 
 def bits_words(bits: np.ndarray, weight: np.ndarray, level: MemLevel, direction: str) -> int:
@@ -29,7 +29,7 @@ def bits_words(bits: np.ndarray, weight: np.ndarray, level: MemLevel, direction:
     port = level.ports.get(direction)
     if port is None:
         raise ValueError(f"memory {level.name} has no port for {direction} but data must move that way")
-    units = int(np.dot(-(-bits // port.bw_min), weight))
+    units = int(np.dot((bits + (port.bw_min - 1)) // port.bw_min, weight))  # bits >= 0: rounded up
     return units * port.bw_min // port.bw_max
 
 
