@@ -101,7 +101,7 @@ class _PrSplits:
         self._pr = {op: info.get_pr_layer_dims(op) for op in layer.layer_operands if info.get_pr_layer_dims(op)}
         # Per operand with partially relevant dimensions: loop dimension -> the data dimension it is part of.
         self._data_dim: dict[Any, dict[Any, Any]] = {}
-        self._exact = True  # False where a loop dimension is part of two data dimensions: ZigZag's function then
+        self._exact = True  # False where a loop dimension is part of two data dimensions: ZigZag's own function runs
         for op, lut in self._pr.items():
             owner = {}
             for data_dim, loop_dims in lut.items():
