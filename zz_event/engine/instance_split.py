@@ -63,4 +63,4 @@ def _relabelled(nest: LoopNest, n_inner: int, dim: str, k: int, temporal) -> tup
         spatial=tuple(sl for sl in nest.spatial if sl.dim != dim),
         temporal=tuple(loops),
     )
-    return relabelled.without_unit_loops(), n_inner - sum(1 for loop in loops[:n_inner] if loop.size == 1)
+    return relabelled.without_unit_loops_at(n_inner)

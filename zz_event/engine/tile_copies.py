@@ -32,6 +32,5 @@ def factored(nest: LoopNest, op: str, n_inner: int) -> tuple[LoopNest, int, int]
             loops[t] = Loop(dim, 1)
     if copies == 1:
         return nest, n_inner, 1
-    removed = sum(1 for t in range(n_inner) if loops[t].size == 1 and nest.temporal[t].size > 1)
     reduced = replace(nest, geometry=replace(nest.geometry, **sizes), temporal=tuple(loops))
-    return reduced.without_unit_loops(), n_inner - removed, copies
+    return *reduced.without_unit_loops_at(n_inner), copies

@@ -134,3 +134,7 @@ class LoopNest:
         below = [sum(1 for t in kept if t < top) for top in range(len(temporal) + 1)]  # kept loops under a top
         levels = {op: tuple(replace(m, top=below[m.top]) for m in ms) for op, ms in self.levels.items()}
         return replace(self, temporal=tuple(temporal[t] for t in kept), levels=levels)
+
+    def without_unit_loops_at(self, n_inner: int) -> tuple[LoopNest, int]:
+        """`without_unit_loops()` and the boundary above the loops [0, n_inner) renumbered with it."""
+        return self.without_unit_loops(), n_inner - sum(1 for loop in self.temporal[:n_inner] if loop.size == 1)
