@@ -1,8 +1,8 @@
-"""The search on energy skips orderings by a bound (`search.bound`, `search.pruned`) and finds what the exhaustive
-search finds: the same best mappings in the same order, with the same energies. The bound is a floor: no
+"""The search on energy skips orderings by a bound (`engine.energy_floor`, `search.pruned`) and finds what the
+exhaustive search finds: the same best mappings in the same order, with the same energies. The bound is a floor: no
 ordering's MAC energy or any operand's memory energy falls below it, under every switch setting, and orderings that
-share inner loops read W and I within the bound of each other. LeNet-5 conv1
-and conv2 on the toy core and tpu_like (the benchmark layers), lpf 6."""
+share inner loops read W and I within the bound of each other. LeNet-5 conv1 and conv2 on the toy core and tpu_like
+(the benchmark layers), lpf 6."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from math import prod
 import pytest
 from test_allocation import CASES, space
 
+from zz_event.engine.energy_floor import energy_floor, level0_reads, renewing_dims
 from zz_event.engine.evaluate import clear_caches, evaluate
 from zz_event.engine.result import EngineOptions
-from zz_event.search.bound import energy_floor, level0_reads, renewing_dims
 from zz_event.search.costing import SpaceCoster
 from zz_event.search.orderings import loop_factors, orderings
 from zz_event.search.ranking import TopK

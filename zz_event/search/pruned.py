@@ -1,7 +1,7 @@
 """A search on energy that skips exactly what cannot rank (branch and bound).
 
 Orderings come in the search's order; each is offered to the `TopK` unless a bound shows it cannot enter: its
-MAC energy and the operands costed so far, plus a lower bound (`bound`) on each operand not yet costed, already
+MAC energy and the operands costed so far, plus a lower bound (`energy_floor`) on each operand not yet costed, already
 exceed the worst of the k kept, or equal it where the ordering comes later in the order (`TopK` keeps the first
 of equal scores). The bound is summed as the energy is (`evaluate.energy_pj`: the MAC energy plus the level
 energies, operand by operand, innermost level first), each term a lower bound of the energy's term in the same
@@ -33,9 +33,9 @@ import time
 from collections.abc import Callable
 from math import prod
 
+from zz_event.engine.energy_floor import EnergyFloor, energy_floor, level0_reads
 from zz_event.engine.evaluate import operand_costs
 from zz_event.model.vocabulary import OPERANDS
-from zz_event.search.bound import EnergyFloor, energy_floor, level0_reads
 from zz_event.search.costing import SpaceCoster
 from zz_event.search.orderings import LoopFactors, Lpf, ordering_at
 from zz_event.search.ranking import TopK
@@ -233,16 +233,10 @@ class BoundedEnergy:
     def _least(self, op: str, prefix, above: int = 1) -> float:
         """A lower bound on `op`'s memory energy for every ordering that starts with `prefix`, whose other loops
         take `above` values together."""
-        least = self.floor.operand_pj[op]
+        least = self.floor.least(op, prefix)
         reads = self.floor.reads.get(op)
         if reads is None:
             return least
-        if reads.renews(prefix):
-            least = max(least, reads.every_step)
-        else:
-            p = reads.block_prefix(prefix)
-            if p:
-                least = max(least, self.floor.units[op].energy(prefix[:p]))
         per_depth = self._known[op]
         if max(per_depth[:len(prefix) + 1]) < 0:  # no ordering costed under any of its prefixes
             return least

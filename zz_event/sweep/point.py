@@ -34,7 +34,7 @@ from zz_event.zigzag.correction import correct_cme
 from zz_event.zigzag.pipeline import build_stages, main_stage
 from zz_event.zigzag.result import layer_result
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
-from zz_event.zigzag.stages import EventDrivenCorrectionStage
+from zz_event.zigzag.stages import correction_stage
 from zz_event.zigzag.summary import layer_summary
 
 __all__ = ["LayerEntry", "check_job", "run_job", "tool_versions"]
@@ -173,7 +173,7 @@ def _event(job, files: _Files, layers, prepared, dump: str) -> list[LayerEntry]:
     centric = _input_centric(layers, prepared)
     correction = CorrectionSettings.for_workload(centric, options=_SWITCHES.get(job.mode, EngineOptions()))
     raw = job.mode == "event-raw"
-    cmes = main_stage(_stages(job, [] if raw else [EventDrivenCorrectionStage]), _settings(job), correction,
+    cmes = main_stage(_stages(job, [] if raw else [correction_stage(job.opt)]), _settings(job), correction,
                       workload=centric.zigzag_workload, mapping=load_mapping(files.mapping, centric),
                       **_inputs(files, dump)).run()
     chosen = [cme for _total, per_layer in cmes for cme, _extra in per_layer]

@@ -9,6 +9,7 @@ from zz_event.engine.evaluate import evaluate, evaluate_samples
 from zz_event.engine.result import EngineOptions
 from zz_event.engine.samples import mean_result
 from zz_event.errors import UnsupportedLayerError
+from zz_event.model.nest import LoopNest
 from zz_event.zigzag.adapter import NestContext, context_of_cme, layer_is_correctable, mapping_of_cme
 from zz_event.zigzag.corrected_cme import CorrectedCME, correct_cme_with
 from zz_event.zigzag.settings import CorrectionSettings
@@ -60,10 +61,9 @@ def evaluate_all(nest, options: EngineOptions, variants: tuple[EngineOptions, ..
     return result, {v.label: evaluate(nest, v) for v in variants if v != options}
 
 
-def correct(cme: CostModelEvaluation, context: NestContext, settings: CorrectionSettings, masks) -> CorrectedCME:
-    """`cme` corrected by the engine (`masks`: the data it is ranked on, or None). With data and
-    `settings.dense_beside_data` it also carries the dense-data result for the run's switches."""
-    nest = context.nest(mapping_of_cme(cme))
+def correct(cme: CostModelEvaluation, nest: LoopNest, settings: CorrectionSettings, masks) -> CorrectedCME:
+    """`cme` (whose nest is `nest`) corrected by the engine (`masks`: the data it is ranked on, or None). With data
+    and `settings.dense_beside_data` it also carries the dense-data result for the run's switches."""
     result, extra = evaluate_all(nest, settings.options, settings.variants, masks)
     corrected = correct_cme_with(cme, result, extra)
     if masks is not None and settings.dense_beside_data:

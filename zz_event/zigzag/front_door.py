@@ -25,7 +25,7 @@ from zz_event.readers.inputs import read_zigzag_inputs
 from zz_event.zigzag.data import cost_on_samples, masks_for_run
 from zz_event.zigzag.pipeline import build_stages, main_stage
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
-from zz_event.zigzag.stages import EventDrivenCorrectionStage
+from zz_event.zigzag.stages import correction_stage
 
 __all__ = ["run_zigzag_event_driven"]
 
@@ -80,7 +80,7 @@ def run_zigzag_event_driven(
     masks = {} if data is None else masks_for_run(workload, data, prepared.geometry)
     correction = CorrectionSettings.for_workload(prepared, options=event_driven, variants=variants,
                                                  masks=masks, calibration=calibration)
-    stages = build_stages(settings, [EventDrivenCorrectionStage, *(extra_stages or [])])
+    stages = build_stages(settings, [correction_stage(settings.opt), *(extra_stages or [])])
     cmes = main_stage(stages, settings, correction, accelerator=accelerator, workload=prepared.zigzag_workload,
                       mapping=mapping_input, dump_folder=dump_folder, pickle_filename=pickle_filename).run()
     if masks:

@@ -26,7 +26,7 @@ from zz_event.errors import MappingError, ZzEventError
 from zz_event.memo import clear_caches
 from zz_event.zigzag.correction import LayerNotCorrected
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
-from zz_event.zigzag.stages import EventDrivenCorrectionStage
+from zz_event.zigzag.stages import correction_stage
 
 __all__ = ["NO_MAPPING_FITS", "LayerGuardStage", "PreparedWorkloadParserStage", "build_stages", "main_stage"]
 
@@ -93,12 +93,13 @@ _OPT_STAGES = {"energy": MinimalEnergyStage, "latency": MinimalLatencyStage, "ED
 
 
 def build_stages(settings: RunSettings, correction_stages: list | None = None, *, parse: bool = True) -> list:
-    """ZigZag's stage list with `correction_stages` (default: the correction stage) directly above the
-    temporal-mapping generator. `parse=False` gives the part below the workload iterator, for a caller
-    that hands ZigZag one parsed layer and accelerator (Stream's per-core costing)."""
+    """ZigZag's stage list with `correction_stages` (default: the correction stage for `settings.opt`,
+    `stages.correction_stage`) directly above the temporal-mapping generator. `parse=False` gives the part below
+    the workload iterator, for a caller that hands ZigZag one parsed layer and accelerator (Stream's per-core
+    costing)."""
     opt_stage = _OPT_STAGES[settings.opt]
     engine = SalsaStage if settings.temporal_mapping_search_engine == "salsa" else TemporalMappingGeneratorStage
-    correction = [EventDrivenCorrectionStage] if correction_stages is None else correction_stages
+    correction = [correction_stage(settings.opt)] if correction_stages is None else correction_stages
     search = [opt_stage, SpatialMappingGeneratorStage, opt_stage, *correction, engine, CostModelStage]
     if not parse:
         return search

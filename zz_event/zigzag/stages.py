@@ -19,14 +19,18 @@ from typing import Any
 from zigzag.stages.stage import Stage, StageCallable
 
 from zz_event.interruption import raise_if_interrupted
+from zz_event.zigzag.adapter import mapping_of_cme
 from zz_event.zigzag.correction import LayerNotCorrected, context_or_reason, correct, limit_reason
+from zz_event.zigzag.energy_bound import EnergyThreshold
 from zz_event.zigzag.settings import CorrectionSettings
 
-__all__ = ["EventDrivenCorrectionStage"]
+__all__ = ["EnergyBoundedCorrectionStage", "EventDrivenCorrectionStage", "correction_stage"]
 
 
 class EventDrivenCorrectionStage(Stage):
     """Replace every CostModelEvaluation yielded below by its event-driven correction."""
+
+    bounded = False  # whether mappings that cannot be the energy reducer's pick are skipped (`energy_bound`)
 
     def __init__(
         self,
@@ -41,20 +45,27 @@ class EventDrivenCorrectionStage(Stage):
 
     def run(self):
         substage = self.list_of_callables[0](self.list_of_callables[1:], **self.kwargs)
+        threshold = EnergyThreshold(self.settings.options) if self.bounded else None
         for cme, extra_info in substage.run():
             raise_if_interrupted()  # ZigZag's evaluation of `cme` may have swallowed it
             job = self._job_of(cme)
             if isinstance(job, str):
                 cme.zz_event_uncorrected = job
-                yield cme, extra_info
-                continue
-            try:
-                corrected = correct(cme, *job)
-            except Exception as error:
-                reason = limit_reason(error)
-                if reason is None:  # a bug: as it is
-                    raise
-                raise LayerNotCorrected(cme.layer.name, reason) from error
+                corrected = cme
+            else:
+                context, settings, masks = job
+                try:
+                    nest = context.nest(mapping_of_cme(cme))
+                    if threshold is not None and masks is None and threshold.rules_out(context, nest):
+                        continue
+                    corrected = correct(cme, nest, settings, masks)
+                except Exception as error:
+                    reason = limit_reason(error)
+                    if reason is None:  # a bug: as it is
+                        raise
+                    raise LayerNotCorrected(cme.layer.name, reason) from error
+            if threshold is not None:
+                threshold.handed_up(corrected.energy_total)
             yield corrected, extra_info
 
     def _job_of(self, cme) -> tuple | str:
@@ -76,3 +87,15 @@ class EventDrivenCorrectionStage(Stage):
             found = reason if context is None else (context, settings, settings.ranking_masks(name))
         self._last_job = (layer, accelerator, type(cme), spatial, found)
         return found
+
+
+class EnergyBoundedCorrectionStage(EventDrivenCorrectionStage):
+    """The correction directly below ZigZag's `MinimalEnergyStage`: a mapping that cannot be its pick is neither
+    corrected nor handed up (`energy_bound`), so the reducer keeps the CME it would keep if all were."""
+
+    bounded = True
+
+
+def correction_stage(opt: str) -> type[EventDrivenCorrectionStage]:
+    """The correction stage to place directly below ZigZag's reducer of `opt` (nothing between them)."""
+    return EnergyBoundedCorrectionStage if opt == "energy" else EventDrivenCorrectionStage

@@ -1,5 +1,6 @@
-"""Lower bounds on a mapping's energy, for skipping exactly (branch and bound) the operands' counts of orderings
-that cannot reach the best found (`pruned`).
+"""Lower bounds on a mapping's energy, for skipping exactly (branch and bound) the counts of orderings that
+cannot reach the best found: the search's (`search.pruned`) and the correction's below ZigZag's reducer on energy
+(`zigzag.energy_bound`).
 
 A mapping's energy is the MAC energy (the same for every ordering: `evaluate.executed_macs` is order-free) plus
 each operand's memory energy.
@@ -17,7 +18,9 @@ accumulator in the MAC: their innermost level is written at every executed step 
 the lesser of the partial and final precisions, rounded per event. With readiness the same level is read down
 at every step for the tile's elements not touched before: over the layer, the tiles' elements less the
 distinct (instance, output) pairs, at the partial precision, at least r units per element as for W and I.
-Every other level and direction: 0.
+Every other level and direction: 0 in `operand_pj`. Between levels every element crosses each boundary once at
+least (`between_levels_floor`), kept apart in `between_pj`: its terms are not summed in the energy's own float
+form, so it bounds only up to rounding, which the correction's threshold allows for and the search does without.
 
 The innermost loop. Where an ordering's innermost loop is of a dimension that W or I is indexed by, and each
 nonempty block of that loop (its values with every other loop fixed) ends on a value no nonempty block starts
@@ -58,6 +61,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from itertools import pairwise
 from math import prod
 
 import numpy as np
@@ -178,6 +182,22 @@ class EnergyFloor:
     operand_pj: dict[str, float]
     reads: dict[str, ReadsFloor]
     units: dict[str, UnitReads] = field(default_factory=dict)
+    # Per operand, the least energy of its moves between memory levels (`upper_floor`), which `operand_pj`
+    # leaves out: it holds only up to rounding (its terms are summed in their own order), so the search, which
+    # sums its bounds in the energy's own float form, does without it.
+    between_pj: dict[str, float] = field(default_factory=dict)
+
+    def least(self, op: str, prefix) -> float:
+        """A lower bound on `op`'s memory energy for every ordering that starts with `prefix` (innermost first):
+        its floor, or for W and I the reads its innermost loops imply (`ReadsFloor.renews`, `block_prefix`)."""
+        least = self.operand_pj[op]
+        reads = self.reads.get(op)
+        if reads is None:
+            return least
+        if reads.renews(prefix):
+            return max(least, reads.every_step)
+        p = reads.block_prefix(prefix)
+        return max(least, self.units[op].energy(prefix[:p])) if p else least
 
 
 def level0_reads(counts) -> int:
@@ -197,7 +217,32 @@ def energy_floor(nest: LoopNest, options: EngineOptions) -> EnergyFloor:
         if found is not None:
             reads[op] = found[1]
     return EnergyFloor(executed_macs(nest, options.filter) * nest.mac_energy, floors, reads,
-                       {op: UnitReads(nest, op, options.filter) for op in reads})
+                       {op: UnitReads(nest, op, options.filter) for op in reads},
+                       {op: between_levels_floor(nest, op, options.filter) for op in OPERANDS})
+
+
+def between_levels_floor(nest: LoopNest, op: str, filtered: bool) -> float:
+    """The least energy of `op`'s moves between its memory levels, over every ordering and allocation. Across the
+    boundary of two levels every element the processing elements use crosses at least once per instance of the
+    coarser level (whose instances serve both levels' array dimensions): W and I on their way down, O on their way
+    up to the top; what one side sends the other receives (design.md: a read serves every child that needs the
+    element at that moment, an arrival is one write). So at least D elements cross, D the distinct (coarser
+    instance, element) pairs, and each side moves at least ceil(D p / bw_min) port units (a sum of events rounded
+    up is at least the sum rounded up), p the operand's precision (O: the lesser of partial and final). ZigZag's
+    hierarchies serve more processing elements at every level up, so the coarser is the upper; a hand-made one
+    need not."""
+    levels = nest.levels[op]
+    bits = min(nest.precision["O"], nest.precision["O_final"]) if op == "O" else nest.precision[op]
+    below, above = ("rd_out_to_high", "wr_in_by_low") if op == "O" else ("wr_in_by_high", "rd_out_to_low")
+    least = 0.0
+    for lower, upper in pairwise(levels):
+        distinct = _distinct(nest, op, upper.served | lower.served, filtered)
+        for level, direction in ((lower, below), (upper, above)):
+            port = level.ports.get(direction)
+            if distinct and port is not None:
+                words = -(-distinct * bits // port.bw_min) * port.bw_min // port.bw_max
+                least += words * (level.read_cost if direction.startswith("rd") else level.write_cost)
+    return least
 
 
 def _reads_floor(nest: LoopNest, op: str, filtered: bool) -> tuple[float, ReadsFloor] | None:

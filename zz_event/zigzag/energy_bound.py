@@ -1,0 +1,83 @@
+"""Mappings that cannot be ZigZag's pick on energy, skipped before they are corrected (branch and bound).
+
+ZigZag's `MinimalEnergyStage` keeps, of the CMEs handed up to it, one of least `energy_total` (on a tie, of least
+`latency_total2`). Directly below it, a mapping whose corrected energy is sure to exceed the least energy handed up
+so far cannot be that one: the correction stage need neither correct it nor hand it up, and the reducer keeps the
+CME it would keep if every mapping were corrected. Sure by a lower bound (`engine.energy_floor`, the search's): the
+MAC energy, which every ordering shares, plus per operand the least memory energy any ordering of the layer and
+spatial mapping spends, raised for W and I where the mapping's innermost loops renew their tiles. Where that does
+not rule the mapping out, the operands are counted one by one, cheapest first (a decaying mean of each one's time:
+the expensive count is the one skipped), each count taking its floor's place, until the bound rules it out or every
+operand is counted; the counts are the engine's memoised ones, so correcting a mapping that survives counts nothing
+twice.
+
+The bound sums its terms in the engine's order (`evaluate.energy_pj`), a CME's energy in ZigZag's
+(`corrected_cme.memory_energy`): sums of the same few dozen non-negative terms in two orders differ by far less
+than a relative 1e-12, so a mapping is ruled out only where the bound exceeds the least by more than that.
+
+Only on dense data: events from data make an input that is zero trigger nothing, so counts fall below the dense
+floor. A layer ranked on data is corrected whole.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from zz_event.engine.energy_floor import EnergyFloor, energy_floor
+from zz_event.engine.evaluate import operand_costs
+from zz_event.engine.result import EngineOptions
+from zz_event.model.nest import LoopNest
+from zz_event.model.vocabulary import OPERANDS
+
+__all__ = ["EnergyThreshold"]
+
+_MARGIN = 1e-12  # relative: see the module docstring
+
+
+class EnergyThreshold:
+    """The least energy handed up to ZigZag's reducer so far, and what rules a mapping out against it."""
+
+    def __init__(self, options: EngineOptions) -> None:
+        self.options = options
+        self.least = math.inf
+        self.ruled_out = 0  # mappings skipped
+        self._floors: dict = {}  # per nest context (layer, core, spatial mapping): its EnergyFloor
+        self._seconds = dict.fromkeys(OPERANDS, 0.0)  # per operand, a decaying mean of its count's time
+
+    def handed_up(self, energy_total: float) -> None:
+        """A CME of `energy_total` went up to the reducer."""
+        if energy_total < self.least:
+            self.least = energy_total
+
+    def rules_out(self, context, nest: LoopNest) -> bool:
+        """Whether `nest` (a mapping of `context`) is sure to cost more energy than the least handed up."""
+        if self.least == math.inf:
+            return False
+        nest = nest.without_unit_loops()
+        floor = self._floors.get(context)
+        if floor is None:
+            floor = self._floors[context] = energy_floor(nest, self.options)
+        ordering = nest.loop_pairs
+        parts = {op: floor.least(op, ordering) + floor.between_pj[op] for op in OPERANDS}
+        if self._above(floor, parts):
+            self.ruled_out += 1
+            return True
+        # An operand whose floor here is its count (its tiles renewed at every step or block) can rule nothing
+        # out: counted last, as the search does.
+        seconds = self._seconds
+        exact = {op for op, reads in floor.reads.items() if reads.renews(ordering) or reads.block_prefix(ordering)}
+        for op in sorted(OPERANDS, key=lambda op: (op in exact, seconds[op])):
+            started = time.perf_counter()
+            parts[op] = sum(lc.energy_pj for lc in operand_costs(nest, op, self.options).counts)
+            seconds[op] = 0.9 * seconds[op] + 0.1 * (time.perf_counter() - started)
+            if self._above(floor, parts):
+                self.ruled_out += 1
+                return True
+        return False
+
+    def _above(self, floor: EnergyFloor, parts: dict[str, float]) -> bool:
+        least = floor.mac_pj
+        for op in OPERANDS:
+            least += parts[op]
+        return least * (1 - _MARGIN) > self.least
