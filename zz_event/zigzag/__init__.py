@@ -5,7 +5,8 @@
 | `front_door` | `run_zigzag_event_driven`: drop-in for `get_hardware_performance_zigzag` |
 | `settings` | `RunSettings` (ZigZag's knobs) and `CorrectionSettings` (what zz-event adds), checked when built |
 | `pipeline` | `build_stages` and `main_stage`: ZigZag's stage list with the correction in it |
-| `stages` | `EventDrivenCorrectionStage`: every evaluated mapping replaced by its corrected CME |
+| `stages` | `EventDrivenCorrectionStage`: every evaluated mapping replaced by its corrected CME (on energy: bounded) |
+| `energy_bound` | below ZigZag's reducer on energy: mappings that cannot be its pick, skipped uncorrected |
 | `correction` | one mapping's engine answer, as a corrected CME |
 | `adapter` | a ZigZag CostModelEvaluation read into a `LoopNest` |
 | `corrected_cme` | `CorrectedCME`: ZigZag's CME with the engine's costs and ZigZag's raw figures beside |

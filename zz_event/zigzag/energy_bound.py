@@ -6,10 +6,10 @@ so far cannot be that one: the correction stage need neither correct it nor hand
 CME it would keep if every mapping were corrected. Sure by a lower bound (`engine.energy_floor`, the search's): the
 MAC energy, which every ordering shares, plus per operand the least memory energy any ordering of the layer and
 spatial mapping spends, raised for W and I where the mapping's innermost loops renew their tiles. Where that does
-not rule the mapping out, the operands are counted one by one, cheapest first (a decaying mean of each one's time:
-the expensive count is the one skipped), each count taking its floor's place, until the bound rules it out or every
-operand is counted; the counts are the engine's memoised ones, so correcting a mapping that survives counts nothing
-twice.
+not rule the mapping out, the operands are counted one by one, each count taking its floor's place, until the bound
+rules it out or every operand is counted: first the one whose count has lately risen most above its bound per second
+of counting (a decaying mean; one not counted yet comes first); the counts are the engine's memoised ones, so
+correcting a mapping that survives counts nothing twice.
 
 The bound sums its terms in the engine's order (`evaluate.energy_pj`), a CME's energy in ZigZag's
 (`corrected_cme.memory_energy`): sums of the same few dozen non-negative terms in two orders differ by far less
@@ -43,7 +43,8 @@ class EnergyThreshold:
         self.least = math.inf
         self.ruled_out = 0  # mappings skipped
         self._floors: dict = {}  # per nest context (layer, core, spatial mapping): its EnergyFloor
-        self._seconds = dict.fromkeys(OPERANDS, 0.0)  # per operand, a decaying mean of its count's time
+        # Per operand, a decaying mean of how far its count rose above its bound per second of counting.
+        self._gain = dict.fromkeys(OPERANDS, math.inf)
 
     def handed_up(self, energy_total: float) -> None:
         """A CME of `energy_total` went up to the reducer."""
@@ -63,14 +64,14 @@ class EnergyThreshold:
         if self._above(floor, parts):
             self.ruled_out += 1
             return True
-        # An operand whose floor here is its count (its tiles renewed at every step or block) can rule nothing
-        # out: counted last, as the search does.
-        seconds = self._seconds
-        exact = {op for op, reads in floor.reads.items() if reads.renews(ordering) or reads.block_prefix(ordering)}
-        for op in sorted(OPERANDS, key=lambda op: (op in exact, seconds[op])):
+        # Counted first: the operand whose count has lately risen most above its bound per second of counting.
+        gain = self._gain
+        for op in sorted(OPERANDS, key=lambda op: -gain[op]):
             started = time.perf_counter()
-            parts[op] = sum(lc.energy_pj for lc in operand_costs(nest, op, self.options).counts)
-            seconds[op] = 0.9 * seconds[op] + 0.1 * (time.perf_counter() - started)
+            count = sum(lc.energy_pj for lc in operand_costs(nest, op, self.options).counts)
+            rise = (count - parts[op]) / max(time.perf_counter() - started, 1e-6)
+            gain[op] = rise if gain[op] == math.inf else 0.8 * gain[op] + 0.2 * rise
+            parts[op] = count
             if self._above(floor, parts):
                 self.ruled_out += 1
                 return True
