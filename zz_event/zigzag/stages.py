@@ -1,10 +1,11 @@
 """The ZigZag stage that puts zz-event into ZigZag's own pipeline.
 
 `EventDrivenCorrectionStage` sits directly above the temporal-mapping generator (below the inner
-Minimal*Stage): it sees every CostModelEvaluation of every temporal mapping and yields corrected ones,
-so ZigZag's reduce stages rank mappings on corrected cost. Layers the engine does not correct pass
-through with ZigZag's cost and a `zz_event_uncorrected` reason attached, never silently. A mapping the
-engine cannot count for a resource limit (`correction.limit_reason`) raises `LayerNotCorrected`:
+Minimal*Stage): it sees every CostModelEvaluation of every temporal mapping and yields corrected ones, so
+ZigZag's reduce stages rank mappings on corrected cost. Below `MinimalEnergyStage`,
+`EnergyBoundedCorrectionStage` skips the mappings that cannot be its pick (`energy_bound`). Layers the engine
+does not correct pass through with ZigZag's cost and a `zz_event_uncorrected` reason attached, never silently.
+A mapping the engine cannot count for a resource limit (`correction.limit_reason`) raises `LayerNotCorrected`:
 `pipeline.LayerGuardStage` then runs the layer's search again with ZigZag's cost for all of it.
 
 It reads zz-event's settings from one keyword passed through MainStage like any ZigZag kwarg:
