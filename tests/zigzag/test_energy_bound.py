@@ -10,9 +10,14 @@ import pytest
 from conftest import INPUTS
 from zigzag.stages.stage import Stage
 
+import zz_event.zigzag.stages as zz_stages
+from zz_event.engine.energy_floor import energy_floor
+from zz_event.engine.evaluate import evaluate
 from zz_event.engine.result import EngineOptions
 from zz_event.memo import clear_caches
+from zz_event.model.vocabulary import OPERANDS
 from zz_event.readers.workloads import load_workload
+from zz_event.zigzag.correction import correct
 from zz_event.zigzag.pipeline import build_stages, main_stage
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
 from zz_event.zigzag.stages import EnergyBoundedCorrectionStage, EventDrivenCorrectionStage, correction_stage
@@ -92,3 +97,27 @@ def test_the_correction_stage_of_each_reducer():
     assert correction_stage("energy") is EnergyBoundedCorrectionStage
     assert correction_stage("latency") is correction_stage("EDP") is EventDrivenCorrectionStage
     assert build_stages(RunSettings(opt="energy"))[-3] is EnergyBoundedCorrectionStage
+
+
+@pytest.mark.parametrize(("layer", "core"), [(CONV1, TOY), (CONV2, TPU)], ids=["conv1-toy", "conv2-tpu_like"])
+@pytest.mark.parametrize("options", [EngineOptions(), EngineOptions(filter=False, readiness=False)],
+                         ids=lambda o: o.label)
+def test_no_mapping_of_zigzags_search_spends_less_than_its_bound(layer, core, options, tmp_path, monkeypatch):
+    """Per operand, every mapping LOMA evaluates counts at least the bound the correction skips by: its floor (with
+    the reads its innermost loops imply) and its floor between levels."""
+    counted = []
+
+    def recorded(cme, nest, settings, masks):
+        counted.append(nest)
+        return correct(cme, nest, settings, masks)
+
+    monkeypatch.setattr(zz_stages, "correct", recorded)
+    search(layer, core, EventDrivenCorrectionStage, options, 4, tmp=tmp_path)
+    floor = energy_floor(counted[0], options)
+    assert any(floor.between_pj.values()) == (core is TPU)  # the toy core has one memory level per operand
+    for nest in counted:
+        result = evaluate(nest, options)
+        assert result.mac_energy_pj == floor.mac_pj
+        for op in OPERANDS:
+            bound = floor.least(op, nest.loop_pairs) + floor.between_pj[op]
+            assert sum(lc.energy_pj for lc in result.levels[op]) >= bound * (1 - 1e-12), (op, nest.loop_pairs)
