@@ -39,6 +39,10 @@ class CmeBuilder:
         # What each `Mapping` of the integer mapping would build from `spatial_mapping_int.mapping_dict_origin`.
         self._int_internal = SpatialMappingInternal(spatial_mapping_int.mapping_dict_origin, layer)
         self._splits = _PrSplits(layer)
+        # ZigZag's r/ir lists of the pr-decoupled dimensions, as sets (its operand types hash as they compare).
+        info = layer.pr_decoupled_relevancy_info
+        self._relevant = {op: (frozenset(info.get_r_layer_dims(op)), frozenset(info.get_ir_layer_dims(op)))
+                          for op in layer.layer_operands}
 
     def build(self, temporal_mapping: Any) -> CostModelEvaluation:
         """ZigZag's `CostModelEvaluation(...)` of `temporal_mapping`, its constructor's steps in its order."""
@@ -80,13 +84,41 @@ class CmeBuilder:
         m.combined_mapping_dict_1s2t_reform = self._splits.decouple(m.combined_mapping_dict_1s2t)
         m.psum_flag = m.get_psum_flags()
         m.gen_data_precision_dict()
-        m.gen_r_ir_loop_list()
+        self._r_ir_loop_lists(m)
         m.calc_data_size()
         m.calc_effective_data_size()
         m.calc_data_access()
         m.calc_req_mem_bw_and_data_transfer_rate()
         m.disable_data_traffic_external()
         return m
+
+
+    def _r_ir_loop_lists(self, m: Mapping) -> None:
+        """`m.gen_r_ir_loop_list()`: the same products in the same order, the r/ir lists looked up as sets (ZigZag
+        scans a list per loop, comparing by a Python `__eq__`)."""
+        levels = m.spatial_mapping.arch_level
+        r_1t, r_2t, ir_1t, ir_2t = {}, {}, {}, {}
+        r_cabl, r_cabl2, ir_cabl, ir_cabl2 = {}, {}, {}, {}
+        for op in m.operand_list:
+            r_set, ir_set = self._relevant[op]
+            one, two = m.combined_mapping_dict_1s1t_reform[op], m.combined_mapping_dict_1s2t_reform[op]
+            n = levels[op]
+            r_1t[op] = r = [prod([s for d, s in one[lv] if d in r_set]) for lv in range(n)]
+            r_2t[op] = r2 = [prod([s for d, s in two[lv] if d in r_set]) for lv in range(n)]
+            ir_1t[op] = ir = [prod([s for d, s in one[lv] if d in ir_set]) for lv in range(n)]
+            ir_2t[op] = ir2 = [prod([s for d, s in two[lv] if d in ir_set]) for lv in range(n)]
+            r_cabl[op] = [round(prod(r[0:lv + 1])) for lv in range(n)]
+            r_cabl2[op] = [round(prod(r2[0:lv + 1])) for lv in range(n)]
+            ir_cabl[op] = [prod(ir[0:lv + 1]) for lv in range(n)]
+            ir_cabl2[op] = [prod(ir2[0:lv + 1]) for lv in range(n)]
+        out = self.layer.output_operand
+        n = levels[out]
+        caal = [prod(ir_1t[out][lv:n]) for lv in range(n)]
+        caal.extend([1, 1])
+        m.r_loop_size_per_level, m.r_loop_size_per_level2, m.ir_loop_size_per_level = r_1t, r_2t, ir_1t
+        m.r_loop_size_cabl, m.r_loop_size_cabl2 = r_cabl, r_cabl2
+        m.ir_loop_size_cabl, m.ir_loop_size_cabl2 = ir_cabl, ir_cabl2
+        m.output_ir_loop_size_caal = caal
 
 
 class _PrSplits:
