@@ -60,8 +60,6 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from math import prod
 
-import numpy as np
-
 from zz_event.engine.analytic import analytic_applicable
 from zz_event.engine.axes import RELEVANT_UNCOUPLED
 from zz_event.engine.evaluate import executed_macs
@@ -278,12 +276,8 @@ def _whole_beside(nest: LoopNest, op: str, filtered: bool) -> tuple[tuple[str, s
         own, partner = (position, tap) if op == "I" else (tap, position)
         if {own, partner} & unrolled:
             continue
-        if filtered:
-            axis = getattr(nest.geometry, name)
-            inp, taps = np.meshgrid(np.arange(axis.inp), np.arange(axis.kernel), indexing="ij")
-            valid = axis.output_of(inp, taps)[1]  # (position, tap)
-            if not valid.any(axis=1 if op == "I" else 0).all():
-                continue
+        if filtered and not all(_valid_sets(getattr(nest.geometry, name), op == "W")):
+            continue
         found.append((own, partner, sum(1 for loop in nest.temporal if loop.dim == partner)))
     return tuple(found)
 
@@ -291,12 +285,22 @@ def _whole_beside(nest: LoopNest, op: str, filtered: bool) -> tuple[tuple[str, s
 def _ends_differ(axis, by_position: bool) -> bool:
     """Whether no valid set of positions per tap (`by_position`; else of taps per position) ends on a value
     another starts with."""
-    inp, tap = np.meshgrid(np.arange(axis.inp), np.arange(axis.kernel), indexing="ij")
-    valid = axis.output_of(inp, tap)[1]
-    sets = valid.T if by_position else valid  # one row per fixed value of the other dimension
-    firsts = {int(np.argmax(row)) for row in sets if row.any()}
-    lasts = {len(row) - 1 - int(np.argmax(row[::-1])) for row in sets if row.any()}
-    return not firsts & lasts
+    sets = [found for found in _valid_sets(axis, by_position) if found]
+    return not {found[0] for found in sets} & {found[-1] for found in sets}
+
+
+def _valid_sets(axis, by_position: bool) -> list[list[int]]:
+    """Per tap, its valid positions in order (`by_position`), else per position its valid taps: the pairs
+    `AxisGeometry.output_of` calls valid, in plain Python (a few dozen pairs; numpy's calls cost more)."""
+    pad, dilation, stride, out = axis.pad_before, axis.dilation, axis.stride, axis.out
+
+    def valid(position: int, tap: int) -> bool:
+        shifted = position + pad - dilation * tap
+        return shifted >= 0 and shifted % stride == 0 and shifted // stride < out
+
+    if by_position:
+        return [[p for p in range(axis.inp) if valid(p, t)] for t in range(axis.kernel)]
+    return [[t for t in range(axis.kernel) if valid(p, t)] for p in range(axis.inp)]
 
 
 def _tile_words(steps, precision: int, port) -> int:
