@@ -236,8 +236,43 @@ def _distinct(nest: LoopNest, op: str, served: frozenset[str], filtered: bool) -
     the whole tensor at once."""
     if not analytic_applicable(nest, len(nest.temporal), served):
         return None
+    closed = _distinct_closed(nest, op, served, filtered)
+    if closed is not None:
+        return closed
     everything = sequence_events(nest, op, len(nest.temporal), served, filtered, None, _ENTRY)
     return int((everything.entry * everything.entry_weight).sum())
+
+
+def _distinct_closed(nest: LoopNest, op: str, served: frozenset[str], filtered: bool) -> int | None:
+    """`_distinct` without the engine where it is a product (None elsewhere). With the boundary filter on an
+    input-centric layer, validity is per axis, so the elements the executed MACs use are the dimensions the
+    operand's index takes whole (`RELEVANT_UNCOUPLED`) times, per axis, the indices of the valid (position, tap)
+    pairs (W's taps, I's positions, O's outputs). Instances (spatial loops the level does not serve) split a
+    dimension the operand is indexed by into disjoint slices, which changes no sum; each slice of another
+    uncoupled dimension uses every element, which multiplies it (where no loop overshoots it: no slice empty);
+    an unserved coupled dimension is left to the engine."""
+    if not filtered or nest.centric != "input":
+        return None
+    whole = RELEVANT_UNCOUPLED[op]
+    count = prod(nest.dim_size(dim) for dim in whole)
+    overshooting = None
+    for sl in nest.spatial:
+        if sl.array_dim in served or sl.dim in whole:
+            continue
+        overshooting = overshooting_dims(nest) if overshooting is None else overshooting
+        if sl.dim not in ("B", "G", "K", "C") or sl.dim in overshooting:
+            return None
+        count *= sl.size
+    for axis in (nest.geometry.y, nest.geometry.x):
+        by_tap = _valid_sets(axis, True)  # per tap, its valid positions
+        if op == "W":
+            count *= sum(1 for positions in by_tap if positions)
+        elif op == "I":
+            count *= len({p for positions in by_tap for p in positions})
+        else:
+            count *= len({(p + axis.pad_before - axis.dilation * t) // axis.stride
+                          for t, positions in enumerate(by_tap) for p in positions})
+    return count
 
 
 def renewing_dims(nest: LoopNest, op: str, filtered: bool) -> frozenset[str]:
