@@ -1,8 +1,8 @@
 """The search on energy skips orderings by a bound (`search.bound`, `search.pruned`) and finds what the exhaustive
 search finds: the same best mappings in the same order, with the same energies. The bound is a floor: no
 ordering's MAC energy or any operand's memory energy falls below it, under every switch setting, and orderings that
-share inner loops read W and I within the bound of each other; the distinct elements in closed form are the
-engine's. LeNet-5 conv1 and conv2 on the toy core and tpu_like (the benchmark layers), lpf 6."""
+share inner loops read W and I within the bound of each other; the distinct elements and step tiles in closed
+form are the engine's. LeNet-5 conv1 and conv2 on the toy core and tpu_like (the benchmark layers), lpf 6."""
 
 from __future__ import annotations
 
@@ -19,7 +19,14 @@ from zz_event.engine.evaluate import clear_caches, evaluate
 from zz_event.engine.result import EngineOptions
 from zz_event.engine.transfers import sequence_events
 from zz_event.model.geometry import AxisGeometry
-from zz_event.search.bound import _distinct_closed, _valid_sets, energy_floor, level0_reads, renewing_dims
+from zz_event.search.bound import (
+    _distinct_closed,
+    _step_tiles_closed,
+    _valid_sets,
+    energy_floor,
+    level0_reads,
+    renewing_dims,
+)
 from zz_event.search.costing import SpaceCoster
 from zz_event.search.orderings import loop_factors, orderings
 from zz_event.search.ranking import TopK
@@ -255,7 +262,7 @@ def test_valid_sets_are_the_pairs_the_geometry_calls_valid():
 
 
 @pytest.mark.parametrize(("core", "layer"), CASES + [("toy", "padded conv1")])
-def test_the_distinct_elements_in_closed_form_are_the_engines(core, layer):
+def test_the_distinct_elements_and_step_tiles_in_closed_form_are_the_engines(core, layer):
     if layer == "padded conv1":
         hardware, mapping = CORES[core]
         (s,) = layer_spaces(str(PADDED), str(hardware), str(mapping), "conv1")
@@ -265,7 +272,8 @@ def test_the_distinct_elements_in_closed_form_are_the_engines(core, layer):
     options = EngineOptions(filter=True, readiness=True)
     coster = SpaceCoster.build(s.accelerator, s.layer, s.spatial_mapping, options,
                                s.correction.geometries.get(layer), s.unrolling)
-    for ordering in list(orderings(loop_factors(s.accelerator, s.layer, s.spatial_mapping, 6)))[::97]:
+    blocks = 0
+    for ordering in list(orderings(loop_factors(s.accelerator, s.layer, s.spatial_mapping, 6)))[::23]:
         mapping = coster.fitting(ordering)
         if mapping is None:
             continue
@@ -276,3 +284,28 @@ def test_the_distinct_elements_in_closed_form_are_the_engines(core, layer):
             assert closed is not None  # every benchmark layer is a product (tpu_like: K and C unserved for W, O)
             events = sequence_events(nest, op, len(nest.temporal), served, True, None, frozenset({"entry"}))
             assert closed == int((events.entry * events.entry_weight).sum()), (op, ordering)
+            tiles = _step_tiles_closed(nest, op, served, True)
+            assert tiles is not None
+            events = sequence_events(nest, op, 0, served, True, None, frozenset({"tile"}))
+            assert _multiset(tiles) == _multiset(events), (op, ordering)
+        for op in ("W", "I"):  # blocks of innermost loops that do not index the operand (`UnitReads`)
+            served = nest.levels[op][0].served
+            unindexed = energy_floor(nest, options).reads[op].unindexed
+            p = 0
+            while p < len(nest.temporal) and nest.temporal[p].dim in unindexed:
+                p += 1
+                tiles = _step_tiles_closed(nest, op, served, True, p)
+                assert tiles is not None
+                events = sequence_events(nest, op, p, served, True, None, frozenset({"tile"}))
+                assert _multiset(tiles) == _multiset(events), (op, ordering, p)
+                blocks += 1
+    assert blocks
+
+
+def _multiset(steps) -> dict[int, int]:
+    """Tile size -> executed (step, instance) pairs holding it."""
+    found: dict[int, int] = {}
+    for size, weight in zip(steps.tile.ravel().tolist(), steps.tile_weight.ravel().tolist()):
+        if weight:
+            found[int(size)] = found.get(int(size), 0) + int(weight)
+    return found

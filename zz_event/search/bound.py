@@ -59,9 +59,12 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from math import prod
+from typing import NamedTuple
+
+import numpy as np
 
 from zz_event.engine.analytic import analytic_applicable
-from zz_event.engine.axes import RELEVANT_UNCOUPLED
+from zz_event.engine.axes import RELEVANT_UNCOUPLED, dim_digits
 from zz_event.engine.evaluate import executed_macs
 from zz_event.engine.result import EngineOptions
 from zz_event.engine.tiles import overshooting_dims
@@ -69,12 +72,13 @@ from zz_event.engine.transfers import sequence_events
 from zz_event.model.nest import Loop, LoopNest
 from zz_event.model.vocabulary import OPERANDS
 
-__all__ = ["EnergyFloor", "ReadsFloor", "UnitReads", "energy_floor", "renewing_dims"]
+__all__ = ["EnergyFloor", "ReadsFloor", "StepTiles", "UnitReads", "energy_floor", "renewing_dims"]
 
 # The coupled dimensions an operand's elements are indexed by: W's taps; I's positions on an input-centric layer.
 _INDEXED_TAPS = {"W": frozenset({"FY", "FX"}), "I": frozenset({"IY", "IX"})}
 # Per axis of an input-centric layer: (position, tap) dimensions.
 _AXES = (("y", "IY", "FY"), ("x", "IX", "FX"))
+_UNCOUPLED = ("B", "G", "K", "C")
 _ENTRY = frozenset({"entry"})
 _TILE = frozenset({"tile"})
 
@@ -227,7 +231,59 @@ def _step_tiles(nest: LoopNest, op: str, served: frozenset[str], filtered: bool,
     cheap)."""
     if not analytic_applicable(nest, n_inner, served):
         return None
-    return sequence_events(nest, op, n_inner, served, filtered, None, _TILE)
+    closed = _step_tiles_closed(nest, op, served, filtered, n_inner)
+    return closed if closed is not None else sequence_events(nest, op, n_inner, served, filtered, None, _TILE)
+
+
+class StepTiles(NamedTuple):
+    """Tile sizes and how many executed (step, instance) pairs hold each, as `SequenceEvents.tile` and
+    `tile_weight`."""
+
+    tile: np.ndarray
+    tile_weight: np.ndarray
+
+
+def _step_tiles_closed(nest: LoopNest, op: str, served: frozenset[str], filtered: bool,
+                       n_inner: int = 0) -> StepTiles | None:
+    """`_step_tiles` without the engine where every spatial loop is of an uncoupled dimension and none of those
+    overshoots, with the boundary filter on an input-centric layer, and the innermost `n_inner` loops (the
+    blocks') are of dimensions `op` is not indexed by (None elsewhere). A block fixes every loop above it: the
+    operand's own index on each axis (W's tap, I's position; O's output needs both, so no block) and the
+    partner's digits above the block, and executes where some (position, tap) pair of it is valid on both
+    axes (the out-of-range values of an overshooting position or tap loop are no pair); its tile per instance
+    is the served spatial loops of the dimensions the operand is indexed by, one size for every block. So one
+    tile size, held by (executed block keys per axis) x (values of each uncoupled dimension's loops above the
+    block) x (instances) pairs."""
+    if not filtered or nest.centric != "input" or any(sl.dim not in _UNCOUPLED for sl in nest.spatial):
+        return None
+    inner = nest.temporal[:n_inner]
+    if (op == "O" and inner) or any(loop.dim not in _unindexed(nest, op) for loop in inner) or \
+            overshooting_dims(nest):
+        return None
+    whole = RELEVANT_UNCOUPLED[op]
+    tile = weight = 1
+    for sl in nest.spatial:
+        if sl.array_dim not in served:
+            weight *= sl.size
+        elif sl.dim in whole:
+            tile *= sl.size
+    for dim in _UNCOUPLED:
+        weight *= nest.dim_size(dim) // prod(sl.size for sl in nest.spatial if sl.dim == dim) // \
+            prod(loop.size for loop in inner if loop.dim == dim)
+    for axis, position, tap in zip((nest.geometry.y, nest.geometry.x), nest.position_dims, ("FY", "FX")):
+        by_tap = _valid_sets(axis, True)  # per tap, its valid positions
+        partner = tap if op == "I" else position  # the dimension whose digits may be inside the block
+        above = [d for d in dim_digits(nest, partner) if d.temporal >= n_inner]
+        if len(above) == len(dim_digits(nest, partner)):  # nothing of the axis inside: every valid pair a key
+            weight *= sum(len(positions) for positions in by_tap)
+            continue
+        digits = [(d.weight, d.size) for d in above]  # the partner's digits above the block
+        keys = {(t, *(p // w % n for w, n in digits)) if op == "W" else (p, *(t // w % n for w, n in digits))
+                for t, positions in enumerate(by_tap) for p in positions}
+        weight *= len(keys)
+    if not weight:
+        return None  # no block executes: the engine's empty sequence
+    return StepTiles(np.array([tile], dtype=np.int64), np.array([weight], dtype=np.int64))
 
 
 def _distinct(nest: LoopNest, op: str, served: frozenset[str], filtered: bool) -> int | None:
@@ -260,7 +316,7 @@ def _distinct_closed(nest: LoopNest, op: str, served: frozenset[str], filtered: 
         if sl.array_dim in served or sl.dim in whole:
             continue
         overshooting = overshooting_dims(nest) if overshooting is None else overshooting
-        if sl.dim not in ("B", "G", "K", "C") or sl.dim in overshooting:
+        if sl.dim not in _UNCOUPLED or sl.dim in overshooting:
             return None
         count *= sl.size
     for axis in (nest.geometry.y, nest.geometry.x):
