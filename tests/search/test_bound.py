@@ -257,8 +257,8 @@ def test_valid_sets_are_the_pairs_the_geometry_calls_valid():
             continue
         inp, tap = np.meshgrid(np.arange(axis.inp), np.arange(axis.kernel), indexing="ij")
         valid = axis.output_of(inp, tap)[1]
-        assert _valid_sets(axis, True) == [np.flatnonzero(valid[:, t]).tolist() for t in range(axis.kernel)]
-        assert _valid_sets(axis, False) == [np.flatnonzero(valid[p]).tolist() for p in range(axis.inp)]
+        assert _valid_sets(axis, True) == tuple(tuple(np.flatnonzero(valid[:, t]).tolist()) for t in range(axis.kernel))
+        assert _valid_sets(axis, False) == tuple(tuple(np.flatnonzero(valid[p]).tolist()) for p in range(axis.inp))
 
 
 @pytest.mark.parametrize(("core", "layer"), CASES + [("toy", "padded conv1")])

@@ -69,6 +69,7 @@ from zz_event.engine.evaluate import executed_macs
 from zz_event.engine.result import EngineOptions
 from zz_event.engine.tiles import overshooting_dims
 from zz_event.engine.transfers import sequence_events
+from zz_event.memo import lru_cache
 from zz_event.model.nest import Loop, LoopNest
 from zz_event.model.vocabulary import OPERANDS
 
@@ -380,7 +381,8 @@ def _ends_differ(axis, by_position: bool) -> bool:
     return not {found[0] for found in sets} & {found[-1] for found in sets}
 
 
-def _valid_sets(axis, by_position: bool) -> list[list[int]]:
+@lru_cache(maxsize=8)
+def _valid_sets(axis, by_position: bool) -> tuple[tuple[int, ...], ...]:
     """Per tap, its valid positions in order (`by_position`), else per position its valid taps: the pairs
     `AxisGeometry.output_of` calls valid, in plain Python (a few dozen pairs; numpy's calls cost more)."""
     pad, dilation, stride, out = axis.pad_before, axis.dilation, axis.stride, axis.out
@@ -390,8 +392,8 @@ def _valid_sets(axis, by_position: bool) -> list[list[int]]:
         return shifted >= 0 and shifted % stride == 0 and shifted // stride < out
 
     if by_position:
-        return [[p for p in range(axis.inp) if valid(p, t)] for t in range(axis.kernel)]
-    return [[t for t in range(axis.kernel) if valid(p, t)] for p in range(axis.inp)]
+        return tuple(tuple(p for p in range(axis.inp) if valid(p, t)) for t in range(axis.kernel))
+    return tuple(tuple(t for t in range(axis.kernel) if valid(p, t)) for p in range(axis.inp))
 
 
 def _tile_words(steps, precision: int, port) -> int:

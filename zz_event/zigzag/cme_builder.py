@@ -46,6 +46,7 @@ class CmeBuilder:
         info = layer.pr_decoupled_relevancy_info
         self._relevant = {op: (frozenset(info.get_r_layer_dims(op)), frozenset(info.get_ir_layer_dims(op)))
                           for op in layer.layer_operands}
+        self._kinds: dict[Any, dict[int, tuple[Any, bool, bool]]] = {op: {} for op in layer.layer_operands}
 
     def build(self, temporal_mapping: Any) -> CostModelEvaluation:
         """ZigZag's `CostModelEvaluation(...)` of `temporal_mapping`, its constructor's steps in its order."""
@@ -95,19 +96,20 @@ class CmeBuilder:
 
 
     def _r_ir_loop_lists(self, m: Mapping) -> None:
-        """`m.gen_r_ir_loop_list()`: the same products in the same order, the r/ir lists looked up as sets (ZigZag
-        scans a list per loop, comparing by a Python `__eq__`)."""
+        """`m.gen_r_ir_loop_list()`: the same products in the same order, each loop's r/ir kind looked up once per
+        level (ZigZag scans the r and the ir list per loop and level list, comparing by a Python `__eq__`)."""
         levels = m.spatial_mapping.arch_level
         r_1t, r_2t, ir_1t, ir_2t = {}, {}, {}, {}
         r_cabl, r_cabl2, ir_cabl, ir_cabl2 = {}, {}, {}, {}
         for op in m.operand_list:
-            r_set, ir_set = self._relevant[op]
             one, two = m.combined_mapping_dict_1s1t_reform[op], m.combined_mapping_dict_1s2t_reform[op]
             n = levels[op]
-            r_1t[op] = r = [prod([s for d, s in one[lv] if d in r_set]) for lv in range(n)]
-            r_2t[op] = r2 = [prod([s for d, s in two[lv] if d in r_set]) for lv in range(n)]
-            ir_1t[op] = ir = [prod([s for d, s in one[lv] if d in ir_set]) for lv in range(n)]
-            ir_2t[op] = ir2 = [prod([s for d, s in two[lv] if d in ir_set]) for lv in range(n)]
+            split_one = [self._r_ir_sizes(op, one[lv]) for lv in range(n)]
+            split_two = [self._r_ir_sizes(op, two[lv]) for lv in range(n)]
+            r_1t[op] = r = [prod(r_sizes) for r_sizes, _ in split_one]
+            r_2t[op] = r2 = [prod(r_sizes) for r_sizes, _ in split_two]
+            ir_1t[op] = ir = [prod(ir_sizes) for _, ir_sizes in split_one]
+            ir_2t[op] = ir2 = [prod(ir_sizes) for _, ir_sizes in split_two]
             r_cabl[op] = [round(prod(r[0:lv + 1])) for lv in range(n)]
             r_cabl2[op] = [round(prod(r2[0:lv + 1])) for lv in range(n)]
             ir_cabl[op] = [prod(ir[0:lv + 1]) for lv in range(n)]
@@ -120,6 +122,23 @@ class CmeBuilder:
         m.r_loop_size_cabl, m.r_loop_size_cabl2 = r_cabl, r_cabl2
         m.ir_loop_size_cabl, m.ir_loop_size_cabl2 = ir_cabl, ir_cabl2
         m.output_ir_loop_size_caal = caal
+
+    def _r_ir_sizes(self, op: Any, level: list) -> tuple[list, list]:
+        """The sizes of a level's r loops and of its ir loops of `op`, in the level's order. Whether a dimension
+        is r or ir is kept by the dimension object's id (with the object, so the id stays its): ZigZag's
+        dimensions hash through a Python `__hash__`, called per loop."""
+        kinds = self._kinds[op]
+        r_sizes, ir_sizes = [], []
+        for dim, size in level:
+            kind = kinds.get(id(dim))
+            if kind is None:
+                r_set, ir_set = self._relevant[op]
+                kind = kinds[id(dim)] = (dim, dim in r_set, dim in ir_set)
+            if kind[1]:
+                r_sizes.append(size)
+            if kind[2]:
+                ir_sizes.append(size)
+        return r_sizes, ir_sizes
 
 
 _RL, _WL, _RH, _WH = (DataDirection.RD_OUT_TO_LOW, DataDirection.WR_IN_BY_LOW, DataDirection.RD_OUT_TO_HIGH,
