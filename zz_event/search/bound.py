@@ -51,6 +51,13 @@ loops above Q; the set of values does not depend on their order) and, within a b
 same order; only which block follows which differs. So the entries of W or I at the MAC boundary within
 blocks are the same for all of them, and each block's first executed step adds at most `cap` elements (T per
 instance): two orderings sharing Q differ by at most (blocks) * cap elements there (`ReadsFloor.elements_floor`).
+
+Closed forms. With the boundary filter on an input-centric layer, validity is per axis, so where every spatial
+loop is of an uncoupled dimension that does not overshoot, the floors' step and block tiles are one tile size
+held by a product of per-axis counts (`_step_tiles_closed`), and the distinct elements a product of per-axis
+valid indices (`_distinct_closed`): plain Python over the axis' (position, tap) pairs instead of the engine's
+tile sequences (six to eleven per search, each some fifty numpy steps). Elsewhere the engine counts them;
+tests/search/test_bound.py holds both equal on the benchmark layers.
 """
 
 from __future__ import annotations

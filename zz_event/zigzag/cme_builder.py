@@ -7,9 +7,12 @@ integer one's, for latency), each rebuilding the integer `SpatialMappingInternal
 an ir loop: about a third of a CME's cost, and the same for every temporal mapping whose partially relevant loops
 come in the same order with the same sizes. `CmeBuilder` builds the integer `SpatialMappingInternal` once and
 keeps each operand's split per sequence of its partially relevant loops (their values depend on nothing else: the
-r/ir sizes are products along that sequence, across levels); everything else runs ZigZag's own methods in its
-constructor's order. The CMEs are ZigZag's, field for field (tests/search/test_cme_builder.py holds them equal,
-types included, to CMEs built the ordinary way).
+r/ir sizes are products along that sequence, across levels). Three of a `Mapping`'s steps are ZigZag's expressions
+written out, in its order, without its per-loop list scans and per-attribute enum iterations: the r/ir loop sizes
+(`gen_r_ir_loop_list`) and the data movement (`calc_data_access`, `calc_req_mem_bw_and_data_transfer_rate`,
+`disable_data_traffic_external`, each `DataMovePattern` built once with its final attributes); everything else runs
+ZigZag's own methods in its constructor's order. The CMEs are ZigZag's, field for field
+(tests/search/test_cme_builder.py holds them equal, types included, to CMEs built the ordinary way).
 """
 
 from __future__ import annotations
