@@ -147,6 +147,11 @@ class CmeBuilder:
 _RL, _WL, _RH, _WH = (DataDirection.RD_OUT_TO_LOW, DataDirection.WR_IN_BY_LOW, DataDirection.RD_OUT_TO_HIGH,
                       DataDirection.WR_IN_BY_HIGH)
 _DIRECTIONS = tuple(DataDirection)  # iterating the enum class costs a generator and a lookup per member
+_ATTRIBUTES = tuple(DataMoveAttr)
+_COUNT, _PRECISION, _BW_AVER, _BW_INST, _PERIOD, _PERIOD_COUNT, _AMOUNT, _WINDOW = (
+    DataMoveAttr.DATA_ELEM_MOVE_COUNT, DataMoveAttr.DATA_PRECISION, DataMoveAttr.REQ_MEM_BW_AVER,
+    DataMoveAttr.REQ_MEM_BW_INST, DataMoveAttr.DATA_TRANS_PERIOD, DataMoveAttr.DATA_TRANS_PERIOD_COUNT,
+    DataMoveAttr.DATA_TRANS_AMOUNT_PER_PERIOD, DataMoveAttr.INST_DATA_TRANS_WINDOW)
 
 
 def _four(data: dict) -> FourWayDataMoving:
@@ -160,7 +165,7 @@ def _pattern(operand: Any, level: int, attributes: dict) -> DataMovePattern:
     """A `DataMovePattern` whose every attribute was set (`attributes`: DataMoveAttr -> its dict)."""
     pattern = DataMovePattern.__new__(DataMovePattern)
     pattern.name = operand.name + str(level)
-    pattern.attributes = {attr: _four(attributes[attr]) for attr in DataMoveAttr}
+    pattern.attributes = {attr: _four(attributes[attr]) for attr in _ATTRIBUTES}
     return pattern
 
 
@@ -198,14 +203,14 @@ def _data_movement(m: Mapping) -> None:
                 rd_out_to_low = raw[operand][lv]
             cycle, cycle_up = cycles[operand][lv], cycles[operand][lv + 1]
             found[operand].append({
-                DataMoveAttr.DATA_ELEM_MOVE_COUNT: {_RL: rd_out_to_low, _WL: 0, _WH: raw2[operand][lv + 1], _RH: 0},
-                DataMoveAttr.DATA_PRECISION: {_RL: precision, _WL: 0, _WH: precision, _RH: 0},
-                DataMoveAttr.REQ_MEM_BW_AVER: {_RL: int(bw_high[operand][lv]), _WL: 0, _RH: 0,
+                _COUNT: {_RL: rd_out_to_low, _WL: 0, _WH: raw2[operand][lv + 1], _RH: 0},
+                _PRECISION: {_RL: precision, _WL: 0, _WH: precision, _RH: 0},
+                _BW_AVER: {_RL: int(bw_high[operand][lv]), _WL: 0, _RH: 0,
                                                _WH: int(bw_low[operand][lv + 1])},
-                DataMoveAttr.DATA_TRANS_PERIOD: {_RL: int(cycle), _WL: 0, _RH: 0, _WH: int(cycle_up)},
-                DataMoveAttr.DATA_TRANS_PERIOD_COUNT: {_RL: int(total_cycle // cycle), _WL: 0, _RH: 0,
+                _PERIOD: {_RL: int(cycle), _WL: 0, _RH: 0, _WH: int(cycle_up)},
+                _PERIOD_COUNT: {_RL: int(total_cycle // cycle), _WL: 0, _RH: 0,
                                                        _WH: int(total_cycle // cycle_up)},
-                DataMoveAttr.DATA_TRANS_AMOUNT_PER_PERIOD: {_RL: unrolled[operand][lv] * boost[operand][lv], _WL: 0,
+                _AMOUNT: {_RL: unrolled[operand][lv] * boost[operand][lv], _WL: 0,
                                                             _RH: 0, _WH: unrolled[operand][lv + 1]},
             })
     out = layer.output_operand
@@ -221,16 +226,16 @@ def _data_movement(m: Mapping) -> None:
         read_low = low if psum[lv] else (0, 0, 0, 0)
         write_high = high if psum[lv + 1] else (0, 0, 0, 0)
         found[out].append({
-            DataMoveAttr.DATA_ELEM_MOVE_COUNT: {_RL: rd_out_to_low, _WL: raw[out][lv], _RH: raw2[out][lv + 1],
+            _COUNT: {_RL: rd_out_to_low, _WL: raw[out][lv], _RH: raw2[out][lv + 1],
                                                 _WH: wr_in_by_high},
-            DataMoveAttr.DATA_PRECISION: {_RL: partial if rd_out_to_low != 0 else 0,
+            _PRECISION: {_RL: partial if rd_out_to_low != 0 else 0,
                                           _WL: partial if rd_out_to_low != 0 else final,
                                           _RH: partial if wr_in_by_high != 0 else final,
                                           _WH: partial if wr_in_by_high != 0 else 0},
             **{attr: {_RL: read_low[k], _WL: low[k], _RH: high[k], _WH: write_high[k]}
-               for k, attr in enumerate((DataMoveAttr.REQ_MEM_BW_AVER, DataMoveAttr.DATA_TRANS_PERIOD,
-                                         DataMoveAttr.DATA_TRANS_PERIOD_COUNT,
-                                         DataMoveAttr.DATA_TRANS_AMOUNT_PER_PERIOD))},
+               for k, attr in enumerate((_BW_AVER, _PERIOD,
+                                         _PERIOD_COUNT,
+                                         _AMOUNT))},
         })
     top_ir = tm.top_ir_loop_size
     for operand in m.operand_list:
@@ -238,9 +243,9 @@ def _data_movement(m: Mapping) -> None:
         for lv, attributes in enumerate(levels):
             curr, following = int(top_ir[operand][lv]), int(top_ir[operand][lv + 1])
             scaling = {_RL: curr, _WL: curr, _RH: following, _WH: following}
-            average, period = attributes[DataMoveAttr.REQ_MEM_BW_AVER], attributes[DataMoveAttr.DATA_TRANS_PERIOD]
-            attributes[DataMoveAttr.REQ_MEM_BW_INST] = {d: int(average[d] * scaling[d]) for d in _DIRECTIONS}
-            attributes[DataMoveAttr.INST_DATA_TRANS_WINDOW] = {d: int(period[d] / scaling[d]) for d in _DIRECTIONS}
+            average, period = attributes[_BW_AVER], attributes[_PERIOD]
+            attributes[_BW_INST] = {d: int(average[d] * scaling[d]) for d in _DIRECTIONS}
+            attributes[_WINDOW] = {d: int(period[d] / scaling[d]) for d in _DIRECTIONS}
         for data in levels[-1].values():  # the top level's traffic with the outside world is not counted
             data[_RH] = 0
             data[_WH] = 0
