@@ -19,14 +19,8 @@ from zz_event.engine.evaluate import clear_caches, evaluate
 from zz_event.engine.result import EngineOptions
 from zz_event.engine.transfers import sequence_events
 from zz_event.model.geometry import AxisGeometry
-from zz_event.search.bound import (
-    _distinct_closed,
-    _step_tiles_closed,
-    _valid_sets,
-    energy_floor,
-    level0_reads,
-    renewing_dims,
-)
+from zz_event.search.bound import energy_floor, level0_reads, renewing_dims
+from zz_event.search.closed_forms import distinct_elements, step_tiles, valid_sets
 from zz_event.search.costing import SpaceCoster
 from zz_event.search.orderings import loop_factors, orderings
 from zz_event.search.ranking import TopK
@@ -248,7 +242,7 @@ def test_offers_out_of_order_rank_as_offers_in_order():
         assert worst == (None if len(scores) < k else in_order.best()[-1][0])
 
 
-def test_valid_sets_are_the_pairs_the_geometry_calls_valid():
+def testvalid_sets_are_the_pairs_the_geometry_calls_valid():
     rng = random.Random(5)
     for _ in range(300):
         axis = AxisGeometry(inp=rng.randint(1, 12), kernel=rng.randint(1, 5), stride=rng.randint(1, 3),
@@ -257,8 +251,8 @@ def test_valid_sets_are_the_pairs_the_geometry_calls_valid():
             continue
         inp, tap = np.meshgrid(np.arange(axis.inp), np.arange(axis.kernel), indexing="ij")
         valid = axis.output_of(inp, tap)[1]
-        assert _valid_sets(axis, True) == tuple(tuple(np.flatnonzero(valid[:, t]).tolist()) for t in range(axis.kernel))
-        assert _valid_sets(axis, False) == tuple(tuple(np.flatnonzero(valid[p]).tolist()) for p in range(axis.inp))
+        assert valid_sets(axis, True) == tuple(tuple(np.flatnonzero(valid[:, t]).tolist()) for t in range(axis.kernel))
+        assert valid_sets(axis, False) == tuple(tuple(np.flatnonzero(valid[p]).tolist()) for p in range(axis.inp))
 
 
 @pytest.mark.parametrize(("core", "layer"), CASES + [("toy", "padded conv1")])
@@ -280,11 +274,11 @@ def test_the_distinct_elements_and_step_tiles_in_closed_form_are_the_engines(cor
         nest = coster.context.nest(mapping)
         for op in ("W", "I", "O"):
             served = nest.levels[op][0].served
-            closed = _distinct_closed(nest, op, served, True)
+            closed = distinct_elements(nest, op, served, True)
             assert closed is not None  # every benchmark layer is a product (tpu_like: K and C unserved for W, O)
             events = sequence_events(nest, op, len(nest.temporal), served, True, None, frozenset({"entry"}))
             assert closed == int((events.entry * events.entry_weight).sum()), (op, ordering)
-            tiles = _step_tiles_closed(nest, op, served, True)
+            tiles = step_tiles(nest, op, served, True)
             assert tiles is not None
             events = sequence_events(nest, op, 0, served, True, None, frozenset({"tile"}))
             assert _multiset(tiles) == _multiset(events), (op, ordering)
@@ -294,7 +288,7 @@ def test_the_distinct_elements_and_step_tiles_in_closed_form_are_the_engines(cor
             p = 0
             while p < len(nest.temporal) and nest.temporal[p].dim in unindexed:
                 p += 1
-                tiles = _step_tiles_closed(nest, op, served, True, p)
+                tiles = step_tiles(nest, op, served, True, p)
                 assert tiles is not None
                 events = sequence_events(nest, op, p, served, True, None, frozenset({"tile"}))
                 assert _multiset(tiles) == _multiset(events), (op, ordering, p)

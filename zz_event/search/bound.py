@@ -52,12 +52,8 @@ same order; only which block follows which differs. So the entries of W or I at 
 blocks are the same for all of them, and each block's first executed step adds at most `cap` elements (T per
 instance): two orderings sharing Q differ by at most (blocks) * cap elements there (`ReadsFloor.elements_floor`).
 
-Closed forms. With the boundary filter on an input-centric layer, validity is per axis, so where every spatial
-loop is of an uncoupled dimension that does not overshoot, the floors' step and block tiles are one tile size
-held by a product of per-axis counts (`_step_tiles_closed`), and the distinct elements a product of per-axis
-valid indices (`_distinct_closed`): plain Python over the axis' (position, tap) pairs instead of the engine's
-tile sequences (six to eleven per search, each some fifty numpy steps). Elsewhere the engine counts them;
-tests/search/test_bound.py holds both equal on the benchmark layers.
+Closed forms. Where they are products of per-axis counts (`closed_forms`), the step and block tiles and the
+distinct elements are plain Python instead of the engine's tile sequences (six to eleven per search).
 """
 
 from __future__ import annotations
@@ -66,27 +62,23 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from math import prod
-from typing import NamedTuple
-
-import numpy as np
 
 from zz_event.engine.analytic import analytic_applicable
-from zz_event.engine.axes import RELEVANT_UNCOUPLED, dim_digits
+from zz_event.engine.axes import RELEVANT_UNCOUPLED
 from zz_event.engine.evaluate import executed_macs
 from zz_event.engine.result import EngineOptions
 from zz_event.engine.tiles import overshooting_dims
 from zz_event.engine.transfers import sequence_events
-from zz_event.memo import lru_cache
 from zz_event.model.nest import Loop, LoopNest
 from zz_event.model.vocabulary import OPERANDS
+from zz_event.search.closed_forms import distinct_elements, step_tiles, unindexed_dims, valid_sets
 
-__all__ = ["EnergyFloor", "ReadsFloor", "StepTiles", "UnitReads", "energy_floor", "renewing_dims"]
+__all__ = ["EnergyFloor", "ReadsFloor", "UnitReads", "energy_floor", "renewing_dims"]
 
 # The coupled dimensions an operand's elements are indexed by: W's taps; I's positions on an input-centric layer.
 _INDEXED_TAPS = {"W": frozenset({"FY", "FX"}), "I": frozenset({"IY", "IX"})}
 # Per axis of an input-centric layer: (position, tap) dimensions.
 _AXES = (("y", "IY", "FY"), ("x", "IX", "FX"))
-_UNCOUPLED = ("B", "G", "K", "C")
 _ENTRY = frozenset({"entry"})
 _TILE = frozenset({"tile"})
 
@@ -228,7 +220,7 @@ def _reads_floor(nest: LoopNest, op: str, filtered: bool) -> tuple[float, ReadsF
                                                      else frozenset())
     reads = ReadsFloor(_per_element(nest.precision[op], port.bw_min, largest), largest * instances, port.bw_min,
                        port.bw_max, level.read_cost, renewing, every_step, whole, indexing,
-                       _whole_beside(nest, op, filtered), _unindexed(nest, op))
+                       _whole_beside(nest, op, filtered), unindexed_dims(nest, op))
     distinct = _distinct(nest, op, level.served, filtered)
     return (0.0 if distinct is None else reads.energy(distinct)), reads
 
@@ -239,59 +231,8 @@ def _step_tiles(nest: LoopNest, op: str, served: frozenset[str], filtered: bool,
     cheap)."""
     if not analytic_applicable(nest, n_inner, served):
         return None
-    closed = _step_tiles_closed(nest, op, served, filtered, n_inner)
+    closed = step_tiles(nest, op, served, filtered, n_inner)
     return closed if closed is not None else sequence_events(nest, op, n_inner, served, filtered, None, _TILE)
-
-
-class StepTiles(NamedTuple):
-    """Tile sizes and how many executed (step, instance) pairs hold each, as `SequenceEvents.tile` and
-    `tile_weight`."""
-
-    tile: np.ndarray
-    tile_weight: np.ndarray
-
-
-def _step_tiles_closed(nest: LoopNest, op: str, served: frozenset[str], filtered: bool,
-                       n_inner: int = 0) -> StepTiles | None:
-    """`_step_tiles` without the engine where every spatial loop is of an uncoupled dimension and none of those
-    overshoots, with the boundary filter on an input-centric layer, and the innermost `n_inner` loops (the
-    blocks') are of dimensions `op` is not indexed by (None elsewhere). A block fixes every loop above it: the
-    operand's own index on each axis (W's tap, I's position; O's output needs both, so no block) and the
-    partner's digits above the block, and executes where some (position, tap) pair of it is valid on both
-    axes (the out-of-range values of an overshooting position or tap loop are no pair); its tile per instance
-    is the served spatial loops of the dimensions the operand is indexed by, one size for every block. So one
-    tile size, held by (executed block keys per axis) x (values of each uncoupled dimension's loops above the
-    block) x (instances) pairs."""
-    if not filtered or nest.centric != "input" or any(sl.dim not in _UNCOUPLED for sl in nest.spatial):
-        return None
-    inner = nest.temporal[:n_inner]
-    if (op == "O" and inner) or any(loop.dim not in _unindexed(nest, op) for loop in inner) or \
-            overshooting_dims(nest):
-        return None
-    whole = RELEVANT_UNCOUPLED[op]
-    tile = weight = 1
-    for sl in nest.spatial:
-        if sl.array_dim not in served:
-            weight *= sl.size
-        elif sl.dim in whole:
-            tile *= sl.size
-    for dim in _UNCOUPLED:
-        weight *= nest.dim_size(dim) // prod(sl.size for sl in nest.spatial if sl.dim == dim) // \
-            prod(loop.size for loop in inner if loop.dim == dim)
-    for axis, position, tap in zip((nest.geometry.y, nest.geometry.x), nest.position_dims, ("FY", "FX")):
-        by_tap = _valid_sets(axis, True)  # per tap, its valid positions
-        partner = tap if op == "I" else position  # the dimension whose digits may be inside the block
-        above = [d for d in dim_digits(nest, partner) if d.temporal >= n_inner]
-        if len(above) == len(dim_digits(nest, partner)):  # nothing of the axis inside: every valid pair a key
-            weight *= sum(len(positions) for positions in by_tap)
-            continue
-        digits = [(d.weight, d.size) for d in above]  # the partner's digits above the block
-        keys = {(t, *(p // w % n for w, n in digits)) if op == "W" else (p, *(t // w % n for w, n in digits))
-                for t, positions in enumerate(by_tap) for p in positions}
-        weight *= len(keys)
-    if not weight:
-        return None  # no block executes: the engine's empty sequence
-    return StepTiles(np.array([tile], dtype=np.int64), np.array([weight], dtype=np.int64))
 
 
 def _distinct(nest: LoopNest, op: str, served: frozenset[str], filtered: bool) -> int | None:
@@ -300,43 +241,11 @@ def _distinct(nest: LoopNest, op: str, served: frozenset[str], filtered: bool) -
     the whole tensor at once."""
     if not analytic_applicable(nest, len(nest.temporal), served):
         return None
-    closed = _distinct_closed(nest, op, served, filtered)
+    closed = distinct_elements(nest, op, served, filtered)
     if closed is not None:
         return closed
     everything = sequence_events(nest, op, len(nest.temporal), served, filtered, None, _ENTRY)
     return int((everything.entry * everything.entry_weight).sum())
-
-
-def _distinct_closed(nest: LoopNest, op: str, served: frozenset[str], filtered: bool) -> int | None:
-    """`_distinct` without the engine where it is a product (None elsewhere). With the boundary filter on an
-    input-centric layer, validity is per axis, so the elements the executed MACs use are the dimensions the
-    operand's index takes whole (`RELEVANT_UNCOUPLED`) times, per axis, the indices of the valid (position, tap)
-    pairs (W's taps, I's positions, O's outputs). Instances (spatial loops the level does not serve) split a
-    dimension the operand is indexed by into disjoint slices, which changes no sum; each slice of another
-    uncoupled dimension uses every element, which multiplies it (where no loop overshoots it: no slice empty);
-    an unserved coupled dimension is left to the engine."""
-    if not filtered or nest.centric != "input":
-        return None
-    whole = RELEVANT_UNCOUPLED[op]
-    count = prod(nest.dim_size(dim) for dim in whole)
-    overshooting = None
-    for sl in nest.spatial:
-        if sl.array_dim in served or sl.dim in whole:
-            continue
-        overshooting = overshooting_dims(nest) if overshooting is None else overshooting
-        if sl.dim not in _UNCOUPLED or sl.dim in overshooting:
-            return None
-        count *= sl.size
-    for axis in (nest.geometry.y, nest.geometry.x):
-        by_tap = _valid_sets(axis, True)  # per tap, its valid positions
-        if op == "W":
-            count *= sum(1 for positions in by_tap if positions)
-        elif op == "I":
-            count *= len({p for positions in by_tap for p in positions})
-        else:
-            count *= len({(p + axis.pad_before - axis.dilation * t) // axis.stride
-                          for t, positions in enumerate(by_tap) for p in positions})
-    return count
 
 
 def renewing_dims(nest: LoopNest, op: str, filtered: bool) -> frozenset[str]:
@@ -356,14 +265,6 @@ def renewing_dims(nest: LoopNest, op: str, filtered: bool) -> frozenset[str]:
     return frozenset(dims)
 
 
-def _unindexed(nest: LoopNest, op: str) -> frozenset[str]:
-    """The dimensions `op` (W or I) is not indexed by: W by neither batch nor positions; I not by K, nor, on an
-    input-centric layer, by the taps (on an output-centric one an input's index is the output's plus the tap's)."""
-    if op == "W":
-        return frozenset({"B", *nest.position_dims})
-    return frozenset({"K", "FY", "FX"}) if nest.centric == "input" else frozenset({"K"})
-
-
 def _whole_beside(nest: LoopNest, op: str, filtered: bool) -> tuple[tuple[str, str, int], ...]:
     """`ReadsFloor.whole_beside`: on an input-centric layer, `op`'s dimension on each coupled axis (I's position,
     W's tap) with its partner, where neither is unrolled and each of its values has a valid partner value."""
@@ -375,7 +276,7 @@ def _whole_beside(nest: LoopNest, op: str, filtered: bool) -> tuple[tuple[str, s
         own, partner = (position, tap) if op == "I" else (tap, position)
         if {own, partner} & unrolled:
             continue
-        if filtered and not all(_valid_sets(getattr(nest.geometry, name), op == "W")):
+        if filtered and not all(valid_sets(getattr(nest.geometry, name), op == "W")):
             continue
         found.append((own, partner, sum(1 for loop in nest.temporal if loop.dim == partner)))
     return tuple(found)
@@ -384,23 +285,8 @@ def _whole_beside(nest: LoopNest, op: str, filtered: bool) -> tuple[tuple[str, s
 def _ends_differ(axis, by_position: bool) -> bool:
     """Whether no valid set of positions per tap (`by_position`; else of taps per position) ends on a value
     another starts with."""
-    sets = [found for found in _valid_sets(axis, by_position) if found]
+    sets = [found for found in valid_sets(axis, by_position) if found]
     return not {found[0] for found in sets} & {found[-1] for found in sets}
-
-
-@lru_cache(maxsize=8)
-def _valid_sets(axis, by_position: bool) -> tuple[tuple[int, ...], ...]:
-    """Per tap, its valid positions in order (`by_position`), else per position its valid taps: the pairs
-    `AxisGeometry.output_of` calls valid, in plain Python (a few dozen pairs; numpy's calls cost more)."""
-    pad, dilation, stride, out = axis.pad_before, axis.dilation, axis.stride, axis.out
-
-    def valid(position: int, tap: int) -> bool:
-        shifted = position + pad - dilation * tap
-        return shifted >= 0 and shifted % stride == 0 and shifted // stride < out
-
-    if by_position:
-        return tuple(tuple(p for p in range(axis.inp) if valid(p, t)) for t in range(axis.kernel))
-    return tuple(tuple(t for t in range(axis.kernel) if valid(p, t)) for p in range(axis.inp))
 
 
 def _tile_words(steps, precision: int, port) -> int:
