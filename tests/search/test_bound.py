@@ -1,8 +1,8 @@
 """The search on energy skips orderings by a bound (`engine.energy_floor`, `search.pruned`) and finds what the
 exhaustive search finds: the same best mappings in the same order, with the same energies. The bound is a floor: no
 ordering's MAC energy or any operand's memory energy falls below it, under every switch setting, and orderings that
-share inner loops read W and I within the bound of each other. LeNet-5 conv1 and conv2 on the toy core and tpu_like
-(the benchmark layers), lpf 6."""
+share inner loops read W and I within the bound of each other; the distinct elements and step tiles in closed
+form are the engine's. LeNet-5 conv1 and conv2 on the toy core and tpu_like (the benchmark layers), lpf 6."""
 
 from __future__ import annotations
 
@@ -10,15 +10,21 @@ import dataclasses
 import random
 from math import prod
 
+import numpy as np
 import pytest
-from test_allocation import CASES, space
+from test_allocation import CASES, CORES, space
+from test_cme_builder import PADDED
 
 from zz_event.engine.energy_floor import energy_floor, level0_reads, renewing_dims
 from zz_event.engine.evaluate import clear_caches, evaluate
+from zz_event.engine.floor_closed_forms import distinct_elements, step_tiles, valid_sets
 from zz_event.engine.result import EngineOptions
+from zz_event.engine.transfers import sequence_events
+from zz_event.model.geometry import AxisGeometry
 from zz_event.search.costing import SpaceCoster
 from zz_event.search.orderings import loop_factors, orderings
 from zz_event.search.ranking import TopK
+from zz_event.search.run import layer_spaces
 from zz_event.search.stage import SearchLog, search_space
 
 SWITCHES = [EngineOptions(filter=f, readiness=r) for f in (True, False) for r in (True, False)]
@@ -234,3 +240,66 @@ def test_offers_out_of_order_rank_as_offers_in_order():
         assert shuffled.best() == in_order.best()
         worst = in_order.worst()
         assert worst == (None if len(scores) < k else in_order.best()[-1][0])
+
+
+def testvalid_sets_are_the_pairs_the_geometry_calls_valid():
+    rng = random.Random(5)
+    for _ in range(300):
+        axis = AxisGeometry(inp=rng.randint(1, 12), kernel=rng.randint(1, 5), stride=rng.randint(1, 3),
+                            dilation=rng.randint(1, 2), pad_before=rng.randint(0, 2), pad_after=rng.randint(0, 2))
+        if axis.out < 1:
+            continue
+        inp, tap = np.meshgrid(np.arange(axis.inp), np.arange(axis.kernel), indexing="ij")
+        valid = axis.output_of(inp, tap)[1]
+        assert valid_sets(axis, True) == tuple(tuple(np.flatnonzero(valid[:, t]).tolist()) for t in range(axis.kernel))
+        assert valid_sets(axis, False) == tuple(tuple(np.flatnonzero(valid[p]).tolist()) for p in range(axis.inp))
+
+
+@pytest.mark.parametrize(("core", "layer"), CASES + [("toy", "padded conv1")])
+def test_the_distinct_elements_and_step_tiles_in_closed_form_are_the_engines(core, layer):
+    if layer == "padded conv1":
+        hardware, mapping = CORES[core]
+        (s,) = layer_spaces(str(PADDED), str(hardware), str(mapping), "conv1")
+        layer = "conv1"
+    else:
+        s = space(core, layer)
+    options = EngineOptions(filter=True, readiness=True)
+    coster = SpaceCoster.build(s.accelerator, s.layer, s.spatial_mapping, options,
+                               s.correction.geometries.get(layer), s.unrolling)
+    blocks = 0
+    for ordering in list(orderings(loop_factors(s.accelerator, s.layer, s.spatial_mapping, 6)))[::23]:
+        mapping = coster.fitting(ordering)
+        if mapping is None:
+            continue
+        nest = coster.context.nest(mapping)
+        for op in ("W", "I", "O"):
+            served = nest.levels[op][0].served
+            closed = distinct_elements(nest, op, served, True)
+            assert closed is not None  # every benchmark layer is a product (tpu_like: K and C unserved for W, O)
+            events = sequence_events(nest, op, len(nest.temporal), served, True, None, frozenset({"entry"}))
+            assert closed == int((events.entry * events.entry_weight).sum()), (op, ordering)
+            tiles = step_tiles(nest, op, served, True)
+            assert tiles is not None
+            events = sequence_events(nest, op, 0, served, True, None, frozenset({"tile"}))
+            assert _multiset(tiles) == _multiset(events), (op, ordering)
+        for op in ("W", "I"):  # blocks of innermost loops that do not index the operand (`UnitReads`)
+            served = nest.levels[op][0].served
+            unindexed = energy_floor(nest, options).reads[op].unindexed
+            p = 0
+            while p < len(nest.temporal) and nest.temporal[p].dim in unindexed:
+                p += 1
+                tiles = step_tiles(nest, op, served, True, p)
+                assert tiles is not None
+                events = sequence_events(nest, op, p, served, True, None, frozenset({"tile"}))
+                assert _multiset(tiles) == _multiset(events), (op, ordering, p)
+                blocks += 1
+    assert blocks
+
+
+def _multiset(steps) -> dict[int, int]:
+    """Tile size -> executed (step, instance) pairs holding it."""
+    found: dict[int, int] = {}
+    for size, weight in zip(steps.tile.ravel().tolist(), steps.tile_weight.ravel().tolist()):
+        if weight:
+            found[int(size)] = found.get(int(size), 0) + int(weight)
+    return found

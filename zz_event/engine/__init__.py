@@ -27,6 +27,7 @@ masks nothing. Masks are counted on explicit tiles (`executed`, `walk`, `explici
 | `windows` | ZigZag's memory-updating windows of a nest: per link its period, window count, allowed cycles |
 | `latency` | ZigZag's latency model on the exact transfers: on-loading, compute, stall, off-loading, drain |
 | `energy_floor` | lower bounds on a mapping's energy (order-free; from its innermost loops): skip what cannot win |
+| `floor_closed_forms` | the floors' step tiles and distinct elements as products of per-axis counts, where they are |
 | `chunked` | event lists tallied as distinct rows with summed weights (the explicit walk's parts) |
 | `union_run` | runs the compiled union passes for one boundary of `siblings`: their arrays in, events out |
 | `union_kernel` | the compiled pass behind `siblings`: per parent and transition, its children's unions |

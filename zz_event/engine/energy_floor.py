@@ -54,6 +54,9 @@ loops above Q; the set of values does not depend on their order) and, within a b
 same order; only which block follows which differs. So the entries of W or I at the MAC boundary within
 blocks are the same for all of them, and each block's first executed step adds at most `cap` elements (T per
 instance): two orderings sharing Q differ by at most (blocks) * cap elements there (`ReadsFloor.elements_floor`).
+
+Closed forms. Where they are products of per-axis counts (`floor_closed_forms`), the step and block tiles and the
+distinct elements are plain Python instead of the engine's tile sequences (six to eleven per search).
 """
 
 from __future__ import annotations
@@ -64,11 +67,10 @@ from fractions import Fraction
 from itertools import pairwise
 from math import prod
 
-import numpy as np
-
 from zz_event.engine.analytic import analytic_applicable
 from zz_event.engine.axes import RELEVANT_UNCOUPLED
 from zz_event.engine.evaluate import executed_macs
+from zz_event.engine.floor_closed_forms import distinct_elements, step_tiles, unindexed_dims, valid_sets
 from zz_event.engine.result import EngineOptions
 from zz_event.engine.tiles import overshooting_dims
 from zz_event.engine.transfers import sequence_events
@@ -263,7 +265,7 @@ def _reads_floor(nest: LoopNest, op: str, filtered: bool) -> tuple[float, ReadsF
                                                      else frozenset())
     reads = ReadsFloor(_per_element(nest.precision[op], port.bw_min, largest), largest * instances, port.bw_min,
                        port.bw_max, level.read_cost, renewing, every_step, whole, indexing,
-                       _whole_beside(nest, op, filtered), _unindexed(nest, op))
+                       _whole_beside(nest, op, filtered), unindexed_dims(nest, op))
     distinct = _distinct(nest, op, level.served, filtered)
     return (0.0 if distinct is None else reads.energy(distinct)), reads
 
@@ -274,7 +276,8 @@ def _step_tiles(nest: LoopNest, op: str, served: frozenset[str], filtered: bool,
     cheap)."""
     if not analytic_applicable(nest, n_inner, served):
         return None
-    return sequence_events(nest, op, n_inner, served, filtered, None, _TILE)
+    closed = step_tiles(nest, op, served, filtered, n_inner)
+    return closed if closed is not None else sequence_events(nest, op, n_inner, served, filtered, None, _TILE)
 
 
 def _distinct(nest: LoopNest, op: str, served: frozenset[str], filtered: bool) -> int | None:
@@ -283,6 +286,9 @@ def _distinct(nest: LoopNest, op: str, served: frozenset[str], filtered: bool) -
     the whole tensor at once."""
     if not analytic_applicable(nest, len(nest.temporal), served):
         return None
+    closed = distinct_elements(nest, op, served, filtered)
+    if closed is not None:
+        return closed
     everything = sequence_events(nest, op, len(nest.temporal), served, filtered, None, _ENTRY)
     return int((everything.entry * everything.entry_weight).sum())
 
@@ -304,14 +310,6 @@ def renewing_dims(nest: LoopNest, op: str, filtered: bool) -> frozenset[str]:
     return frozenset(dims)
 
 
-def _unindexed(nest: LoopNest, op: str) -> frozenset[str]:
-    """The dimensions `op` (W or I) is not indexed by: W by neither batch nor positions; I not by K, nor, on an
-    input-centric layer, by the taps (on an output-centric one an input's index is the output's plus the tap's)."""
-    if op == "W":
-        return frozenset({"B", *nest.position_dims})
-    return frozenset({"K", "FY", "FX"}) if nest.centric == "input" else frozenset({"K"})
-
-
 def _whole_beside(nest: LoopNest, op: str, filtered: bool) -> tuple[tuple[str, str, int], ...]:
     """`ReadsFloor.whole_beside`: on an input-centric layer, `op`'s dimension on each coupled axis (I's position,
     W's tap) with its partner, where neither is unrolled and each of its values has a valid partner value."""
@@ -323,12 +321,8 @@ def _whole_beside(nest: LoopNest, op: str, filtered: bool) -> tuple[tuple[str, s
         own, partner = (position, tap) if op == "I" else (tap, position)
         if {own, partner} & unrolled:
             continue
-        if filtered:
-            axis = getattr(nest.geometry, name)
-            inp, taps = np.meshgrid(np.arange(axis.inp), np.arange(axis.kernel), indexing="ij")
-            valid = axis.output_of(inp, taps)[1]  # (position, tap)
-            if not valid.any(axis=1 if op == "I" else 0).all():
-                continue
+        if filtered and not all(valid_sets(getattr(nest.geometry, name), op == "W")):
+            continue
         found.append((own, partner, sum(1 for loop in nest.temporal if loop.dim == partner)))
     return tuple(found)
 
@@ -336,12 +330,8 @@ def _whole_beside(nest: LoopNest, op: str, filtered: bool) -> tuple[tuple[str, s
 def _ends_differ(axis, by_position: bool) -> bool:
     """Whether no valid set of positions per tap (`by_position`; else of taps per position) ends on a value
     another starts with."""
-    inp, tap = np.meshgrid(np.arange(axis.inp), np.arange(axis.kernel), indexing="ij")
-    valid = axis.output_of(inp, tap)[1]
-    sets = valid.T if by_position else valid  # one row per fixed value of the other dimension
-    firsts = {int(np.argmax(row)) for row in sets if row.any()}
-    lasts = {len(row) - 1 - int(np.argmax(row[::-1])) for row in sets if row.any()}
-    return not firsts & lasts
+    sets = [found for found in valid_sets(axis, by_position) if found]
+    return not {found[0] for found in sets} & {found[-1] for found in sets}
 
 
 def _tile_words(steps, precision: int, port) -> int:

@@ -7,9 +7,12 @@ integer one's, for latency), each rebuilding the integer `SpatialMappingInternal
 an ir loop: about a third of a CME's cost, and the same for every temporal mapping whose partially relevant loops
 come in the same order with the same sizes. `CmeBuilder` builds the integer `SpatialMappingInternal` once and
 keeps each operand's split per sequence of its partially relevant loops (their values depend on nothing else: the
-r/ir sizes are products along that sequence, across levels); everything else runs ZigZag's own methods in its
-constructor's order. The CMEs are ZigZag's, field for field (tests/search/test_cme_builder.py holds them equal,
-types included, to CMEs built the ordinary way).
+r/ir sizes are products along that sequence, across levels). Three of a `Mapping`'s steps are ZigZag's expressions
+written out, in its order, without its per-loop list scans and per-attribute enum iterations: the r/ir loop sizes
+(`gen_r_ir_loop_list`) and the data movement (`calc_data_access`, `calc_req_mem_bw_and_data_transfer_rate`,
+`disable_data_traffic_external`, each `DataMovePattern` built once with its final attributes); everything else runs
+ZigZag's own methods in its constructor's order. The CMEs are ZigZag's, field for field
+(tests/search/test_cme_builder.py holds them equal, types included, to CMEs built the ordinary way).
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from math import prod
 from typing import Any
 
 from zigzag.cost_model.cost_model import CostModelEvaluation
+from zigzag.datatypes import Constants
+from zigzag.hardware.architecture.memory_port import DataDirection
+from zigzag.mapping.data_movement import DataMoveAttr, DataMovePattern, FourWayDataMoving
 from zigzag.mapping.mapping import Mapping
 from zigzag.mapping.mapping_assist_funcs import decouple_pr_loop
 from zigzag.mapping.spatial_mapping_internal import SpatialMappingInternal
@@ -39,6 +45,11 @@ class CmeBuilder:
         # What each `Mapping` of the integer mapping would build from `spatial_mapping_int.mapping_dict_origin`.
         self._int_internal = SpatialMappingInternal(spatial_mapping_int.mapping_dict_origin, layer)
         self._splits = _PrSplits(layer)
+        # ZigZag's r/ir lists of the pr-decoupled dimensions, as sets (its operand types hash as they compare).
+        info = layer.pr_decoupled_relevancy_info
+        self._relevant = {op: (frozenset(info.get_r_layer_dims(op)), frozenset(info.get_ir_layer_dims(op)))
+                          for op in layer.layer_operands}
+        self._kinds: dict[Any, dict[int, tuple[Any, bool, bool]]] = {op: {} for op in layer.layer_operands}
 
     def build(self, temporal_mapping: Any) -> CostModelEvaluation:
         """ZigZag's `CostModelEvaluation(...)` of `temporal_mapping`, its constructor's steps in its order."""
@@ -80,13 +91,165 @@ class CmeBuilder:
         m.combined_mapping_dict_1s2t_reform = self._splits.decouple(m.combined_mapping_dict_1s2t)
         m.psum_flag = m.get_psum_flags()
         m.gen_data_precision_dict()
-        m.gen_r_ir_loop_list()
+        self._r_ir_loop_lists(m)
         m.calc_data_size()
         m.calc_effective_data_size()
-        m.calc_data_access()
-        m.calc_req_mem_bw_and_data_transfer_rate()
-        m.disable_data_traffic_external()
+        _data_movement(m)
         return m
+
+
+    def _r_ir_loop_lists(self, m: Mapping) -> None:
+        """`m.gen_r_ir_loop_list()`: the same products in the same order, each loop's r/ir kind looked up once per
+        level (ZigZag scans the r and the ir list per loop and level list, comparing by a Python `__eq__`)."""
+        levels = m.spatial_mapping.arch_level
+        r_1t, r_2t, ir_1t, ir_2t = {}, {}, {}, {}
+        r_cabl, r_cabl2, ir_cabl, ir_cabl2 = {}, {}, {}, {}
+        for op in m.operand_list:
+            one, two = m.combined_mapping_dict_1s1t_reform[op], m.combined_mapping_dict_1s2t_reform[op]
+            n = levels[op]
+            split_one = [self._r_ir_sizes(op, one[lv]) for lv in range(n)]
+            split_two = [self._r_ir_sizes(op, two[lv]) for lv in range(n)]
+            r_1t[op] = r = [prod(r_sizes) for r_sizes, _ in split_one]
+            r_2t[op] = r2 = [prod(r_sizes) for r_sizes, _ in split_two]
+            ir_1t[op] = ir = [prod(ir_sizes) for _, ir_sizes in split_one]
+            ir_2t[op] = ir2 = [prod(ir_sizes) for _, ir_sizes in split_two]
+            r_cabl[op] = [round(prod(r[0:lv + 1])) for lv in range(n)]
+            r_cabl2[op] = [round(prod(r2[0:lv + 1])) for lv in range(n)]
+            ir_cabl[op] = [prod(ir[0:lv + 1]) for lv in range(n)]
+            ir_cabl2[op] = [prod(ir2[0:lv + 1]) for lv in range(n)]
+        out = self.layer.output_operand
+        n = levels[out]
+        caal = [prod(ir_1t[out][lv:n]) for lv in range(n)]
+        caal.extend([1, 1])
+        m.r_loop_size_per_level, m.r_loop_size_per_level2, m.ir_loop_size_per_level = r_1t, r_2t, ir_1t
+        m.r_loop_size_cabl, m.r_loop_size_cabl2 = r_cabl, r_cabl2
+        m.ir_loop_size_cabl, m.ir_loop_size_cabl2 = ir_cabl, ir_cabl2
+        m.output_ir_loop_size_caal = caal
+
+    def _r_ir_sizes(self, op: Any, level: list) -> tuple[list, list]:
+        """The sizes of a level's r loops and of its ir loops of `op`, in the level's order. Whether a dimension
+        is r or ir is kept by the dimension object's id (with the object, so the id stays its): ZigZag's
+        dimensions hash through a Python `__hash__`, called per loop."""
+        kinds = self._kinds[op]
+        r_sizes, ir_sizes = [], []
+        for dim, size in level:
+            kind = kinds.get(id(dim))
+            if kind is None:
+                r_set, ir_set = self._relevant[op]
+                kind = kinds[id(dim)] = (dim, dim in r_set, dim in ir_set)
+            if kind[1]:
+                r_sizes.append(size)
+            if kind[2]:
+                ir_sizes.append(size)
+        return r_sizes, ir_sizes
+
+
+_RL, _WL, _RH, _WH = (DataDirection.RD_OUT_TO_LOW, DataDirection.WR_IN_BY_LOW, DataDirection.RD_OUT_TO_HIGH,
+                      DataDirection.WR_IN_BY_HIGH)
+_DIRECTIONS = tuple(DataDirection)  # iterating the enum class costs a generator and a lookup per member
+_ATTRIBUTES = tuple(DataMoveAttr)
+_COUNT, _PRECISION, _BW_AVER, _BW_INST, _PERIOD, _PERIOD_COUNT, _AMOUNT, _WINDOW = (
+    DataMoveAttr.DATA_ELEM_MOVE_COUNT, DataMoveAttr.DATA_PRECISION, DataMoveAttr.REQ_MEM_BW_AVER,
+    DataMoveAttr.REQ_MEM_BW_INST, DataMoveAttr.DATA_TRANS_PERIOD, DataMoveAttr.DATA_TRANS_PERIOD_COUNT,
+    DataMoveAttr.DATA_TRANS_AMOUNT_PER_PERIOD, DataMoveAttr.INST_DATA_TRANS_WINDOW)
+
+
+def _four(data: dict) -> FourWayDataMoving:
+    """`FourWayDataMoving(data)` of a dict built for it (ZigZag copies it and checks its keys)."""
+    four = FourWayDataMoving.__new__(FourWayDataMoving)
+    four.data = data
+    return four
+
+
+def _pattern(operand: Any, level: int, attributes: dict) -> DataMovePattern:
+    """A `DataMovePattern` whose every attribute was set (`attributes`: DataMoveAttr -> its dict)."""
+    pattern = DataMovePattern.__new__(DataMovePattern)
+    pattern.name = operand.name + str(level)
+    pattern.attributes = {attr: _four(attributes[attr]) for attr in _ATTRIBUTES}
+    return pattern
+
+
+def _data_movement(m: Mapping) -> None:
+    """`m.calc_data_access()`, `m.calc_req_mem_bw_and_data_transfer_rate()` and `m.disable_data_traffic_external()`:
+    the same expressions in the same order, each `DataMovePattern` built once with its final attributes (ZigZag
+    builds eight zero attributes per pattern and then replaces each, iterating the direction enum for every one)."""
+    layer, tm, sm = m.layer_node, m.temporal_mapping, m.spatial_mapping
+    total_mac_count = layer.total_mac_count
+    m.data_access_raw = raw = {op: [round(total_mac_count / m.ir_loop_size_cabl[op][lv])
+                                    for lv in range(sm.arch_level[op])] for op in m.operand_list}
+    m.data_access_raw2 = raw2 = {op: [round(total_mac_count / m.ir_loop_size_cabl2[op][lv])
+                                      for lv in range(sm.arch_level[op])] for op in m.operand_list}
+    if m.access_same_data_considered_as_no_access:
+        cycles = {op: [tm.mac_level_data_stationary_cycle[op]] + tm.cycle_cabl_level[op] for op in layer.input_operands}
+        cycles[layer.output_operand] = [1] + tm.cycle_cabl_level[layer.output_operand]
+    else:
+        cycles = {op: [1] + tm.cycle_cabl_level[op] for op in m.operand_list}
+    unrolled = m.data_elem_per_level_unrolled
+    boost = {op: sm.mem_bw_boost[op] + [1] for op in m.operand_list}
+    bw_low = {op: [unrolled[op][lv] * m.data_precision_dict[op][lv] / cycles[op][lv] for lv in range(sm.arch_level[op])]
+              for op in m.operand_list}
+    bw_high = {op: [bw_low[op][lv] * boost[op][lv] for lv in range(sm.arch_level[op])] for op in m.operand_list}
+    total_cycle = tm.total_cycle
+    found: dict[Any, list[dict]] = {op: [] for op in m.operand_list}
+    for operand in layer.input_operands:
+        precision = layer.operand_precision[operand]
+        mem_op = layer.memory_operand_links[operand]
+        for lv in range(m.mem_level[operand]):
+            bw = m.accelerator.get_memory_level(mem_op, lv).get_max_bandwidth(mem_op, _RL)
+            bw_large_enough = bw >= m.data_bit_per_level[operand][lv] // sm.unit_unique[operand][lv + 1]
+            if m.access_same_data_considered_as_no_access and lv == 0 and bw_large_enough:
+                rd_out_to_low = int(raw[operand][lv] / tm.mac_level_data_stationary_cycle[operand])
+            else:
+                rd_out_to_low = raw[operand][lv]
+            cycle, cycle_up = cycles[operand][lv], cycles[operand][lv + 1]
+            found[operand].append({
+                _COUNT: {_RL: rd_out_to_low, _WL: 0, _WH: raw2[operand][lv + 1], _RH: 0},
+                _PRECISION: {_RL: precision, _WL: 0, _WH: precision, _RH: 0},
+                _BW_AVER: {_RL: int(bw_high[operand][lv]), _WL: 0, _RH: 0,
+                                               _WH: int(bw_low[operand][lv + 1])},
+                _PERIOD: {_RL: int(cycle), _WL: 0, _RH: 0, _WH: int(cycle_up)},
+                _PERIOD_COUNT: {_RL: int(total_cycle // cycle), _WL: 0, _RH: 0,
+                                                       _WH: int(total_cycle // cycle_up)},
+                _AMOUNT: {_RL: unrolled[operand][lv] * boost[operand][lv], _WL: 0,
+                                                            _RH: 0, _WH: unrolled[operand][lv + 1]},
+            })
+    out = layer.output_operand
+    size, caal, psum = layer.operand_size_elem[out], m.output_ir_loop_size_caal, m.psum_flag
+    partial, final = layer.operand_precision[out], layer.operand_precision[Constants.FINAL_OUTPUT_LAYER_OP]
+    for lv in range(m.mem_level[out]):
+        rd_out_to_low = int(size * (caal[lv + 1] - 1))
+        wr_in_by_high = int(size * (caal[lv + 2] - 1))
+        low = (int(bw_high[out][lv]), int(cycles[out][lv]), int(total_cycle // cycles[out][lv]),
+               int(unrolled[out][lv] * boost[out][lv]))  # bandwidth, period, period count, amount: written by low
+        high = (int(bw_low[out][lv + 1]), int(cycles[out][lv + 1]), int(total_cycle // cycles[out][lv + 1]),
+                unrolled[out][lv + 1])  # the same, read out to high
+        read_low = low if psum[lv] else (0, 0, 0, 0)
+        write_high = high if psum[lv + 1] else (0, 0, 0, 0)
+        found[out].append({
+            _COUNT: {_RL: rd_out_to_low, _WL: raw[out][lv], _RH: raw2[out][lv + 1],
+                                                _WH: wr_in_by_high},
+            _PRECISION: {_RL: partial if rd_out_to_low != 0 else 0,
+                                          _WL: partial if rd_out_to_low != 0 else final,
+                                          _RH: partial if wr_in_by_high != 0 else final,
+                                          _WH: partial if wr_in_by_high != 0 else 0},
+            **{attr: {_RL: read_low[k], _WL: low[k], _RH: high[k], _WH: write_high[k]}
+               for k, attr in enumerate((_BW_AVER, _PERIOD,
+                                         _PERIOD_COUNT,
+                                         _AMOUNT))},
+        })
+    top_ir = tm.top_ir_loop_size
+    for operand in m.operand_list:
+        levels = found[operand]
+        for lv, attributes in enumerate(levels):
+            curr, following = int(top_ir[operand][lv]), int(top_ir[operand][lv + 1])
+            scaling = {_RL: curr, _WL: curr, _RH: following, _WH: following}
+            average, period = attributes[_BW_AVER], attributes[_PERIOD]
+            attributes[_BW_INST] = {d: int(average[d] * scaling[d]) for d in _DIRECTIONS}
+            attributes[_WINDOW] = {d: int(period[d] / scaling[d]) for d in _DIRECTIONS}
+        for data in levels[-1].values():  # the top level's traffic with the outside world is not counted
+            data[_RH] = 0
+            data[_WH] = 0
+        m.unit_mem_data_movement[operand] = [_pattern(operand, lv, a) for lv, a in enumerate(levels)]
 
 
 class _PrSplits:
