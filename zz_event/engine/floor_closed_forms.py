@@ -78,8 +78,8 @@ def step_tiles(nest: LoopNest, op: str, served: frozenset[str], filtered: bool,
 
 
 def distinct_elements(nest: LoopNest, op: str, served: frozenset[str], filtered: bool) -> int | None:
-    """`energy_floor._distinct` without the engine where it is a product (None elsewhere). With the boundary filter on an
-    input-centric layer, validity is per axis, so the elements the executed MACs use are the dimensions the
+    """`energy_floor._distinct` without the engine where it is a product (None elsewhere). With the boundary filter on
+    an input-centric layer, validity is per axis, so the elements the executed MACs use are the dimensions the
     operand's index takes whole (`RELEVANT_UNCOUPLED`) times, per axis, the indices of the valid (position, tap)
     pairs (W's taps, I's positions, O's outputs). Instances (spatial loops the level does not serve) split a
     dimension the operand is indexed by into disjoint slices, which changes no sum; each slice of another
