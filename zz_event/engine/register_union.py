@@ -169,7 +169,7 @@ def single_union_pass(n_child, n_tiles, sizes, jump_lo, jump_hi, jump_shift, p_s
                     t += 1
                     continue
                 # `odometer.advance_skipping`, written out: called (even inlined by numba) it costs this pass, which
-                # visits every tile, twice the time on AlexNet's conv2 (7.4 -> 3.5 ms, the same events).
+                # visits every tile, twice the time on AlexNet's conv2 (7.2 -> 3.4 ms, the same events).
                 j = 0
                 while j < n_digits and digits[j] + 1 >= sizes[j]:  # the digits that wrap go back to 0
                     for a in range(n_tab):
