@@ -18,8 +18,10 @@ def score(opt: str, energy_pj: float, latency_cycles: float) -> float:
 
 
 class TopK:
-    """The `k` items of least score; among equal scores the one seen first ranks first (as ZigZag's reduce
-    stages keep the first of equal minima)."""
+    """The `k` items of least score; among equal scores the one seen first ranks first. (ZigZag 3.9.1's reducers
+    differ on ties: `MinimalEnergyStage` keeps the lower latency of equal energies, `MinimalLatencyStage` the lower
+    energy of equal latencies, `MinimalEDPStage` the first. So where scores tie, the search's first may not be the
+    mapping ZigZag would keep.)"""
 
     def __init__(self, k: int) -> None:
         self.k = k
