@@ -205,13 +205,11 @@ def _data_movement(m: Mapping) -> None:
             found[operand].append({
                 _COUNT: {_RL: rd_out_to_low, _WL: 0, _WH: raw2[operand][lv + 1], _RH: 0},
                 _PRECISION: {_RL: precision, _WL: 0, _WH: precision, _RH: 0},
-                _BW_AVER: {_RL: int(bw_high[operand][lv]), _WL: 0, _RH: 0,
-                                               _WH: int(bw_low[operand][lv + 1])},
+                _BW_AVER: {_RL: int(bw_high[operand][lv]), _WL: 0, _RH: 0, _WH: int(bw_low[operand][lv + 1])},
                 _PERIOD: {_RL: int(cycle), _WL: 0, _RH: 0, _WH: int(cycle_up)},
-                _PERIOD_COUNT: {_RL: int(total_cycle // cycle), _WL: 0, _RH: 0,
-                                                       _WH: int(total_cycle // cycle_up)},
-                _AMOUNT: {_RL: unrolled[operand][lv] * boost[operand][lv], _WL: 0,
-                                                            _RH: 0, _WH: unrolled[operand][lv + 1]},
+                _PERIOD_COUNT: {_RL: int(total_cycle // cycle), _WL: 0, _RH: 0, _WH: int(total_cycle // cycle_up)},
+                _AMOUNT: {_RL: unrolled[operand][lv] * boost[operand][lv], _WL: 0, _RH: 0,
+                          _WH: unrolled[operand][lv + 1]},
             })
     out = layer.output_operand
     size, caal, psum = layer.operand_size_elem[out], m.output_ir_loop_size_caal, m.psum_flag
@@ -226,16 +224,11 @@ def _data_movement(m: Mapping) -> None:
         read_low = low if psum[lv] else (0, 0, 0, 0)
         write_high = high if psum[lv + 1] else (0, 0, 0, 0)
         found[out].append({
-            _COUNT: {_RL: rd_out_to_low, _WL: raw[out][lv], _RH: raw2[out][lv + 1],
-                                                _WH: wr_in_by_high},
-            _PRECISION: {_RL: partial if rd_out_to_low != 0 else 0,
-                                          _WL: partial if rd_out_to_low != 0 else final,
-                                          _RH: partial if wr_in_by_high != 0 else final,
-                                          _WH: partial if wr_in_by_high != 0 else 0},
+            _COUNT: {_RL: rd_out_to_low, _WL: raw[out][lv], _RH: raw2[out][lv + 1], _WH: wr_in_by_high},
+            _PRECISION: {_RL: partial if rd_out_to_low != 0 else 0, _WL: partial if rd_out_to_low != 0 else final,
+                         _RH: partial if wr_in_by_high != 0 else final, _WH: partial if wr_in_by_high != 0 else 0},
             **{attr: {_RL: read_low[k], _WL: low[k], _RH: high[k], _WH: write_high[k]}
-               for k, attr in enumerate((_BW_AVER, _PERIOD,
-                                         _PERIOD_COUNT,
-                                         _AMOUNT))},
+               for k, attr in enumerate((_BW_AVER, _PERIOD, _PERIOD_COUNT, _AMOUNT))},
         })
     top_ir = tm.top_ir_loop_size
     for operand in m.operand_list:

@@ -41,7 +41,6 @@ class EnergyThreshold:
     def __init__(self, options: EngineOptions) -> None:
         self.options = options
         self.least = math.inf
-        self.ruled_out = 0  # mappings skipped
         self._floors: dict = {}  # per nest context (layer, core, spatial mapping): its EnergyFloor
         # Per operand, a decaying mean of how far its count rose above its bound per second of counting.
         self._gain = dict.fromkeys(OPERANDS, math.inf)
@@ -62,7 +61,6 @@ class EnergyThreshold:
         ordering = nest.loop_pairs
         parts = {op: floor.least(op, ordering) + floor.between_pj[op] for op in OPERANDS}
         if self._above(floor, parts):
-            self.ruled_out += 1
             return True
         # Counted first: the operand whose count has lately risen most above its bound per second of counting.
         gain = self._gain
@@ -73,7 +71,6 @@ class EnergyThreshold:
             gain[op] = rise if gain[op] == math.inf else 0.8 * gain[op] + 0.2 * rise
             parts[op] = count
             if self._above(floor, parts):
-                self.ruled_out += 1
                 return True
         return False
 
