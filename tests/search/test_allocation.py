@@ -17,8 +17,8 @@ from zigzag.opt.loma.multipermute import permutations
 
 from zz_event.search.allocation import Allocator
 from zz_event.search.orderings import LoopFactors, loop_factors, ordering_at, orderings
-from zz_event.search.psum import PsumFlags
 from zz_event.search.run import layer_spaces
+from zz_event.zigzag.psum_flags import PsumFlags
 
 LENET = INPUTS / "lenet5" / "lenet5.onnx"
 CORES = {"toy": (INPUTS / "toy" / "hardware.yaml", INPUTS / "toy" / "mapping_lenet5.yaml"),

@@ -17,10 +17,17 @@ from zz_event.engine.result import EngineOptions
 from zz_event.memo import clear_caches
 from zz_event.model.vocabulary import OPERANDS
 from zz_event.readers.workloads import load_workload
+from zz_event.zigzag.adapter import mapping_of_cme, mapping_of_temporal
 from zz_event.zigzag.correction import correct
 from zz_event.zigzag.pipeline import build_stages, main_stage
+from zz_event.zigzag.psum_flags import PsumFlags
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
-from zz_event.zigzag.stages import EnergyBoundedCorrectionStage, EventDrivenCorrectionStage, correction_stage
+from zz_event.zigzag.stages import (
+    EnergyBoundedCorrectionStage,
+    EventDrivenCorrectionStage,
+    SkippingCostModelStage,
+    correction_stage,
+)
 
 TOY = (INPUTS / "toy/hardware.yaml", INPUTS / "toy/mapping_lenet5.yaml")
 TPU = (INPUTS / "tpu_like/hardware.yaml", INPUTS / "tpu_like/mapping.yaml")
@@ -36,6 +43,7 @@ def conv(name: str, k: int, c: int, size: int) -> dict:
 
 
 CONV1, CONV2 = conv("conv1", 6, 1, 32), conv("conv2", 16, 6, 14)
+RESNET_3X3 = {**conv("resnet18_3x3", 64, 64, 56), "loop_sizes": [1, 64, 64, 56, 56, 3, 3], "zz_event": {"padding": 1}}
 
 
 class _Counted(Stage):
@@ -49,27 +57,41 @@ class _Counted(Stage):
             yield item
 
 
+class _CountedCostModel(SkippingCostModelStage):
+    """The bottom stage, counting the temporal mappings LOMA hands it (whether or not it builds their CMEs)."""
+
+    count = 0
+
+    def run(self):
+        type(self).count += 1
+        yield from super().run()
+
+
 def search(layer: dict, core: tuple, correction, options: EngineOptions, lpf: int, masks=None, *, tmp):
-    """(ZigZag's pick, CMEs handed up to the reducer, CMEs LOMA evaluated) of one energy search of `layer`."""
+    """(ZigZag's pick, CMEs handed up to the reducer, CMEs ZigZag built, temporal mappings LOMA generated) of one
+    energy search of `layer`."""
     clear_caches()
     above = type("Above", (_Counted,), {"count": 0})
     below = type("Below", (_Counted,), {"count": 0})
+    bottom = type("Bottom", (_CountedCostModel,), {"count": 0})
     prepared = load_workload([layer])
     settings = RunSettings(opt="energy", lpf_limit=lpf, loma_show_progress_bar=False)
     corrected = CorrectionSettings.for_workload(prepared, options=options, masks=masks or {})
     hardware, mapping = core
-    cmes = main_stage(_with_counters(settings, correction, above, below), settings, corrected,
+    cmes = main_stage(_with_counters(settings, correction, above, below, bottom), settings, corrected,
                       accelerator=str(hardware), workload=prepared.zigzag_workload, mapping=str(mapping),
                       dump_folder=str(tmp), pickle_filename=str(tmp / "cmes.pickle")).run()
-    return cmes[0][1][0][0], above.count, below.count
+    return cmes[0][1][0][0], above.count, below.count, bottom.count
 
 
-def _with_counters(settings, correction, above, below) -> list:
+def _with_counters(settings, correction, above, below, bottom) -> list:
     """The stage list with `correction`, a counter of what it hands up placed between it and the reducer (it passes
-    every CME on, so the reducer sees what the correction hands up) and one of what LOMA evaluates below it."""
+    every CME on, so the reducer sees what the correction hands up), one of the CMEs ZigZag builds below it, and a
+    counting bottom stage."""
     stages = build_stages(settings, [correction, below])
+    assert stages[-1] is SkippingCostModelStage
     place = stages.index(correction)
-    return [*stages[:place], above, *stages[place:]]
+    return [*stages[:place], above, *stages[place:-1], bottom]
 
 
 @pytest.mark.parametrize(("layer", "core"), [(CONV1, TOY), (CONV2, TOY), (CONV1, TPU), (CONV2, TPU)],
@@ -77,10 +99,12 @@ def _with_counters(settings, correction, above, below) -> list:
 @pytest.mark.parametrize("options", [EngineOptions(), EngineOptions(filter=False, readiness=False)],
                          ids=lambda o: o.label)
 def test_the_pick_is_the_one_of_every_mapping_corrected(layer, core, options, tmp_path):
-    every, handed_all, evaluated = search(layer, core, EventDrivenCorrectionStage, options, 4, tmp=tmp_path)
-    pick, handed_up, evaluated_bounded = search(layer, core, EnergyBoundedCorrectionStage, options, 4, tmp=tmp_path)
-    assert handed_all == evaluated == evaluated_bounded
-    assert 0 < handed_up < evaluated  # some are skipped, and the pick is handed up
+    every, handed_all, built_all, generated = search(layer, core, EventDrivenCorrectionStage, options, 4, tmp=tmp_path)
+    pick, handed_up, built, generated_bounded = search(layer, core, EnergyBoundedCorrectionStage, options, 4,
+                                                       tmp=tmp_path)
+    assert handed_all == built_all == generated == generated_bounded
+    assert handed_up == built  # every CME ZigZag builds is corrected and handed up
+    assert 0 < built < generated  # some mappings are skipped before ZigZag evaluates them, and the pick is not
     assert (pick.energy_total, pick.latency_total2, str(pick.temporal_mapping)) == \
            (every.energy_total, every.latency_total2, str(every.temporal_mapping))
     assert pick.engine.levels == every.engine.levels
@@ -89,14 +113,16 @@ def test_the_pick_is_the_one_of_every_mapping_corrected(layer, core, options, tm
 def test_nothing_is_skipped_where_the_ranking_is_on_data(tmp_path):
     """Events from data fall below the dense floor: every mapping of a layer ranked on data is corrected."""
     masks = {"conv2": np.random.default_rng(0).random((2, 6, 14, 14)) < 0.3}
-    _, handed_up, evaluated = search(CONV2, TOY, EnergyBoundedCorrectionStage, EngineOptions(), 3, masks, tmp=tmp_path)
-    assert handed_up == evaluated
+    _, handed_up, built, generated = search(CONV2, TOY, EnergyBoundedCorrectionStage, EngineOptions(), 3, masks,
+                                            tmp=tmp_path)
+    assert handed_up == built == generated
 
 
 def test_the_correction_stage_of_each_reducer():
     assert correction_stage("energy") is EnergyBoundedCorrectionStage
     assert correction_stage("latency") is correction_stage("EDP") is EventDrivenCorrectionStage
     assert build_stages(RunSettings(opt="energy"))[-3] is EnergyBoundedCorrectionStage
+    assert build_stages(RunSettings(opt="latency"))[-1] is SkippingCostModelStage  # ZigZag's own without the gate
 
 
 @pytest.mark.parametrize(("layer", "core"), [(CONV1, TOY), (CONV2, TPU)], ids=["conv1-toy", "conv2-tpu_like"])
@@ -121,3 +147,21 @@ def test_no_mapping_of_zigzags_search_spends_less_than_its_bound(layer, core, op
         for op in OPERANDS:
             bound = floor.least(op, nest.loop_pairs) + floor.between_pj[op]
             assert sum(lc.energy_pj for lc in result.levels[op]) >= bound * (1 - 1e-12), (op, nest.loop_pairs)
+
+
+@pytest.mark.parametrize(("layer", "core"), [(CONV1, TOY), (CONV2, TPU), (RESNET_3X3, TPU)],
+                         ids=["conv1-toy", "conv2-tpu_like", "resnet3x3-tpu_like"])
+def test_the_gate_reads_each_mapping_as_the_correction_reads_its_cme(layer, core, tmp_path, monkeypatch):
+    """The gate reads a temporal mapping before ZigZag builds its CME (its psum flags from `PsumFlags`, not from
+    ZigZag's `Mapping`); for every mapping LOMA evaluates, that is what the correction reads from the CME."""
+    read = []
+
+    def recorded(cme, nest, settings, masks):
+        psum = PsumFlags(cme.layer, cme.spatial_mapping)
+        read.append((mapping_of_temporal(cme.temporal_mapping, psum), mapping_of_cme(cme)))
+        return correct(cme, nest, settings, masks)
+
+    monkeypatch.setattr(zz_stages, "correct", recorded)
+    search(layer, core, EventDrivenCorrectionStage, EngineOptions(), 4, tmp=tmp_path)
+    assert read and all(before == after for before, after in read)
+    assert any(any(after[2]) for _, after in read)  # some output level holds partial sums

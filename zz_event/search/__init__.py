@@ -6,7 +6,7 @@
     best_table(log)            # a pandas DataFrame, best first per layer and spatial mapping
 
 Per layer and spatial mapping it enumerates the orderings ZigZag's LOMA would (`orderings`), allocates each to
-the memories with LOMA's rule computed on its own (`allocation`, `psum`), costs it with the exact engine
+the memories with LOMA's rule computed on its own (`allocation`, `zigzag.psum_flags`), costs it with the exact engine
 (`costing`; on energy, only those a lower bound cannot rule out: `engine.energy_floor`, `pruned`), and builds ZigZag
 CostModelEvaluations, corrected, only for the best `top_k` (`stage`, `ranking`).
 `products` writes them as a table and as ZigZag mapping files.

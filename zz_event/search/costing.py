@@ -20,8 +20,8 @@ from zz_event.model.nest import SpatialLoop
 from zz_event.model.vocabulary import OPERANDS
 from zz_event.search.allocation import Allocation, Allocator
 from zz_event.search.orderings import Lpf
-from zz_event.search.psum import PsumFlags
 from zz_event.zigzag.adapter import CmeMapping, NestContext, context_for
+from zz_event.zigzag.psum_flags import PsumFlags
 
 __all__ = ["MappingCost", "SpaceCoster", "spatial_loops"]
 

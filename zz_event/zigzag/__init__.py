@@ -6,7 +6,8 @@
 | `settings` | `RunSettings` (ZigZag's knobs) and `CorrectionSettings` (what zz-event adds), checked when built |
 | `pipeline` | `build_stages` and `main_stage`: ZigZag's stage list with the correction in it |
 | `stages` | `EventDrivenCorrectionStage`: every evaluated mapping replaced by its corrected CME (on energy: bounded) |
-| `energy_bound` | below ZigZag's reducer on energy: mappings that cannot be its pick, skipped uncorrected |
+| `energy_bound` | below ZigZag's reducer on energy: what cannot be its pick, skipped before ZigZag costs it |
+| `psum_flags` | ZigZag's partial-sum flags of the output levels, from a temporal mapping without ZigZag's `Mapping` |
 | `correction` | one mapping's engine answer, as a corrected CME |
 | `adapter` | a ZigZag CostModelEvaluation read into a `LoopNest` |
 | `corrected_cme` | `CorrectedCME`: ZigZag's CME with the engine's costs and ZigZag's raw figures beside |

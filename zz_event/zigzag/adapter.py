@@ -13,15 +13,18 @@ from zz_event.memo import LruMemo
 from zz_event.model.geometry import AxisGeometry, ConvGeometry
 from zz_event.model.nest import Loop, LoopNest, MemLevel, Port, SpatialLoop
 from zz_event.model.vocabulary import DIRECTIONS, OPERANDS
+from zz_event.zigzag.psum_flags import PsumFlags
 
 __all__ = [
     "CmeMapping",
     "NestContext",
     "context_for",
+    "context_of",
     "context_of_cme",
     "geometry_from_layer",
     "layer_is_correctable",
     "mapping_of_cme",
+    "mapping_of_temporal",
     "nest_from_cme",
 ]
 
@@ -106,6 +109,15 @@ def mapping_of_cme(cme: Any) -> CmeMapping:
     return temporal, owned, tuple([bool(f) for f in cme.mapping.psum_flag])
 
 
+def mapping_of_temporal(temporal_mapping: Any, psum: PsumFlags) -> CmeMapping:
+    """`mapping_of_cme` of the CME ZigZag would build for `temporal_mapping`, before it is built: the psum flags from
+    `psum` (`PsumFlags` of the layer and spatial mapping), not from ZigZag's `Mapping`."""
+    tm = {str(op): levels for op, levels in temporal_mapping.mapping_dic_origin.items()}
+    temporal = tuple([(str(d), s) for level in tm["O"] for d, s in level])
+    owned = tuple([tuple([len(loops) for loops in tm[op]]) for op in OPERANDS])
+    return temporal, owned, psum.flags(tuple([tuple([(str(d), s) for d, s in level]) for level in tm["O"]]))
+
+
 @dataclass(frozen=True, eq=False)
 class NestContext:
     """What every mapping of one layer on one core with one spatial mapping shares; `nest` adds the
@@ -152,10 +164,15 @@ _CONTEXTS = LruMemo(16)
 
 
 def context_of_cme(cme: Any, geometry: ConvGeometry | None = None, centric: str | None = None) -> NestContext:
-    """The context of a CME, built once per (layer, accelerator, spatial mapping): reading ports and
-    relations costs more than the engine's cheapest mappings. The layer and accelerator objects are
-    kept alive with their entry, so their ids stay theirs."""
-    layer = cme.layer
+    """The context of a CME (`context_of`)."""
+    return context_of(cme.layer, cme.accelerator, geometry, centric)
+
+
+def context_of(layer: Any, accelerator: Any, geometry: ConvGeometry | None = None,
+               centric: str | None = None) -> NestContext:
+    """The context of `layer` on `accelerator` with the spatial mapping ZigZag has set on the layer, built once per
+    (layer, accelerator, spatial mapping): reading ports and relations costs more than the engine's cheapest
+    mappings. The layer and accelerator objects are kept alive with their entry, so their ids stay theirs."""
     # ZigZag stores an unrolling that does not divide the layer as a fraction (K 84 on 8 PEs: 7.64 x 11);
     # the hardware unrolls the whole array width, and the last temporal iteration runs partly idle.
     spatial = tuple(
@@ -164,8 +181,8 @@ def context_of_cme(cme: Any, geometry: ConvGeometry | None = None, centric: str 
         for dim, size in single.items()
         if math.ceil(size - 1e-9) > 1
     )
-    key = (id(layer), id(cme.accelerator), spatial, geometry, centric)
-    build = lambda: (layer, cme.accelerator, _build_context(layer, cme.accelerator, spatial, geometry, centric))  # noqa: E731
+    key = (id(layer), id(accelerator), spatial, geometry, centric)
+    build = lambda: (layer, accelerator, _build_context(layer, accelerator, spatial, geometry, centric))  # noqa: E731
     return _CONTEXTS.get_or(key, build)[2]
 
 

@@ -10,7 +10,7 @@ from zz_event.engine.result import EngineOptions
 from zz_event.engine.samples import mean_result
 from zz_event.errors import UnsupportedLayerError
 from zz_event.model.nest import LoopNest
-from zz_event.zigzag.adapter import NestContext, context_of_cme, layer_is_correctable, mapping_of_cme
+from zz_event.zigzag.adapter import NestContext, context_of, layer_is_correctable, mapping_of_cme
 from zz_event.zigzag.corrected_cme import CorrectedCME, correct_cme_with
 from zz_event.zigzag.settings import CorrectionSettings
 
@@ -36,16 +36,19 @@ def limit_reason(error: BaseException) -> str | None:
     return None
 
 
-def context_or_reason(cme, geometry_and_centric) -> tuple[NestContext | None, str | None]:
-    """The nest context of a correctable CME, else the reason it keeps ZigZag's cost."""
-    reason = layer_is_correctable(cme.layer) if isinstance(cme, CostModelEvaluation) else "not a single-layer CME"
-    if reason is None and type(cme) is not CostModelEvaluation:
-        reason = f"{type(cme).__name__} is not ZigZag's digital cost model"
+def context_or_reason(layer, accelerator, cme_type: type,
+                      geometry_and_centric) -> tuple[NestContext | None, str | None]:
+    """The nest context of a correctable CME of type `cme_type` (built or to be built) of `layer` on `accelerator`,
+    else the reason it keeps ZigZag's cost."""
+    single = issubclass(cme_type, CostModelEvaluation)
+    reason = layer_is_correctable(layer) if single else "not a single-layer CME"
+    if reason is None and cme_type is not CostModelEvaluation:
+        reason = f"{cme_type.__name__} is not ZigZag's digital cost model"
     if reason is not None:
         return None, reason
     geometry, centric = geometry_and_centric if geometry_and_centric else (None, None)
     try:
-        return context_of_cme(cme, geometry, centric), None
+        return context_of(layer, accelerator, geometry, centric), None
     except UnsupportedLayerError as error:
         return None, str(error)
 
@@ -75,7 +78,7 @@ def correct_cme(cme: CostModelEvaluation, settings: CorrectionSettings) -> CostM
     """One evaluated mapping corrected outside a search (e.g. plain ZigZag's pick, counted exactly), or `cme`
     itself marked with the reason it keeps ZigZag's cost."""
     name = cme.layer.name
-    context, reason = context_or_reason(cme, settings.geometries.get(name))
+    context, reason = context_or_reason(cme.layer, cme.accelerator, type(cme), settings.geometries.get(name))
     reason = settings.uncorrected.get(name, reason)
     if context is None or reason is not None:
         cme.zz_event_uncorrected = reason

@@ -1,15 +1,15 @@
-"""Mappings that cannot be ZigZag's pick on energy, skipped before they are corrected (branch and bound).
+"""Mappings that cannot be ZigZag's pick on energy, skipped before ZigZag evaluates them (branch and bound).
 
 ZigZag's `MinimalEnergyStage` keeps, of the CMEs handed up to it, one of least `energy_total` (on a tie, of least
 `latency_total2`). Directly below it, a mapping whose corrected energy is sure to exceed the least energy handed up
-so far cannot be that one: the correction stage need neither correct it nor hand it up, and the reducer keeps the
-CME it would keep if every mapping were corrected. Sure by a lower bound (`engine.energy_floor`, the search's): the
-MAC energy, which every ordering shares, plus per operand the least memory energy any ordering of the layer and
-spatial mapping spends, raised for W and I where the mapping's innermost loops renew their tiles. Where that does
-not rule the mapping out, the operands are counted one by one, each count taking its floor's place, until the bound
-rules it out or every operand is counted: first the one whose count has lately risen most above its bound per second
-of counting (a decaying mean; one not counted yet comes first); the counts are the engine's memoised ones, so
-correcting a mapping that survives counts nothing twice.
+so far cannot be that one: ZigZag need not evaluate it (`stages.SkippingCostModelStage` asks before it builds the
+CME) nor the correction correct it, and the reducer keeps the CME it would keep if every mapping were corrected.
+Sure by a lower bound (`engine.energy_floor`, the search's): the MAC energy, which every ordering shares, plus per
+operand the least memory energy any ordering of the layer and spatial mapping spends, raised for W and I where the
+mapping's innermost loops renew their tiles. Where that does not rule the mapping out, the operands are counted one
+by one, each count taking its floor's place, until the bound rules it out or every operand is counted: first the
+one whose count has lately risen most above its bound per second of counting (a decaying mean; one not counted yet
+comes first); the counts are the engine's memoised ones, so correcting a mapping that survives counts nothing twice.
 
 The bound sums its terms in the engine's order (`evaluate.energy_pj`), a CME's energy in ZigZag's
 (`corrected_cme.memory_energy`): sums of the same few dozen non-negative terms in two orders differ by far less

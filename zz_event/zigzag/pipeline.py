@@ -9,7 +9,6 @@ from zigzag.mapping.temporal_mapping import TemporalMappingType
 from zigzag.opt.loma.engine import NoValidLoopOrderingFoundException
 from zigzag.opt.loma.memory_allocator import MemoryHierarchyTooSmallException
 from zigzag.parser.mapping_validator import MappingValidator
-from zigzag.stages.evaluation.cost_model_evaluation import CostModelStage
 from zigzag.stages.main import MainStage
 from zigzag.stages.mapping.salsa import SalsaStage
 from zigzag.stages.mapping.spatial_mapping_generation import SpatialMappingGeneratorStage
@@ -26,7 +25,7 @@ from zz_event.errors import MappingError, ZzEventError
 from zz_event.memo import clear_caches
 from zz_event.zigzag.correction import LayerNotCorrected
 from zz_event.zigzag.settings import CorrectionSettings, RunSettings
-from zz_event.zigzag.stages import correction_stage
+from zz_event.zigzag.stages import SkippingCostModelStage, correction_stage
 
 __all__ = ["NO_MAPPING_FITS", "LayerGuardStage", "PreparedWorkloadParserStage", "build_stages", "main_stage"]
 
@@ -94,13 +93,14 @@ _OPT_STAGES = {"energy": MinimalEnergyStage, "latency": MinimalLatencyStage, "ED
 
 def build_stages(settings: RunSettings, correction_stages: list | None = None, *, parse: bool = True) -> list:
     """ZigZag's stage list with `correction_stages` (default: the correction stage for `settings.opt`,
-    `stages.correction_stage`) directly above the temporal-mapping generator. `parse=False` gives the part below
-    the workload iterator, for a caller that hands ZigZag one parsed layer and accelerator (Stream's per-core
-    costing)."""
+    `stages.correction_stage`) directly above the temporal-mapping generator, and below it ZigZag's cost model as
+    `SkippingCostModelStage` (ZigZag's own but for mappings a bounded correction rules out). `parse=False` gives
+    the part below the workload iterator, for a caller that hands ZigZag one parsed layer and accelerator
+    (Stream's per-core costing)."""
     opt_stage = _OPT_STAGES[settings.opt]
     engine = SalsaStage if settings.temporal_mapping_search_engine == "salsa" else TemporalMappingGeneratorStage
     correction = [correction_stage(settings.opt)] if correction_stages is None else correction_stages
-    search = [opt_stage, SpatialMappingGeneratorStage, opt_stage, *correction, engine, CostModelStage]
+    search = [opt_stage, SpatialMappingGeneratorStage, opt_stage, *correction, engine, SkippingCostModelStage]
     if not parse:
         return search
     stages = [

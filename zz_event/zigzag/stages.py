@@ -3,7 +3,9 @@
 `EventDrivenCorrectionStage` sits directly above the temporal-mapping generator (below the inner
 Minimal*Stage): it sees every CostModelEvaluation of every temporal mapping and yields corrected ones, so
 ZigZag's reduce stages rank mappings on corrected cost. Below `MinimalEnergyStage`,
-`EnergyBoundedCorrectionStage` skips the mappings that cannot be its pick (`energy_bound`). Layers the engine
+`EnergyBoundedCorrectionStage` skips the mappings that cannot be its pick (`energy_bound`): it hands a `MappingGate`
+down to the bottom of the search, where `SkippingCostModelStage` (ZigZag's `CostModelStage` otherwise) builds no
+CME for a temporal mapping the gate rules out. Layers the engine
 does not correct pass through with ZigZag's cost and a `zz_event_uncorrected` reason attached, never silently.
 A mapping the engine cannot count for a resource limit (`correction.limit_reason`) raises `LayerNotCorrected`:
 `pipeline.LayerGuardStage` then runs the layer's search again with ZigZag's cost for all of it.
@@ -15,17 +17,26 @@ by mapping, as ZigZag yields them.
 
 from __future__ import annotations
 
+import math
+from contextlib import contextmanager
 from typing import Any
 
+from zigzag.cost_model.cost_model import CostModelEvaluation
+from zigzag.cost_model.cost_model_imc import CostModelEvaluationForIMC
+from zigzag.hardware.architecture.imc_array import ImcArray
+from zigzag.stages.evaluation.cost_model_evaluation import CostModelStage
 from zigzag.stages.stage import Stage, StageCallable
 
 from zz_event.interruption import raise_if_interrupted
-from zz_event.zigzag.adapter import mapping_of_cme
+from zz_event.zigzag.adapter import mapping_of_cme, mapping_of_temporal
 from zz_event.zigzag.correction import LayerNotCorrected, context_or_reason, correct, limit_reason
 from zz_event.zigzag.energy_bound import EnergyThreshold
+from zz_event.zigzag.psum_flags import PsumFlags
 from zz_event.zigzag.settings import CorrectionSettings
 
-__all__ = ["EnergyBoundedCorrectionStage", "EventDrivenCorrectionStage", "correction_stage"]
+__all__ = ["EnergyBoundedCorrectionStage", "EventDrivenCorrectionStage", "SkippingCostModelStage", "correction_stage"]
+
+GATE_KEYWORD = "zz_event_gate"  # the keyword that carries a bounded correction's MappingGate down to the bottom
 
 
 class EventDrivenCorrectionStage(Stage):
@@ -42,59 +53,115 @@ class EventDrivenCorrectionStage(Stage):
     ):
         super().__init__(list_of_callables, **kwargs)
         self.settings = zz_event
-        self._last_job: tuple = ()  # layer, accelerator, type, spatial mapping of the last CME; its job
+        self.jobs = CorrectionJobs(zz_event)
 
     def run(self):
-        substage = self.list_of_callables[0](self.list_of_callables[1:], **self.kwargs)
-        threshold = EnergyThreshold(self.settings.options) if self.bounded else None
+        kwargs, threshold = self.kwargs, None
+        if self.bounded:
+            threshold = EnergyThreshold(self.settings.options)
+            kwargs = {**kwargs, GATE_KEYWORD: MappingGate(threshold, self.jobs)}
+        substage = self.list_of_callables[0](self.list_of_callables[1:], **kwargs)
         for cme, extra_info in substage.run():
             raise_if_interrupted()  # ZigZag's evaluation of `cme` may have swallowed it
-            job = self._job_of(cme)
+            layer = getattr(cme, "layer", None)
+            job = self.jobs.of(layer, getattr(cme, "accelerator", None), type(cme))
             if isinstance(job, str):
                 cme.zz_event_uncorrected = job
                 corrected = cme
             else:
                 context, settings, masks = job
-                try:
-                    nest = context.nest(mapping_of_cme(cme))
-                    if threshold is not None and masks is None and threshold.rules_out(context, nest):
-                        continue
-                    corrected = correct(cme, nest, settings, masks)
-                except Exception as error:
-                    reason = limit_reason(error)
-                    if reason is None:  # a bug: as it is
-                        raise
-                    raise LayerNotCorrected(cme.layer.name, reason) from error
+                with _limits_to_layer_not_corrected(layer):
+                    corrected = correct(cme, context.nest(mapping_of_cme(cme)), settings, masks)
             if threshold is not None:
                 threshold.handed_up(corrected.energy_total)
             yield corrected, extra_info
 
-    def _job_of(self, cme) -> tuple | str:
-        """`correct`'s (context, settings, masks) for a CME, else the reason it keeps ZigZag's cost. Kept for
-        the last layer, accelerator, CME type and spatial mapping: ZigZag hands a stage every temporal
-        mapping of one spatial mapping in turn, and reading the layer again for each costs a fifth of the
-        correction's share per mapping."""
-        layer, accelerator = getattr(cme, "layer", None), getattr(cme, "accelerator", None)
+
+class EnergyBoundedCorrectionStage(EventDrivenCorrectionStage):
+    """The correction directly below ZigZag's `MinimalEnergyStage`: a mapping that cannot be its pick is neither
+    evaluated by ZigZag nor corrected nor handed up (`energy_bound`; the `SkippingCostModelStage` at the bottom of
+    the search skips it), so the reducer keeps the CME it would keep if all were."""
+
+    bounded = True
+
+
+class SkippingCostModelStage(CostModelStage):
+    """ZigZag's `CostModelStage`, which builds no CostModelEvaluation for a temporal mapping the energy bound rules
+    out: a ZigZag CME costs more than the engine's counts that rule a mapping out. Without an
+    `EnergyBoundedCorrectionStage` above (no gate among its keywords) it is ZigZag's stage."""
+
+    def run(self):
+        gate = self.kwargs.get(GATE_KEYWORD)
+        if gate is not None and gate.rules_out(self.layer, self.accelerator, self.spatial_mapping,
+                                               self.temporal_mapping):
+            return
+        yield from super().run()
+
+
+class CorrectionJobs:
+    """`correct`'s (context, settings, masks) for the CMEs of a layer, accelerator, CME type and spatial mapping,
+    else the reason they keep ZigZag's cost. Kept for the last of them: ZigZag hands a stage every temporal mapping of
+    one spatial mapping in turn, and reading the layer again for each costs a fifth of the correction's share per
+    mapping."""
+
+    def __init__(self, settings: CorrectionSettings) -> None:
+        self.settings = settings
+        self._last: tuple = ()  # layer, accelerator, CME type, spatial mapping; their job
+
+    def of(self, layer, accelerator, cme_type: type) -> tuple | str:
         spatial = getattr(layer, "spatial_mapping", None)
-        last = self._last_job
-        if last and last[0] is layer and last[1] is accelerator and last[2] is type(cme) and last[3] is spatial:
+        last = self._last
+        if last and last[0] is layer and last[1] is accelerator and last[2] is cme_type and last[3] is spatial:
             return last[4]
         name = getattr(layer, "name", None)
         settings = self.settings
         if name in settings.uncorrected:
             found = settings.uncorrected[name]
         else:
-            context, reason = context_or_reason(cme, settings.geometries.get(name))
+            context, reason = context_or_reason(layer, accelerator, cme_type, settings.geometries.get(name))
             found = reason if context is None else (context, settings, settings.ranking_masks(name))
-        self._last_job = (layer, accelerator, type(cme), spatial, found)
+        self._last = (layer, accelerator, cme_type, spatial, found)
         return found
 
 
-class EnergyBoundedCorrectionStage(EventDrivenCorrectionStage):
-    """The correction directly below ZigZag's `MinimalEnergyStage`: a mapping that cannot be its pick is neither
-    corrected nor handed up (`energy_bound`), so the reducer keeps the CME it would keep if all were."""
+class MappingGate:
+    """Whether a temporal mapping, before ZigZag evaluates it, is sure to cost more energy than the least handed up
+    to the reducer (`EnergyThreshold`). Never on data (`energy_bound`), nor where the layer keeps ZigZag's cost."""
 
-    bounded = True
+    def __init__(self, threshold: EnergyThreshold, jobs: CorrectionJobs) -> None:
+        self.threshold, self.jobs = threshold, jobs
+        self._psum: tuple = ()  # layer, spatial mapping; their PsumFlags
+
+    def rules_out(self, layer, accelerator, spatial_mapping, temporal_mapping) -> bool:
+        if self.threshold.least == math.inf:
+            return False
+        digital = not isinstance(accelerator.operational_array, ImcArray)  # what CostModelStage builds
+        job = self.jobs.of(layer, accelerator, CostModelEvaluation if digital else CostModelEvaluationForIMC)
+        if isinstance(job, str) or job[2] is not None:
+            return False
+        context = job[0]
+        with _limits_to_layer_not_corrected(layer):
+            nest = context.nest(mapping_of_temporal(temporal_mapping, self._psum_flags(layer, spatial_mapping)))
+            return self.threshold.rules_out(context, nest)
+
+    def _psum_flags(self, layer, spatial_mapping) -> PsumFlags:
+        last = self._psum
+        if not (last and last[0] is layer and last[1] is spatial_mapping):
+            last = self._psum = (layer, spatial_mapping, PsumFlags(layer, spatial_mapping))
+        return last[2]
+
+
+@contextmanager
+def _limits_to_layer_not_corrected(layer):
+    """A resource limit of the engine while counting a mapping of `layer` (`correction.limit_reason`) becomes
+    `LayerNotCorrected`; anything else is a bug and propagates as it is."""
+    try:
+        yield
+    except Exception as error:
+        reason = limit_reason(error)
+        if reason is None:
+            raise
+        raise LayerNotCorrected(layer.name, reason) from error
 
 
 def correction_stage(opt: str) -> type[EventDrivenCorrectionStage]:
