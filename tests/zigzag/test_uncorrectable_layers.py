@@ -11,6 +11,7 @@ from conftest import INPUTS
 import zz_event.zigzag.stages as stages
 from zz_event import layer_results, run_zigzag_event_driven
 from zz_event.engine.budget import EngineBudgetError, check_budget
+from zz_event.zigzag.energy_bound import EnergyThreshold
 from zz_event.zigzag.summary import build_summary
 
 LENET = str(INPUTS / "lenet5" / "lenet5.onnx")
@@ -66,5 +67,34 @@ def test_a_memory_error_of_numpy_is_recorded_with_its_message(tmp_path, monkeypa
 
 def test_a_bug_in_the_engine_propagates(tmp_path, monkeypatch):
     monkeypatch.setattr(stages, "correct", failing_on_conv2(TypeError("unsupported operand")))
+    with pytest.raises(TypeError, match="unsupported operand"):
+        run(tmp_path)
+
+
+def gate_failing_on_conv2(error, asked: list):
+    """`EnergyThreshold.rules_out`, which the gate below ZigZag's cost model asks before a CME is built, raising
+    `error` on conv2's mappings."""
+    def patched(self, context, nest):
+        if conv2(context):
+            asked.append(nest)
+            raise error
+        return original(self, context, nest)
+
+    original = EnergyThreshold.rules_out
+    return patched
+
+
+def test_a_resource_limit_while_a_mapping_is_bounded_keeps_zigzag_cost(tmp_path, monkeypatch):
+    reason = "the engine's per-child element walk would need about 900 MB, over its memory budget of 512 MB"
+    asked = []
+    monkeypatch.setattr(EnergyThreshold, "rules_out", gate_failing_on_conv2(EngineBudgetError(reason), asked))
+    layers, _summary = run(tmp_path)
+    assert asked  # the gate was asked about a mapping of conv2 before ZigZag evaluated it
+    assert layers["conv2"].uncorrected_reason == reason
+    assert layers["conv1"].corrected and layers["fc1"].corrected
+
+
+def test_a_bug_while_a_mapping_is_bounded_propagates(tmp_path, monkeypatch):
+    monkeypatch.setattr(EnergyThreshold, "rules_out", gate_failing_on_conv2(TypeError("unsupported operand"), []))
     with pytest.raises(TypeError, match="unsupported operand"):
         run(tmp_path)
