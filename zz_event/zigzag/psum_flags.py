@@ -7,7 +7,9 @@ holds partial sums iff some level from its own up has an irrelevant (or reuse) p
 redone here on tuples; the split is ZigZag's own function, memoised per level contents (within a level
 only its multiset matters: a reuse part exceeds 1 somewhere in a level iff the level's cumulative reuse
 grows, which does not depend on the order of its loops). `tests/search/test_allocation.py` holds the flags
-equal to ZigZag's on every ordering it checks.
+equal to ZigZag's on every ordering it checks, `tests/zigzag/test_psum_flags.py` on LOMA's temporal mappings of
+ZigZag's bundled networks and cores. Used by the search (its allocations) and by the energy bound's gate (a temporal
+mapping, before ZigZag builds its CME: `stages.MappingGate`).
 """
 
 from __future__ import annotations
