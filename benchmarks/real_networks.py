@@ -8,7 +8,8 @@ mappings, where arrays live; the imports alone reserve 0.8 GB of address space, 
 run 0.2 GB of a 1 GB cap): ZigZag's `get_hardware_performance_zigzag` and zz-event's
 `run_zigzag_event_driven` with the correction inline (the engine's time is counted in the same process, as
 issue 16 asks), its summary.json as `zz-event run` writes it, on the same arguments (ZigZag's bundled
-hardware and mappings, LOMA lpf 2, opt latency). CPU time and peak resident memory come from `os.wait4`.
+hardware and mappings, LOMA lpf 2, opt latency as ZigZag's API has it by default; `--opt energy` for the other
+reducer). CPU time and peak resident memory come from `os.wait4`.
 `--max-ratio 4` stops a zz-event run past 4x ZigZag's CPU, so that the table completes in bounded time.
 Columns: completes, corrected layers / layers, MACs exact (every corrected layer's event-driven MACs equal
 its valid MACs), CPU seconds of each and their ratio, peak MB of each.
@@ -42,7 +43,7 @@ _ZIGZAG = """
 import logging, sys
 logging.disable(logging.CRITICAL)
 from zigzag.api import get_hardware_performance_zigzag
-get_hardware_performance_zigzag(sys.argv[1], sys.argv[2], sys.argv[3], opt="latency", lpf_limit=2,
+get_hardware_performance_zigzag(sys.argv[1], sys.argv[2], sys.argv[3], opt=sys.argv[5], lpf_limit=2,
                                 dump_folder=sys.argv[4], loma_show_progress_bar=False)
 """
 
@@ -53,7 +54,7 @@ import json, logging, sys
 logging.disable(logging.CRITICAL)
 from zz_event.zigzag.front_door import run_zigzag_event_driven
 from zz_event.zigzag.summary import build_summary
-_, _, cmes = run_zigzag_event_driven(sys.argv[1], sys.argv[2], sys.argv[3], opt="latency", lpf_limit=2,
+_, _, cmes = run_zigzag_event_driven(sys.argv[1], sys.argv[2], sys.argv[3], opt=sys.argv[6], lpf_limit=2,
                                      dump_folder=sys.argv[4], loma_show_progress_bar=False)
 with open(sys.argv[5], "w") as handle:
     json.dump(build_summary(cmes), handle)
@@ -92,14 +93,16 @@ def _measured(cmd: list[str], cap: int, timeout: float, cpu_limit: int | None = 
     return proc.returncode, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, tail[0]
 
 
-def run_pair(workload: Path, core: str, cap: int, timeout: float, max_ratio: float | None) -> dict:
+def run_pair(workload: Path, core: str, cap: int, timeout: float, max_ratio: float | None,
+             opt: str = "latency") -> dict:
     hw, mapping = BUNDLED / "hardware" / f"{core}.yaml", BUNDLED / "mapping" / f"{CORES[core]}.yaml"
     with tempfile.TemporaryDirectory() as tmp:
-        zz = _measured([sys.executable, "-c", _ZIGZAG, str(workload), str(hw), str(mapping), f"{tmp}/zz"], cap, timeout)
+        zz = _measured([sys.executable, "-c", _ZIGZAG, str(workload), str(hw), str(mapping), f"{tmp}/zz", opt], cap,
+                       timeout)
         summary = Path(tmp, "summary.json")
         cpu_limit = None if max_ratio is None else int(max_ratio * zz[1]) + 30  # + imports and numba's loading
-        ev = _measured([sys.executable, "-c", _EVENT, str(workload), str(hw), str(mapping), f"{tmp}/ev", str(summary)],
-                       cap, timeout, cpu_limit)
+        ev = _measured([sys.executable, "-c", _EVENT, str(workload), str(hw), str(mapping), f"{tmp}/ev", str(summary),
+                        opt], cap, timeout, cpu_limit)
         layers = json.loads(summary.read_text())["layers"] if summary.exists() else []
     valid = json.loads(subprocess.run([sys.executable, "-c", _VALID, str(workload)], capture_output=True, text=True,
                                       check=True, cwd=ROOT).stdout)
@@ -125,6 +128,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per process (default 3600)")
     parser.add_argument("--max-ratio", type=float, metavar="R",
                         help="stop zz-event's run past R x ZigZag's CPU time (+30 s); the row then reads incomplete")
+    parser.add_argument("--opt", choices=("latency", "energy"), default="latency",
+                        help="the reducer both runs use (default latency, ZigZag's API default)")
     parser.add_argument("--only", metavar="TEXT", help="only the cases whose name (workload / core) contains TEXT")
     args = parser.parse_args()
     pairs = SMALLEST + ([(n, c) for n in NETWORKS for c in CORES] if args.networks else [])
@@ -135,7 +140,7 @@ def main() -> None:
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for workload, core in pairs:
-        row = run_pair(workload, core, cap, args.timeout, args.max_ratio)
+        row = run_pair(workload, core, cap, args.timeout, args.max_ratio, args.opt)
         print("| " + " | ".join(str(row[c]) for c in columns) + " |", flush=True)
         for note in row["reasons"] + ([row["error"]] if row["error"] else []):
             print(f"|   {note} |", flush=True)
