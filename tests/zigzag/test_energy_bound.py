@@ -58,37 +58,40 @@ class _Counted(Stage):
 
 
 class _CountedCostModel(SkippingCostModelStage):
-    """The bottom stage, counting the temporal mappings LOMA hands it (whether or not it builds their CMEs)."""
+    """The bottom stage, counting the temporal mappings LOMA hands it and the CMEs it builds."""
 
-    count = 0
+    generated = built = 0
 
     def run(self):
-        type(self).count += 1
-        yield from super().run()
+        type(self).generated += 1
+        for item in super().run():
+            type(self).built += 1
+            yield item
 
 
-def search(layer: dict, core: tuple, correction, options: EngineOptions, lpf: int, masks=None, *, tmp):
-    """(ZigZag's pick, CMEs handed up to the reducer, CMEs ZigZag built, temporal mappings LOMA generated) of one
-    energy search of `layer`."""
+def search(layer: dict, core: tuple, correction, options: EngineOptions, lpf: int, masks=None, *, tmp,
+           between: bool = False):
+    """(ZigZag's pick, CMEs handed up to the reducer, CMEs ZigZag built, temporal mappings LOMA generated, CMEs a
+    stage between the correction and the generator saw, if `between`) of one energy search of `layer`."""
     clear_caches()
     above = type("Above", (_Counted,), {"count": 0})
     below = type("Below", (_Counted,), {"count": 0})
-    bottom = type("Bottom", (_CountedCostModel,), {"count": 0})
+    bottom = type("Bottom", (_CountedCostModel,), {"generated": 0, "built": 0})
     prepared = load_workload([layer])
     settings = RunSettings(opt="energy", lpf_limit=lpf, loma_show_progress_bar=False)
     corrected = CorrectionSettings.for_workload(prepared, options=options, masks=masks or {})
     hardware, mapping = core
-    cmes = main_stage(_with_counters(settings, correction, above, below, bottom), settings, corrected,
-                      accelerator=str(hardware), workload=prepared.zigzag_workload, mapping=str(mapping),
-                      dump_folder=str(tmp), pickle_filename=str(tmp / "cmes.pickle")).run()
-    return cmes[0][1][0][0], above.count, below.count, bottom.count
+    stages = _with_counters(settings, correction, above, [below] if between else [], bottom)
+    cmes = main_stage(stages, settings, corrected, accelerator=str(hardware), workload=prepared.zigzag_workload,
+                      mapping=str(mapping), dump_folder=str(tmp), pickle_filename=str(tmp / "cmes.pickle")).run()
+    return cmes[0][1][0][0], above.count, bottom.built, bottom.generated, below.count if between else None
 
 
-def _with_counters(settings, correction, above, below, bottom) -> list:
+def _with_counters(settings, correction, above, between: list, bottom) -> list:
     """The stage list with `correction`, a counter of what it hands up placed between it and the reducer (it passes
-    every CME on, so the reducer sees what the correction hands up), one of the CMEs ZigZag builds below it, and a
-    counting bottom stage."""
-    stages = build_stages(settings, [correction, below])
+    every CME on, so the reducer sees what the correction hands up), `between` it and the generator, and a counting
+    bottom stage."""
+    stages = build_stages(settings, [correction, *between])
     assert stages[-1] is SkippingCostModelStage
     place = stages.index(correction)
     return [*stages[:place], above, *stages[place:-1], bottom]
@@ -99,9 +102,10 @@ def _with_counters(settings, correction, above, below, bottom) -> list:
 @pytest.mark.parametrize("options", [EngineOptions(), EngineOptions(filter=False, readiness=False)],
                          ids=lambda o: o.label)
 def test_the_pick_is_the_one_of_every_mapping_corrected(layer, core, options, tmp_path):
-    every, handed_all, built_all, generated = search(layer, core, EventDrivenCorrectionStage, options, 4, tmp=tmp_path)
-    pick, handed_up, built, generated_bounded = search(layer, core, EnergyBoundedCorrectionStage, options, 4,
-                                                       tmp=tmp_path)
+    every, handed_all, built_all, generated, _ = search(layer, core, EventDrivenCorrectionStage, options, 4,
+                                                        tmp=tmp_path)
+    pick, handed_up, built, generated_bounded, _ = search(layer, core, EnergyBoundedCorrectionStage, options, 4,
+                                                          tmp=tmp_path)
     assert handed_all == built_all == generated == generated_bounded
     assert handed_up == built  # every CME ZigZag builds is corrected and handed up
     assert 0 < built < generated  # some mappings are skipped before ZigZag evaluates them, and the pick is not
@@ -110,11 +114,24 @@ def test_the_pick_is_the_one_of_every_mapping_corrected(layer, core, options, tm
     assert pick.engine.levels == every.engine.levels
 
 
+@pytest.mark.parametrize(("layer", "core"), [(CONV2, TOY), (CONV1, TPU)], ids=["conv2-toy", "conv1-tpu_like"])
+def test_a_stage_between_the_correction_and_the_generator_sees_every_mapping(layer, core, tmp_path):
+    """Someone else's stage below the bounded correction (the front door's `extra_stages`) sees every CME: ZigZag
+    evaluates every mapping, and the bound spares only their correction; the pick is the same."""
+    every, *_ = search(layer, core, EventDrivenCorrectionStage, EngineOptions(), 4, tmp=tmp_path)
+    pick, handed_up, built, generated, seen = search(layer, core, EnergyBoundedCorrectionStage, EngineOptions(), 4,
+                                                     tmp=tmp_path, between=True)
+    assert seen == built == generated
+    assert 0 < handed_up < generated
+    assert (pick.energy_total, pick.latency_total2, str(pick.temporal_mapping)) == \
+           (every.energy_total, every.latency_total2, str(every.temporal_mapping))
+
+
 def test_nothing_is_skipped_where_the_ranking_is_on_data(tmp_path):
     """Events from data fall below the dense floor: every mapping of a layer ranked on data is corrected."""
     masks = {"conv2": np.random.default_rng(0).random((2, 6, 14, 14)) < 0.3}
-    _, handed_up, built, generated = search(CONV2, TOY, EnergyBoundedCorrectionStage, EngineOptions(), 3, masks,
-                                            tmp=tmp_path)
+    _, handed_up, built, generated, _ = search(CONV2, TOY, EnergyBoundedCorrectionStage, EngineOptions(), 3, masks,
+                                               tmp=tmp_path)
     assert handed_up == built == generated
 
 

@@ -56,8 +56,8 @@ def run_zigzag_event_driven(
     """Drop-in for `zigzag.api.get_hardware_performance_zigzag` with event-driven correction.
 
     Extra keywords: `event_driven` (the two switches), `variants` (other switch settings to evaluate and
-    keep on each CME), `extra_stages` (stages to place beside the correction stage, e.g. the mapspace
-    logger),
+    keep on each CME), `extra_stages` (stages to place below the correction stage, which see every CME ZigZag
+    builds, uncorrected),
     `cost_pooling_and_add` (ONNX pooling and Add as ZigZag's own layers; by default they are left out, as
     ZigZag's parser leaves them out), `data` (events from data: the network input, a .npy path or array
     (N, C, H, W), or "mnist:N" for the first N held-out MNIST digits, for an ONNX workload; mappings are ranked

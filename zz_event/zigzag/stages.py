@@ -3,9 +3,9 @@
 `EventDrivenCorrectionStage` sits directly above the temporal-mapping generator (below the inner
 Minimal*Stage): it sees every CostModelEvaluation of every temporal mapping and yields corrected ones, so
 ZigZag's reduce stages rank mappings on corrected cost. Below `MinimalEnergyStage`,
-`EnergyBoundedCorrectionStage` skips the mappings that cannot be its pick (`energy_bound`): it hands a `MappingGate`
-down to the bottom of the search, where `SkippingCostModelStage` (ZigZag's `CostModelStage` otherwise) builds no
-CME for a temporal mapping the gate rules out. Layers the engine
+`EnergyBoundedCorrectionStage` skips the mappings that cannot be its pick (`energy_bound`): directly above the
+temporal-mapping generator it hands a `MappingGate` down to the bottom of the search, where `SkippingCostModelStage`
+(ZigZag's `CostModelStage` otherwise) builds no CME for a temporal mapping the gate rules out. Layers the engine
 does not correct pass through with ZigZag's cost and a `zz_event_uncorrected` reason attached, never silently.
 A mapping the engine cannot count for a resource limit (`correction.limit_reason`) raises `LayerNotCorrected`:
 `pipeline.LayerGuardStage` then runs the layer's search again with ZigZag's cost for all of it.
@@ -25,6 +25,8 @@ from zigzag.cost_model.cost_model import CostModelEvaluation
 from zigzag.cost_model.cost_model_imc import CostModelEvaluationForIMC
 from zigzag.hardware.architecture.imc_array import ImcArray
 from zigzag.stages.evaluation.cost_model_evaluation import CostModelStage
+from zigzag.stages.mapping.salsa import SalsaStage
+from zigzag.stages.mapping.temporal_mapping_generator_stage import TemporalMappingGeneratorStage
 from zigzag.stages.stage import Stage, StageCallable
 
 from zz_event.interruption import raise_if_interrupted
@@ -56,14 +58,21 @@ class EventDrivenCorrectionStage(Stage):
         self.jobs = CorrectionJobs(zz_event)
 
     def run(self):
-        kwargs, threshold = self.kwargs, None
+        kwargs, threshold, after_evaluation = self.kwargs, None, None
         if self.bounded:
             threshold = EnergyThreshold(self.settings.options)
-            kwargs = {**kwargs, GATE_KEYWORD: MappingGate(threshold, self.jobs)}
+            gate = MappingGate(threshold, self.jobs)
+            if self._gate_goes_down():
+                kwargs = {**kwargs, GATE_KEYWORD: gate}
+            else:  # stages between see every CME ZigZag builds; the bound then only spares the correction
+                after_evaluation = gate
         substage = self.list_of_callables[0](self.list_of_callables[1:], **kwargs)
         for cme, extra_info in substage.run():
             raise_if_interrupted()  # ZigZag's evaluation of `cme` may have swallowed it
             layer = getattr(cme, "layer", None)
+            if after_evaluation is not None and after_evaluation.rules_out(
+                    layer, cme.accelerator, cme.spatial_mapping, cme.temporal_mapping):
+                continue
             job = self.jobs.of(layer, getattr(cme, "accelerator", None), type(cme))
             if isinstance(job, str):
                 cme.zz_event_uncorrected = job
@@ -76,11 +85,19 @@ class EventDrivenCorrectionStage(Stage):
                 threshold.handed_up(corrected.energy_total)
             yield corrected, extra_info
 
+    def _gate_goes_down(self) -> bool:
+        """Whether the stages below are the temporal-mapping generator over `SkippingCostModelStage` and nothing
+        else, so that no stage of someone else's misses a mapping the gate rules out before ZigZag evaluates it."""
+        below = self.list_of_callables
+        return (len(below) == 2 and below[0] in (TemporalMappingGeneratorStage, SalsaStage)
+                and issubclass(below[1], SkippingCostModelStage))
+
 
 class EnergyBoundedCorrectionStage(EventDrivenCorrectionStage):
     """The correction directly below ZigZag's `MinimalEnergyStage`: a mapping that cannot be its pick is neither
-    evaluated by ZigZag nor corrected nor handed up (`energy_bound`; the `SkippingCostModelStage` at the bottom of
-    the search skips it), so the reducer keeps the CME it would keep if all were."""
+    corrected nor handed up (`energy_bound`), so the reducer keeps the CME it would keep if all were. Directly above
+    the temporal-mapping generator over `SkippingCostModelStage` (as `build_stages` places it), ZigZag does not
+    evaluate it either; with other stages between, they see every CME ZigZag builds."""
 
     bounded = True
 
