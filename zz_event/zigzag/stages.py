@@ -70,14 +70,14 @@ class EventDrivenCorrectionStage(Stage):
         for cme, extra_info in substage.run():
             raise_if_interrupted()  # ZigZag's evaluation of `cme` may have swallowed it
             layer = getattr(cme, "layer", None)
-            if after_evaluation is not None and after_evaluation.rules_out(
-                    layer, cme.accelerator, cme.spatial_mapping, cme.temporal_mapping):
-                continue
             job = self.jobs.of(layer, getattr(cme, "accelerator", None), type(cme))
             if isinstance(job, str):
                 cme.zz_event_uncorrected = job
                 corrected = cme
             else:
+                if after_evaluation is not None and after_evaluation.rules_out(
+                        layer, cme.accelerator, cme.spatial_mapping, cme.temporal_mapping):
+                    continue
                 context, settings, masks = job
                 with _limits_to_layer_not_corrected(layer):
                     corrected = correct(cme, context.nest(mapping_of_cme(cme)), settings, masks)
