@@ -1,7 +1,8 @@
-"""Below ZigZag's reducer on energy the correction skips mappings that cannot be its pick (`zigzag.energy_bound`):
-the pick, its energy and latency are those of the run that corrects every mapping, on LeNet-5's conv layers on the
-toy core and on tpu_like under the switch settings ZigZag ranks; mappings are skipped; none is where the ranking
-is on data."""
+"""Below ZigZag's reducer on energy the correction skips mappings that cannot be its pick (`zigzag.energy_bound`),
+before ZigZag evaluates them: the pick, its energy and latency are those of the run that corrects every mapping, on
+LeNet-5's conv layers on the toy core and on tpu_like under the switch settings ZigZag ranks; mappings are skipped;
+none is where the ranking is on data; a stage between the correction and the generator still sees every mapping;
+the gate reads a temporal mapping as the correction reads its CME."""
 
 from __future__ import annotations
 
