@@ -300,12 +300,12 @@ def renewing_dims(nest: LoopNest, op: str, filtered: bool) -> frozenset[str]:
     if nest.centric != "input":
         return frozenset(dims)
     unrolled = {sl.dim for sl in nest.spatial}
-    for axis, pair in ((nest.geometry.y, ("IY", "FY")), (nest.geometry.x, ("IX", "FX"))):
-        own = pair[0] if op == "I" else pair[1]
+    for name, position, tap in _AXES:
+        own = position if op == "I" else tap
         loops = [loop.size for loop in nest.temporal if loop.dim == own]
-        if unrolled & set(pair) or loops != [nest.dim_size(own)]:
+        if unrolled & {position, tap} or loops != [nest.dim_size(own)]:
             continue
-        if not filtered or _ends_differ(axis, op == "I"):
+        if not filtered or _ends_differ(getattr(nest.geometry, name), op == "I"):
             dims.add(own)
     return frozenset(dims)
 

@@ -102,20 +102,25 @@ CmeMapping = tuple[tuple[tuple[str, float], ...], tuple[tuple[int, ...], ...], t
 
 def mapping_of_cme(cme: Any) -> CmeMapping:
     """The per-mapping part of a CME's nest, as plain tuples ."""
-    # List comprehensions, not generator expressions: Python 3.12 inlines them (this runs per mapping).
-    tm = {str(op): levels for op, levels in cme.temporal_mapping.mapping_dic_origin.items()}
-    temporal = tuple([(str(d), s) for level in tm["O"] for d, s in level])
-    owned = tuple([tuple([len(loops) for loops in tm[op]]) for op in OPERANDS])
+    temporal, owned, _ = _loops_of(cme.temporal_mapping)
     return temporal, owned, tuple([bool(f) for f in cme.mapping.psum_flag])
 
 
 def mapping_of_temporal(temporal_mapping: Any, psum: PsumFlags) -> CmeMapping:
     """`mapping_of_cme` of the CME ZigZag would build for `temporal_mapping`, before it is built: the psum flags from
     `psum` (`PsumFlags` of the layer and spatial mapping), not from ZigZag's `Mapping`."""
+    temporal, owned, out = _loops_of(temporal_mapping)
+    return temporal, owned, psum.flags(tuple([tuple([(str(d), s) for d, s in level]) for level in out]))
+
+
+def _loops_of(temporal_mapping: Any) -> tuple[tuple, tuple, list]:
+    """A temporal mapping's loops (inner to outer), the loops each memory level of each operand owns, and the
+    output's loops per level as ZigZag has them."""
+    # List comprehensions, not generator expressions: Python 3.12 inlines them (this runs per mapping).
     tm = {str(op): levels for op, levels in temporal_mapping.mapping_dic_origin.items()}
     temporal = tuple([(str(d), s) for level in tm["O"] for d, s in level])
     owned = tuple([tuple([len(loops) for loops in tm[op]]) for op in OPERANDS])
-    return temporal, owned, psum.flags(tuple([tuple([(str(d), s) for d, s in level]) for level in tm["O"]]))
+    return temporal, owned, tm["O"]
 
 
 @dataclass(frozen=True, eq=False)
