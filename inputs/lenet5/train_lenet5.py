@@ -61,7 +61,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarra
 
 
 def conv_backward(dout: np.ndarray, cols: np.ndarray, x_shape: tuple, w: np.ndarray, need_dx: bool):
-    n, c, h, wd = x_shape
+    n, c, _h, _w = x_shape
     k, _, fh, fw = w.shape
     oh, ow = dout.shape[2:]
     d = dout.transpose(0, 2, 3, 1).reshape(-1, k)
@@ -158,7 +158,7 @@ def train(epochs: int, seed: int, batch: int = 32, lr: float = 1e-3) -> dict[str
 
 def onnx_accuracy(model: onnx.ModelProto) -> tuple[int, int]:
     """(correct, total) of the ONNX model itself on the held-out digits."""
-    from onnx.reference import ReferenceEvaluator
+    from onnx.reference import ReferenceEvaluator  # noqa: PLC0415  (slow to import; only the check needs it)
 
     images, labels = mnist.held_out()
     logits = ReferenceEvaluator(model).run(None, {"input": images})[0]

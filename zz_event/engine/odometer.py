@@ -63,10 +63,11 @@ def coefficients(rows, off, sizes):
 
 
 @njit(cache=True, nogil=True)
-def advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates):
-    """Step the tile index by one: the lowest digit that does not wrap steps, those below it go back to 0.
-    Returns the digit that stepped (sizes.size if every digit wrapped)."""
-    for i in range(sizes.size):
+def advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates, lowest=0):
+    """Step the tile index by one unit of digit `lowest` (the digits below it at 0): the lowest digit from
+    there that does not wrap steps, those below it go back to 0. Returns the digit that stepped
+    (sizes.size if every digit wrapped)."""
+    for i in range(lowest, sizes.size):
         if digits[i] + 1 < sizes[i]:
             digits[i] += 1
             for a in range(tile_keys.size):
@@ -85,20 +86,27 @@ def advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates):
 @njit(cache=True, nogil=True)
 def advance_skipping(digits, sizes, strides, jump_lo, jump_hi, coef_k, coef_g, tile_keys, tile_gates, jumped):
     """`advance`, then, where a loop steps past its iteration jump_lo (>= 0), on past the iterations that one
-    stands for (to jump_hi) straight to jump_hi + 1. Returns how far the tile index moved; `jumped` gets
-    (the loop, the iterations skipped), 0 skipped if none."""
+    stands for (to jump_hi) straight to jump_hi + 1; if that is past the loop's last iteration, the loops
+    outside it step instead (and may jump in turn). Returns how far the tile index moved; `jumped` gets
+    (the loop, the iterations skipped) of a jump that stays inside its loop, 0 skipped if none."""
     jumped[1] = 0
+    moved = 1
     i = advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates)
-    if i == sizes.size or jump_lo[i] < 0 or digits[i] != jump_lo[i] + 1 or jump_hi[i] <= jump_lo[i]:
-        return 1
-    jump = jump_hi[i] - jump_lo[i]
-    digits[i] += jump
-    for a in range(tile_keys.size):
-        tile_keys[a] += jump * coef_k[i, a]
-    for g in range(tile_gates.size):
-        tile_gates[g] += jump * coef_g[i, g]
-    jumped[0], jumped[1] = i, jump
-    return 1 + jump * strides[i]
+    while i < sizes.size and jump_lo[i] >= 0 and digits[i] == jump_lo[i] + 1 and jump_hi[i] > jump_lo[i]:
+        jump = jump_hi[i] - jump_lo[i]
+        moved += jump * strides[i]
+        past = jump_hi[i] == sizes[i] - 1  # then to the last iteration, and one unit of this loop on
+        step = jump - 1 if past else jump
+        digits[i] += step
+        for a in range(tile_keys.size):
+            tile_keys[a] += step * coef_k[i, a]
+        for g in range(tile_gates.size):
+            tile_gates[g] += step * coef_g[i, g]
+        if not past:
+            jumped[0], jumped[1] = i, jump
+            break
+        i = advance(digits, sizes, coef_k, coef_g, tile_keys, tile_gates, i)
+    return moved
 
 
 @njit(cache=True, nogil=True)

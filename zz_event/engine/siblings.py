@@ -25,8 +25,9 @@ exactly tiled B/G/K/C that tell children apart are folded (one value stands for 
 `_folded`); so are those of overshooting ones whose children see the same valid indices (`_classes`).
 Loops inside the child tile over such a dimension the operand depends on are factored out: each element of
 the walk stands for their copies (`tile_copies.py`).
-Temporal loops of exactly tiled B/G/K/C above the child level repeat: their iterations 1 to size - 2 see
-the same events, so the pass walks iteration 1 once for all of them (`ChildAxes.repeats`). Registers
+Temporal loops of exactly tiled B/G/K/C above the child level repeat: their iterations from 1 on (to
+size - 2 for outputs over a dimension they do not depend on, whose last iteration ends their sums) see the
+same events, so the pass walks iteration 1 once for all of them (`ChildAxes.repeats`). Registers
 (one-element tiles) walk an interior run of a position loop's translated iterations once; for outputs
 that needs last uses as per-axis sums, where the children are every combination of their per-table parts
 (`register_jumps.py`). A child level of one instance under several parents is no walk at all: each parent
@@ -114,11 +115,12 @@ class ChildAxes:
         outer = list(range(n_inner, len(nest.temporal)))
         self.n_tiles = prod(nest.temporal[t].size for t in outer)
         self.loop_sizes = np.array([nest.temporal[t].size for t in outer], dtype=np.int64)  # tile digits
-        # Loops of exactly tiled uncoupled dimensions: their iterations 1 to size - 2 see the same events
-        # (the same tiles, or translates of them in a dimension no other loop or gate couples), so the pass
-        # walks iteration 1 once for all of them (`odometer.advance_skipping`).
-        self.repeats = np.array([nest.temporal[t].dim in UNCOUPLED and _exact_dim(nest, nest.temporal[t].dim)
-                                 and nest.temporal[t].size > 3 for t in outer], dtype=np.int64)
+        # Loops of exactly tiled uncoupled dimensions: their iterations from 1 on see the same events (the
+        # same tiles, or translates of them in a dimension no other loop or gate couples), each following one
+        # like it, so the pass walks iteration 1 once for all of them (`odometer.advance_skipping`). All but
+        # the last for outputs over a dimension they do not depend on: that one holds the final sums.
+        # Per loop, the last iteration iteration 1 stands for (0: none).
+        self.repeats = np.array([_repeats_to(nest, op, nest.temporal[t]) for t in outer], dtype=np.int64)
         self.folded = _folded(nest, served)
         unserved = [sl for sl in nest.spatial if sl.array_dim not in served and sl not in self.folded]
         self.n_child = prod(sl.size for sl in unserved)
@@ -170,6 +172,14 @@ class ChildAxes:
         self.tables = [table for table, *_ in self._tables]
         self.counts = [member.sum(axis=1) for member in self.tables]
         self.extents = [member.shape[1] for member in self.tables]
+
+
+def _repeats_to(nest: LoopNest, op: str, loop) -> int:
+    """`ChildAxes.repeats` of one loop above the children."""
+    if loop.dim not in UNCOUPLED or not _exact_dim(nest, loop.dim):
+        return 0
+    last = loop.size - 1 if op != "O" or loop.dim in RELEVANT_UNCOUPLED[op] else loop.size - 2
+    return last if last > 1 else 0
 
 
 class Parents:

@@ -101,7 +101,7 @@ def compiled_events(walk: _UnionWalk) -> UnionEvents:
     p_start = p_start.astype(np.int64)
     sizes = axes.loop_sizes
     stamps, ev_base = _STAMPS.take(walk.n_elem, (p_start.size - 1) * (axes.n_tiles + 1))
-    jump_lo, jump_hi = np.where(axes.repeats, 1, -1), np.where(axes.repeats, sizes - 2, -1)
+    jump_lo, jump_hi = np.where(axes.repeats > 0, 1, -1), np.where(axes.repeats > 0, axes.repeats, -1)
     if tile_max <= 1:  # registers: a tile is one element
         shift = np.zeros_like(sizes)
         last_rows, last_off, last_base = np.zeros((0, 0), np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
