@@ -149,7 +149,9 @@ def test_coupled_fold_gives_the_events_of_every_child_walked(nest):
     folded, copies = _union_tallies(nest)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(siblings, "_coupled_copies", _every_child_walked)
+        clear_caches()  # the classes are kept per loop structure (`union_run._ORDER_FREE`)
         walked, unfolded_copies = _union_tallies(nest)
+    clear_caches()
     STATS["nests where the coupled fold applied"] += copies > unfolded_copies
     assert folded == walked
 

@@ -44,6 +44,7 @@ import numpy as np
 from zz_event.engine import tile_copies
 from zz_event.engine.axes import RELEVANT_UNCOUPLED, coupled_axis, digit_fixed, dim_digits, fixed_flags
 from zz_event.engine.tiles import UNCOUPLED, _exact_dim
+from zz_event.memo import LruMemo
 from zz_event.model.nest import LoopNest
 
 __all__ = ["ChildAxes", "Parents", "UnionEvents", "coupled_translates", "distinct", "last_touch", "needs_union",
@@ -150,28 +151,66 @@ class ChildAxes:
         self._tables: list[tuple[np.ndarray, tuple, tuple, int]] = []
         self.dim_counts: dict[str, np.ndarray] = {}  # per uncoupled dimension and key: its valid indices
         self.unserved = unserved
+        # Every ordering of the same loops with the same digits fixed shares the tables (not their key specs):
+        # `signature`, the fixed flags per dimension, with `_digit_places` says which tables.
+        signature = []
         for dim in UNCOUPLED:
             digits = dim_digits(nest, dim)
-            index = np.arange(nest.dim_size(dim), dtype=np.int64)
-            k_idx, r = np.zeros_like(index), 1
-            for d in digits:
-                if is_fixed(d):
-                    k_idx, r = k_idx + index // d.weight % d.size * r, r * d.size
-            member = np.zeros((r, index.size), dtype=bool)
-            member[k_idx, index] = True
-            self.dim_counts[dim] = member.sum(axis=1)
-            self._gates.append((member.any(axis=1), spec(digits), (), 0))
+            fixed = fixed_flags(digits, is_fixed)
+            member, counts, nonempty = _uncoupled_table(nest, dim, fixed)
+            signature.append(fixed)
+            self.dim_counts[dim] = counts
+            self._gates.append((nonempty, spec(digits), (), 0))
             if dim in RELEVANT_UNCOUPLED[op]:
                 self._tables.append((member, spec(digits), (), 0))
         for axis, pos_dim in zip(("Y", "X"), nest.position_dims):
             pos_digits, tap_digits = dim_digits(nest, pos_dim), dim_digits(nest, "F" + axis)
-            ax = coupled_axis(nest, axis, op, fixed_flags(pos_digits, is_fixed), fixed_flags(tap_digits, is_fixed),
-                              filtered)
+            pos_fixed, tap_fixed = fixed_flags(pos_digits, is_fixed), fixed_flags(tap_digits, is_fixed)
+            ax = coupled_axis(nest, axis, op, pos_fixed, tap_fixed, filtered)
+            signature += [pos_fixed, tap_fixed]
             self._gates.append((ax.nonempty, spec(pos_digits), spec(tap_digits), ax.npos_keys))
             self._tables.append((ax.mask, spec(pos_digits), spec(tap_digits), ax.npos_keys))
         self.tables = [table for table, *_ in self._tables]
-        self.counts = [member.sum(axis=1) for member in self.tables]
         self.extents = [member.shape[1] for member in self.tables]
+        # The order-free key (`union_run`): the layer and spatial mapping, each digit's place and whether fixed.
+        self.key = (nest.shape_id, op, filtered, served, _digit_places(nest), tuple(signature))
+
+    @property
+    def counts(self) -> list[np.ndarray]:
+        """Per table and key, how many values it holds."""
+        return [member.sum(axis=1) for member in self.tables]
+
+
+_TABLES = LruMemo(1024, max_bytes=32 << 20)
+
+
+def _uncoupled_table(nest: LoopNest, dim: str, fixed: tuple[bool, ...]):
+    """(member[key, index], values per key, whether a key holds any) of an uncoupled dimension whose digits
+    `fixed` make up the key, shared by every ordering of the layer's loops."""
+    digits = dim_digits(nest, dim)
+
+    def compute():
+        index = np.arange(nest.dim_size(dim), dtype=np.int64)
+        k_idx, r = np.zeros_like(index), 1
+        for d, f in zip(digits, fixed):
+            if f:
+                k_idx, r = k_idx + index // d.weight % d.size * r, r * d.size
+        member = np.zeros((r, index.size), dtype=bool)
+        member[k_idx, index] = True
+        shared = member, member.sum(axis=1), member.any(axis=1)
+        for array in shared:  # every ordering's axes hold them: none may write to them
+            array.flags.writeable = False
+        return shared
+
+    return _TABLES.get_or((nest.shape_id, dim, tuple((d.size, d.weight) for d in digits), fixed), compute)
+
+
+def _digit_places(nest: LoopNest) -> tuple:
+    """Per dimension of the tables, its digits' sizes and whether each is temporal (else its array
+    dimension): with the layer, the spatial mapping and the fixed flags, all that the tables, the children
+    and their classes depend on (not the order of the loops)."""
+    return tuple(tuple((d.size, d.temporal is None or d.array_dim) for d in dim_digits(nest, dim))
+                 for dim in (*UNCOUPLED, *nest.position_dims, "FY", "FX"))
 
 
 def _repeats_to(nest: LoopNest, op: str, loop) -> int:
@@ -217,7 +256,8 @@ class _UnionWalk:
 
     def __init__(self, nest, op, n_inner, child_served, parent_served, filtered, copies: int = 1) -> None:
         self.axes = axes = ChildAxes(nest, op, n_inner, child_served, filtered)
-        self.parents = Parents(nest, child_served, parent_served, axes)
+        self.parents = _PARENTS.get_or((nest.shape_id, _digit_places(nest), child_served, parent_served),
+                                       lambda: Parents(nest, child_served, parent_served, axes))
         self.op, self.nest, self.parent_served = op, nest, parent_served
         self.n_tiles, self.n_elem = axes.n_tiles, prod(axes.extents)
         # Folded digits (`_folded`): the parent serves some (siblings holding disjoint copies of the operand's
@@ -226,6 +266,9 @@ class _UnionWalk:
         self.scale = copies * prod(sl.size for sl in axes.folded
                                    if sl.array_dim in parent_served and sl.dim in RELEVANT_UNCOUPLED[op])
         self.weight = prod(sl.size for sl in axes.folded if sl.array_dim not in parent_served)
+
+
+_PARENTS = LruMemo(256)
 
 
 def _classes(walk: _UnionWalk, parent_served: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:

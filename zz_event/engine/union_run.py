@@ -1,11 +1,14 @@
 """The compiled union passes run for one boundary (`siblings._UnionWalk`): the arrays they read (key specs
 as rows, tables as per-key value lists, children per parent instance, classes), which pass (one-element
 tiles: `register_union`, with `register_jumps`' last uses and interiors; else `union_kernel.union_pass`),
-and their tallies back as `UnionEvents`."""
+and their tallies back as `UnionEvents`. Of those arrays only the key specs and what reads the tile index
+(first touches, last uses, jumps) depend on the order of the loops: the rest is kept per loop structure
+(`_ORDER_FREE`), as LOMA evaluates every ordering of the same loops (AlexNet's grouped conv2: 5,040)."""
 
 from __future__ import annotations
 
 from math import prod
+from typing import NamedTuple
 
 import numpy as np
 
@@ -15,6 +18,7 @@ from zz_event.engine.axes import RELEVANT_UNCOUPLED
 from zz_event.engine.grouping import unique_rows
 from zz_event.engine.siblings import Parents, UnionEvents, _classes, _UnionWalk
 from zz_event.engine.tiles import UNCOUPLED
+from zz_event.memo import LruMemo
 
 __all__ = ["compiled_events"]
 
@@ -62,12 +66,31 @@ class _Stamps:
 _STAMPS = _Stamps()
 
 
-def compiled_events(walk: _UnionWalk) -> UnionEvents:
-    """The union events of a walk by the compiled passes."""
+class _OrderFree(NamedTuple):
+    """What a walk's passes read that every ordering of the same loops shares (`ChildAxes.key`): the
+    tables as per-key value lists, the children per parent instance (one per class), the bound on counts."""
 
-    axes, parents, output = walk.axes, walk.parents, walk.op == "O"
-    spec, spec_off = _spec_rows(axes._tables)
-    gate_spec, gate_off = _spec_rows(axes._gates)
+    member: np.ndarray
+    m_off: np.ndarray
+    gates: np.ndarray
+    g_off: np.ndarray
+    extent: np.ndarray
+    values: np.ndarray
+    vstart: np.ndarray
+    v_off: np.ndarray
+    p_start: np.ndarray
+    p_child: np.ndarray
+    mult: np.ndarray
+    free: np.ndarray
+    cap: int
+    tile_max: int
+
+
+_ORDER_FREE = LruMemo(512, max_bytes=64 << 20)
+
+
+def _order_free(walk: _UnionWalk) -> _OrderFree:
+    axes, parents = walk.axes, walk.parents
     member, m_off = _flat(axes.tables)
     gates, g_off = _flat([table for table, *_ in axes._gates])
     extent = np.array(axes.extents, dtype=np.int64)
@@ -88,17 +111,31 @@ def compiled_events(walk: _UnionWalk) -> UnionEvents:
     p_child = p_child[p_rep]
     p_start = np.concatenate([[0], np.cumsum(p_rep)])[p_start]
     free = np.array([g for g, dim in enumerate(UNCOUPLED) if dim not in RELEVANT_UNCOUPLED[walk.op]], dtype=np.int64)
+    # No event counts more than every element once per copy, nor more than its children's tiles hold.
+    per_parent = np.diff(np.concatenate([[0], np.cumsum(mult[p_child])])[p_start])
+    tile_max = prod(int(c.max(initial=0)) for c in axes.counts)
+    cap = min(int(per_parent.max(initial=0)) * tile_max, walk.n_elem * int(mult.max(initial=1)))
+    shared = _OrderFree(member, m_off, gates, g_off, extent, values, vstart, v_off, p_start.astype(np.int64), p_child,
+                        mult, free, cap, tile_max)
+    for array in shared[:-2]:  # shared by the passes of every ordering: none may write to them
+        array.flags.writeable = False
+    return shared
+
+
+def compiled_events(walk: _UnionWalk) -> UnionEvents:
+    """The union events of a walk by the compiled passes."""
+
+    axes, parents, output = walk.axes, walk.parents, walk.op == "O"
+    spec, spec_off = _spec_rows(axes._tables)
+    gate_spec, gate_off = _spec_rows(axes._gates)
+    (member, m_off, gates, g_off, extent, values, vstart, v_off, p_start, p_child, mult, free, cap,
+     tile_max) = _ORDER_FREE.get_or((axes.key, walk.parent_served), lambda: _order_free(walk))
     if output:
         first, f_off, base = kernel.first_touch_tables(axes.n_child, spec, spec_off, values, vstart, v_off, extent,
                                                        gate_spec, gate_off, gates, g_off, free)
     else:
         first, f_off, base = (np.zeros(0, np.int64), np.zeros(extent.size + 1, np.int64),
                               np.zeros(axes.n_child, np.int64))
-    # No event counts more than every element once per copy, nor more than its children's tiles hold.
-    per_parent = np.diff(np.concatenate([[0], np.cumsum(mult[p_child])])[p_start])
-    tile_max = prod(int(c.max(initial=0)) for c in axes.counts)
-    cap = min(int(per_parent.max(initial=0)) * tile_max, walk.n_elem * int(mult.max(initial=1)))
-    p_start = p_start.astype(np.int64)
     sizes = axes.loop_sizes
     stamps, ev_base = _STAMPS.take(walk.n_elem, (p_start.size - 1) * (axes.n_tiles + 1))
     jump_lo, jump_hi = np.where(axes.repeats > 0, 1, -1), np.where(axes.repeats > 0, axes.repeats, -1)
