@@ -9,9 +9,9 @@ the next too, so no stamp is ever reset (the stamps are kept across passes: `uni
 outputs, a first pass per parent stamps each element's last use by any of its children; whether a child
 touched an element before is a sum of per-axis minima over the child's executed tiles (`first_touch_tables`),
 the tile index being a sum of per-axis digit contributions over a product set.
-Loops whose iterations repeat one another's events (from `jump_lo` to `jump_hi`: iterations 1 to size - 2 of
-those of exactly tiled uncoupled dimensions) are walked at jump_lo only, its events tallied once per
-iteration it stands for;
+Loops whose iterations repeat one another's events (from `jump_lo` to `jump_hi`: iterations 1 to the last of
+those of exactly tiled uncoupled dimensions, to size - 2 for outputs over one they do not depend on) are walked
+at jump_lo only, its events tallied once per iteration it stands for;
 the tile index keeps its real value, so stamps and first touches read as in a full walk, and the last use
 recorded for an element a visited tile holds still tells whether it is used again.
 Memory: a few arrays over the operand's elements, none over tiles or (child, element) pairs.
