@@ -173,7 +173,8 @@ class ChildAxes:
         self.tables = [table for table, *_ in self._tables]
         self.extents = [member.shape[1] for member in self.tables]
         # The order-free key (`union_run`): the layer and spatial mapping, each digit's place and whether fixed.
-        self.key = (nest.shape_id, op, filtered, served, _digit_places(nest), tuple(signature))
+        self.places = _digit_places(nest)
+        self.key = (nest.shape_id, op, filtered, served, self.places, tuple(signature))
 
     @property
     def counts(self) -> list[np.ndarray]:
@@ -256,7 +257,7 @@ class _UnionWalk:
 
     def __init__(self, nest, op, n_inner, child_served, parent_served, filtered, copies: int = 1) -> None:
         self.axes = axes = ChildAxes(nest, op, n_inner, child_served, filtered)
-        self.parents = _PARENTS.get_or((nest.shape_id, _digit_places(nest), child_served, parent_served),
+        self.parents = _PARENTS.get_or((nest.shape_id, axes.places, child_served, parent_served),
                                        lambda: Parents(nest, child_served, parent_served, axes))
         self.op, self.nest, self.parent_served = op, nest, parent_served
         self.n_tiles, self.n_elem = axes.n_tiles, prod(axes.extents)
